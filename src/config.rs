@@ -1,0 +1,399 @@
+//! Settings: defaults -> TOML file (`--config` / `PORTCULLIS_CONFIG`) -> `PORTCULLIS_*`
+//! environment (`__` between levels), plus `DATABASE_URL` and `REDIS_URL` (DESIGN.md §7).
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration. Every field has a safe default; see `portcullis.example.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The issuer identifier (OpenID Discovery §3, RFC 8414 §2): https, no query or fragment.
+    /// http is accepted on loopback only, for development.
+    pub issuer: String,
+    /// Socket address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub argon2: Argon2Settings,
+    pub keys: KeySettings,
+    pub security: SecuritySettings,
+    pub rate_limit: RateLimitSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path` (embedded default) or `postgres://...`. `DATABASE_URL` overrides it.
+    #[serde(serialize_with = "ser_secret")]
+    pub url: SecretString,
+    /// Connections in the pool.
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// When set, short-lived state lives in Redis (many nodes, one issuer). `REDIS_URL` overrides it.
+    #[serde(serialize_with = "ser_opt_secret")]
+    pub url: Option<SecretString>,
+}
+
+/// Token lifetimes in seconds (RFC 9700 §2.2: short-lived access tokens; §4.14 refresh limits).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// RFC 6749 §4.1.2 recommends at most 10 minutes for codes; 60 s leaves no room for replay.
+    pub code_ttl_secs: u64,
+    /// Access tokens cannot be recalled from resource servers that verify them offline: keep them short.
+    pub access_token_ttl_secs: u64,
+    pub id_token_ttl_secs: u64,
+    /// A refresh token unused this long expires (idle lifetime).
+    pub refresh_idle_ttl_secs: u64,
+    /// No refresh beyond this since the login that began the family (absolute lifetime).
+    pub refresh_absolute_ttl_secs: u64,
+    /// `aud` of access tokens (RFC 9068 §3); defaults to the issuer.
+    pub audience: Option<String>,
+    /// How long a pending authorization request waits for login and consent.
+    pub auth_request_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    pub cookie_name: String,
+    /// A login session unused this long ends (SECURITY.md D.21).
+    pub idle_ttl_secs: u64,
+    /// A login session ends this long after login, however active.
+    pub absolute_ttl_secs: u64,
+}
+
+/// Argon2id parameters (RFC 9106; OWASP: m=19456 KiB, t=2, p=1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeySettings {
+    /// 32-byte master key (64 hex chars) that seals private signing keys at rest.
+    /// Never stored in the database. `PORTCULLIS_KEYS__MASTER_KEY`.
+    #[serde(serialize_with = "ser_opt_secret")]
+    pub master_key: Option<SecretString>,
+    /// Without `master_key`: a key file created with 0600 permissions (development only).
+    pub master_key_file: PathBuf,
+    /// Automatic rotation period in days; 0 turns automatic rotation off.
+    pub rotation_days: u64,
+    /// A new key is published this long before it signs, so cached JWKS learn it first.
+    pub publish_delay_secs: u64,
+    /// Algorithm of access tokens and default of ID tokens: RS256 (OpenID's default), ES256, EdDSA.
+    pub default_alg: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// RFC 7636 `plain` is refused unless this is set (RFC 9700 §2.1.1).
+    pub allow_plain_pkce: bool,
+    /// RFC 6750 §2.3 query-string bearer tokens: off (RFC 9700 §4.3.2 / SECURITY.md C.16).
+    pub allow_query_bearer: bool,
+    /// Largest request body accepted, in bytes (SECURITY.md E.28).
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Failed logins per username within the window before the account is locked for the window.
+    pub failures_per_user: u64,
+    /// Login and password-grant attempts per client IP within the window.
+    pub attempts_per_ip: u64,
+    pub window_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// "pretty" or "json".
+    pub format: String,
+    /// An `EnvFilter` directive; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            issuer: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            workers: 0,
+            database: DatabaseSettings::default(),
+            redis: RedisSettings::default(),
+            tokens: TokenSettings::default(),
+            sessions: SessionSettings::default(),
+            argon2: Argon2Settings::default(),
+            keys: KeySettings::default(),
+            security: SecuritySettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings { url: SecretString::from("sqlite://portcullis.db"), pool_size: 8 }
+    }
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings { url: None }
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        TokenSettings {
+            code_ttl_secs: 60,
+            access_token_ttl_secs: 15 * 60,
+            id_token_ttl_secs: 60 * 60,
+            refresh_idle_ttl_secs: 14 * 24 * 3600,
+            refresh_absolute_ttl_secs: 90 * 24 * 3600,
+            audience: None,
+            auth_request_ttl_secs: 30 * 60,
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            cookie_name: "portcullis_session".into(),
+            idle_ttl_secs: 8 * 3600,
+            absolute_ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl Default for Argon2Settings {
+    fn default() -> Self {
+        Argon2Settings { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        KeySettings {
+            master_key: None,
+            master_key_file: PathBuf::from("portcullis.master.key"),
+            rotation_days: 90,
+            publish_delay_secs: 600,
+            default_alg: "RS256".into(),
+        }
+    }
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings { allow_plain_pkce: false, allow_query_bearer: false, max_body_bytes: 64 * 1024 }
+    }
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings { failures_per_user: 5, attempts_per_ip: 50, window_secs: 15 * 60 }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { format: "pretty".into(), level: "info,portcullis=info".into() }
+    }
+}
+
+/// Database URLs are shown with their password masked.
+fn ser_secret<S: serde::Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&mask_url(v.expose_secret()))
+}
+
+fn mask_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("********"));
+            u.to_string()
+        }
+        Ok(_) => raw.to_string(),
+        Err(_) => "********".to_string(),
+    }
+}
+
+fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some("********"),
+        None => s.serialize_none(),
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `PORTCULLIS_CONFIG`), then the environment, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("PORTCULLIS_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("PORTCULLIS_").split("__").ignore(&["config"]));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            figment = figment.merge(("database.url", url));
+        }
+        if let Ok(url) = std::env::var("REDIS_URL") {
+            figment = figment.merge(("redis.url", url));
+        }
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Start-up checks (STYLE.md §6): https issuer off loopback, sane lifetimes, known algorithms.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        let issuer = url::Url::parse(&self.issuer)
+            .map_err(|e| ConfigError::Invalid(format!("issuer {:?} is not a URL: {e}", self.issuer)))?;
+        if issuer.query().is_some() || issuer.fragment().is_some() {
+            return invalid("issuer must not have a query or fragment (RFC 8414 §2)".into());
+        }
+        if self.issuer.ends_with('/') {
+            return invalid("issuer must not end with '/'".into());
+        }
+        match issuer.scheme() {
+            "https" => {}
+            "http" if is_loopback_host(issuer.host_str().unwrap_or_default()) => {}
+            "http" => return invalid("issuer must be https unless its host is loopback (127.0.0.1, [::1], localhost)".into()),
+            other => return invalid(format!("issuer scheme {other} is not https")),
+        }
+        let t = &self.tokens;
+        if !(1..=600).contains(&t.code_ttl_secs) {
+            return invalid("tokens.code_ttl_secs must be 1..=600 (RFC 6749 §4.1.2)".into());
+        }
+        if !(30..=86_400).contains(&t.access_token_ttl_secs) {
+            return invalid("tokens.access_token_ttl_secs must be 30..=86400".into());
+        }
+        if !(30..=86_400).contains(&t.id_token_ttl_secs) {
+            return invalid("tokens.id_token_ttl_secs must be 30..=86400".into());
+        }
+        if t.refresh_idle_ttl_secs == 0 || t.refresh_absolute_ttl_secs < t.refresh_idle_ttl_secs.min(t.refresh_absolute_ttl_secs) {
+            return invalid("tokens.refresh_*_ttl_secs must be positive".into());
+        }
+        if self.sessions.idle_ttl_secs == 0 || self.sessions.absolute_ttl_secs == 0 {
+            return invalid("sessions ttls must be positive".into());
+        }
+        if self.sessions.cookie_name.is_empty() || !self.sessions.cookie_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return invalid("sessions.cookie_name must be a plain token".into());
+        }
+        let a = &self.argon2;
+        if a.memory_kib < 8 * a.parallelism.max(1) || a.iterations == 0 || a.parallelism == 0 {
+            return invalid("argon2 parameters out of range".into());
+        }
+        if !matches!(self.keys.default_alg.as_str(), "RS256" | "ES256" | "EdDSA") {
+            return invalid("keys.default_alg must be RS256, ES256 or EdDSA".into());
+        }
+        if let Some(mk) = &self.keys.master_key {
+            let ok = mk.expose_secret().len() == 64 && mk.expose_secret().chars().all(|c| c.is_ascii_hexdigit());
+            if !ok {
+                return invalid("keys.master_key must be 64 hex characters (32 bytes)".into());
+            }
+        }
+        let db = self.database.url.expose_secret();
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return invalid("database.url must start with sqlite:// or postgres://".into());
+        }
+        if self.database.pool_size == 0 {
+            return invalid("database.pool_size must be at least 1".into());
+        }
+        if self.security.max_body_bytes < 1024 {
+            return invalid("security.max_body_bytes must be at least 1024".into());
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            return invalid("log.format must be pretty or json".into());
+        }
+        self.listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|e| ConfigError::Invalid(format!("listen {:?}: {e}", self.listen)))?;
+        Ok(())
+    }
+
+    /// True when the issuer is https: cookies get `Secure`, pages get HSTS.
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// `aud` of access tokens.
+    pub fn audience(&self) -> &str {
+        self.tokens.audience.as_deref().unwrap_or(&self.issuer)
+    }
+
+    /// The effective configuration as TOML with secrets masked (`portcullis config check`).
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not render: {e}"))
+    }
+}
+
+/// RFC 8252 §7.3 loopback hosts. `localhost` counts for the issuer (development) only.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_issuer_off_loopback_is_refused() {
+        let s = Settings { issuer: "http://id.example.com".into(), ..Settings::default() };
+        assert!(s.validate().is_err());
+        let s = Settings { issuer: "https://id.example.com".into(), ..Settings::default() };
+        assert!(s.validate().is_ok());
+        let s = Settings { issuer: "http://[::1]:8080".into(), ..Settings::default() };
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn defaults_are_valid_and_secrets_are_masked() {
+        let mut s = Settings::default();
+        s.keys.master_key = Some(SecretString::from("ab".repeat(32)));
+        s.database.url = SecretString::from("postgres://app:hunter2@db.internal/portcullis");
+        assert!(s.validate().is_ok());
+        let out = s.to_masked_toml();
+        assert!(out.contains("********"));
+        assert!(!out.contains("abab"));
+        assert!(!out.contains("hunter2"));
+        assert!(out.contains("db.internal"));
+    }
+}

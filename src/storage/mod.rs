@@ -1,0 +1,216 @@
+//! Storage behind traits (DESIGN.md §3). The protocol core sees only these traits and
+//! the types of [`models`]; `diesel/` and `ephemeral/` implement them.
+//!
+//! Every method is async; the diesel implementation runs its queries on the blocking
+//! pool. Unless a method says otherwise, "not found" is `Ok(None)` / `Ok(false)`, not an error.
+
+pub mod diesel;
+pub mod ephemeral;
+pub mod models;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use models::*;
+
+/// Errors of the storage layer. `Unavailable` means the backend could not be reached
+/// (mapped to 503 `temporarily_unavailable`); `Conflict` a unique-key clash.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Users (DESIGN.md §3 `users`).
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a user; `Conflict` when the username is taken.
+    async fn create_user(&self, user: NewUser) -> StorageResult<User>;
+    async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>>;
+    async fn user_by_username(&self, username: &str) -> StorageResult<Option<User>>;
+    /// All users ordered by username.
+    async fn list_users(&self) -> StorageResult<Vec<User>>;
+    async fn count_users(&self) -> StorageResult<i64>;
+    /// Replaces the password hash and sets `password_changed_at = at`. Returns false if no such user.
+    async fn set_password(&self, id: &str, password_hash: &str, at: i64) -> StorageResult<bool>;
+    async fn set_disabled(&self, id: &str, disabled: bool, at: i64) -> StorageResult<bool>;
+    /// Sets `sessions_revoked_at = at` (admin logout).
+    async fn revoke_sessions(&self, id: &str, at: i64) -> StorageResult<bool>;
+    /// Deletes the user with their consents, families and refresh tokens.
+    async fn delete_user(&self, id: &str) -> StorageResult<bool>;
+}
+
+/// Registered clients (RFC 6749 §2).
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// `Conflict` when the client_id exists.
+    async fn create_client(&self, client: Client) -> StorageResult<()>;
+    async fn client_by_id(&self, client_id: &str) -> StorageResult<Option<Client>>;
+    /// All clients ordered by name, then client_id.
+    async fn list_clients(&self) -> StorageResult<Vec<Client>>;
+    async fn count_clients(&self) -> StorageResult<i64>;
+    async fn set_client_secret_hash(&self, client_id: &str, secret_hash: &str) -> StorageResult<bool>;
+    /// Deletes the client with its consents, families and refresh tokens.
+    async fn delete_client(&self, client_id: &str) -> StorageResult<bool>;
+}
+
+/// Signing keys (SECURITY.md E.24-25).
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn insert_key(&self, key: SigningKey) -> StorageResult<()>;
+    /// All keys, oldest first.
+    async fn list_keys(&self) -> StorageResult<Vec<SigningKey>>;
+    /// Updates `retired_at` and `expires_at` of a key.
+    async fn update_key_lifecycle(
+        &self,
+        kid: &str,
+        retired_at: Option<i64>,
+        expires_at: Option<i64>,
+    ) -> StorageResult<bool>;
+    /// Deletes keys whose `expires_at` is before `now`; returns how many.
+    async fn delete_expired_keys(&self, now: i64) -> StorageResult<u64>;
+}
+
+/// Refresh-token families and refresh tokens (RFC 6749 §6, RFC 9700 §4.14).
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Inserts a new family and its first refresh token in one transaction.
+    async fn create_family(&self, family: TokenFamily, first: Option<RefreshToken>) -> StorageResult<()>;
+    async fn family_by_id(&self, id: &str) -> StorageResult<Option<TokenFamily>>;
+    /// Looks up a refresh token by digest together with its family.
+    async fn refresh_token(&self, token_hash: &str) -> StorageResult<Option<(RefreshToken, TokenFamily)>>;
+    /// The rotation, as ONE atomic step (a transaction with a conditional update):
+    /// if `old_hash` exists, is unused and its family is not revoked, marks it used at `now`,
+    /// inserts `new`, sets the family's `last_used_at = now` (and `ip` when given) and returns
+    /// `Rotated`. If it exists but was already used (or the family is revoked), revokes the
+    /// family at `now` and returns `Reused`. Of N concurrent calls with one `old_hash`, across
+    /// any number of nodes, exactly one returns `Rotated`. Serialization failures are retried
+    /// inside; they never surface as errors.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new: RefreshToken,
+        now: i64,
+        ip: Option<String>,
+    ) -> StorageResult<RotateOutcome>;
+    /// Marks the family revoked at `now` (idempotent). Returns false if no such family.
+    async fn revoke_family(&self, id: &str, now: i64) -> StorageResult<bool>;
+    /// Revokes every live family of a user; returns how many.
+    async fn revoke_user_families(&self, user_id: &str, now: i64) -> StorageResult<u64>;
+    /// Families of a user that are not revoked, newest `last_used_at` first.
+    async fn active_families_for_user(&self, user_id: &str, now: i64) -> StorageResult<Vec<TokenFamily>>;
+    /// Deletes refresh tokens whose family is revoked or that expired before `now`,
+    /// and families revoked or absolutely expired before `now - keep_secs`. Returns rows deleted.
+    async fn purge_grants(&self, now: i64, keep_secs: i64) -> StorageResult<u64>;
+}
+
+/// Remembered consents (SECURITY.md D.23).
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn consent(&self, user_id: &str, client_id: &str) -> StorageResult<Option<Consent>>;
+    /// Inserts or replaces the consent for (user, client).
+    async fn save_consent(&self, consent: Consent) -> StorageResult<()>;
+    async fn delete_consent(&self, user_id: &str, client_id: &str) -> StorageResult<bool>;
+    async fn consents_for_user(&self, user_id: &str) -> StorageResult<Vec<Consent>>;
+}
+
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn record(&self, event: AuditEvent) -> StorageResult<()>;
+    /// Newest first.
+    async fn recent_events(&self, limit: i64) -> StorageResult<Vec<AuditEvent>>;
+}
+
+/// The system of record: all durable tables.
+#[async_trait]
+pub trait Store: UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StorageResult<()>;
+    /// A cheap round trip (`SELECT 1`), for `/readyz`.
+    async fn ping(&self) -> StorageResult<()>;
+    /// "sqlite" or "postgres".
+    fn backend_name(&self) -> &'static str;
+}
+
+/// What a short-lived entry is for; each kind is its own namespace (`pc:code:`, `pc:sess:` ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Authorization codes, keyed by code digest.
+    Code,
+    /// Pending authorization requests waiting for login or consent.
+    AuthRequest,
+    /// Login sessions, keyed by session-id digest.
+    Session,
+    /// CSRF tokens.
+    Csrf,
+    /// Rate-limit counters.
+    RateLimit,
+    /// Revoked access-token `jti`s.
+    RevokedJti,
+    /// Pushed authorization requests.
+    Par,
+}
+
+impl Kind {
+    /// The key prefix, e.g. `code` for `pc:code:<key>`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::Code => "code",
+            Kind::AuthRequest => "areq",
+            Kind::Session => "sess",
+            Kind::Csrf => "csrf",
+            Kind::RateLimit => "rl",
+            Kind::RevokedJti => "jti",
+            Kind::Par => "par",
+        }
+    }
+}
+
+/// Result of [`Ephemeral::consume`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumed {
+    /// This call was the first to consume the entry; here is its value.
+    First(String),
+    /// The entry had been consumed before (until it expires); here is its value, so the
+    /// caller can revoke what the first use issued (RFC 6749 §4.1.2, code reuse).
+    Again(String),
+    /// No such entry, or expired.
+    Missing,
+}
+
+/// The short-lived shared state (DESIGN.md §3). Values are opaque strings (JSON).
+/// Every entry has a TTL and is invisible once expired, whether or not it has been purged.
+/// Implementations: SQL (`ephemeral::sql`, the embedded default) and Redis (`ephemeral::redis`).
+#[async_trait]
+pub trait Ephemeral: Send + Sync {
+    /// Stores (or replaces) `value` under (`kind`, `key`) for `ttl`.
+    async fn put(&self, kind: Kind, key: &str, value: &str, ttl: Duration) -> StorageResult<()>;
+    async fn get(&self, kind: Kind, key: &str) -> StorageResult<Option<String>>;
+    /// Atomic single use: returns the value and deletes the entry, exactly once across all nodes.
+    async fn take(&self, kind: Kind, key: &str) -> StorageResult<Option<String>>;
+    /// Atomic single use that leaves a mark: the first call returns `First(value)` and marks the
+    /// entry consumed (it stays until its TTL ends); later calls return `Again(value)`.
+    /// Exactly one caller across all nodes ever sees `First`.
+    async fn consume(&self, kind: Kind, key: &str) -> StorageResult<Consumed>;
+    async fn delete(&self, kind: Kind, key: &str) -> StorageResult<()>;
+    /// Increments a counter that lives `window` from its first increment; returns the new count.
+    async fn incr(&self, kind: Kind, key: &str, window: Duration) -> StorageResult<u64>;
+    /// Removes expired entries (a no-op where the backend expires them itself).
+    async fn purge_expired(&self) -> StorageResult<u64>;
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StorageResult<()>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+pub type DynEphemeral = Arc<dyn Ephemeral>;

@@ -1,0 +1,191 @@
+//! The records the protocol core works with. Storage rows never leave `storage/`;
+//! these types do. All times are whole seconds since the Unix epoch (`i64`).
+
+use serde::{Deserialize, Serialize};
+
+/// A person who can sign in (DESIGN.md §3 `users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Stable, random, never reused: the `sub` claim.
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    /// PHC string (Argon2id).
+    pub password_hash: String,
+    pub disabled: bool,
+    /// Refresh-token families and login sessions that began before this are void.
+    pub password_changed_at: i64,
+    /// Admin "log out everywhere": sessions and families that began before this are void.
+    pub sessions_revoked_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What `UserStore::create_user` needs.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// `grant_type` values a client may be allowed (RFC 6749 §4, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    Password,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::Password,
+        GrantType::ClientCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for GrantType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A registered OAuth client (RFC 6749 §2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// SHA-256 hex digest of the secret; `None` for public clients (RFC 6749 §2.1).
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// Scopes the client may request.
+    pub scopes: Vec<String>,
+    /// First-party clients skip the consent page (SECURITY.md D.23).
+    pub first_party: bool,
+    /// JWS alg for ID tokens (OpenID Registration `id_token_signed_response_alg`).
+    pub id_token_signed_response_alg: String,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// A signing key as stored: the private JWK is sealed under the master key (SECURITY.md E.24).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    /// "RS256" | "ES256" | "EdDSA"
+    pub alg: String,
+    /// AES-256-GCM sealed private JWK, base64url(nonce || ciphertext).
+    pub private_jwk_sealed: String,
+    /// Public JWK JSON as published in the JWKS.
+    pub public_jwk: String,
+    pub created_at: i64,
+    /// Published from `created_at`; signs from this time on (rotation publish delay).
+    pub activates_at: i64,
+    /// Stops signing from this time (a newer key took over); still verifies.
+    pub retired_at: Option<i64>,
+    /// Removed from the JWKS from this time (every token it signed has expired).
+    pub expires_at: Option<i64>,
+}
+
+/// One login of one user on one client and device: what a user sees as a "session"
+/// and can end. Refresh tokens belong to exactly one family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenFamily {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub client_id: String,
+    pub scope: String,
+    /// Login session id (`sid`) the family was born in, if any.
+    pub sid: Option<String>,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    /// No refresh after this, however active the family is.
+    pub absolute_expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub device_name: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A refresh token as stored: only its SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub created_at: i64,
+    /// Idle expiry of this token.
+    pub expires_at: i64,
+    /// Set when it was rotated (used); a second use is reuse.
+    pub used_at: Option<i64>,
+}
+
+/// Result of [`GrantStore::rotate_refresh_token`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The old token was active and is now used; the new one is stored.
+    Rotated,
+    /// The old token had already been used (or its family was revoked): the family is now revoked.
+    Reused { family_id: String },
+    /// No such token.
+    NotFound,
+}
+
+/// A user's remembered consent for a client (SECURITY.md D.23).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub user_id: String,
+    pub client_id: String,
+    /// Space-separated granted scopes.
+    pub scope: String,
+    pub granted_at: i64,
+}
+
+/// An entry in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: i64,
+    /// e.g. "login.success", "login.failure", "token.reuse", "user.disabled"
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    /// Free-form JSON detail; never a secret.
+    pub detail: String,
+}
