@@ -36,6 +36,9 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
+    /// Set by `serve --dev` (never from configuration): serves the demo client's landing page.
+    #[serde(skip)]
+    pub dev_mode: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,6 +159,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             rate_limit: RateLimitSettings::default(),
             log: LogSettings::default(),
+            dev_mode: false,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `grants` or `oidc` names actix or diesel.
 
 pub mod accounts;
+pub mod authorization;
 pub mod cli;
 pub mod config;
 pub mod endpoints;
@@ -17,6 +18,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod tokens;
 pub mod util;
 
 pub use config::Settings;

@@ -1,1 +1,9 @@
-//! (module being written)
+//! Users and their browser sessions: password hashing, login sessions, CSRF, rate limits
+//! (DESIGN.md §1 accounts/, SECURITY.md D).
+
+pub mod csrf;
+pub mod login;
+pub mod password;
+pub mod ratelimit;
+pub mod session;
+pub mod users;

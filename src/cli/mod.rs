@@ -1,1 +1,134 @@
-//! (module being written)
+//! The `portcullis` command line (DESIGN.md §1 main.rs): serve, migrate, user, client, keys and
+//! config commands. Every command works without a terminal (`--password-stdin`, `--json`) so
+//! that scripts and tests can drive it. Exit codes: 0 success, 1 error, 2 usage (clap).
+
+pub mod client;
+pub mod config;
+pub mod keys;
+pub mod output;
+pub mod serve;
+pub mod user;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::storage::diesel::DieselStore;
+use crate::storage::{DynStore, GrantType, Store};
+
+/// Errors of a CLI command: printed as `error: <message>`, exit code 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
+    #[error(transparent)]
+    Password(#[from] crate::accounts::password::PasswordError),
+    #[error(transparent)]
+    Account(#[from] crate::accounts::users::AccountError),
+    #[error("could not start the server: {0}")]
+    Startup(#[from] crate::startup::StartupError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("JSON output: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Arguments that parse but make no sense together, or fail validation.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Portcullis: an OAuth 2.0 authorization server and OpenID Provider.
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML). Environment: PORTCULLIS_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (applies database migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Development mode: on an empty database, create a demo user and client and print how to
+    /// sign in with them. Serves /dev/callback.
+    #[arg(long)]
+    pub dev: bool,
+}
+
+impl Cli {
+    /// Loads the settings: defaults, then `--config` (or PORTCULLIS_CONFIG), then the environment.
+    pub fn load_settings(&self) -> Result<Settings, CliError> {
+        Ok(Settings::load(self.config.as_deref())?)
+    }
+}
+
+/// Loads the settings, starts logging and runs the command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = cli.load_settings()?;
+    crate::telemetry::init(&settings.log);
+    run_with(cli, settings).await
+}
+
+/// Runs the command with settings already loaded (and logging already started).
+pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => serve::run(settings, args.dev).await,
+        Command::Migrate => {
+            let store = open_store(&settings).await?;
+            output::line(&format!("migrations applied ({})", store.backend_name()))
+        }
+        Command::User(cmd) => user::run(settings, cmd).await,
+        Command::Client(cmd) => client::run(settings, cmd).await,
+        Command::Keys(cmd) => keys::run(settings, cmd).await,
+        Command::Config(cmd) => config::run(&settings, cmd),
+    }
+}
+
+/// Connects to the configured database and applies pending migrations (idempotent), so every
+/// administrative command works on a fresh database.
+pub async fn open_store(settings: &Settings) -> Result<DynStore, CliError> {
+    let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
+    db.migrate().await?;
+    Ok(std::sync::Arc::new(db))
+}
+
+/// RFC 6749 §4: parses a `grant_type` value as clap input.
+pub fn parse_grant_type(s: &str) -> Result<GrantType, String> {
+    GrantType::parse(s).ok_or_else(|| {
+        format!("unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials)")
+    })
+}
+
+/// The JWS algorithms a key or an ID token may use (RFC 7518 §3.1, RFC 8037 §3.1).
+pub const ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];

@@ -1,1 +1,7 @@
-//! (module being written)
+//! HTTP plumbing shared by the handlers: extractors, responses, cookies, security headers, pages.
+
+pub mod cookies;
+pub mod extract;
+pub mod headers;
+pub mod response;
+pub mod templates;

@@ -1,1 +1,105 @@
-//! (being written)
+//! The system of record over diesel: SQLite (embedded default) or PostgreSQL (production),
+//! chosen from the database URL's scheme (DESIGN.md §2-§3). Every query runs on the blocking
+//! pool ([`crate::util::spawn_blocking_traced`]).
+
+mod audit;
+mod clients;
+mod conn;
+mod consents;
+mod grants;
+mod keys;
+pub(crate) mod rows;
+pub(crate) mod schema;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+use async_trait::async_trait;
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use conn::{DbConnection, DbManager, DbPool};
+pub(crate) use conn::{on_backend, run, write_tx};
+
+use crate::storage::{Store, StorageError, StorageResult};
+use crate::util::spawn_blocking_traced;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serialises `migrate()` across nodes sharing one PostgreSQL database (an advisory lock id).
+const MIGRATION_LOCK_ID: i64 = 0x706f_7274_6375_6c6c;
+
+/// The diesel implementation of [`Store`] and all its sub-traits.
+#[derive(Clone)]
+pub struct DieselStore {
+    pool: DbPool,
+    backend: &'static str,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStore").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl DieselStore {
+    /// DESIGN.md §2: connects to `url` (`sqlite://path`, `sqlite:path`, `sqlite::memory:`,
+    /// `postgres://...`) with a pool of `pool_size` connections. The pool is built on the
+    /// blocking pool; a connection failure is `StorageError::Unavailable` with the backend's message.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<DieselStore, StorageError> {
+        let target = conn::Target::parse(url)?;
+        let backend = target.backend_name();
+        let pool = spawn_blocking_traced(move || conn::build_pool(target, pool_size))
+            .await
+            .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))??;
+        Ok(DieselStore { pool, backend })
+    }
+
+    /// A clone of the connection pool (for [`crate::storage::ephemeral::sql::SqlEphemeral`]).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    async fn run<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StorageResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        run(&self.pool, f).await
+    }
+}
+
+fn migration_error(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(format!("migration failed: {e}"))
+}
+
+#[async_trait]
+impl Store for DieselStore {
+    /// Applies the embedded migrations of the connected backend; a no-op when up to date.
+    /// On PostgreSQL an advisory lock keeps two nodes from migrating at once.
+    async fn migrate(&self) -> StorageResult<()> {
+        self.run(|conn| match conn {
+            DbConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
+                Ok(())
+            }
+            DbConnection::Postgresql(c) => {
+                c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))?;
+                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()).map_err(migration_error);
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))?;
+                result
+            }
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StorageResult<()> {
+        self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+    }
+
+    fn backend_name(&self) -> &'static str {
+        self.backend
+    }
+}

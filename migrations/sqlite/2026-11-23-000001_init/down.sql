@@ -1,0 +1,8 @@
+DROP TABLE IF EXISTS ephemeral;
+DROP TABLE IF EXISTS audit_events;
+DROP TABLE IF EXISTS consents;
+DROP TABLE IF EXISTS refresh_tokens;
+DROP TABLE IF EXISTS token_families;
+DROP TABLE IF EXISTS signing_keys;
+DROP TABLE IF EXISTS clients;
+DROP TABLE IF EXISTS users;

@@ -1,0 +1,94 @@
+//! Login sessions (SECURITY.md D.21): a random 256-bit id in a cookie, stored server-side only as
+//! its digest, with idle and absolute expiry, and a public `sid` for ID tokens and logout.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::SessionSettings;
+use crate::storage::{DynEphemeral, Kind, StorageError, User};
+use crate::util::{now, random_id, secret_256, sha256_hex};
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginSession {
+    pub user_id: String,
+    /// The public session id (OpenID Front-Channel Logout `sid`), unrelated to the cookie value.
+    pub sid: String,
+    /// When the user last authenticated (OpenID Core `auth_time`).
+    pub auth_time: i64,
+    pub last_seen: i64,
+    /// Absolute end of the session.
+    pub expires_at: i64,
+    /// Authentication methods (RFC 8176), e.g. ["pwd"].
+    pub amr: Vec<String>,
+}
+
+impl LoginSession {
+    /// The session still counts for this user: not disabled, no password change or admin logout since login.
+    pub fn is_valid_for(&self, user: &User) -> bool {
+        !user.disabled && user.password_changed_at <= self.auth_time && user.sessions_revoked_at <= self.auth_time
+    }
+}
+
+/// Creates a session for `user_id` and returns (cookie value, session). A new id at every login
+/// (session fixation, SECURITY.md D.21).
+pub async fn create(
+    eph: &DynEphemeral,
+    settings: &SessionSettings,
+    user_id: &str,
+    amr: Vec<String>,
+) -> Result<(String, LoginSession), StorageError> {
+    let t = now();
+    let cookie = secret_256();
+    let session = LoginSession {
+        user_id: user_id.to_string(),
+        sid: random_id(),
+        auth_time: t,
+        last_seen: t,
+        expires_at: t + settings.absolute_ttl_secs as i64,
+        amr,
+    };
+    store(eph, settings, &cookie, &session).await?;
+    Ok((cookie, session))
+}
+
+async fn store(
+    eph: &DynEphemeral,
+    settings: &SessionSettings,
+    cookie: &str,
+    session: &LoginSession,
+) -> Result<(), StorageError> {
+    let remaining = (session.expires_at - session.last_seen).max(1) as u64;
+    let ttl = Duration::from_secs(settings.idle_ttl_secs.min(remaining));
+    let value = serde_json::to_string(session).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    eph.put(Kind::Session, &sha256_hex(cookie), &value, ttl).await
+}
+
+/// Looks up the session behind a cookie value; extends its idle lifetime when used (at most once a minute).
+pub async fn load(
+    eph: &DynEphemeral,
+    settings: &SessionSettings,
+    cookie: &str,
+) -> Result<Option<LoginSession>, StorageError> {
+    let Some(raw) = eph.get(Kind::Session, &sha256_hex(cookie)).await? else {
+        return Ok(None);
+    };
+    let Ok(mut session) = serde_json::from_str::<LoginSession>(&raw) else {
+        return Ok(None);
+    };
+    let t = now();
+    if session.expires_at <= t {
+        return Ok(None);
+    }
+    if t - session.last_seen >= 60 {
+        session.last_seen = t;
+        store(eph, settings, cookie, &session).await?;
+    }
+    Ok(Some(session))
+}
+
+/// Ends the session behind a cookie value.
+pub async fn destroy(eph: &DynEphemeral, cookie: &str) -> Result<(), StorageError> {
+    eph.delete(Kind::Session, &sha256_hex(cookie)).await
+}

@@ -1,0 +1,293 @@
+//! `portcullis client ...`: register (RFC 6749 §2), list, show, remove clients and rotate secrets.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::output::{self, fmt_time};
+use super::{ALGS, CliError, open_store, parse_grant_type};
+use crate::config::Settings;
+use crate::oauth::redirect_uri::validate_registration;
+use crate::oauth::scope::{STANDARD_SCOPES, Scope};
+use crate::storage::{Client, DynStore, GrantType};
+use crate::util::{now, random_token, secret_256, sha256_hex};
+
+const SECRET_NOTE: &str = "note: the client secret is shown only this once and cannot be shown again; store it now";
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client.
+    Add(AddArgs),
+    /// List clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client.
+    Show {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client with its consents and tokens.
+    Remove { client_id: String },
+    /// Give a confidential client a new secret (the old one stops working at once).
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Display name, shown on the login and consent pages.
+    pub name: String,
+    /// Registered redirect URI (exact match); repeatable.
+    #[arg(long = "redirect-uri", value_name = "URI", num_args = 1..)]
+    pub redirect_uris: Vec<String>,
+    /// Registered post-logout redirect URI; repeatable.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI", num_args = 1..)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (RFC 6749 §2.1: no secret; PKCE is then required).
+    #[arg(long)]
+    pub public: bool,
+    /// Allowed grant types [default: authorization_code refresh_token].
+    #[arg(long = "grant-type", value_name = "GRANT", num_args = 1.., value_parser = parse_grant_type)]
+    pub grant_types: Vec<GrantType>,
+    /// Allowed scopes [default: openid profile email address phone offline_access].
+    #[arg(long = "scope", value_name = "SCOPE", num_args = 1..)]
+    pub scopes: Vec<String>,
+    /// First-party client: no consent page.
+    #[arg(long)]
+    pub first_party: bool,
+    /// ID token signing algorithm [default: keys.default_alg].
+    #[arg(long, value_parser = ALGS)]
+    pub id_token_alg: Option<String>,
+    /// The client_id [default: random].
+    #[arg(long)]
+    pub client_id: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A client as printed: the secret only right after it was made, never its digest.
+#[derive(Debug, Serialize)]
+pub struct ClientView<'a> {
+    pub client_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<&'a str>,
+    pub name: &'a str,
+    pub public: bool,
+    pub first_party: bool,
+    pub redirect_uris: &'a [String],
+    pub post_logout_redirect_uris: &'a [String],
+    pub grant_types: &'a [GrantType],
+    pub scopes: &'a [String],
+    pub id_token_signed_response_alg: &'a str,
+    pub created_at: i64,
+}
+
+impl<'a> ClientView<'a> {
+    pub fn new(c: &'a Client, client_secret: Option<&'a str>) -> Self {
+        ClientView {
+            client_id: &c.client_id,
+            client_secret,
+            name: &c.name,
+            public: c.is_public(),
+            first_party: c.first_party,
+            redirect_uris: &c.redirect_uris,
+            post_logout_redirect_uris: &c.post_logout_redirect_uris,
+            grant_types: &c.grant_types,
+            scopes: &c.scopes,
+            id_token_signed_response_alg: &c.id_token_signed_response_alg,
+            created_at: c.created_at,
+        }
+    }
+}
+
+pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError> {
+    match cmd {
+        ClientCommand::Add(args) => {
+            let json = args.json;
+            let (client, secret) = build_client(args, &settings.keys.default_alg)?;
+            let store = open_store(&settings).await?;
+            store.create_client(client.clone()).await.map_err(|e| match e {
+                crate::storage::StorageError::Conflict(_) => {
+                    CliError::Invalid(format!("client_id {} already exists", client.client_id))
+                }
+                e => e.into(),
+            })?;
+            print_client(&client, secret.as_deref(), json)
+        }
+        ClientCommand::List { json } => list(&open_store(&settings).await?, json).await,
+        ClientCommand::Show { client_id, json } => {
+            let client = find(&open_store(&settings).await?, &client_id).await?;
+            print_client(&client, None, json)
+        }
+        ClientCommand::Remove { client_id } => {
+            let store = open_store(&settings).await?;
+            if !store.delete_client(&client_id).await? {
+                return Err(not_found(&client_id));
+            }
+            output::line(&format!("client {client_id} removed"))
+        }
+        ClientCommand::RotateSecret { client_id, json } => {
+            let store = open_store(&settings).await?;
+            let client = find(&store, &client_id).await?;
+            if client.is_public() {
+                return Err(CliError::Invalid(format!("client {client_id} is public: it has no secret")));
+            }
+            let secret = secret_256();
+            if !store.set_client_secret_hash(&client_id, &sha256_hex(&secret)).await? {
+                return Err(not_found(&client_id));
+            }
+            if json {
+                output::json(&serde_json::json!({ "client_id": client_id, "client_secret": secret }))?;
+            } else {
+                output::line(&format!("client_id:     {client_id}\nclient_secret: {secret}"))?;
+            }
+            eprintln!("{SECRET_NOTE}");
+            Ok(())
+        }
+    }
+}
+
+/// RFC 6749 §2 + SECURITY.md A.2, C.11: checks the arguments and builds the client record and,
+/// for a confidential client, its new secret (stored only as a SHA-256 digest).
+pub fn build_client(args: AddArgs, default_alg: &str) -> Result<(Client, Option<String>), CliError> {
+    let invalid = |m: String| Err(CliError::Invalid(m));
+    if args.name.trim().is_empty() {
+        return invalid("the client name must not be empty".into());
+    }
+    let grant_types = if args.grant_types.is_empty() {
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+    } else {
+        dedup(args.grant_types)
+    };
+    if args.public {
+        if let Some(g) = grant_types
+            .iter()
+            .find(|g| matches!(g, GrantType::ClientCredentials | GrantType::Password))
+        {
+            return invalid(format!("a public client cannot use the {g} grant (it has no secret)"));
+        }
+    }
+    if grant_types.contains(&GrantType::AuthorizationCode) && args.redirect_uris.is_empty() {
+        return invalid("--redirect-uri is required when authorization_code is granted".into());
+    }
+    for uri in args.redirect_uris.iter().chain(&args.post_logout_redirect_uris) {
+        validate_registration(uri).map_err(|e| CliError::Invalid(format!("{uri}: {e}")))?;
+    }
+    let scopes: Vec<String> = if args.scopes.is_empty() {
+        STANDARD_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        let scope = Scope::parse(&args.scopes.join(" "))
+            .map_err(|_| CliError::Invalid("a scope contains a character RFC 6749 §3.3 forbids".into()))?;
+        scope.iter().map(str::to_string).collect()
+    };
+    let client_id = match args.client_id {
+        Some(id) => validate_client_id(id)?,
+        None => random_token(16),
+    };
+    let secret = (!args.public).then(secret_256);
+    let client = Client {
+        client_id,
+        name: args.name.trim().to_string(),
+        secret_hash: secret.as_deref().map(sha256_hex),
+        redirect_uris: dedup(args.redirect_uris),
+        post_logout_redirect_uris: dedup(args.post_logout_redirect_uris),
+        grant_types,
+        scopes,
+        first_party: args.first_party,
+        id_token_signed_response_alg: args.id_token_alg.unwrap_or_else(|| default_alg.to_string()),
+        created_at: now(),
+    };
+    Ok((client, secret))
+}
+
+/// RFC 6749 §2.2: a client_id of 1 to 128 unreserved characters (`A-Z a-z 0-9 - . _ ~`), so it
+/// needs no escaping anywhere.
+fn validate_client_id(id: String) -> Result<String, CliError> {
+    let ok = (1..=128).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    if ok {
+        Ok(id)
+    } else {
+        Err(CliError::Invalid("client_id must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~".into()))
+    }
+}
+
+/// Drops repeated values, keeping the first of each in order.
+fn dedup<T: PartialEq>(v: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for s in v {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliError> {
+    if json {
+        output::json(&ClientView::new(c, secret))?;
+    } else {
+        let mut lines = vec![format!("client_id:     {}", c.client_id)];
+        if let Some(s) = secret {
+            lines.push(format!("client_secret: {s}"));
+        }
+        lines.extend([
+            format!("name:          {}", c.name),
+            format!("type:          {}", client_type(c)),
+            format!("grant_types:   {}", join(c.grant_types.iter().map(|g| g.as_str()))),
+            format!("scopes:        {}", c.scopes.join(" ")),
+            format!("redirect_uris: {}", join(c.redirect_uris.iter().map(String::as_str))),
+            format!("post_logout:   {}", join(c.post_logout_redirect_uris.iter().map(String::as_str))),
+            format!("id_token_alg:  {}", c.id_token_signed_response_alg),
+            format!("created:       {}", fmt_time(c.created_at)),
+        ]);
+        output::line(&lines.join("\n"))?;
+    }
+    if secret.is_some() {
+        eprintln!("{SECRET_NOTE}");
+    }
+    Ok(())
+}
+
+fn client_type(c: &Client) -> String {
+    let kind = if c.is_public() { "public" } else { "confidential" };
+    if c.first_party { format!("{kind}, first-party") } else { kind.to_string() }
+}
+
+fn join<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = it.collect();
+    if v.is_empty() { "-".into() } else { v.join(" ") }
+}
+
+async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
+    let all = store.list_clients().await?;
+    if json {
+        return output::json(&all.iter().map(|c| ClientView::new(c, None)).collect::<Vec<_>>());
+    }
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|c| {
+            vec![
+                c.client_id.clone(),
+                c.name.clone(),
+                client_type(c),
+                join(c.grant_types.iter().map(|g| g.as_str())),
+                join(c.redirect_uris.iter().map(String::as_str)),
+            ]
+        })
+        .collect();
+    output::print_table(&["CLIENT_ID", "NAME", "TYPE", "GRANT_TYPES", "REDIRECT_URIS"], &rows, "no clients")
+}
+
+async fn find(store: &DynStore, client_id: &str) -> Result<Client, CliError> {
+    store.client_by_id(client_id).await?.ok_or_else(|| not_found(client_id))
+}
+
+fn not_found(client_id: &str) -> CliError {
+    CliError::NotFound(format!("no client with client_id {client_id}"))
+}

@@ -1,0 +1,87 @@
+//! `portcullis keys ...`: list signing keys and rotate them (SECURITY.md E.24-25).
+
+use clap::Subcommand;
+use serde_json::Value;
+
+use super::output::{self, fmt_opt_time, fmt_time};
+use super::{ALGS, CliError, open_store};
+use crate::config::Settings;
+use crate::util::now;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys with their state (pending, active, retiring, expired).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new signing key. It is published at once and signs after keys.publish_delay_secs
+    /// (or at once with --now); the previous key of that algorithm retires then.
+    Rotate {
+        /// Algorithm of the new key [default: keys.default_alg].
+        #[arg(long, value_parser = ALGS)]
+        alg: Option<String>,
+        /// Sign with the new key at once instead of after the publish delay.
+        #[arg(long)]
+        now: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
+    let store = open_store(&settings).await?;
+    match cmd {
+        KeysCommand::List { json } => {
+            let t = now();
+            let infos = store
+                .list_keys()
+                .await?
+                .iter()
+                .map(|k| serde_json::to_value(crate::keys::describe(k, t)))
+                .collect::<Result<Vec<Value>, _>>()?;
+            if json {
+                return output::json(&infos);
+            }
+            let rows: Vec<Vec<String>> = infos.iter().map(key_row).collect();
+            output::print_table(
+                &["KID", "ALG", "STATE", "CREATED", "SIGNS_FROM", "RETIRED", "EXPIRES"],
+                &rows,
+                "no signing keys (the server makes one at first start)",
+            )
+        }
+        KeysCommand::Rotate { alg, now: immediate, json } => {
+            let alg = alg.unwrap_or_else(|| settings.keys.default_alg.clone());
+            let max_lifetime =
+                settings.tokens.access_token_ttl_secs.max(settings.tokens.id_token_ttl_secs) as i64;
+            let key = crate::keys::rotate(&store, &settings.keys, &alg, max_lifetime, immediate).await?;
+            if json {
+                return output::json(&crate::keys::describe(&key, now()));
+            }
+            let when = if key.activates_at <= now() {
+                "now".to_string()
+            } else {
+                format!("from {}", fmt_time(key.activates_at))
+            };
+            output::line(&format!(
+                "new {} key {} is published and signs {when}; running servers pick it up within a minute",
+                key.alg, key.kid
+            ))
+        }
+    }
+}
+
+/// One table row from a serialized `KeyInfo`.
+fn key_row(info: &Value) -> Vec<String> {
+    let text = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
+    let time = |k: &str| fmt_opt_time(info.get(k).and_then(Value::as_i64));
+    vec![
+        text("kid"),
+        text("alg"),
+        text("state"),
+        time("created_at"),
+        time("activates_at"),
+        time("retired_at"),
+        time("expires_at"),
+    ]
+}

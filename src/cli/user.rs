@@ -1,0 +1,195 @@
+//! `portcullis user ...`: add, list, change password, disable, enable and remove users.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::output::{self, fmt_time};
+use super::{CliError, open_store};
+use crate::accounts::password::{PasswordHasher, check_policy};
+use crate::accounts::users;
+use crate::config::Settings;
+use crate::storage::{DynStore, NewUser, User};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add(AddArgs),
+    /// List users.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (ends their sessions and refresh tokens).
+    Passwd {
+        username: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user (they can no longer sign in or refresh tokens).
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Delete a user with their consents and tokens.
+    Remove { username: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub username: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Mark the email address as verified (the `email_verified` claim).
+    #[arg(long)]
+    pub email_verified: bool,
+    /// Display name (the `name` claim).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A user as printed: never the password hash.
+#[derive(Debug, Serialize)]
+pub struct UserView<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub email_verified: bool,
+    pub name: Option<&'a str>,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(u: &'a User) -> Self {
+        UserView {
+            id: &u.id,
+            username: &u.username,
+            email: u.email.as_deref(),
+            email_verified: u.email_verified,
+            name: u.name.as_deref(),
+            disabled: u.disabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
+pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
+    // Validate input and read the password before touching the database.
+    match cmd {
+        UserCommand::Add(args) => add(&settings, args).await,
+        UserCommand::List { json } => list(&open_store(&settings).await?, json).await,
+        UserCommand::Passwd { username, password_stdin } => {
+            let password = output::read_new_password(password_stdin)?;
+            check_policy(&password).map_err(CliError::Invalid)?;
+            let hasher = PasswordHasher::new(&settings.argon2)?;
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            users::change_password(&store, &hasher, &user.id, password).await?;
+            output::line(&format!("password of {username} changed; their sessions and refresh tokens are ended"))
+        }
+        UserCommand::Disable { username } => toggle(&settings, &username, true).await,
+        UserCommand::Enable { username } => toggle(&settings, &username, false).await,
+        UserCommand::Remove { username } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            if !store.delete_user(&user.id).await? {
+                return Err(not_found(&username));
+            }
+            output::line(&format!("user {username} removed"))
+        }
+    }
+}
+
+async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
+    validate_username(&args.username)?;
+    if let Some(email) = &args.email {
+        validate_email(email)?;
+    }
+    let password = output::read_new_password(args.password_stdin)?;
+    check_policy(&password).map_err(CliError::Invalid)?;
+    let hasher = PasswordHasher::new(&settings.argon2)?;
+    let store = open_store(settings).await?;
+    if store.user_by_username(&args.username).await?.is_some() {
+        return Err(CliError::Invalid(format!("a user named {} already exists", args.username)));
+    }
+    let password_hash = hasher.hash(password).await?;
+    let user = store
+        .create_user(NewUser {
+            id: crate::util::random_id(),
+            username: args.username,
+            email: args.email,
+            email_verified: args.email_verified,
+            name: args.name,
+            password_hash,
+            created_at: crate::util::now(),
+        })
+        .await?;
+    if args.json {
+        output::json(&UserView::from(&user))
+    } else {
+        output::line(&format!("created user {} (id {})", user.username, user.id))
+    }
+}
+
+async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
+    let all = store.list_users().await?;
+    if json {
+        return output::json(&all.iter().map(UserView::from).collect::<Vec<_>>());
+    }
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|u| {
+            vec![
+                u.username.clone(),
+                u.id.clone(),
+                u.email.clone().unwrap_or_else(|| "-".into()),
+                u.name.clone().unwrap_or_else(|| "-".into()),
+                if u.disabled { "disabled" } else { "active" }.into(),
+                fmt_time(u.created_at),
+            ]
+        })
+        .collect();
+    output::print_table(&["USERNAME", "ID", "EMAIL", "NAME", "STATUS", "CREATED"], &rows, "no users")
+}
+
+async fn toggle(settings: &Settings, username: &str, disabled: bool) -> Result<(), CliError> {
+    let store = open_store(settings).await?;
+    let user = find(&store, username).await?;
+    users::set_disabled(&store, &user.id, disabled).await?;
+    let what = if disabled { "disabled; their refresh tokens are revoked" } else { "enabled" };
+    output::line(&format!("user {username} {what}"))
+}
+
+async fn find(store: &DynStore, username: &str) -> Result<User, CliError> {
+    store.user_by_username(username).await?.ok_or_else(|| not_found(username))
+}
+
+fn not_found(username: &str) -> CliError {
+    CliError::NotFound(format!("no user named {username}"))
+}
+
+/// A username: 1 to 64 characters, no whitespace or control characters.
+pub fn validate_username(username: &str) -> Result<(), CliError> {
+    let n = username.chars().count();
+    if n == 0 || n > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(CliError::Invalid(
+            "username must be 1 to 64 characters without spaces or control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A plausible email address: `local@domain`, no whitespace, at most 254 characters.
+pub fn validate_email(email: &str) -> Result<(), CliError> {
+    let ok = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@'));
+    if ok { Ok(()) } else { Err(CliError::Invalid(format!("{email:?} is not an email address"))) }
+}

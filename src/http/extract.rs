@@ -1,0 +1,88 @@
+//! Reading protocol input from requests: form bodies and query strings into `ParamMap`
+//! (RFC 6749 §3.1-3.2), the client address, and bearer tokens (RFC 6750 §2).
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use crate::oauth::OAuthError;
+use crate::oauth::params::ParamMap;
+
+/// A POST body must be `application/x-www-form-urlencoded` (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
+pub fn form(req: &HttpRequest, body: &[u8]) -> Result<ParamMap, OAuthError> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mime = ct.split(';').next().unwrap_or_default().trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+    }
+    ParamMap::from_urlencoded(body)
+}
+
+/// The query string as parameters.
+pub fn query(req: &HttpRequest) -> Result<ParamMap, OAuthError> {
+    ParamMap::from_urlencoded(req.query_string().as_bytes())
+}
+
+/// GET: the query; POST: the form body (OpenID Core §3.1.2.1 allows both at /authorize).
+pub fn query_or_form(req: &HttpRequest, body: &[u8]) -> Result<ParamMap, OAuthError> {
+    if req.method() == actix_web::http::Method::POST { form(req, body) } else { query(req) }
+}
+
+/// The peer address. Forwarded headers are not trusted: a client could forge them to dodge rate limits.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect())
+}
+
+pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
+    match req.headers().get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| OAuthError::invalid_request("malformed Authorization header")),
+    }
+}
+
+/// Where a bearer token came from, or why there is none.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Bearer {
+    Token(String),
+    /// No token at all: 401 with a bare `WWW-Authenticate: Bearer` (RFC 6750 §3.1).
+    Missing,
+}
+
+/// RFC 6750 §2.1 (header) and §2.2 (form body); §2.3 (query) only when configured. More than one
+/// method is `invalid_request` (§2).
+pub fn bearer(req: &HttpRequest, body: Option<&ParamMap>, allow_query: bool) -> Result<Bearer, OAuthError> {
+    let mut found = Vec::new();
+    if let Some(h) = authorization_header(req)? {
+        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(Bearer::Missing);
+        }
+        let token = rest.trim();
+        if token.is_empty() {
+            return Err(OAuthError::invalid_request("empty bearer token"));
+        }
+        found.push(token.to_string());
+    }
+    if let Some(t) = body.and_then(|p| p.get("access_token")) {
+        found.push(t.to_string());
+    }
+    if let Ok(q) = query(req) {
+        if let Some(t) = q.get("access_token") {
+            if !allow_query {
+                return Err(OAuthError::invalid_request("access tokens in the query string are not accepted"));
+            }
+            found.push(t.to_string());
+        }
+    }
+    match found.len() {
+        0 => Ok(Bearer::Missing),
+        1 => Ok(Bearer::Token(found.remove(0))),
+        _ => Err(OAuthError::invalid_request("more than one method used to send the access token")),
+    }
+}

@@ -1,0 +1,445 @@
+//! DESIGN.md §6 + SECURITY.md E.26: the HTML pages, rendered with askama.
+//!
+//! Every template extends `templates/base.html`, loads the one stylesheet `/static/css/portcullis.css`
+//! and carries no inline script or style, so the strict CSP `default-src 'self'; frame-ancestors 'none'`
+//! holds. askama escapes every `{{ value }}` in `.html` templates; no template uses `|safe`.
+
+use askama::Template;
+
+/// OpenID Connect Core 1.0 §3.1.2.4: one scope line on the consent page.
+#[derive(Debug, Clone)]
+pub struct ScopeItem {
+    /// The scope token, e.g. `profile`.
+    pub name: String,
+    /// What the scope grants, in words a user understands.
+    pub description: String,
+}
+
+/// OpenID Connect Core 1.0 §3.1.2.3: the login form (`POST /login`), naming the client the user signs in to.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    /// `None`: signing in to the account page ("Sign in to Portcullis").
+    pub client_name: Option<String>,
+    /// Hidden input `request_id` (may be empty).
+    pub request_id: String,
+    /// Hidden input `csrf_token`.
+    pub csrf_token: String,
+    /// Prefilled value of input `username` (login_hint or last attempt).
+    pub username: String,
+    /// Shown above the form with role="alert".
+    pub error: Option<String>,
+}
+
+/// OpenID Connect Core 1.0 §3.1.2.4: the consent form (`POST /consent`, `decision=allow|deny`).
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    /// The client's display name.
+    pub client_name: String,
+    /// The signed-in user.
+    pub username: String,
+    /// The scopes the client asks for.
+    pub scopes: Vec<ScopeItem>,
+    /// Hidden input `request_id`.
+    pub request_id: String,
+    /// Hidden input `csrf_token`.
+    pub csrf_token: String,
+}
+
+impl ConsentPage {
+    /// The first letter of the client name, upper-cased, for the avatar.
+    pub fn client_initial(&self) -> String {
+        self.client_name
+            .trim()
+            .chars()
+            .next()
+            .map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect())
+    }
+}
+
+/// RFC 6749 §4.1.2.1: the error page shown when the server must not redirect (unknown client, bad
+/// redirect_uri); it never links to a client.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// The heading.
+    pub title: String,
+    /// One or two sentences for the user.
+    pub message: String,
+    /// The OAuth error code, shown small and monospace.
+    pub code: Option<String>,
+}
+
+/// OpenID Connect RP-Initiated Logout 1.0 §2: the confirmation form (`POST /logout/confirm`,
+/// `decision=logout|cancel`).
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutConfirmPage {
+    /// The client the user came from, when known.
+    pub client_name: Option<String>,
+    /// Hidden input `logout_id`.
+    pub logout_id: String,
+    /// Hidden input `csrf_token`.
+    pub csrf_token: String,
+}
+
+/// OpenID Connect RP-Initiated Logout 1.0 §3: shown after logout when there is no valid
+/// `post_logout_redirect_uri`.
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage {
+    /// The client the user came from, when known.
+    pub client_name: Option<String>,
+}
+
+/// OAuth 2.0 Form Post Response Mode §2: an auto-submitting form that POSTs the authorization response
+/// to the client (`static/js/form_post.js`; a `<noscript>` button without JavaScript).
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage {
+    /// The registered redirect URI (the form's action).
+    pub redirect_uri: String,
+    /// The response parameters, in order (`code`, `state`, `iss`, or `error`...).
+    pub params: Vec<(String, String)>,
+}
+
+/// RFC 6749 §4.1.2: development-only landing page of the demo client, listing the authorization response.
+#[derive(Template)]
+#[template(path = "dev_callback.html")]
+pub struct DevCallbackPage {
+    /// The query parameters the redirect carried.
+    pub params: Vec<(String, String)>,
+}
+
+impl DevCallbackPage {
+    /// True when the response is an error response (RFC 6749 §4.1.2.1).
+    pub fn is_error(&self) -> bool {
+        self.params.iter().any(|(name, _)| name == "error")
+    }
+}
+
+/// DESIGN.md §6: renders any page; the caller turns errors into a 500.
+pub fn render<T: Template>(page: &T) -> Result<String, askama::Error> {
+    page.render()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    const EVIL: &str = "<script>alert(1)</script>";
+    const FORM_POST_SCRIPT: &str = r#"<script src="/static/js/form_post.js"></script>"#;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn login(client: Option<&str>, username: &str, error: Option<&str>) -> LoginPage {
+        LoginPage {
+            client_name: client.map(str::to_owned),
+            request_id: "req-123".to_owned(),
+            csrf_token: "csrf-abc".to_owned(),
+            username: username.to_owned(),
+            error: error.map(str::to_owned),
+        }
+    }
+
+    fn consent(client: &str) -> ConsentPage {
+        ConsentPage {
+            client_name: client.to_owned(),
+            username: "alice".to_owned(),
+            scopes: vec![
+                ScopeItem {
+                    name: "openid".to_owned(),
+                    description: "Confirm who you are".to_owned(),
+                },
+                ScopeItem {
+                    name: "profile".to_owned(),
+                    description: "See your name and profile details".to_owned(),
+                },
+                ScopeItem {
+                    name: "email".to_owned(),
+                    description: "See your email address".to_owned(),
+                },
+                ScopeItem {
+                    name: "offline_access".to_owned(),
+                    description: "Stay connected when you are not using it".to_owned(),
+                },
+            ],
+            request_id: "req-123".to_owned(),
+            csrf_token: "csrf-abc".to_owned(),
+        }
+    }
+
+    fn error_page() -> ErrorPage {
+        ErrorPage {
+            title: "This request cannot be completed".to_owned(),
+            message: "The application sent a redirect_uri that is not registered for it.".to_owned(),
+            code: Some("invalid_request".to_owned()),
+        }
+    }
+
+    fn form_post() -> FormPostPage {
+        FormPostPage {
+            redirect_uri: "https://app.example.com/cb".to_owned(),
+            params: pairs(&[
+                ("code", "c0de"),
+                ("state", "s\"t&a<te"),
+                ("iss", "https://id.example.com"),
+            ]),
+        }
+    }
+
+    fn dev_callback(error: bool) -> DevCallbackPage {
+        let params = if error {
+            pairs(&[
+                ("error", "access_denied"),
+                ("error_description", "The user denied the request"),
+                ("state", "Zm9vYmFy"),
+                ("iss", "http://127.0.0.1:8080"),
+            ])
+        } else {
+            pairs(&[
+                ("code", "kD3n0Qm9xR1vY7bT2sLwA8eP5hJ6cZ4uN0gF1iK9oVq"),
+                ("state", "Zm9vYmFy"),
+                ("iss", "http://127.0.0.1:8080"),
+            ])
+        };
+        DevCallbackPage { params }
+    }
+
+    /// True when some ` on<letters>=` (an inline event handler attribute) appears.
+    fn has_event_handler(html: &str) -> bool {
+        html.match_indices(" on").any(|(i, _)| {
+            let rest = &html[i + 3..];
+            let letters = rest.chars().take_while(char::is_ascii_lowercase).count();
+            letters > 0 && rest[letters..].starts_with('=')
+        })
+    }
+
+    /// Every page with sample data, by file name.
+    fn all_pages() -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "login.html",
+                render(&login(Some("Acme Dashboard"), "", None)).unwrap(),
+            ),
+            (
+                "login_error.html",
+                render(&login(
+                    Some("Acme Dashboard"),
+                    "alice",
+                    Some("Incorrect username or password."),
+                ))
+                .unwrap(),
+            ),
+            ("login_account.html", render(&login(None, "", None)).unwrap()),
+            ("consent.html", render(&consent("Acme Dashboard")).unwrap()),
+            ("error.html", render(&error_page()).unwrap()),
+            (
+                "logout.html",
+                render(&LogoutConfirmPage {
+                    client_name: Some("Acme Dashboard".to_owned()),
+                    logout_id: "lo-1".to_owned(),
+                    csrf_token: "csrf-abc".to_owned(),
+                })
+                .unwrap(),
+            ),
+            (
+                "logged_out.html",
+                render(&LoggedOutPage {
+                    client_name: Some("Acme Dashboard".to_owned()),
+                })
+                .unwrap(),
+            ),
+            ("form_post.html", render(&form_post()).unwrap()),
+            ("dev_callback.html", render(&dev_callback(false)).unwrap()),
+            ("dev_callback_error.html", render(&dev_callback(true)).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn login_page_names_the_client_and_carries_the_form() {
+        let html = render(&login(Some("Acme Dashboard"), "bob", None)).unwrap();
+        assert!(html.contains(r#"<html lang="en">"#));
+        assert!(html.contains("Sign in to continue to"));
+        assert!(html.contains("Acme Dashboard"));
+        assert!(html.contains(r#"action="/login""#));
+        assert!(html.contains(r#"name="request_id" value="req-123""#));
+        assert!(html.contains(r#"name="csrf_token" value="csrf-abc""#));
+        assert!(html.contains(r#"name="username" type="text" value="bob""#));
+        assert!(html.contains(r#"autocomplete="username""#));
+        assert!(html.contains(r#"autocomplete="current-password""#));
+        assert!(html.contains(r#"<label for="username">"#));
+        assert!(html.contains(r#"<label for="password">"#));
+        assert!(html.contains(">Sign in</button>"));
+        assert!(!html.contains(r#"role="alert""#));
+        assert!(html.contains(r#"href="/static/css/portcullis.css""#));
+    }
+
+    #[test]
+    fn login_page_announces_errors() {
+        let html = render(&login(None, "", Some("Incorrect username or password."))).unwrap();
+        assert!(html.contains("Sign in to Portcullis"));
+        assert!(html.contains(r#"id="login-error" role="alert""#));
+        assert!(html.contains("Incorrect username or password."));
+        assert_eq!(html.matches(r#"aria-describedby="login-error""#).count(), 2);
+        assert!(html.contains(r#"aria-invalid="true""#));
+    }
+
+    #[test]
+    fn consent_page_lists_scopes_and_both_decisions() {
+        let html = render(&consent("Acme Dashboard")).unwrap();
+        assert!(html.contains("Acme Dashboard wants to access your account"));
+        assert!(html.contains("<strong>alice</strong>"));
+        assert!(html.contains("See your email address"));
+        assert!(html.contains(">offline_access</code>"));
+        assert!(html.contains(r#"action="/consent""#));
+        assert!(html.contains(r#"name="decision" value="allow">Allow</button>"#));
+        assert!(html.contains(r#"name="decision" value="deny">Deny</button>"#));
+        assert!(html.contains(r#"href="/account""#));
+        assert!(html.contains(r#"<span class="avatar">A</span>"#));
+    }
+
+    #[test]
+    fn error_page_shows_code_and_never_links_out() {
+        let html = render(&error_page()).unwrap();
+        assert!(html.contains("This request cannot be completed"));
+        assert!(html.contains("<code>invalid_request</code>"));
+        assert!(!html.contains("<a "));
+        let bare = render(&ErrorPage {
+            code: None,
+            ..error_page()
+        })
+        .unwrap();
+        assert!(!bare.contains("Error code"));
+    }
+
+    #[test]
+    fn logout_pages() {
+        let html = render(&LogoutConfirmPage {
+            client_name: Some("Acme".to_owned()),
+            logout_id: "lo-1".to_owned(),
+            csrf_token: "csrf-abc".to_owned(),
+        })
+        .unwrap();
+        assert!(html.contains("Sign out of Portcullis?"));
+        assert!(html.contains("You came from <strong"));
+        assert!(html.contains(r#"action="/logout/confirm""#));
+        assert!(html.contains(r#"name="logout_id" value="lo-1""#));
+        assert!(html.contains(r#"value="logout">Sign out</button>"#));
+        assert!(html.contains(r#"value="cancel">Stay signed in</button>"#));
+        let done = render(&LoggedOutPage { client_name: None }).unwrap();
+        assert!(done.contains("You have signed out."));
+        assert!(done.contains("close this window"));
+    }
+
+    #[test]
+    fn form_post_page_posts_escaped_params() {
+        let html = render(&form_post()).unwrap();
+        assert!(html.contains(
+            r#"<form id="form-post" class="form" method="post" action="https://app.example.com/cb">"#
+        ));
+        assert!(html.contains(r#"<input type="hidden" name="code" value="c0de">"#));
+        assert!(
+            html.contains(r#"name="state" value="s&#34;t&#38;a&#60;te""#),
+            "{html}"
+        );
+        assert!(html.contains("<noscript>"));
+        assert!(html.contains(">Continue</button>"));
+        assert_eq!(html.matches("<script").count(), 1);
+        assert!(html.contains(FORM_POST_SCRIPT));
+    }
+
+    #[test]
+    fn dev_callback_lists_parameters() {
+        let html = render(&dev_callback(false)).unwrap();
+        assert!(html.contains("Authorization response received"));
+        assert!(html.contains("<dt>code</dt>"));
+        assert!(html.contains("<code>Zm9vYmFy</code>"));
+        assert!(html.contains("portcullis serve --dev"));
+        let err = render(&dev_callback(true)).unwrap();
+        assert!(err.contains("<dt>error_description</dt>"));
+        assert!(err.contains("returned an error"));
+    }
+
+    #[test]
+    fn user_data_is_escaped_everywhere() {
+        let escaped = "&#60;script&#62;";
+        let pages = [
+            render(&login(Some(EVIL), EVIL, Some(EVIL))).unwrap(),
+            render(&ConsentPage {
+                username: EVIL.to_owned(),
+                ..consent(EVIL)
+            })
+            .unwrap(),
+            render(&ErrorPage {
+                title: EVIL.to_owned(),
+                message: EVIL.to_owned(),
+                code: Some(EVIL.to_owned()),
+            })
+            .unwrap(),
+            render(&LogoutConfirmPage {
+                client_name: Some(EVIL.to_owned()),
+                logout_id: EVIL.to_owned(),
+                csrf_token: EVIL.to_owned(),
+            })
+            .unwrap(),
+            render(&LoggedOutPage {
+                client_name: Some(EVIL.to_owned()),
+            })
+            .unwrap(),
+            render(&DevCallbackPage {
+                params: pairs(&[(EVIL, EVIL)]),
+            })
+            .unwrap(),
+        ];
+        for html in &pages {
+            assert!(!html.contains("<script"), "unescaped script in {html}");
+            assert!(
+                html.contains(escaped) || html.contains("&lt;script&gt;"),
+                "{html}"
+            );
+        }
+        let post = render(&FormPostPage {
+            redirect_uri: "https://app.example.com/cb\"><script>".to_owned(),
+            params: pairs(&[(EVIL, EVIL)]),
+        })
+        .unwrap();
+        assert_eq!(post.matches("<script").count(), 1);
+    }
+
+    #[test]
+    fn no_inline_script_or_style() {
+        for (name, html) in all_pages() {
+            assert!(!html.contains("style="), "{name} has a style attribute");
+            assert!(!html.contains("<style"), "{name} has a style element");
+            assert!(!html.contains("javascript:"), "{name} has a javascript: URL");
+            assert!(!has_event_handler(&html), "{name} has an event handler attribute");
+            let scripts = html.matches("<script").count();
+            if name == "form_post.html" {
+                assert_eq!(scripts, 1, "{name}");
+                assert!(html.contains(FORM_POST_SCRIPT));
+            } else {
+                assert_eq!(scripts, 0, "{name} has a script");
+            }
+        }
+    }
+
+    /// Writes every page to `$PAGES_OUT` for screenshots:
+    /// `PAGES_OUT=/tmp/pages/html cargo test --lib http::templates -- --ignored`.
+    #[test]
+    #[ignore = "writes files; run by hand to look at the pages"]
+    fn write_pages_for_review() {
+        let dir = std::env::var("PAGES_OUT").expect("set PAGES_OUT to a directory");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, html) in all_pages() {
+            std::fs::write(std::path::Path::new(&dir).join(name), html).unwrap();
+        }
+    }
+}

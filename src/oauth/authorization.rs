@@ -1,0 +1,254 @@
+//! The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Core §3.1.2.1), parsed and
+//! validated in two stages: first the client and redirect URI (errors there must never redirect,
+//! SECURITY.md A.3), then everything else (errors there go back to the client by redirect).
+
+use serde::{Deserialize, Serialize};
+
+use crate::oauth::params::ParamMap;
+use crate::oauth::pkce::{self, CodeChallenge};
+use crate::oauth::redirect_uri;
+use crate::oauth::scope::{OPENID, Scope};
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::storage::{Client, GrantType};
+
+/// How the authorization response is delivered (OAuth 2.0 Multiple Response Types, Form Post).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// OpenID Core §3.1.2.1 `prompt` values we act on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+    pub select_account: bool,
+}
+
+/// A validated authorization request, as kept while the user logs in and consents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Whether `redirect_uri` was sent (then the token request must repeat it, RFC 6749 §4.1.3).
+    pub redirect_uri_sent: bool,
+    pub response_mode: ResponseMode,
+    pub scope: Scope,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub id_token_hint: Option<String>,
+    /// A label for the device, shown on the account page.
+    pub device_name: Option<String>,
+}
+
+impl AuthorizationRequest {
+    pub fn is_openid(&self) -> bool {
+        self.scope.contains(OPENID)
+    }
+}
+
+/// Where an error that may be redirected goes (RFC 6749 §4.1.2.1).
+#[derive(Debug)]
+pub struct RedirectError {
+    pub error: OAuthError,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub response_mode: ResponseMode,
+}
+
+/// Stage one (SECURITY.md A.1, A.3): the client must exist and the redirect URI be registered.
+/// An error here is shown on the error page. Returns the redirect URI to use and whether it was sent.
+pub fn resolve_redirect_uri(params: &ParamMap, client: Option<&Client>) -> Result<(String, bool), OAuthError> {
+    let client = client.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
+    match params.get("redirect_uri") {
+        Some(uri) if redirect_uri::matches_registered(&client.redirect_uris, uri) => Ok((uri.to_string(), true)),
+        Some(_) => Err(OAuthError::invalid_request("redirect_uri is not registered for this client")),
+        // OpenID Core §3.1.2.1 requires it; RFC 6749 §3.1.2.3 allows omission with one registered URI.
+        None if client.redirect_uris.len() == 1 && !scope_mentions_openid(params) => {
+            Ok((client.redirect_uris[0].clone(), false))
+        }
+        None => Err(OAuthError::invalid_request("missing parameter: redirect_uri")),
+    }
+}
+
+fn scope_mentions_openid(params: &ParamMap) -> bool {
+    params.get("scope").is_some_and(|s| s.split(' ').any(|t| t == OPENID))
+}
+
+/// Stage two: everything else. Errors are redirected to `redirect_uri` with `state`.
+pub fn validate(
+    params: &ParamMap,
+    client: &Client,
+    redirect_uri: String,
+    redirect_uri_sent: bool,
+    allow_plain_pkce: bool,
+) -> Result<AuthorizationRequest, Box<RedirectError>> {
+    let state = params.get("state").map(str::to_string);
+    let response_mode = match params.get("response_mode") {
+        Some("form_post") => ResponseMode::FormPost,
+        _ => ResponseMode::Query,
+    };
+    let fail = |error: OAuthError| {
+        Box::new(RedirectError { error, redirect_uri: redirect_uri.clone(), state: state.clone(), response_mode })
+    };
+    match params.get("response_mode") {
+        None | Some("query") | Some("form_post") => {}
+        Some(_) => return Err(fail(OAuthError::invalid_request("unsupported response_mode"))),
+    }
+    if params.contains("request") {
+        return Err(fail(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+    }
+    if params.contains("request_uri") {
+        return Err(fail(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+    }
+    match params.get("response_type") {
+        None => return Err(fail(OAuthError::invalid_request("missing parameter: response_type"))),
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            )));
+        }
+    }
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(fail(OAuthError::unauthorized_client("the client may not use the authorization code grant")));
+    }
+    let scope = Scope::parse(params.get("scope").unwrap_or_default()).map_err(fail)?;
+    if scope.is_empty() {
+        return Err(fail(OAuthError::invalid_scope("scope is required")));
+    }
+    let allowed = Scope::from_tokens(&client.scopes);
+    if !scope.is_subset_of(&allowed) {
+        return Err(fail(OAuthError::invalid_scope("a requested scope is not allowed for this client")));
+    }
+    let code_challenge =
+        pkce::parse_challenge(params.get("code_challenge"), params.get("code_challenge_method"), allow_plain_pkce)
+            .map_err(fail)?;
+    if client.is_public() && code_challenge.is_none() {
+        return Err(fail(OAuthError::invalid_request("PKCE code_challenge is required for public clients")));
+    }
+    let prompt = parse_prompt(params.get("prompt")).map_err(fail)?;
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| fail(OAuthError::invalid_request("max_age must be a non-negative integer")))?,
+        ),
+    };
+    let request = AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        redirect_uri_sent,
+        response_mode,
+        nonce: params.get("nonce").map(str::to_string),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: params.get("login_hint").map(str::to_string),
+        id_token_hint: params.get("id_token_hint").map(str::to_string),
+        device_name: params.get("device_name").map(|d| d.chars().take(64).collect()),
+        scope,
+        state: state.clone(),
+    };
+    Ok(request)
+}
+
+/// OpenID Core §3.1.2.1: `none` with any other value is an error.
+fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
+    let mut prompt = Prompt::default();
+    for value in raw.unwrap_or_default().split(' ').filter(|v| !v.is_empty()) {
+        match value {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            "select_account" => prompt.select_account = true,
+            _ => return Err(OAuthError::invalid_request("unknown prompt value")),
+        }
+    }
+    if prompt.none && (prompt.login || prompt.consent || prompt.select_account) {
+        return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+    }
+    Ok(prompt)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn client(public: bool) -> Client {
+        Client {
+            client_id: "c1".into(),
+            name: "App".into(),
+            secret_hash: if public { None } else { Some("x".into()) },
+            redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            scopes: vec!["openid".into(), "profile".into()],
+            first_party: false,
+            id_token_signed_response_alg: "RS256".into(),
+            created_at: 0,
+        }
+    }
+
+    fn params(q: &str) -> ParamMap {
+        ParamMap::from_urlencoded(q.as_bytes()).unwrap()
+    }
+
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    #[test]
+    fn unregistered_redirect_uri_is_an_error_page_not_a_redirect() {
+        let c = client(false);
+        let p = params("redirect_uri=https%3A%2F%2Fevil.example%2Fcb");
+        assert!(resolve_redirect_uri(&p, Some(&c)).is_err());
+        assert!(resolve_redirect_uri(&params("redirect_uri=https%3A%2F%2Fapp.example%2Fcb"), None).is_err());
+    }
+
+    #[test]
+    fn openid_requests_must_send_redirect_uri() {
+        let c = client(false);
+        assert!(resolve_redirect_uri(&params("scope=openid"), Some(&c)).is_err());
+        assert_eq!(resolve_redirect_uri(&params("scope=profile"), Some(&c)).unwrap().1, false);
+    }
+
+    #[test]
+    fn public_clients_must_use_pkce() {
+        let c = client(true);
+        let p = params("response_type=code&scope=openid&state=s");
+        let err = validate(&p, &c, "https://app.example/cb".into(), true, false).unwrap_err();
+        assert_eq!(err.error.code, ErrorCode::InvalidRequest);
+        assert_eq!(err.state.as_deref(), Some("s"));
+        let p = params(&format!("response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"));
+        assert!(validate(&p, &c, "https://app.example/cb".into(), true, false).is_ok());
+    }
+
+    #[test]
+    fn only_response_type_code_is_supported() {
+        let p = params("response_type=token&scope=openid");
+        let err = validate(&p, &client(false), "https://app.example/cb".into(), true, false).unwrap_err();
+        assert_eq!(err.error.code, ErrorCode::UnsupportedResponseType);
+    }
+
+    #[test]
+    fn scope_outside_the_clients_allowance_is_invalid_scope() {
+        let p = params("response_type=code&scope=openid%20admin");
+        let err = validate(&p, &client(false), "https://app.example/cb".into(), true, false).unwrap_err();
+        assert_eq!(err.error.code, ErrorCode::InvalidScope);
+    }
+
+    #[test]
+    fn prompt_none_combined_with_login_is_invalid() {
+        assert!(parse_prompt(Some("none login")).is_err());
+        assert!(parse_prompt(Some("login consent")).unwrap().consent);
+    }
+}

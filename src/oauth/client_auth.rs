@@ -1,0 +1,372 @@
+//! Client authentication at the token, introspection and revocation endpoints: RFC 6749 §2.3.1 and
+//! §3.2.1, SECURITY.md C.11 (form-url-decoded Basic credentials, one method per request, constant-time
+//! comparison of digests) and C.12 (failures are `invalid_client`).
+
+use base64::Engine;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use crate::oauth::OAuthError;
+use crate::oauth::params::ParamMap;
+use crate::storage::Client;
+use crate::util::{ct_eq, sha256_hex};
+
+/// RFC 7617 §2 credentials are padded base64; accept them with or without the padding.
+const BASIC_B64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// RFC 6749 §2.3 / OpenID Core §9: how a client identified itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// client_secret_basic. id and secret are form-url-DECODED after base64 (RFC 6749 §2.3.1).
+    Basic { client_id: String, secret: String },
+    /// client_secret_post.
+    Post { client_id: String, secret: String },
+    /// `none`: a public client identifying itself with client_id only.
+    None { client_id: String },
+}
+
+impl ClientAuth {
+    pub fn client_id(&self) -> &str {
+        match self {
+            ClientAuth::Basic { client_id, .. }
+            | ClientAuth::Post { client_id, .. }
+            | ClientAuth::None { client_id } => client_id,
+        }
+    }
+
+    /// SECURITY.md C.12: whether the Authorization header was used (then a failure carries
+    /// `WWW-Authenticate: Basic`).
+    pub fn used_header(&self) -> bool {
+        matches!(self, ClientAuth::Basic { .. })
+    }
+
+    /// OpenID Core §9 / RFC 8414 `token_endpoint_auth_method` name.
+    pub fn method(&self) -> &'static str {
+        match self {
+            ClientAuth::Basic { .. } => "client_secret_basic",
+            ClientAuth::Post { .. } => "client_secret_post",
+            ClientAuth::None { .. } => "none",
+        }
+    }
+}
+
+/// RFC 6749 §2.3.1 / §3.2.1, SECURITY.md C.11: reads the Authorization header value (if any) and the
+/// body parameters. Both Basic and `client_secret` (or a client assertion): `invalid_request`
+/// "multiple client authentication methods"; a Basic client_id different from the body's
+/// `client_id`: `invalid_request`; a malformed Basic header, a non-Basic scheme or an unsupported
+/// method (`client_assertion`): `invalid_client`. `Ok(None)` when the client did not identify itself.
+pub fn extract(authorization: Option<&str>, params: &ParamMap) -> Result<Option<ClientAuth>, OAuthError> {
+    let body_id = params.get("client_id");
+    let body_secret = params.get("client_secret");
+    let assertion = params.contains("client_assertion") || params.contains("client_assertion_type");
+    if let Some(header) = authorization {
+        let (client_id, secret) = parse_basic(header)?;
+        if body_secret.is_some() || assertion {
+            return Err(OAuthError::invalid_request(
+                "multiple client authentication methods",
+            ));
+        }
+        if body_id.is_some_and(|id| id != client_id) {
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the authenticated client",
+            ));
+        }
+        return Ok(Some(ClientAuth::Basic { client_id, secret }));
+    }
+    if assertion {
+        if body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "multiple client authentication methods",
+            ));
+        }
+        return Err(OAuthError::invalid_client(
+            "unsupported client authentication method",
+        ));
+    }
+    match (body_id, body_secret) {
+        (Some(id), Some(secret)) => Ok(Some(ClientAuth::Post {
+            client_id: id.to_string(),
+            secret: secret.to_string(),
+        })),
+        (Some(id), None) => Ok(Some(ClientAuth::None {
+            client_id: id.to_string(),
+        })),
+        (None, Some(_)) => Err(OAuthError::invalid_request("missing parameter: client_id")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// RFC 7617 §2 + RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`.
+fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
+    let malformed = || OAuthError::invalid_client("malformed Basic authorization header");
+    let header = header.trim();
+    let (scheme, credentials) = header.split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::invalid_client("unsupported authentication scheme"));
+    }
+    let decoded = BASIC_B64
+        .decode(credentials.trim())
+        .map_err(|e| malformed().with_detail(e))?;
+    let decoded = String::from_utf8(decoded).map_err(|e| malformed().with_detail(e))?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let client_id = form_url_decode(id).ok_or_else(malformed)?;
+    let secret = form_url_decode(secret).ok_or_else(malformed)?;
+    if client_id.is_empty() {
+        return Err(malformed().with_detail("empty client_id"));
+    }
+    Ok((client_id, secret))
+}
+
+/// `application/x-www-form-urlencoded` decoding of one component: `+` is a space, `%XX` a byte; a
+/// stray `%` or invalid UTF-8 is `None`.
+fn form_url_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// RFC 6749 §2.3.1 / §3.2.1, SECURITY.md C.11: checks `auth` against the registered client (`None` =
+/// unknown). Confidential clients need Basic or Post with a secret whose SHA-256 digest equals
+/// `secret_hash` (constant time); public clients must use `none`. Every failure is `invalid_client`
+/// "client authentication failed", with the real reason as the logged detail.
+pub fn authenticate(client: Option<&Client>, auth: &ClientAuth) -> Result<(), OAuthError> {
+    let fail =
+        |reason: &'static str| OAuthError::invalid_client("client authentication failed").with_detail(reason);
+    let client = client.ok_or_else(|| fail("unknown client"))?;
+    if client.client_id != auth.client_id() {
+        return Err(fail("client_id does not match the registered client"));
+    }
+    match (&client.secret_hash, auth) {
+        (Some(hash), ClientAuth::Basic { secret, .. } | ClientAuth::Post { secret, .. }) => {
+            if ct_eq(&sha256_hex(secret), &hash.to_ascii_lowercase()) {
+                Ok(())
+            } else {
+                Err(fail("wrong client secret"))
+            }
+        }
+        (Some(_), ClientAuth::None { .. }) => Err(fail("confidential client sent no secret")),
+        (None, ClientAuth::None { .. }) => Ok(()),
+        (None, ClientAuth::Basic { .. } | ClientAuth::Post { .. }) => {
+            Err(fail("public client sent a secret"))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::oauth::ErrorCode;
+    use base64::engine::general_purpose::STANDARD as B64;
+
+    fn params(q: &str) -> ParamMap {
+        ParamMap::from_urlencoded(q.as_bytes()).unwrap()
+    }
+
+    fn basic(raw: &str) -> String {
+        format!("Basic {}", B64.encode(raw))
+    }
+
+    fn client(secret: Option<&str>) -> Client {
+        Client {
+            client_id: "app 1".into(),
+            name: "App".into(),
+            secret_hash: secret.map(sha256_hex),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec![],
+            scopes: vec![],
+            first_party: false,
+            id_token_signed_response_alg: "RS256".into(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn basic_credentials_are_form_url_decoded() {
+        let h = basic("app+1:s%3Ac%2Bret%25");
+        let auth = extract(Some(&h), &params("grant_type=x")).unwrap().unwrap();
+        assert_eq!(
+            auth,
+            ClientAuth::Basic {
+                client_id: "app 1".into(),
+                secret: "s:c+ret%".into()
+            }
+        );
+        assert!(auth.used_header());
+        assert_eq!(auth.method(), "client_secret_basic");
+    }
+
+    #[test]
+    fn basic_scheme_is_case_insensitive() {
+        let h = format!("bAsIc  {}", B64.encode("a:b"));
+        assert_eq!(extract(Some(&h), &params("")).unwrap().unwrap().client_id(), "a");
+    }
+
+    #[test]
+    fn two_authentication_methods_are_rejected() {
+        let e = extract(Some(&basic("a:b")), &params("client_secret=b")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert_eq!(e.description, "multiple client authentication methods");
+        let e = extract(Some(&basic("a:b")), &params("client_assertion=x")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn basic_client_id_must_match_body_client_id() {
+        let e = extract(Some(&basic("a:b")), &params("client_id=other")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert!(extract(Some(&basic("a:b")), &params("client_id=a")).is_ok());
+    }
+
+    #[test]
+    fn malformed_basic_header_is_invalid_client() {
+        for h in [
+            "Basic".to_string(),
+            "Basic !!!".to_string(),
+            basic("no-colon"),
+            basic(":secret"),
+            basic("a%zz:b"),
+            basic("a:%"),
+            format!("Basic {}", B64.encode([0xff, b':', b'x'])),
+        ] {
+            assert_eq!(
+                extract(Some(&h), &params("")).unwrap_err().code,
+                ErrorCode::InvalidClient,
+                "{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_basic_scheme_is_invalid_client() {
+        for h in ["Bearer abc", "Digest x", ""] {
+            assert_eq!(
+                extract(Some(h), &params("")).unwrap_err().code,
+                ErrorCode::InvalidClient
+            );
+        }
+    }
+
+    #[test]
+    fn client_secret_post_and_none_are_read_from_the_body() {
+        let post = extract(None, &params("client_id=a&client_secret=s"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            post,
+            ClientAuth::Post {
+                client_id: "a".into(),
+                secret: "s".into()
+            }
+        );
+        assert_eq!(post.method(), "client_secret_post");
+        let none = extract(None, &params("client_id=a&client_secret="))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            none,
+            ClientAuth::None {
+                client_id: "a".into()
+            }
+        );
+        assert!(!none.used_header());
+        assert_eq!(extract(None, &params("grant_type=x")).unwrap(), None);
+        assert!(extract(None, &params("client_secret=s")).is_err());
+    }
+
+    #[test]
+    fn client_assertion_is_unsupported() {
+        let e = extract(None, &params("client_id=a&client_assertion=x")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn confidential_client_needs_the_right_secret() {
+        let c = client(Some("s3cret"));
+        let ok = ClientAuth::Basic {
+            client_id: "app 1".into(),
+            secret: "s3cret".into(),
+        };
+        assert!(authenticate(Some(&c), &ok).is_ok());
+        assert!(
+            authenticate(
+                Some(&c),
+                &ClientAuth::Post {
+                    client_id: "app 1".into(),
+                    secret: "s3cret".into()
+                }
+            )
+            .is_ok()
+        );
+        for bad in [
+            ClientAuth::Post {
+                client_id: "app 1".into(),
+                secret: "wrong".into(),
+            },
+            ClientAuth::None {
+                client_id: "app 1".into(),
+            },
+            ClientAuth::Basic {
+                client_id: "other".into(),
+                secret: "s3cret".into(),
+            },
+        ] {
+            let e = authenticate(Some(&c), &bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient);
+            assert_eq!(e.description, "client authentication failed");
+        }
+    }
+
+    #[test]
+    fn public_client_must_not_send_a_secret() {
+        let c = client(None);
+        assert!(
+            authenticate(
+                Some(&c),
+                &ClientAuth::None {
+                    client_id: "app 1".into()
+                }
+            )
+            .is_ok()
+        );
+        let e = authenticate(
+            Some(&c),
+            &ClientAuth::Post {
+                client_id: "app 1".into(),
+                secret: "x".into(),
+            },
+        );
+        assert_eq!(e.unwrap_err().code, ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn unknown_client_fails_authentication() {
+        let e = authenticate(
+            None,
+            &ClientAuth::None {
+                client_id: "nobody".into(),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        assert!(e.detail.is_some());
+    }
+}

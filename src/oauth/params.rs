@@ -1,0 +1,181 @@
+//! RFC 6749 §3.1 / §3.2: protocol parameters. Parameters sent without a value are treated as
+//! omitted, a parameter sent twice is an error, unknown parameters are kept but callers ignore them.
+//! Bounded input (SECURITY.md E.28): at most [`MAX_PARAMS`] parameters of [`MAX_VALUE_LEN`] bytes.
+
+use std::collections::BTreeMap;
+
+use crate::oauth::OAuthError;
+
+/// Largest accepted parameter value (and name), in bytes after decoding.
+pub const MAX_VALUE_LEN: usize = 8 * 1024;
+/// Most parameters accepted in one request (empty ones included).
+pub const MAX_PARAMS: usize = 100;
+
+/// RFC 6749 §3.1: the parameters of one request, each present at most once and never empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParamMap {
+    inner: BTreeMap<String, String>,
+}
+
+impl ParamMap {
+    /// RFC 6749 §3.1 + Appendix B: parses an `application/x-www-form-urlencoded` body or query string.
+    pub fn from_urlencoded(input: &[u8]) -> Result<ParamMap, OAuthError> {
+        let pairs = url::form_urlencoded::parse(input).map(|(k, v)| (k.into_owned(), v.into_owned()));
+        ParamMap::from_pairs(pairs)
+    }
+
+    /// RFC 6749 §3.1: builds the map from already-decoded pairs, with the same rules as
+    /// [`ParamMap::from_urlencoded`]. Errors: `invalid_request` "duplicate parameter: x", too many
+    /// parameters, a value over 8 KiB.
+    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Result<ParamMap, OAuthError> {
+        let mut inner = BTreeMap::new();
+        for (count, (name, value)) in pairs.into_iter().enumerate() {
+            if count >= MAX_PARAMS {
+                return Err(OAuthError::invalid_request("too many parameters"));
+            }
+            if name.len() > MAX_VALUE_LEN {
+                return Err(OAuthError::invalid_request("parameter name too long"));
+            }
+            if value.len() > MAX_VALUE_LEN {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter too long: {}",
+                    printable(&name)
+                )));
+            }
+            // §3.1: "Parameters sent without a value MUST be treated as if they were omitted".
+            if name.is_empty() || value.is_empty() {
+                continue;
+            }
+            if inner.contains_key(&name) {
+                return Err(OAuthError::invalid_request(format!(
+                    "duplicate parameter: {}",
+                    printable(&name)
+                )));
+            }
+            inner.insert(name, value);
+        }
+        Ok(ParamMap { inner })
+    }
+
+    /// The value of `name`, if sent with a non-empty value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.inner.get(name).map(String::as_str)
+    }
+
+    /// The value of `name`, or `invalid_request` "missing parameter: name".
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter: {name}")))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.inner.contains_key(name)
+    }
+
+    /// All parameters, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+/// A parameter name fit to echo in an error description: short, no control characters.
+fn printable(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::oauth::ErrorCode;
+
+    fn parse(q: &str) -> Result<ParamMap, OAuthError> {
+        ParamMap::from_urlencoded(q.as_bytes())
+    }
+
+    #[test]
+    fn duplicate_parameters_are_rejected() {
+        let e = parse("client_id=a&scope=openid&client_id=a").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert_eq!(e.description, "duplicate parameter: client_id");
+    }
+
+    #[test]
+    fn empty_parameters_are_absent() {
+        let p = parse("state=&scope=openid&nonce").unwrap();
+        assert_eq!(p.get("state"), None);
+        assert!(!p.contains("nonce"));
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            p.require("state").unwrap_err().description,
+            "missing parameter: state"
+        );
+    }
+
+    #[test]
+    fn empty_duplicate_does_not_count_as_a_duplicate() {
+        let p = parse("state=&state=xyz").unwrap();
+        assert_eq!(p.get("state"), Some("xyz"));
+    }
+
+    #[test]
+    fn unknown_parameters_are_ignored() {
+        let p = parse("response_type=code&foo=bar").unwrap();
+        assert_eq!(p.require("response_type").unwrap(), "code");
+        assert_eq!(p.get("foo"), Some("bar"));
+    }
+
+    #[test]
+    fn values_are_form_url_decoded() {
+        let p = parse("scope=openid+profile&redirect_uri=https%3A%2F%2Fa.example%2Fcb%3Fx%3D1").unwrap();
+        assert_eq!(p.get("scope"), Some("openid profile"));
+        assert_eq!(p.get("redirect_uri"), Some("https://a.example/cb?x=1"));
+        assert_eq!(p.iter().count(), 2);
+    }
+
+    #[test]
+    fn values_over_8_kib_are_rejected() {
+        let ok = format!("state={}", "a".repeat(MAX_VALUE_LEN));
+        assert!(parse(&ok).is_ok());
+        let too_long = format!("state={}", "a".repeat(MAX_VALUE_LEN + 1));
+        assert_eq!(parse(&too_long).unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn more_than_100_parameters_are_rejected() {
+        let ok: Vec<String> = (0..MAX_PARAMS).map(|i| format!("p{i}=v")).collect();
+        assert_eq!(parse(&ok.join("&")).unwrap().len(), MAX_PARAMS);
+        let too_many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("p{i}=")).collect();
+        assert_eq!(
+            parse(&too_many.join("&")).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn from_pairs_applies_the_same_rules() {
+        let dup = vec![
+            ("a".to_string(), "1".to_string()),
+            ("a".to_string(), "2".to_string()),
+        ];
+        assert!(ParamMap::from_pairs(dup).is_err());
+        let p = ParamMap::from_pairs(vec![("a".to_string(), String::new())]).unwrap();
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn malformed_input_never_panics() {
+        for q in ["%", "%zz=1", "=x", "&&&", "a=%ff%fe", "a==b", "\u{0}=\u{0}"] {
+            let _ = parse(q);
+        }
+        assert!(parse("=x").unwrap().is_empty());
+    }
+}

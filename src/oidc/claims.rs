@@ -1,0 +1,60 @@
+//! Standard claims by scope (OpenID Core §5.4, §5.3.2 userinfo).
+
+use serde_json::{Map, Value, json};
+
+use crate::oauth::scope::Scope;
+use crate::storage::User;
+
+/// The userinfo claims `scope` grants for `user`; `sub` always.
+pub fn for_scope(user: &User, scope: &Scope) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(user.id));
+    if scope.contains("profile") {
+        claims.insert("preferred_username".into(), json!(user.username));
+        if let Some(name) = &user.name {
+            claims.insert("name".into(), json!(name));
+        }
+        claims.insert("updated_at".into(), json!(user.updated_at));
+    }
+    if scope.contains("email") {
+        if let Some(email) = &user.email {
+            claims.insert("email".into(), json!(email));
+            claims.insert("email_verified".into(), json!(user.email_verified));
+        }
+    }
+    claims
+}
+
+/// Claims we can ever return (discovery `claims_supported`).
+pub const SUPPORTED: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "sid",
+    "name",
+    "preferred_username",
+    "updated_at",
+    "email",
+    "email_verified",
+];
+
+/// Descriptions for the consent page.
+pub fn describe_scope(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "Sign you in and know who you are",
+        "profile" => "Your name and username",
+        "email" => "Your email address",
+        "address" => "Your postal address",
+        "phone" => "Your phone number",
+        "offline_access" => "Stay signed in and access your data while you are away",
+        _ => "Access granted to this application",
+    }
+}
