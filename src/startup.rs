@@ -41,8 +41,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(&settings.listen)?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Builds on a listener bound by the caller (tests bind port 0 first to learn the issuer).
+    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> Result<Application, StartupError> {
         let state = build_state(settings).await?;
-        let listener = TcpListener::bind(&state.settings.listen)?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %listener_addr(&state.settings.listen, port), issuer = %state.settings.issuer, "listening");

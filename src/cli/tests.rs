@@ -216,3 +216,31 @@ fn user_input_validation() {
     assert!(validate_email("a@@example.com").is_err());
     assert!(validate_email("nope").is_err());
 }
+
+#[test]
+fn example_config_lists_every_setting_with_its_default() {
+    let text = include_str!("../../portcullis.example.toml");
+    let parsed: crate::config::Settings = toml::from_str(text).unwrap();
+    parsed.validate().unwrap();
+    let defaults = crate::config::Settings::default();
+    assert_eq!(parsed.to_masked_toml(), defaults.to_masked_toml());
+    // Every key of the defaults (optional ones may be commented out) is in the file.
+    let value = toml::Value::try_from(&defaults).unwrap();
+    let mut keys = Vec::new();
+    for (k, v) in value.as_table().unwrap() {
+        match v.as_table() {
+            Some(t) => keys.extend(t.keys().cloned()),
+            None => keys.push(k.clone()),
+        }
+    }
+    for opt in ["url", "audience", "master_key"] {
+        keys.push(opt.to_string());
+    }
+    for key in keys {
+        let present = text.lines().any(|l| {
+            let l = l.trim_start_matches(['#', ' ']);
+            l.starts_with(&format!("{key} ="))
+        });
+        assert!(present, "{key} missing from portcullis.example.toml");
+    }
+}

@@ -1,1 +1,3 @@
-//! (being written)
+//! Implementations of [`crate::storage::Ephemeral`], the short-lived shared state (DESIGN.md §3).
+
+pub mod sql;

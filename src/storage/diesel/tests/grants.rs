@@ -1,0 +1,163 @@
+//! Refresh-token families and rotation (RFC 6749 §6, RFC 9700 §4.14, SECURITY.md C.13).
+
+use std::sync::Arc;
+
+use super::{client, new_user, test_dbs};
+use crate::storage::*;
+use crate::util::{random_id, secret_256, sha256_hex};
+
+fn family(user_id: &str, client_id: &str, now: i64) -> TokenFamily {
+    TokenFamily {
+        id: random_id(),
+        user_id: Some(user_id.into()),
+        client_id: client_id.into(),
+        scope: "openid offline_access".into(),
+        sid: Some("sid-1".into()),
+        auth_time: now,
+        created_at: now,
+        last_used_at: now,
+        absolute_expires_at: now + 86_400,
+        revoked_at: None,
+        device_name: Some("Laptop".into()),
+        user_agent: Some("test".into()),
+        ip: None,
+    }
+}
+
+fn token(f: &TokenFamily, now: i64) -> RefreshToken {
+    RefreshToken {
+        token_hash: sha256_hex(&secret_256()),
+        family_id: f.id.clone(),
+        client_id: f.client_id.clone(),
+        user_id: f.user_id.clone(),
+        scope: f.scope.clone(),
+        created_at: now,
+        expires_at: now + 3_600,
+        used_at: None,
+    }
+}
+
+async fn setup(s: &dyn Store) -> (User, TokenFamily, RefreshToken) {
+    let user = s.create_user(new_user("dave")).await.unwrap();
+    s.create_client(client("web", "Web")).await.unwrap();
+    let fam = family(&user.id, "web", 1_000);
+    let first = token(&fam, 1_000);
+    s.create_family(fam.clone(), Some(first.clone())).await.unwrap();
+    (user, fam, first)
+}
+
+#[tokio::test]
+async fn rotation_then_reuse_revokes_family() {
+    for db in test_dbs().await {
+        let s = &db.store;
+        let (_, fam, first) = setup(s).await;
+        let (t, f) = s.refresh_token(&first.token_hash).await.unwrap().unwrap();
+        assert_eq!((t, f), (first.clone(), fam.clone()));
+
+        let second = token(&fam, 1_010);
+        let out = s.rotate_refresh_token(&first.token_hash, second.clone(), 1_010, Some("10.0.0.1".into()));
+        assert_eq!(out.await.unwrap(), RotateOutcome::Rotated, "{}", db.name);
+        let (old, f) = s.refresh_token(&first.token_hash).await.unwrap().unwrap();
+        assert_eq!(old.used_at, Some(1_010));
+        assert_eq!((f.last_used_at, f.ip.as_deref()), (1_010, Some("10.0.0.1")));
+        assert_eq!(s.refresh_token(&second.token_hash).await.unwrap().unwrap().0, second);
+
+        // The rotated token presented again: reuse, and the whole family is revoked.
+        let third = token(&fam, 1_020);
+        let out = s.rotate_refresh_token(&first.token_hash, third.clone(), 1_020, None).await.unwrap();
+        assert_eq!(out, RotateOutcome::Reused { family_id: fam.id.clone() }, "{}", db.name);
+        assert_eq!(s.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at, Some(1_020));
+        assert_eq!(s.refresh_token(&third.token_hash).await.unwrap(), None);
+
+        // The still-unused second token is dead too: its family is revoked.
+        let out = s.rotate_refresh_token(&second.token_hash, token(&fam, 1_030), 1_030, None).await.unwrap();
+        assert_eq!(out, RotateOutcome::Reused { family_id: fam.id.clone() });
+        assert_eq!(s.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at, Some(1_020), "idempotent");
+
+        let out = s.rotate_refresh_token("no-such-hash", token(&fam, 1_040), 1_040, None).await.unwrap();
+        assert_eq!(out, RotateOutcome::NotFound);
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rotation_has_exactly_one_winner() {
+    for db in test_dbs().await {
+        let store = Arc::new(db.store.clone());
+        let (_, fam, first) = setup(store.as_ref()).await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (store, fam, old) = (store.clone(), fam.clone(), first.token_hash.clone());
+            tasks.push(tokio::spawn(async move {
+                store.rotate_refresh_token(&old, token(&fam, 2_000), 2_000, None).await
+            }));
+        }
+        let (mut rotated, mut reused) = (0, 0);
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(RotateOutcome::Rotated) => rotated += 1,
+                Ok(RotateOutcome::Reused { family_id }) if family_id == fam.id => reused += 1,
+                other => panic!("{}: unexpected {other:?}", db.name),
+            }
+        }
+        assert_eq!((rotated, reused), (1, 19), "{}", db.name);
+        assert!(store.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at.is_some());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn families_are_listed_revoked_and_purged() {
+    for db in test_dbs().await {
+        let s = &db.store;
+        let (user, fam, first) = setup(s).await;
+        let mut newer = family(&user.id, "web", 1_000);
+        newer.last_used_at = 1_500;
+        s.create_family(newer.clone(), None).await.unwrap();
+        let mut expired = family(&user.id, "web", 100);
+        expired.absolute_expires_at = 900;
+        s.create_family(expired.clone(), Some(token(&expired, 100))).await.unwrap();
+
+        let active = s.active_families_for_user(&user.id, 1_000).await.unwrap();
+        assert_eq!(active.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), [&newer.id, &fam.id]);
+
+        assert!(s.revoke_family(&newer.id, 1_600).await.unwrap());
+        assert!(s.revoke_family(&newer.id, 1_700).await.unwrap(), "idempotent");
+        assert_eq!(s.family_by_id(&newer.id).await.unwrap().unwrap().revoked_at, Some(1_600));
+        assert!(!s.revoke_family("nope", 1_600).await.unwrap());
+        assert_eq!(s.revoke_user_families(&user.id, 1_800).await.unwrap(), 2, "fam and expired");
+        assert!(s.active_families_for_user(&user.id, 1_000).await.unwrap().is_empty());
+
+        // Tokens of revoked families go at once; families after `keep_secs`.
+        let n = s.purge_grants(1_900, 1_000).await.unwrap();
+        assert_eq!(n, 2, "{}: two tokens", db.name);
+        assert!(s.refresh_token(&first.token_hash).await.unwrap().is_none());
+        assert!(s.family_by_id(&fam.id).await.unwrap().is_some());
+        let n = s.purge_grants(3_000, 1_000).await.unwrap();
+        assert_eq!(n, 3, "{}: three families", db.name);
+        assert!(s.family_by_id(&fam.id).await.unwrap().is_none());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_their_grants() {
+    for db in test_dbs().await {
+        let s = &db.store;
+        let (user, fam, first) = setup(s).await;
+        s.save_consent(Consent {
+            user_id: user.id.clone(),
+            client_id: "web".into(),
+            scope: "openid".into(),
+            granted_at: 1,
+        })
+        .await
+        .unwrap();
+        assert!(s.delete_user(&user.id).await.unwrap());
+        assert_eq!(s.family_by_id(&fam.id).await.unwrap(), None);
+        assert_eq!(s.refresh_token(&first.token_hash).await.unwrap(), None);
+        assert!(s.consents_for_user(&user.id).await.unwrap().is_empty());
+        assert!(s.client_by_id("web").await.unwrap().is_some());
+        db.finish().await;
+    }
+}

@@ -1,0 +1,298 @@
+//! `spawn_app()`: a Portcullis server on port 0 with a fresh database (a temp SQLite file, or a
+//! fresh PostgreSQL database when `DATABASE_URL` names one), a user and two clients, and an HTTP
+//! client with a cookie jar and redirects off (STYLE.md §7).
+
+use std::net::TcpListener;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portcullis::accounts::password::PasswordHasher;
+use portcullis::config::Settings;
+use portcullis::state::AppState;
+use portcullis::storage::{Client, GrantType, NewUser};
+use portcullis::util::{random_id, secret_256, sha256_hex};
+use portcullis::Application;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+pub const USERNAME: &str = "alice";
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const CONFIDENTIAL_ID: &str = "web-app";
+pub const PUBLIC_ID: &str = "spa";
+pub const THIRD_PARTY_ID: &str = "partner";
+pub const REDIRECT_URI: &str = "https://app.example.com/cb";
+pub const SPA_REDIRECT: &str = "http://127.0.0.1:3000/callback";
+pub const LOGOUT_REDIRECT: &str = "https://app.example.com/logged-out";
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub state: AppState,
+    /// A browser: cookie jar, no redirects followed.
+    pub browser: reqwest::Client,
+    /// A back-channel client: no cookies.
+    pub api: reqwest::Client,
+    pub client_secret: String,
+    pub user_id: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn http_client(cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(cookies)
+        .build()
+        .expect("http client")
+}
+
+/// A database URL for one test: a temp SQLite file, or a fresh PostgreSQL database.
+pub fn test_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            use diesel::{Connection, RunQueryDsl};
+            let name = format!("pc_test_{}", &random_id()[..16]);
+            let mut conn = diesel::PgConnection::establish(&base).expect("connect to DATABASE_URL");
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+            match base.rsplit_once('/') {
+                Some((prefix, _)) => format!("{prefix}/{name}"),
+                None => panic!("DATABASE_URL has no database name"),
+            }
+        }
+        _ => format!("sqlite://{}", dir.join("portcullis.db").display()),
+    }
+}
+
+pub fn test_settings(dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::default();
+    settings.database.url = SecretString::from(test_database_url(dir));
+    settings.database.pool_size = 4;
+    settings.keys.master_key = Some(SecretString::from(hex::encode(rand_bytes())));
+    settings.argon2.memory_kib = 64;
+    settings.argon2.iterations = 1;
+    settings.workers = 2;
+    settings.redis.url = std::env::var("REDIS_URL").ok().map(SecretString::from);
+    settings
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for chunk in b.chunks_mut(16) {
+        chunk.copy_from_slice(&hex::decode(random_id()).expect("hex")[..]);
+    }
+    b
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(dir.path());
+    configure(&mut settings);
+    spawn_with_settings(settings, dir).await
+}
+
+pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let address = format!("http://127.0.0.1:{port}");
+    settings.issuer = address.clone();
+    settings.listen = format!("127.0.0.1:{port}");
+    let app = Application::build_with_listener(settings, listener).await.expect("build app");
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+
+    let client_secret = secret_256();
+    let hasher = PasswordHasher::new(&state.settings.argon2).expect("hasher");
+    let user = state
+        .store
+        .create_user(NewUser {
+            id: random_id(),
+            username: USERNAME.into(),
+            email: Some("alice@example.com".into()),
+            email_verified: true,
+            name: Some("Alice Liddell".into()),
+            password_hash: hasher.hash(PASSWORD.into()).await.expect("hash"),
+            created_at: portcullis::util::now() - 10,
+        })
+        .await
+        .expect("create user");
+    let standard: Vec<String> =
+        ["openid", "profile", "email", "address", "phone", "offline_access", "api:read"].map(String::from).to_vec();
+    let confidential = Client {
+        client_id: CONFIDENTIAL_ID.into(),
+        name: "Web App".into(),
+        secret_hash: Some(sha256_hex(&client_secret)),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        post_logout_redirect_uris: vec![LOGOUT_REDIRECT.into()],
+        grant_types: GrantType::ALL.to_vec(),
+        scopes: standard.clone(),
+        first_party: true,
+        id_token_signed_response_alg: "RS256".into(),
+        created_at: 0,
+    };
+    state.store.create_client(confidential.clone()).await.expect("client");
+    let public = Client {
+        client_id: PUBLIC_ID.into(),
+        name: "Single Page App".into(),
+        secret_hash: None,
+        redirect_uris: vec![SPA_REDIRECT.into()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        ..confidential.clone()
+    };
+    state.store.create_client(public).await.expect("client");
+    let partner = Client {
+        client_id: THIRD_PARTY_ID.into(),
+        name: "Partner <Corp>".into(),
+        first_party: false,
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        ..confidential
+    };
+    state.store.create_client(partner).await.expect("client");
+
+    TestApp {
+        address,
+        port,
+        state,
+        browser: http_client(true),
+        api: http_client(false),
+        client_secret,
+        user_id: user.id,
+        _dir: dir,
+    }
+}
+
+/// A PKCE pair (RFC 7636 §4.1-4.2): (verifier, S256 challenge).
+pub fn pkce_pair() -> (String, String) {
+    let verifier = secret_256();
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// Query parameters of a Location header.
+pub fn location_params(res: &reqwest::Response) -> Vec<(String, String)> {
+    let loc = location(res);
+    let url = url::Url::parse(&loc).expect("absolute Location");
+    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers().get("location").expect("Location header").to_str().expect("ascii").to_string()
+}
+
+pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+/// Hidden input `name`'s value in an HTML page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no input {name} in page:\n{html}"));
+    let tag_start = html[..at].rfind('<').expect("tag start");
+    let tag_end = at + html[at..].find('>').expect("tag end");
+    let tag = &html[tag_start..tag_end];
+    let v = tag.find("value=\"").unwrap_or_else(|| panic!("no value in {tag}")) + 7;
+    let end = tag[v..].find('"').expect("value end");
+    tag[v..v + end].replace("&#x2f;", "/").replace("&#x2b;", "+").replace("&#x3d;", "=")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GET /authorize with the browser.
+    pub async fn authorize(&self, params: &[(&str, &str)]) -> reqwest::Response {
+        self.browser.get(self.url("/authorize")).query(params).send().await.expect("authorize")
+    }
+
+    /// Submits the login form found in `page`.
+    pub async fn submit_login(&self, page: &str, username: &str, password: &str) -> reqwest::Response {
+        let form = [
+            ("request_id", hidden(page, "request_id")),
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("username", username.to_string()),
+            ("password", password.to_string()),
+        ];
+        self.browser.post(self.url("/login")).form(&form).send().await.expect("login")
+    }
+
+    /// Submits the consent form found in `page` with `decision` (allow | deny).
+    pub async fn submit_consent(&self, page: &str, decision: &str) -> reqwest::Response {
+        let form = [
+            ("request_id", hidden(page, "request_id")),
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("decision", decision.to_string()),
+        ];
+        self.browser.post(self.url("/consent")).form(&form).send().await.expect("consent")
+    }
+
+    /// The confidential client's authorization request parameters with PKCE.
+    pub fn code_request<'a>(&self, state: &'a str, nonce: &'a str, challenge: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![
+            ("response_type", "code"),
+            ("client_id", CONFIDENTIAL_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", scope),
+            ("state", state),
+            ("nonce", nonce),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ]
+    }
+
+    /// Runs authorize -> login (-> consent) for the confidential client; returns (code, verifier).
+    pub async fn login_for_code(&self, scope: &str) -> (String, String) {
+        let (verifier, challenge) = pkce_pair();
+        let res = self.authorize(&self.code_request("st", "n-0S6_WzA2Mj", &challenge, scope)).await;
+        let res = if res.status() == 200 {
+            let page = res.text().await.expect("page");
+            self.submit_login(&page, USERNAME, PASSWORD).await
+        } else {
+            res
+        };
+        assert_eq!(res.status(), 303, "expected redirect to client");
+        let params = location_params(&res);
+        (param(&params, "code").expect("code in redirect"), verifier)
+    }
+
+    /// POST /token with client_secret_basic for the confidential client.
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.api
+            .post(self.url("/token"))
+            .basic_auth(CONFIDENTIAL_ID, Some(&self.client_secret))
+            .form(form)
+            .send()
+            .await
+            .expect("token")
+    }
+
+    /// Exchanges a code for the confidential client; returns the JSON body (asserts 200).
+    pub async fn exchange(&self, code: &str, verifier: &str) -> serde_json::Value {
+        let res = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", verifier),
+            ])
+            .await;
+        assert_eq!(res.status(), 200, "token exchange failed");
+        res.json().await.expect("json")
+    }
+
+    pub async fn introspect(&self, token: &str) -> serde_json::Value {
+        let res = self
+            .api
+            .post(self.url("/introspect"))
+            .basic_auth(CONFIDENTIAL_ID, Some(&self.client_secret))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("introspect");
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("json")
+    }
+}
+
