@@ -166,7 +166,10 @@ impl Default for Settings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        DatabaseSettings { url: SecretString::from("sqlite://portcullis.db"), pool_size: 8 }
+        DatabaseSettings {
+            url: SecretString::from("sqlite://portcullis.db"),
+            pool_size: 8,
+        }
     }
 }
 
@@ -202,7 +205,11 @@ impl Default for SessionSettings {
 
 impl Default for Argon2Settings {
     fn default() -> Self {
-        Argon2Settings { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Argon2Settings {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -220,19 +227,30 @@ impl Default for KeySettings {
 
 impl Default for SecuritySettings {
     fn default() -> Self {
-        SecuritySettings { allow_plain_pkce: false, allow_query_bearer: false, max_body_bytes: 64 * 1024 }
+        SecuritySettings {
+            allow_plain_pkce: false,
+            allow_query_bearer: false,
+            max_body_bytes: 64 * 1024,
+        }
     }
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        RateLimitSettings { failures_per_user: 5, attempts_per_ip: 50, window_secs: 15 * 60 }
+        RateLimitSettings {
+            failures_per_user: 5,
+            attempts_per_ip: 50,
+            window_secs: 15 * 60,
+        }
     }
 }
 
 impl Default for LogSettings {
     fn default() -> Self {
-        LogSettings { format: "pretty".into(), level: "info,portcullis=info".into() }
+        LogSettings {
+            format: "pretty".into(),
+            level: "info,portcullis=info".into(),
+        }
     }
 }
 
@@ -268,7 +286,10 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             figment = figment.merge(Toml::file(path));
         }
@@ -298,7 +319,11 @@ impl Settings {
         match issuer.scheme() {
             "https" => {}
             "http" if is_loopback_host(issuer.host_str().unwrap_or_default()) => {}
-            "http" => return invalid("issuer must be https unless its host is loopback (127.0.0.1, [::1], localhost)".into()),
+            "http" => {
+                return invalid(
+                    "issuer must be https unless its host is loopback (127.0.0.1, [::1], localhost)".into(),
+                );
+            }
             other => return invalid(format!("issuer scheme {other} is not https")),
         }
         let t = &self.tokens;
@@ -311,13 +336,21 @@ impl Settings {
         if !(30..=86_400).contains(&t.id_token_ttl_secs) {
             return invalid("tokens.id_token_ttl_secs must be 30..=86400".into());
         }
-        if t.refresh_idle_ttl_secs == 0 || t.refresh_absolute_ttl_secs < t.refresh_idle_ttl_secs.min(t.refresh_absolute_ttl_secs) {
+        if t.refresh_idle_ttl_secs == 0
+            || t.refresh_absolute_ttl_secs < t.refresh_idle_ttl_secs.min(t.refresh_absolute_ttl_secs)
+        {
             return invalid("tokens.refresh_*_ttl_secs must be positive".into());
         }
         if self.sessions.idle_ttl_secs == 0 || self.sessions.absolute_ttl_secs == 0 {
             return invalid("sessions ttls must be positive".into());
         }
-        if self.sessions.cookie_name.is_empty() || !self.sessions.cookie_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if self.sessions.cookie_name.is_empty()
+            || !self
+                .sessions
+                .cookie_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return invalid("sessions.cookie_name must be a plain token".into());
         }
         let a = &self.argon2;
@@ -328,7 +361,8 @@ impl Settings {
             return invalid("keys.default_alg must be RS256, ES256 or EdDSA".into());
         }
         if let Some(mk) = &self.keys.master_key {
-            let ok = mk.expose_secret().len() == 64 && mk.expose_secret().chars().all(|c| c.is_ascii_hexdigit());
+            let ok =
+                mk.expose_secret().len() == 64 && mk.expose_secret().chars().all(|c| c.is_ascii_hexdigit());
             if !ok {
                 return invalid("keys.master_key must be 64 hex characters (32 bytes)".into());
             }
@@ -371,7 +405,11 @@ impl Settings {
 /// RFC 8252 §7.3 loopback hosts. `localhost` counts for the issuer (development) only.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -380,11 +418,20 @@ mod tests {
 
     #[test]
     fn http_issuer_off_loopback_is_refused() {
-        let s = Settings { issuer: "http://id.example.com".into(), ..Settings::default() };
+        let s = Settings {
+            issuer: "http://id.example.com".into(),
+            ..Settings::default()
+        };
         assert!(s.validate().is_err());
-        let s = Settings { issuer: "https://id.example.com".into(), ..Settings::default() };
+        let s = Settings {
+            issuer: "https://id.example.com".into(),
+            ..Settings::default()
+        };
         assert!(s.validate().is_ok());
-        let s = Settings { issuer: "http://[::1]:8080".into(), ..Settings::default() };
+        let s = Settings {
+            issuer: "http://[::1]:8080".into(),
+            ..Settings::default()
+        };
         assert!(s.validate().is_ok());
     }
 

@@ -46,12 +46,20 @@ impl Application {
     }
 
     /// Builds on a listener bound by the caller (tests bind port 0 first to learn the issuer).
-    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> Result<Application, StartupError> {
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> Result<Application, StartupError> {
         let state = build_state(settings).await?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %listener_addr(&state.settings.listen, port), issuer = %state.settings.issuer, "listening");
-        Ok(Application { port, issuer: state.settings.issuer.clone(), server, state })
+        Ok(Application {
+            port,
+            issuer: state.settings.issuer.clone(),
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -91,7 +99,14 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let keys = KeyRing::load(store.clone(), &settings.keys).await?;
     let hasher = PasswordHasher::new(&settings.argon2).map_err(|e| StartupError::Password(e.to_string()))?;
     let discovery = Arc::new(DiscoveryCache::new(&settings, &keys.signing_algs()));
-    Ok(AppState { settings: Arc::new(settings), store, ephemeral, keys, hasher, discovery })
+    Ok(AppState {
+        settings: Arc::new(settings),
+        store,
+        ephemeral,
+        keys,
+        hasher,
+        discovery,
+    })
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
@@ -128,7 +143,9 @@ async fn upkeep(state: AppState) {
         if let Err(e) = state.keys.reload().await {
             tracing::warn!(error = %e, "could not reload signing keys");
         } else {
-            state.discovery.refresh(&state.settings, &state.keys.signing_algs());
+            state
+                .discovery
+                .refresh(&state.settings, &state.keys.signing_algs());
         }
         if round % 2 == 0 {
             if let Err(e) = state.ephemeral.purge_expired().await {

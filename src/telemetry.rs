@@ -11,7 +11,9 @@ pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // An Err means a subscriber is already installed: keep it.
     let _ = if settings.format == "json" {
         builder.json().with_current_span(true).try_init()
@@ -26,8 +28,14 @@ mod tests {
 
     #[test]
     fn init_twice_is_harmless() {
-        let settings = LogSettings { format: "json".into(), level: "warn".into() };
+        let settings = LogSettings {
+            format: "json".into(),
+            level: "warn".into(),
+        };
         init(&settings);
-        init(&LogSettings { format: "pretty".into(), level: "not a valid directive ===".into() });
+        init(&LogSettings {
+            format: "pretty".into(),
+            level: "not a valid directive ===".into(),
+        });
     }
 }

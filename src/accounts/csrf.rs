@@ -12,7 +12,8 @@ pub const CSRF_TTL: Duration = Duration::from_secs(30 * 60);
 /// Issues a form token bound to the browser cookie value `binding`.
 pub async fn issue(eph: &DynEphemeral, binding: &str) -> Result<String, StorageError> {
     let token = secret_256();
-    eph.put(Kind::Csrf, &sha256_hex(&token), &sha256_hex(binding), CSRF_TTL).await?;
+    eph.put(Kind::Csrf, &sha256_hex(&token), &sha256_hex(binding), CSRF_TTL)
+        .await?;
     Ok(token)
 }
 

@@ -52,7 +52,11 @@ impl PasswordCheck<'_> {
         }
         let user = self.store.user_by_username(username).await?;
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        let ok = self.hasher.verify(stored, password).await.map_err(|e| LoginError::Hash(e.to_string()))?;
+        let ok = self
+            .hasher
+            .verify(stored, password)
+            .await
+            .map_err(|e| LoginError::Hash(e.to_string()))?;
         match user {
             Some(user) if ok && !user.disabled => {
                 ratelimit::reset(self.ephemeral, username).await?;
@@ -61,7 +65,13 @@ impl PasswordCheck<'_> {
             }
             user => {
                 let failures = ratelimit::record_failure(self.ephemeral, self.limits, username).await?;
-                self.audit("login.failure", user.as_ref().map(|u| u.id.as_str()), client_id, ip).await;
+                self.audit(
+                    "login.failure",
+                    user.as_ref().map(|u| u.id.as_str()),
+                    client_id,
+                    ip,
+                )
+                .await;
                 tokio::time::sleep(ratelimit::delay_after(failures)).await;
                 Ok(LoginOutcome::Invalid)
             }

@@ -41,7 +41,9 @@ pub struct PasswordHasher {
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher").field("params", self.inner.argon2.params()).finish()
+        f.debug_struct("PasswordHasher")
+            .field("params", self.inner.argon2.params())
+            .finish()
     }
 }
 
@@ -49,11 +51,18 @@ impl PasswordHasher {
     /// RFC 9106 §4: Argon2id, version 0x13, with `settings`' m (KiB), t and p.
     /// Precomputes the dummy hash used for unknown users.
     pub fn new(settings: &Argon2Settings) -> Result<PasswordHasher, PasswordError> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|e| PasswordError::Params(e.to_string()))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = hash_with(&argon2, &crate::util::secret_256())?;
-        Ok(PasswordHasher { inner: Arc::new(Inner { argon2, dummy }) })
+        Ok(PasswordHasher {
+            inner: Arc::new(Inner { argon2, dummy }),
+        })
     }
 
     /// RFC 9106: hashes `password` on the blocking pool; returns the PHC string (`$argon2id$...`).
@@ -110,10 +119,14 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 pub fn check_policy(password: &str) -> Result<(), String> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(format!("password must be at least {MIN_PASSWORD_CHARS} characters long"));
+        return Err(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters long"
+        ));
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(format!("password must be at most {MAX_PASSWORD_CHARS} characters long"));
+        return Err(format!(
+            "password must be at most {MAX_PASSWORD_CHARS} characters long"
+        ));
     }
     Ok(())
 }
@@ -124,7 +137,12 @@ mod tests {
     use super::*;
 
     fn hasher() -> PasswordHasher {
-        PasswordHasher::new(&Argon2Settings { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap()
+        PasswordHasher::new(&Argon2Settings {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
     }
 
     #[tokio::test]
@@ -150,7 +168,12 @@ mod tests {
 
     #[test]
     fn hash_is_argon2id_with_configured_parameters() {
-        let h = PasswordHasher::new(&Argon2Settings { memory_kib: 72, iterations: 3, parallelism: 2 }).unwrap();
+        let h = PasswordHasher::new(&Argon2Settings {
+            memory_kib: 72,
+            iterations: 3,
+            parallelism: 2,
+        })
+        .unwrap();
         let stored = h.hash_blocking("correct horse").unwrap();
         assert!(stored.starts_with("$argon2id$v=19$"), "{stored}");
         assert!(stored.contains("m=72"), "{stored}");
@@ -166,7 +189,14 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_refused() {
-        assert!(PasswordHasher::new(&Argon2Settings { memory_kib: 1, iterations: 1, parallelism: 1 }).is_err());
+        assert!(
+            PasswordHasher::new(&Argon2Settings {
+                memory_kib: 1,
+                iterations: 1,
+                parallelism: 1
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub async fn record_failure(
     let window = Duration::from_secs(settings.window_secs);
     let failures = eph.incr(Kind::RateLimit, &user_key(username), window).await?;
     if failures >= settings.failures_per_user {
-        eph.put(Kind::RateLimit, &lock_key(username), "locked", window).await?;
+        eph.put(Kind::RateLimit, &lock_key(username), "locked", window)
+            .await?;
     }
     Ok(failures)
 }

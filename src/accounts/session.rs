@@ -27,7 +27,9 @@ pub struct LoginSession {
 impl LoginSession {
     /// The session still counts for this user: not disabled, no password change or admin logout since login.
     pub fn is_valid_for(&self, user: &User) -> bool {
-        !user.disabled && user.password_changed_at <= self.auth_time && user.sessions_revoked_at <= self.auth_time
+        !user.disabled
+            && user.password_changed_at <= self.auth_time
+            && user.sessions_revoked_at <= self.auth_time
     }
 }
 

@@ -26,7 +26,10 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<(), AccountError> {
     crate::accounts::password::check_policy(&new_password).map_err(AccountError::Policy)?;
-    let hash = hasher.hash(new_password).await.map_err(|e| AccountError::Hash(e.to_string()))?;
+    let hash = hasher
+        .hash(new_password)
+        .await
+        .map_err(|e| AccountError::Hash(e.to_string()))?;
     let t = now();
     if !store.set_password(user_id, &hash, t).await? {
         return Err(AccountError::NoSuchUser);

@@ -24,7 +24,11 @@ pub enum Step {
     /// Show the login page for this pending request.
     Login { pending: Pending, client_name: String },
     /// Show the consent page.
-    Consent { pending: Pending, client_name: String, username: String },
+    Consent {
+        pending: Pending,
+        client_name: String,
+        username: String,
+    },
     /// Send the browser back to the client (a code or an error).
     Respond(AuthResponse),
 }
@@ -55,7 +59,9 @@ pub async fn evaluate(
     let needs_login = match &signed_in {
         None => true,
         Some(s) => {
-            pending.login_after.is_some_and(|after| s.session.auth_time < after)
+            pending
+                .login_after
+                .is_some_and(|after| s.session.auth_time < after)
                 || request.max_age.is_some_and(|max| t - s.session.auth_time > max)
                 || hint_sub.as_deref().is_some_and(|sub| sub != s.user.id)
         }
@@ -69,12 +75,19 @@ pub async fn evaluate(
             )));
         }
         pending.save(state).await?;
-        return Ok(Step::Login { pending, client_name: client.name.clone() });
+        return Ok(Step::Login {
+            pending,
+            client_name: client.name.clone(),
+        });
     };
 
     if !client.first_party && !pending.consent_given {
         let remembered = state.store.consent(&signed_in.user.id, &client.client_id).await?;
-        let covered = remembered.is_some_and(|c| request.scope.is_subset_of(&Scope::from_tokens(c.scope.split(' '))));
+        let covered = remembered.is_some_and(|c| {
+            request
+                .scope
+                .is_subset_of(&Scope::from_tokens(c.scope.split(' ')))
+        });
         if request.prompt.consent || !covered {
             if request.prompt.none {
                 return Ok(Step::Respond(AuthResponse::error(
@@ -100,8 +113,19 @@ pub async fn evaluate(
 /// Records the user's consent for the pending request's scopes (merged with earlier consent).
 pub async fn grant_consent(state: &AppState, pending: &mut Pending, user: &User) -> Result<(), OAuthError> {
     let client_id = &pending.request.client_id;
-    let old = state.store.consent(&user.id, client_id).await?.map(|c| c.scope).unwrap_or_default();
-    let scope = Scope::from_tokens(pending.request.scope.iter().chain(old.split(' ').filter(|s| !s.is_empty())));
+    let old = state
+        .store
+        .consent(&user.id, client_id)
+        .await?
+        .map(|c| c.scope)
+        .unwrap_or_default();
+    let scope = Scope::from_tokens(
+        pending
+            .request
+            .scope
+            .iter()
+            .chain(old.split(' ').filter(|s| !s.is_empty())),
+    );
     state
         .store
         .save_consent(crate::storage::Consent {
@@ -117,5 +141,9 @@ pub async fn grant_consent(state: &AppState, pending: &mut Pending, user: &User)
 
 /// The request as an error response to the client (`access_denied` when the user said no).
 pub fn deny(state: &AppState, request: &AuthorizationRequest) -> AuthResponse {
-    AuthResponse::error(state, request, OAuthError::access_denied("the user denied the request"))
+    AuthResponse::error(
+        state,
+        request,
+        OAuthError::access_denied("the user denied the request"),
+    )
 }

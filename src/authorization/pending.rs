@@ -39,12 +39,19 @@ impl Pending {
     pub async fn save(&self, state: &AppState) -> Result<(), OAuthError> {
         let value = serde_json::to_string(self).map_err(OAuthError::server_error)?;
         let ttl = Duration::from_secs(state.settings.tokens.auth_request_ttl_secs);
-        state.ephemeral.put(Kind::AuthRequest, &sha256_hex(&self.id), &value, ttl).await?;
+        state
+            .ephemeral
+            .put(Kind::AuthRequest, &sha256_hex(&self.id), &value, ttl)
+            .await?;
         Ok(())
     }
 
     /// Loads a pending request, only for the browser that started it.
-    pub async fn load(state: &AppState, id: &str, browser_binding: &str) -> Result<Option<Pending>, OAuthError> {
+    pub async fn load(
+        state: &AppState,
+        id: &str,
+        browser_binding: &str,
+    ) -> Result<Option<Pending>, OAuthError> {
         if id.is_empty() {
             return Ok(None);
         }
@@ -56,7 +63,10 @@ impl Pending {
     }
 
     pub async fn discard(&self, state: &AppState) -> Result<(), OAuthError> {
-        state.ephemeral.delete(Kind::AuthRequest, &sha256_hex(&self.id)).await?;
+        state
+            .ephemeral
+            .delete(Kind::AuthRequest, &sha256_hex(&self.id))
+            .await?;
         Ok(())
     }
 }

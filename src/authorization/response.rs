@@ -20,7 +20,11 @@ impl AuthResponse {
             params.push(("state".into(), s.clone()));
         }
         params.push(("iss".into(), state.issuer().to_string()));
-        AuthResponse { redirect_uri: request.redirect_uri.clone(), mode: request.response_mode, params }
+        AuthResponse {
+            redirect_uri: request.redirect_uri.clone(),
+            mode: request.response_mode,
+            params,
+        }
     }
 
     /// RFC 6749 §4.1.2.1: `error`, `error_description`, `state`, `iss`.
@@ -46,12 +50,20 @@ impl AuthResponse {
             params.push(("state".into(), s));
         }
         params.push(("iss".into(), state.issuer().to_string()));
-        AuthResponse { redirect_uri: e.redirect_uri, mode: e.response_mode, params }
+        AuthResponse {
+            redirect_uri: e.redirect_uri,
+            mode: e.response_mode,
+            params,
+        }
     }
 
     /// The redirect target for query mode.
     pub fn location(&self) -> String {
-        let pairs: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         crate::oauth::redirect_uri::with_query(&self.redirect_uri, &pairs)
     }
 }

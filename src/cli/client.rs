@@ -11,7 +11,8 @@ use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::storage::{Client, DynStore, GrantType};
 use crate::util::{now, random_token, secret_256, sha256_hex};
 
-const SECRET_NOTE: &str = "note: the client secret is shown only this once and cannot be shown again; store it now";
+const SECRET_NOTE: &str =
+    "note: the client secret is shown only this once and cannot be shown again; store it now";
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -135,10 +136,15 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
             let store = open_store(&settings).await?;
             let client = find(&store, &client_id).await?;
             if client.is_public() {
-                return Err(CliError::Invalid(format!("client {client_id} is public: it has no secret")));
+                return Err(CliError::Invalid(format!(
+                    "client {client_id} is public: it has no secret"
+                )));
             }
             let secret = secret_256();
-            if !store.set_client_secret_hash(&client_id, &sha256_hex(&secret)).await? {
+            if !store
+                .set_client_secret_hash(&client_id, &sha256_hex(&secret))
+                .await?
+            {
                 return Err(not_found(&client_id));
             }
             if json {
@@ -169,7 +175,9 @@ pub fn build_client(args: AddArgs, default_alg: &str) -> Result<(Client, Option<
             .iter()
             .find(|g| matches!(g, GrantType::ClientCredentials | GrantType::Password))
         {
-            return invalid(format!("a public client cannot use the {g} grant (it has no secret)"));
+            return invalid(format!(
+                "a public client cannot use the {g} grant (it has no secret)"
+            ));
         }
     }
     if grant_types.contains(&GrantType::AuthorizationCode) && args.redirect_uris.is_empty() {
@@ -209,11 +217,15 @@ pub fn build_client(args: AddArgs, default_alg: &str) -> Result<(Client, Option<
 /// needs no escaping anywhere.
 fn validate_client_id(id: String) -> Result<String, CliError> {
     let ok = (1..=128).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     if ok {
         Ok(id)
     } else {
-        Err(CliError::Invalid("client_id must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~".into()))
+        Err(CliError::Invalid(
+            "client_id must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~".into(),
+        ))
     }
 }
 
@@ -239,10 +251,19 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
         lines.extend([
             format!("name:          {}", c.name),
             format!("type:          {}", client_type(c)),
-            format!("grant_types:   {}", join(c.grant_types.iter().map(|g| g.as_str()))),
+            format!(
+                "grant_types:   {}",
+                join(c.grant_types.iter().map(|g| g.as_str()))
+            ),
             format!("scopes:        {}", c.scopes.join(" ")),
-            format!("redirect_uris: {}", join(c.redirect_uris.iter().map(String::as_str))),
-            format!("post_logout:   {}", join(c.post_logout_redirect_uris.iter().map(String::as_str))),
+            format!(
+                "redirect_uris: {}",
+                join(c.redirect_uris.iter().map(String::as_str))
+            ),
+            format!(
+                "post_logout:   {}",
+                join(c.post_logout_redirect_uris.iter().map(String::as_str))
+            ),
             format!("id_token_alg:  {}", c.id_token_signed_response_alg),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
@@ -256,7 +277,11 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
 
 fn client_type(c: &Client) -> String {
     let kind = if c.is_public() { "public" } else { "confidential" };
-    if c.first_party { format!("{kind}, first-party") } else { kind.to_string() }
+    if c.first_party {
+        format!("{kind}, first-party")
+    } else {
+        kind.to_string()
+    }
 }
 
 fn join<'a>(it: impl Iterator<Item = &'a str>) -> String {
@@ -281,11 +306,18 @@ async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
             ]
         })
         .collect();
-    output::print_table(&["CLIENT_ID", "NAME", "TYPE", "GRANT_TYPES", "REDIRECT_URIS"], &rows, "no clients")
+    output::print_table(
+        &["CLIENT_ID", "NAME", "TYPE", "GRANT_TYPES", "REDIRECT_URIS"],
+        &rows,
+        "no clients",
+    )
 }
 
 async fn find(store: &DynStore, client_id: &str) -> Result<Client, CliError> {
-    store.client_by_id(client_id).await?.ok_or_else(|| not_found(client_id))
+    store
+        .client_by_id(client_id)
+        .await?
+        .ok_or_else(|| not_found(client_id))
 }
 
 fn not_found(client_id: &str) -> CliError {

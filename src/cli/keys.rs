@@ -45,15 +45,29 @@ pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
             }
             let rows: Vec<Vec<String>> = infos.iter().map(key_row).collect();
             output::print_table(
-                &["KID", "ALG", "STATE", "CREATED", "SIGNS_FROM", "RETIRED", "EXPIRES"],
+                &[
+                    "KID",
+                    "ALG",
+                    "STATE",
+                    "CREATED",
+                    "SIGNS_FROM",
+                    "RETIRED",
+                    "EXPIRES",
+                ],
                 &rows,
                 "no signing keys (the server makes one at first start)",
             )
         }
-        KeysCommand::Rotate { alg, now: immediate, json } => {
+        KeysCommand::Rotate {
+            alg,
+            now: immediate,
+            json,
+        } => {
             let alg = alg.unwrap_or_else(|| settings.keys.default_alg.clone());
-            let max_lifetime =
-                settings.tokens.access_token_ttl_secs.max(settings.tokens.id_token_ttl_secs) as i64;
+            let max_lifetime = settings
+                .tokens
+                .access_token_ttl_secs
+                .max(settings.tokens.id_token_ttl_secs) as i64;
             let key = crate::keys::rotate(&store, &settings.keys, &alg, max_lifetime, immediate).await?;
             if json {
                 return output::json(&crate::keys::describe(&key, now()));

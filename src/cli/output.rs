@@ -34,14 +34,21 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         for (i, cell) in cells.into_iter().enumerate() {
             s.push_str(cell);
             if i < last {
-                let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(cell.chars().count());
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(cell.chars().count());
                 s.push_str(&" ".repeat(pad + 2));
             }
         }
         s.trim_end().to_string()
     };
     let mut out = vec![render(headers.to_vec())];
-    out.extend(rows.iter().map(|r| render(r.iter().map(String::as_str).collect())));
+    out.extend(
+        rows.iter()
+            .map(|r| render(r.iter().map(String::as_str).collect())),
+    );
     out.join("\n")
 }
 
@@ -67,7 +74,12 @@ pub fn fmt_time(secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// An optional time, or `-`.

@@ -126,7 +126,10 @@ pub fn dev_authorization_url(issuer: &str, seed: &DemoSeed) -> String {
         ("code_challenge", s256_challenge(&seed.code_verifier)),
         ("code_challenge_method", "S256".to_string()),
     ];
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent_encode(v))).collect();
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect();
     format!("{issuer}/authorize?{}", query.join("&"))
 }
 

@@ -16,7 +16,9 @@ use crate::storage::GrantType;
 fn parse(args: &[&str]) -> Command {
     let mut v = vec!["portcullis"];
     v.extend_from_slice(args);
-    Cli::try_parse_from(v).unwrap_or_else(|e| panic!("{args:?}: {e}")).command
+    Cli::try_parse_from(v)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+        .command
 }
 
 fn fails(args: &[&str]) -> clap::error::ErrorKind {
@@ -54,14 +56,28 @@ fn usage_errors_are_reported_by_clap() {
     use clap::error::ErrorKind;
     assert_eq!(fails(&["frobnicate"]), ErrorKind::InvalidSubcommand);
     assert_eq!(fails(&["user", "add"]), ErrorKind::MissingRequiredArgument);
-    assert_eq!(fails(&["client", "add", "x", "--grant-type", "implicit"]), ErrorKind::ValueValidation);
-    assert_eq!(fails(&["keys", "rotate", "--alg", "HS256"]), ErrorKind::InvalidValue);
+    assert_eq!(
+        fails(&["client", "add", "x", "--grant-type", "implicit"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        fails(&["keys", "rotate", "--alg", "HS256"]),
+        ErrorKind::InvalidValue
+    );
 }
 
 #[test]
 fn user_commands_parse() {
     match parse(&[
-        "user", "add", "alice", "--email", "a@example.com", "--name", "Alice A", "--password-stdin", "--json",
+        "user",
+        "add",
+        "alice",
+        "--email",
+        "a@example.com",
+        "--name",
+        "Alice A",
+        "--password-stdin",
+        "--json",
         "--email-verified",
     ]) {
         Command::User(UserCommand::Add(a)) => {
@@ -72,35 +88,74 @@ fn user_commands_parse() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(parse(&["user", "list", "--json"]), Command::User(UserCommand::List { json: true })));
+    assert!(matches!(
+        parse(&["user", "list", "--json"]),
+        Command::User(UserCommand::List { json: true })
+    ));
     assert!(matches!(
         parse(&["user", "passwd", "bob", "--password-stdin"]),
         Command::User(UserCommand::Passwd { username, password_stdin: true }) if username == "bob"
     ));
-    assert!(matches!(parse(&["user", "disable", "bob"]), Command::User(UserCommand::Disable { .. })));
-    assert!(matches!(parse(&["user", "enable", "bob"]), Command::User(UserCommand::Enable { .. })));
-    assert!(matches!(parse(&["user", "remove", "bob"]), Command::User(UserCommand::Remove { .. })));
+    assert!(matches!(
+        parse(&["user", "disable", "bob"]),
+        Command::User(UserCommand::Disable { .. })
+    ));
+    assert!(matches!(
+        parse(&["user", "enable", "bob"]),
+        Command::User(UserCommand::Enable { .. })
+    ));
+    assert!(matches!(
+        parse(&["user", "remove", "bob"]),
+        Command::User(UserCommand::Remove { .. })
+    ));
 }
 
 #[test]
 fn client_commands_parse() {
     let a = client_add(&[
-        "My App", "--redirect-uri", "https://app.example.com/cb", "https://app.example.com/cb2",
-        "--post-logout-redirect-uri", "https://app.example.com/", "--grant-type", "authorization_code",
-        "client_credentials", "--scope", "openid", "--scope", "api:read", "--first-party", "--id-token-alg",
-        "ES256", "--client-id", "my-app", "--json",
+        "My App",
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        "https://app.example.com/cb2",
+        "--post-logout-redirect-uri",
+        "https://app.example.com/",
+        "--grant-type",
+        "authorization_code",
+        "client_credentials",
+        "--scope",
+        "openid",
+        "--scope",
+        "api:read",
+        "--first-party",
+        "--id-token-alg",
+        "ES256",
+        "--client-id",
+        "my-app",
+        "--json",
     ]);
     assert_eq!(a.name, "My App");
     assert_eq!(a.redirect_uris.len(), 2);
     assert_eq!(a.post_logout_redirect_uris, ["https://app.example.com/"]);
-    assert_eq!(a.grant_types, [GrantType::AuthorizationCode, GrantType::ClientCredentials]);
+    assert_eq!(
+        a.grant_types,
+        [GrantType::AuthorizationCode, GrantType::ClientCredentials]
+    );
     assert_eq!(a.scopes, ["openid", "api:read"]);
     assert!(a.first_party && a.json && !a.public);
     assert_eq!(a.id_token_alg.as_deref(), Some("ES256"));
     assert_eq!(a.client_id.as_deref(), Some("my-app"));
-    assert!(matches!(parse(&["client", "list"]), Command::Client(ClientCommand::List { json: false })));
-    assert!(matches!(parse(&["client", "show", "x", "--json"]), Command::Client(ClientCommand::Show { .. })));
-    assert!(matches!(parse(&["client", "remove", "x"]), Command::Client(ClientCommand::Remove { .. })));
+    assert!(matches!(
+        parse(&["client", "list"]),
+        Command::Client(ClientCommand::List { json: false })
+    ));
+    assert!(matches!(
+        parse(&["client", "show", "x", "--json"]),
+        Command::Client(ClientCommand::Show { .. })
+    ));
+    assert!(matches!(
+        parse(&["client", "remove", "x"]),
+        Command::Client(ClientCommand::Remove { .. })
+    ));
     assert!(matches!(
         parse(&["client", "rotate-secret", "x", "--json"]),
         Command::Client(ClientCommand::RotateSecret { json: true, .. })
@@ -109,7 +164,10 @@ fn client_commands_parse() {
 
 #[test]
 fn keys_and_config_commands_parse() {
-    assert!(matches!(parse(&["keys", "list", "--json"]), Command::Keys(KeysCommand::List { json: true })));
+    assert!(matches!(
+        parse(&["keys", "list", "--json"]),
+        Command::Keys(KeysCommand::List { json: true })
+    ));
     match parse(&["keys", "rotate", "--alg", "EdDSA", "--now"]) {
         Command::Keys(KeysCommand::Rotate { alg, now, json }) => {
             assert_eq!(alg.as_deref(), Some("EdDSA"));
@@ -117,17 +175,36 @@ fn keys_and_config_commands_parse() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(parse(&["config", "check"]), Command::Config(ConfigCommand::Check { json: false })));
-    assert!(matches!(parse(&["config", "check", "--json"]), Command::Config(ConfigCommand::Check { json: true })));
+    assert!(matches!(
+        parse(&["config", "check"]),
+        Command::Config(ConfigCommand::Check { json: false })
+    ));
+    assert!(matches!(
+        parse(&["config", "check", "--json"]),
+        Command::Config(ConfigCommand::Check { json: true })
+    ));
 }
 
 #[test]
 fn confidential_client_gets_a_digested_secret_and_defaults() {
-    let (c, secret) = build_client(client_add(&["App", "--redirect-uri", "https://a.example/cb"]), "RS256").unwrap();
+    let (c, secret) = build_client(
+        client_add(&["App", "--redirect-uri", "https://a.example/cb"]),
+        "RS256",
+    )
+    .unwrap();
     let secret = secret.unwrap();
-    assert_eq!(c.secret_hash.as_deref(), Some(crate::util::sha256_hex(&secret).as_str()));
-    assert_eq!(c.grant_types, [GrantType::AuthorizationCode, GrantType::RefreshToken]);
-    assert_eq!(c.scopes, ["openid", "profile", "email", "address", "phone", "offline_access"]);
+    assert_eq!(
+        c.secret_hash.as_deref(),
+        Some(crate::util::sha256_hex(&secret).as_str())
+    );
+    assert_eq!(
+        c.grant_types,
+        [GrantType::AuthorizationCode, GrantType::RefreshToken]
+    );
+    assert_eq!(
+        c.scopes,
+        ["openid", "profile", "email", "address", "phone", "offline_access"]
+    );
     assert_eq!(c.id_token_signed_response_alg, "RS256");
     assert_eq!(c.client_id.len(), 22);
     assert!(!c.first_party);
@@ -135,11 +212,21 @@ fn confidential_client_gets_a_digested_secret_and_defaults() {
 
 #[test]
 fn public_client_rules() {
-    let (c, secret) =
-        build_client(client_add(&["SPA", "--public", "--redirect-uri", "http://127.0.0.1/cb"]), "ES256").unwrap();
+    let (c, secret) = build_client(
+        client_add(&["SPA", "--public", "--redirect-uri", "http://127.0.0.1/cb"]),
+        "ES256",
+    )
+    .unwrap();
     assert!(secret.is_none() && c.is_public());
     for g in ["client_credentials", "password"] {
-        let args = client_add(&["SPA", "--public", "--redirect-uri", "https://a.example/cb", "--grant-type", g]);
+        let args = client_add(&[
+            "SPA",
+            "--public",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--grant-type",
+            g,
+        ]);
         assert!(build_client(args, "RS256").is_err(), "{g}");
     }
 }
@@ -149,17 +236,49 @@ fn client_registration_is_validated() {
     // authorization_code needs a redirect URI.
     assert!(build_client(client_add(&["App"]), "RS256").is_err());
     // A service client does not.
-    assert!(build_client(client_add(&["Svc", "--grant-type", "client_credentials"]), "RS256").is_ok());
-    for bad in ["https://a.example/cb#frag", "http://a.example/cb", "javascript:alert(1)", "https://a.example/*"] {
-        assert!(build_client(client_add(&["App", "--redirect-uri", bad]), "RS256").is_err(), "{bad}");
+    assert!(
+        build_client(
+            client_add(&["Svc", "--grant-type", "client_credentials"]),
+            "RS256"
+        )
+        .is_ok()
+    );
+    for bad in [
+        "https://a.example/cb#frag",
+        "http://a.example/cb",
+        "javascript:alert(1)",
+        "https://a.example/*",
+    ] {
+        assert!(
+            build_client(client_add(&["App", "--redirect-uri", bad]), "RS256").is_err(),
+            "{bad}"
+        );
     }
-    let bad_logout = client_add(&["App", "--redirect-uri", "https://a.example/cb", "--post-logout-redirect-uri", "x"]);
+    let bad_logout = client_add(&[
+        "App",
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--post-logout-redirect-uri",
+        "x",
+    ]);
     assert!(build_client(bad_logout, "RS256").is_err());
-    let bad_id = client_add(&["App", "--redirect-uri", "https://a.example/cb", "--client-id", "a b"]);
+    let bad_id = client_add(&[
+        "App",
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--client-id",
+        "a b",
+    ]);
     assert!(build_client(bad_id, "RS256").is_err());
     let bad_scope = client_add(&["App", "--redirect-uri", "https://a.example/cb", "--scope", "a\"b"]);
     assert!(build_client(bad_scope, "RS256").is_err());
-    assert!(build_client(client_add(&[" ", "--redirect-uri", "https://a.example/cb"]), "RS256").is_err());
+    assert!(
+        build_client(
+            client_add(&[" ", "--redirect-uri", "https://a.example/cb"]),
+            "RS256"
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -196,7 +315,10 @@ fn pkce_and_encoding_helpers() {
 
 #[test]
 fn output_helpers() {
-    let t = table(&["A", "LONGER"], &[vec!["xyz".into(), "1".into()], vec!["é".into(), "22".into()]]);
+    let t = table(
+        &["A", "LONGER"],
+        &[vec!["xyz".into(), "1".into()], vec!["é".into(), "22".into()]],
+    );
     assert_eq!(t, "A    LONGER\nxyz  1\né    22");
     assert_eq!(fmt_time(0), "1970-01-01 00:00:00Z");
     assert_eq!(fmt_time(951_782_400), "2000-02-29 00:00:00Z");

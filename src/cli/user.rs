@@ -85,14 +85,19 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
     match cmd {
         UserCommand::Add(args) => add(&settings, args).await,
         UserCommand::List { json } => list(&open_store(&settings).await?, json).await,
-        UserCommand::Passwd { username, password_stdin } => {
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
             let password = output::read_new_password(password_stdin)?;
             check_policy(&password).map_err(CliError::Invalid)?;
             let hasher = PasswordHasher::new(&settings.argon2)?;
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
             users::change_password(&store, &hasher, &user.id, password).await?;
-            output::line(&format!("password of {username} changed; their sessions and refresh tokens are ended"))
+            output::line(&format!(
+                "password of {username} changed; their sessions and refresh tokens are ended"
+            ))
         }
         UserCommand::Disable { username } => toggle(&settings, &username, true).await,
         UserCommand::Enable { username } => toggle(&settings, &username, false).await,
@@ -117,7 +122,10 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
     let hasher = PasswordHasher::new(&settings.argon2)?;
     let store = open_store(settings).await?;
     if store.user_by_username(&args.username).await?.is_some() {
-        return Err(CliError::Invalid(format!("a user named {} already exists", args.username)));
+        return Err(CliError::Invalid(format!(
+            "a user named {} already exists",
+            args.username
+        )));
     }
     let password_hash = hasher.hash(password).await?;
     let user = store
@@ -156,19 +164,30 @@ async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
             ]
         })
         .collect();
-    output::print_table(&["USERNAME", "ID", "EMAIL", "NAME", "STATUS", "CREATED"], &rows, "no users")
+    output::print_table(
+        &["USERNAME", "ID", "EMAIL", "NAME", "STATUS", "CREATED"],
+        &rows,
+        "no users",
+    )
 }
 
 async fn toggle(settings: &Settings, username: &str, disabled: bool) -> Result<(), CliError> {
     let store = open_store(settings).await?;
     let user = find(&store, username).await?;
     users::set_disabled(&store, &user.id, disabled).await?;
-    let what = if disabled { "disabled; their refresh tokens are revoked" } else { "enabled" };
+    let what = if disabled {
+        "disabled; their refresh tokens are revoked"
+    } else {
+        "enabled"
+    };
     output::line(&format!("user {username} {what}"))
 }
 
 async fn find(store: &DynStore, username: &str) -> Result<User, CliError> {
-    store.user_by_username(username).await?.ok_or_else(|| not_found(username))
+    store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| not_found(username))
 }
 
 fn not_found(username: &str) -> CliError {
@@ -191,5 +210,9 @@ pub fn validate_email(email: &str) -> Result<(), CliError> {
     let ok = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(email.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@'));
-    if ok { Ok(()) } else { Err(CliError::Invalid(format!("{email:?} is not an email address"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!("{email:?} is not an email address")))
+    }
 }

@@ -19,7 +19,9 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Htt
         Err(e) => return response::error_page_for(&e),
     };
     let client = match params.get("client_id") {
-        None => return response::error_page_for(&OAuthError::invalid_request("missing parameter: client_id")),
+        None => {
+            return response::error_page_for(&OAuthError::invalid_request("missing parameter: client_id"));
+        }
         Some(id) => match state.store.client_by_id(id).await {
             Ok(c) => c,
             Err(e) => return response::error_page_for(&e.into()),
@@ -45,8 +47,14 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Htt
         Ok(c) => c,
         Err(e) => return response::error_page_for(&e),
     };
-    let signed_in = current.as_ref().map(|c| SignedIn { session: &c.session, user: &c.user });
-    let browser = Browser { user_agent: extract::user_agent(&req), ip: Some(extract::client_ip(&req)) };
+    let signed_in = current.as_ref().map(|c| SignedIn {
+        session: &c.session,
+        user: &c.user,
+    });
+    let browser = Browser {
+        user_agent: extract::user_agent(&req),
+        ip: Some(extract::client_ip(&req)),
+    };
     let pending = Pending::new(validated, &binding);
     match authorization::evaluate(&state, pending, &client, signed_in, browser).await {
         Ok(step) => interaction::render(&state, step, &binding, new_cookie.into_iter().collect()).await,

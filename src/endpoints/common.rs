@@ -25,7 +25,11 @@ pub async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<Cur
         return Ok(None);
     };
     let user = state.store.user_by_id(&session.user_id).await?;
-    Ok(user.filter(|u| session.is_valid_for(u)).map(|user| Current { cookie, session, user }))
+    Ok(user.filter(|u| session.is_valid_for(u)).map(|user| Current {
+        cookie,
+        session,
+        user,
+    }))
 }
 
 /// RFC 6749 §2.3 / §3.2.1: identifies and authenticates the client of a back-channel request.
@@ -43,7 +47,9 @@ pub async fn authenticate_client(
     client_auth::authenticate(client.as_ref(), &auth)?;
     let client = client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
     if confidential_only && client.is_public() {
-        return Err(OAuthError::invalid_client("this endpoint is for confidential clients"));
+        return Err(OAuthError::invalid_client(
+            "this endpoint is for confidential clients",
+        ));
     }
     Ok(client)
 }

@@ -17,16 +17,23 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
         Err(e) => return response::error_page_for(&e),
     };
     let (binding, _) = cookies::browser(&req, &state.settings);
-    match csrf::verify(&state.ephemeral, params.get("csrf_token").unwrap_or_default(), &binding).await {
+    match csrf::verify(
+        &state.ephemeral,
+        params.get("csrf_token").unwrap_or_default(),
+        &binding,
+    )
+    .await
+    {
         Ok(true) => {}
         Ok(false) => return interaction::expired_request(),
         Err(e) => return response::error_page_for(&e.into()),
     }
-    let mut pending = match Pending::load(&state, params.get("request_id").unwrap_or_default(), &binding).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return interaction::expired_request(),
-        Err(e) => return response::error_page_for(&e),
-    };
+    let mut pending =
+        match Pending::load(&state, params.get("request_id").unwrap_or_default(), &binding).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return interaction::expired_request(),
+            Err(e) => return response::error_page_for(&e),
+        };
     let current = match common::signed_in(&state, &req).await {
         Ok(Some(c)) => c,
         Ok(None) => return interaction::expired_request(),
@@ -44,8 +51,14 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     if let Err(e) = authorization::grant_consent(&state, &mut pending, &current.user).await {
         return response::error_page_for(&e);
     }
-    let browser = Browser { user_agent: extract::user_agent(&req), ip: Some(extract::client_ip(&req)) };
-    let signed_in = SignedIn { session: &current.session, user: &current.user };
+    let browser = Browser {
+        user_agent: extract::user_agent(&req),
+        ip: Some(extract::client_ip(&req)),
+    };
+    let signed_in = SignedIn {
+        session: &current.session,
+        user: &current.user,
+    };
     match authorization::evaluate(&state, pending, &client, Some(signed_in), browser).await {
         Ok(step) => interaction::render(&state, step, &binding, Vec::new()).await,
         Err(e) => response::error_page_for(&e),

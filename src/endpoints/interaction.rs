@@ -14,22 +14,40 @@ use crate::oidc::claims::describe_scope;
 use crate::state::AppState;
 
 /// Renders a step for the browser bound by `binding`; `set_cookies` go out with the response.
-pub async fn render(state: &AppState, step: Step, binding: &str, set_cookies: Vec<Cookie<'static>>) -> HttpResponse {
+pub async fn render(
+    state: &AppState,
+    step: Step,
+    binding: &str,
+    set_cookies: Vec<Cookie<'static>>,
+) -> HttpResponse {
     let mut res = match step {
         Step::Respond(r) => response::authorization_response(&r),
         Step::Login { pending, client_name } => {
             let username = pending.request.login_hint.clone().unwrap_or_default();
             login_page(state, binding, Some(client_name), &pending.id, username, None).await
         }
-        Step::Consent { pending, client_name, username } => match csrf::issue(&state.ephemeral, binding).await {
+        Step::Consent {
+            pending,
+            client_name,
+            username,
+        } => match csrf::issue(&state.ephemeral, binding).await {
             Ok(csrf_token) => {
                 let scopes = pending
                     .request
                     .scope
                     .iter()
-                    .map(|s| ScopeItem { name: s.to_string(), description: describe_scope(s).to_string() })
+                    .map(|s| ScopeItem {
+                        name: s.to_string(),
+                        description: describe_scope(s).to_string(),
+                    })
                     .collect();
-                let page = ConsentPage { client_name, username, scopes, request_id: pending.id.clone(), csrf_token };
+                let page = ConsentPage {
+                    client_name,
+                    username,
+                    scopes,
+                    request_id: pending.id.clone(),
+                    csrf_token,
+                };
                 response::page(StatusCode::OK, &page)
             }
             Err(e) => response::error_page_for(&OAuthError::from(e)),
@@ -59,7 +77,11 @@ pub async fn login_page(
                 username,
                 error: error.map(str::to_string),
             };
-            let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+            let status = if error.is_some() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::OK
+            };
             response::page(status, &page)
         }
         Err(e) => response::error_page_for(&OAuthError::from(e)),

@@ -38,11 +38,22 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     };
     let username = params.get("username").unwrap_or_default().to_string();
     let retry = |msg: &'static str| {
-        let (state, binding, name, id, user) =
-            (state.clone(), binding.clone(), client.name.clone(), pending.id.clone(), username.clone());
+        let (state, binding, name, id, user) = (
+            state.clone(),
+            binding.clone(),
+            client.name.clone(),
+            pending.id.clone(),
+            username.clone(),
+        );
         async move { interaction::login_page(&state, &binding, Some(name), &id, user, Some(msg)).await }
     };
-    match csrf::verify(&state.ephemeral, params.get("csrf_token").unwrap_or_default(), &binding).await {
+    match csrf::verify(
+        &state.ephemeral,
+        params.get("csrf_token").unwrap_or_default(),
+        &binding,
+    )
+    .await
+    {
         Ok(true) => {}
         Ok(false) => return retry(STALE).await,
         Err(e) => return response::error_page_for(&e.into()),
@@ -58,7 +69,10 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
         limits: &state.settings.rate_limit,
     };
     let ip = extract::client_ip(&req);
-    let user = match check.check(&ip, &username, password, Some(&client.client_id)).await {
+    let user = match check
+        .check(&ip, &username, password, Some(&client.client_id))
+        .await
+    {
         Ok(LoginOutcome::Success(user)) => user,
         Ok(LoginOutcome::Invalid) => return retry(INVALID).await,
         Ok(LoginOutcome::Locked) => return retry(LOCKED).await,
@@ -68,13 +82,25 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     if let Some(old) = cookies::session_value(&req, &state.settings) {
         let _ = session::destroy(&state.ephemeral, &old).await;
     }
-    let (cookie, login) =
-        match session::create(&state.ephemeral, &state.settings.sessions, &user.id, vec!["pwd".into()]).await {
-            Ok(s) => s,
-            Err(e) => return response::error_page_for(&e.into()),
-        };
-    let browser = Browser { user_agent: extract::user_agent(&req), ip: Some(ip) };
-    let signed_in = SignedIn { session: &login, user: &user };
+    let (cookie, login) = match session::create(
+        &state.ephemeral,
+        &state.settings.sessions,
+        &user.id,
+        vec!["pwd".into()],
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return response::error_page_for(&e.into()),
+    };
+    let browser = Browser {
+        user_agent: extract::user_agent(&req),
+        ip: Some(ip),
+    };
+    let signed_in = SignedIn {
+        session: &login,
+        user: &user,
+    };
     let mut set = vec![cookies::session(&state.settings, &cookie)];
     set.extend(new_cookie);
     match authorization::evaluate(&state, pending, &client, Some(signed_in), browser).await {

@@ -43,11 +43,21 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Htt
         }
         let (binding, new_cookie) = cookies::browser(&req, &state.settings);
         let id = secret_256();
-        let pending = PendingLogout { request: request.clone(), browser: sha256_hex(&binding) };
+        let pending = PendingLogout {
+            request: request.clone(),
+            browser: sha256_hex(&binding),
+        };
         let value = serde_json::to_string(&pending).map_err(OAuthError::server_error)?;
-        state.ephemeral.put(Kind::AuthRequest, &key(&id), &value, Duration::from_secs(600)).await?;
+        state
+            .ephemeral
+            .put(Kind::AuthRequest, &key(&id), &value, Duration::from_secs(600))
+            .await?;
         let csrf_token = csrf::issue(&state.ephemeral, &binding).await?;
-        let page = LogoutConfirmPage { client_name: request.client_name.clone(), logout_id: id, csrf_token };
+        let page = LogoutConfirmPage {
+            client_name: request.client_name.clone(),
+            logout_id: id,
+            csrf_token,
+        };
         let mut res = response::page(StatusCode::OK, &page);
         if let Some(c) = new_cookie {
             let _ = res.add_cookie(&c);
@@ -63,7 +73,13 @@ pub async fn confirm(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Ht
     let result = async {
         let params = extract::form(&req, &body)?;
         let (binding, _) = cookies::browser(&req, &state.settings);
-        if !csrf::verify(&state.ephemeral, params.get("csrf_token").unwrap_or_default(), &binding).await? {
+        if !csrf::verify(
+            &state.ephemeral,
+            params.get("csrf_token").unwrap_or_default(),
+            &binding,
+        )
+        .await?
+        {
             return Err(OAuthError::invalid_request("this form has expired"));
         }
         let id = params.require("logout_id")?;
@@ -102,7 +118,12 @@ async fn finish(state: &AppState, request: &LogoutRequest, session_cookie: Optio
     let clear: Cookie<'static> = cookies::clear_session(&state.settings);
     let mut res = match end_session::after_logout_redirect(request) {
         Some(location) => response::see_other(&location),
-        None => response::page(StatusCode::OK, &LoggedOutPage { client_name: request.client_name.clone() }),
+        None => response::page(
+            StatusCode::OK,
+            &LoggedOutPage {
+                client_name: request.client_name.clone(),
+            },
+        ),
     };
     let _ = res.add_cookie(&clear);
     res

@@ -13,7 +13,10 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     let result = async {
         let params = extract::form(&req, &body)?;
         let client = authenticate_client(&state, &req, &params, false).await?;
-        let meta = RequestMeta { ip: extract::client_ip(&req), user_agent: extract::user_agent(&req) };
+        let meta = RequestMeta {
+            ip: extract::client_ip(&req),
+            user_agent: extract::user_agent(&req),
+        };
         grants::dispatch(&state, &client, &params, &meta).await
     }
     .await;

@@ -13,7 +13,11 @@ use crate::util::{now, sha256_hex};
 
 /// RFC 6749 §4.1.3 + RFC 7636 §4.6: exchanges a single-use code for tokens. A second use is
 /// `invalid_grant` and revokes everything the first use issued (SECURITY.md B.8).
-pub async fn exchange(state: &AppState, client: &Client, params: &ParamMap) -> Result<TokenResponse, OAuthError> {
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    params: &ParamMap,
+) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let record = match state.ephemeral.consume(Kind::Code, &sha256_hex(code)).await? {
         Consumed::First(raw) => parse(&raw)?,
@@ -30,7 +34,9 @@ pub async fn exchange(state: &AppState, client: &Client, params: &ParamMap) -> R
         return Err(OAuthError::invalid_grant("invalid authorization code").with_detail("code expired"));
     }
     if record.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant("invalid authorization code").with_detail("code of another client"));
+        return Err(
+            OAuthError::invalid_grant("invalid authorization code").with_detail("code of another client")
+        );
     }
     check_redirect_uri(&record, params.get("redirect_uri"))?;
     check_pkce(&record, params.get("code_verifier"))?;
@@ -39,8 +45,14 @@ pub async fn exchange(state: &AppState, client: &Client, params: &ParamMap) -> R
         .store
         .user_by_id(&record.user_id)
         .await?
-        .filter(|u| !u.disabled && u.password_changed_at <= record.auth_time && u.sessions_revoked_at <= record.auth_time)
-        .ok_or_else(|| OAuthError::invalid_grant("invalid authorization code").with_detail("user no longer active"))?;
+        .filter(|u| {
+            !u.disabled
+                && u.password_changed_at <= record.auth_time
+                && u.sessions_revoked_at <= record.auth_time
+        })
+        .ok_or_else(|| {
+            OAuthError::invalid_grant("invalid authorization code").with_detail("user no longer active")
+        })?;
     let scope = Scope::from_tokens(record.scope.split(' '));
     let subject = Subject {
         user: Some(&user),
@@ -70,7 +82,15 @@ pub async fn exchange(state: &AppState, client: &Client, params: &ParamMap) -> R
     } else {
         None
     };
-    issue::response(state, client, &subject, &scope, record.access_jti.clone(), record.nonce.as_deref(), refresh)
+    issue::response(
+        state,
+        client,
+        &subject,
+        &scope,
+        record.access_jti.clone(),
+        record.nonce.as_deref(),
+        refresh,
+    )
 }
 
 fn parse(raw: &str) -> Result<CodeRecord, OAuthError> {
@@ -81,8 +101,12 @@ fn parse(raw: &str) -> Result<CodeRecord, OAuthError> {
 fn check_redirect_uri(record: &CodeRecord, sent: Option<&str>) -> Result<(), OAuthError> {
     match sent {
         Some(uri) if uri == record.redirect_uri => Ok(()),
-        Some(_) => Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request")),
-        None if record.redirect_uri_sent => Err(OAuthError::invalid_request("missing parameter: redirect_uri")),
+        Some(_) => Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        )),
+        None if record.redirect_uri_sent => {
+            Err(OAuthError::invalid_request("missing parameter: redirect_uri"))
+        }
         None => Ok(()),
     }
 }
@@ -92,7 +116,9 @@ fn check_redirect_uri(record: &CodeRecord, sent: Option<&str>) -> Result<(), OAu
 fn check_pkce(record: &CodeRecord, verifier: Option<&str>) -> Result<(), OAuthError> {
     match (&record.code_challenge, verifier) {
         (None, None) => Ok(()),
-        (None, Some(_)) => Err(OAuthError::invalid_grant("code_verifier sent for a code issued without PKCE")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent for a code issued without PKCE",
+        )),
         (Some(_), None) => Err(OAuthError::invalid_grant("missing code_verifier")),
         (Some(challenge), Some(v)) => {
             pkce::validate_verifier(v)?;

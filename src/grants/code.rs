@@ -74,6 +74,9 @@ pub async fn issue(
     };
     let value = serde_json::to_string(&record).map_err(OAuthError::server_error)?;
     let ttl = Duration::from_secs(tokens.code_ttl_secs + tokens.access_token_ttl_secs);
-    state.ephemeral.put(Kind::Code, &sha256_hex(&code), &value, ttl).await?;
+    state
+        .ephemeral
+        .put(Kind::Code, &sha256_hex(&code), &value, ttl)
+        .await?;
     Ok(code)
 }

@@ -31,7 +31,10 @@ pub fn access_token(
     let ttl = state.settings.tokens.access_token_ttl_secs as i64;
     let claims = AccessTokenClaims {
         iss: state.settings.issuer.clone(),
-        sub: subject.user.map(|u| u.id.clone()).unwrap_or_else(|| client.client_id.clone()),
+        sub: subject
+            .user
+            .map(|u| u.id.clone())
+            .unwrap_or_else(|| client.client_id.clone()),
         aud: state.settings.audience().to_string(),
         client_id: client.client_id.clone(),
         scope: scope.to_string(),
@@ -44,7 +47,11 @@ pub fn access_token(
     };
     let token = state
         .keys
-        .sign(&state.settings.keys.default_alg, Some("at+jwt"), &claims.to_map()?)
+        .sign(
+            &state.settings.keys.default_alg,
+            Some("at+jwt"),
+            &claims.to_map()?,
+        )
         .map_err(OAuthError::server_error)?;
     Ok((token, ttl))
 }
@@ -111,6 +118,9 @@ pub fn response(
 /// RFC 7009 §2.1 / SECURITY.md C.18: an access token's `jti` is refused until the token expires.
 pub async fn revoke_jti(state: &AppState, jti: &str, expires_at: i64) -> Result<(), OAuthError> {
     let remaining = (expires_at - now()).max(1) as u64;
-    state.ephemeral.put(Kind::RevokedJti, jti, "1", Duration::from_secs(remaining)).await?;
+    state
+        .ephemeral
+        .put(Kind::RevokedJti, jti, "1", Duration::from_secs(remaining))
+        .await?;
     Ok(())
 }

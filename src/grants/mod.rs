@@ -34,7 +34,9 @@ pub async fn dispatch(
     let grant = GrantType::parse(raw)
         .ok_or_else(|| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
     if !client.allows_grant(grant) {
-        return Err(OAuthError::unauthorized_client("this client may not use this grant_type"));
+        return Err(OAuthError::unauthorized_client(
+            "this client may not use this grant_type",
+        ));
     }
     match grant {
         GrantType::AuthorizationCode => authorization_code::exchange(state, client, params).await,

@@ -28,7 +28,9 @@ pub async fn grant(
         None => allowed.clone(),
     };
     if !scope.is_subset_of(&allowed) {
-        return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client"));
+        return Err(OAuthError::invalid_scope(
+            "a requested scope is not allowed for this client",
+        ));
     }
     let check = PasswordCheck {
         store: &state.store,
@@ -49,7 +51,12 @@ pub async fn grant(
     };
     let t = now();
     let amr = vec!["pwd".to_string()];
-    let subject = Subject { user: Some(&user), auth_time: Some(t), sid: None, amr: &amr };
+    let subject = Subject {
+        user: Some(&user),
+        auth_time: Some(t),
+        sid: None,
+        amr: &amr,
+    };
     let refresh = if issue::gets_refresh_token(client, &subject) {
         let family = TokenFamily {
             id: random_id(),

@@ -52,7 +52,11 @@ pub async fn refresh(
     };
 
     let (value, row) = issue::refresh_token(state, &family);
-    match state.store.rotate_refresh_token(&hash, row, t, Some(meta.ip.clone())).await? {
+    match state
+        .store
+        .rotate_refresh_token(&hash, row, t, Some(meta.ip.clone()))
+        .await?
+    {
         RotateOutcome::Rotated => {}
         RotateOutcome::Reused { family_id } => {
             tracing::warn!(family = %family_id, client_id = %client.client_id, "refresh token reused; family revoked");

@@ -24,25 +24,46 @@ fn build(settings: &Settings, name: String, value: String, max_age: Option<i64>)
 
 /// The session cookie carrying a fresh session id.
 pub fn session(settings: &Settings, value: &str) -> Cookie<'static> {
-    build(settings, settings.sessions.cookie_name.clone(), value.to_string(), None)
+    build(
+        settings,
+        settings.sessions.cookie_name.clone(),
+        value.to_string(),
+        None,
+    )
 }
 
 /// Removes the session cookie.
 pub fn clear_session(settings: &Settings) -> Cookie<'static> {
-    build(settings, settings.sessions.cookie_name.clone(), String::new(), Some(0))
+    build(
+        settings,
+        settings.sessions.cookie_name.clone(),
+        String::new(),
+        Some(0),
+    )
 }
 
 pub fn session_value(req: &HttpRequest, settings: &Settings) -> Option<String> {
-    req.cookie(&settings.sessions.cookie_name).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
+    req.cookie(&settings.sessions.cookie_name)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// The browser binding: (value, cookie to set if it is new).
 pub fn browser(req: &HttpRequest, settings: &Settings) -> (String, Option<Cookie<'static>>) {
-    match req.cookie(BROWSER_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32) {
+    match req
+        .cookie(BROWSER_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 32)
+    {
         Some(v) => (v, None),
         None => {
             let v = secret_256();
-            let cookie = build(settings, BROWSER_COOKIE.to_string(), v.clone(), Some(400 * 24 * 3600));
+            let cookie = build(
+                settings,
+                BROWSER_COOKIE.to_string(),
+                v.clone(),
+                Some(400 * 24 * 3600),
+            );
             (v, Some(cookie))
         }
     }

@@ -9,10 +9,16 @@ use crate::oauth::params::ParamMap;
 
 /// A POST body must be `application/x-www-form-urlencoded` (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
 pub fn form(req: &HttpRequest, body: &[u8]) -> Result<ParamMap, OAuthError> {
-    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let mime = ct.split(';').next().unwrap_or_default().trim();
     if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
     }
     ParamMap::from_urlencoded(body)
 }
@@ -24,12 +30,18 @@ pub fn query(req: &HttpRequest) -> Result<ParamMap, OAuthError> {
 
 /// GET: the query; POST: the form body (OpenID Core §3.1.2.1 allows both at /authorize).
 pub fn query_or_form(req: &HttpRequest, body: &[u8]) -> Result<ParamMap, OAuthError> {
-    if req.method() == actix_web::http::Method::POST { form(req, body) } else { query(req) }
+    if req.method() == actix_web::http::Method::POST {
+        form(req, body)
+    } else {
+        query(req)
+    }
 }
 
 /// The peer address. Forwarded headers are not trusted: a client could forge them to dodge rate limits.
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub fn user_agent(req: &HttpRequest) -> Option<String> {
@@ -42,7 +54,10 @@ pub fn user_agent(req: &HttpRequest) -> Option<String> {
 pub fn authorization_header(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
     match req.headers().get(header::AUTHORIZATION) {
         None => Ok(None),
-        Some(v) => v.to_str().map(Some).map_err(|_| OAuthError::invalid_request("malformed Authorization header")),
+        Some(v) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| OAuthError::invalid_request("malformed Authorization header")),
     }
 }
 
@@ -75,7 +90,9 @@ pub fn bearer(req: &HttpRequest, body: Option<&ParamMap>, allow_query: bool) -> 
     if let Ok(q) = query(req) {
         if let Some(t) = q.get("access_token") {
             if !allow_query {
-                return Err(OAuthError::invalid_request("access tokens in the query string are not accepted"));
+                return Err(OAuthError::invalid_request(
+                    "access tokens in the query string are not accepted",
+                ));
             }
             found.push(t.to_string());
         }
@@ -83,6 +100,8 @@ pub fn bearer(req: &HttpRequest, body: Option<&ParamMap>, allow_query: bool) -> 
     match found.len() {
         0 => Ok(Bearer::Missing),
         1 => Ok(Bearer::Token(found.remove(0))),
-        _ => Err(OAuthError::invalid_request("more than one method used to send the access token")),
+        _ => Err(OAuthError::invalid_request(
+            "more than one method used to send the access token",
+        )),
     }
 }

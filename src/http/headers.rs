@@ -5,7 +5,10 @@ use actix_web::middleware::DefaultHeaders;
 /// CSP without inline script or style, no framing, no sniffing, no referrer; HSTS on https.
 pub fn security_headers(https: bool) -> DefaultHeaders {
     let mut h = DefaultHeaders::new()
-        .add(("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"));

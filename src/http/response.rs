@@ -14,7 +14,9 @@ use crate::oauth::{ErrorCode, OAuthError};
 pub fn log(err: &OAuthError) {
     match err.code {
         ErrorCode::ServerError => tracing::error!(error = %err, cause = ?err.detail, "request failed"),
-        ErrorCode::TemporarilyUnavailable => tracing::warn!(error = %err, cause = ?err.detail, "backend unavailable"),
+        ErrorCode::TemporarilyUnavailable => {
+            tracing::warn!(error = %err, cause = ?err.detail, "backend unavailable")
+        }
         _ => tracing::debug!(error = %err, cause = ?err.detail, "protocol error"),
     }
 }
@@ -58,7 +60,10 @@ pub fn bearer_error(err: Option<&OAuthError>) -> HttpResponse {
     match err.code {
         ErrorCode::InvalidToken | ErrorCode::InvalidRequest | ErrorCode::InsufficientScope => {
             let desc = err.description.replace(['"', '\\'], "");
-            let challenge = format!(r#"Bearer realm="portcullis", error="{}", error_description="{}""#, err.code, desc);
+            let challenge = format!(
+                r#"Bearer realm="portcullis", error="{}", error_description="{}""#,
+                err.code, desc
+            );
             let mut res = HttpResponse::build(status(err));
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
             no_store(res.json(err.to_json()))
@@ -69,17 +74,29 @@ pub fn bearer_error(err: Option<&OAuthError>) -> HttpResponse {
 
 /// An HTML page with `no-store` (pages carry CSRF tokens and sometimes codes).
 pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    no_store(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+    no_store(
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    )
 }
 
 /// The error page; never a redirect (SECURITY.md A.3).
 pub fn error_page(status: StatusCode, title: &str, message: &str, code: Option<&str>) -> HttpResponse {
-    let page = ErrorPage { title: title.to_string(), message: message.to_string(), code: code.map(str::to_string) };
+    let page = ErrorPage {
+        title: title.to_string(),
+        message: message.to_string(),
+        code: code.map(str::to_string),
+    };
     match templates::render(&page) {
         Ok(body) => html(status, body),
         Err(e) => {
             tracing::error!(error = %e, "could not render the error page");
-            no_store(HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(message.to_string()))
+            no_store(
+                HttpResponse::build(status)
+                    .content_type("text/plain; charset=utf-8")
+                    .body(message.to_string()),
+            )
         }
     }
 }
@@ -105,7 +122,11 @@ pub fn page<T: askama::Template>(status: StatusCode, page: &T) -> HttpResponse {
 
 /// 303 See Other (SECURITY.md A.4: after a POST, and for every redirect we send).
 pub fn see_other(location: &str) -> HttpResponse {
-    no_store(HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish())
+    no_store(
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish(),
+    )
 }
 
 /// Delivers an authorization response: a 303 with the parameters in the query, or the auto-
@@ -113,8 +134,12 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub fn authorization_response(res: &AuthResponse) -> HttpResponse {
     match res.mode {
         ResponseMode::Query => see_other(&res.location()),
-        ResponseMode::FormPost => {
-            page(StatusCode::OK, &FormPostPage { redirect_uri: res.redirect_uri.clone(), params: res.params.clone() })
-        }
+        ResponseMode::FormPost => page(
+            StatusCode::OK,
+            &FormPostPage {
+                redirect_uri: res.redirect_uri.clone(),
+                params: res.params.clone(),
+            },
+        ),
     }
 }

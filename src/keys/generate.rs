@@ -35,9 +35,9 @@ impl std::fmt::Debug for GeneratedKey {
 /// RFC 7517 §4 + RFC 7518 §6: generates a key pair for `alg` with a new random `kid`.
 pub fn generate(alg: Alg) -> Result<GeneratedKey, KeyError> {
     let mut private: Jwk = match alg {
-        Alg::Rs256 => RS256.generate_key_pair(RSA_BITS)?.to_jwk_private_key(),
-        Alg::Es256 => ES256.generate_key_pair()?.to_jwk_private_key(),
-        Alg::EdDsa => EdDSA.generate_key_pair(Ed25519)?.to_jwk_private_key(),
+        Alg::Rs256 => RS256.generate_key_pair(RSA_BITS)?.to_jwk_key_pair(),
+        Alg::Es256 => ES256.generate_key_pair()?.to_jwk_key_pair(),
+        Alg::EdDsa => EdDSA.generate_key_pair(Ed25519)?.to_jwk_key_pair(),
     };
     let kid = crate::util::random_id();
     private.set_key_id(kid.clone());

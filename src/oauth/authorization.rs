@@ -64,11 +64,18 @@ pub struct RedirectError {
 
 /// Stage one (SECURITY.md A.1, A.3): the client must exist and the redirect URI be registered.
 /// An error here is shown on the error page. Returns the redirect URI to use and whether it was sent.
-pub fn resolve_redirect_uri(params: &ParamMap, client: Option<&Client>) -> Result<(String, bool), OAuthError> {
+pub fn resolve_redirect_uri(
+    params: &ParamMap,
+    client: Option<&Client>,
+) -> Result<(String, bool), OAuthError> {
     let client = client.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
     match params.get("redirect_uri") {
-        Some(uri) if redirect_uri::matches_registered(&client.redirect_uris, uri) => Ok((uri.to_string(), true)),
-        Some(_) => Err(OAuthError::invalid_request("redirect_uri is not registered for this client")),
+        Some(uri) if redirect_uri::matches_registered(&client.redirect_uris, uri) => {
+            Ok((uri.to_string(), true))
+        }
+        Some(_) => Err(OAuthError::invalid_request(
+            "redirect_uri is not registered for this client",
+        )),
         // OpenID Core §3.1.2.1 requires it; RFC 6749 §3.1.2.3 allows omission with one registered URI.
         None if client.redirect_uris.len() == 1 && !scope_mentions_openid(params) => {
             Ok((client.redirect_uris[0].clone(), false))
@@ -78,7 +85,9 @@ pub fn resolve_redirect_uri(params: &ParamMap, client: Option<&Client>) -> Resul
 }
 
 fn scope_mentions_openid(params: &ParamMap) -> bool {
-    params.get("scope").is_some_and(|s| s.split(' ').any(|t| t == OPENID))
+    params
+        .get("scope")
+        .is_some_and(|s| s.split(' ').any(|t| t == OPENID))
 }
 
 /// Stage two: everything else. Errors are redirected to `redirect_uri` with `state`.
@@ -95,20 +104,35 @@ pub fn validate(
         _ => ResponseMode::Query,
     };
     let fail = |error: OAuthError| {
-        Box::new(RedirectError { error, redirect_uri: redirect_uri.clone(), state: state.clone(), response_mode })
+        Box::new(RedirectError {
+            error,
+            redirect_uri: redirect_uri.clone(),
+            state: state.clone(),
+            response_mode,
+        })
     };
     match params.get("response_mode") {
         None | Some("query") | Some("form_post") => {}
         Some(_) => return Err(fail(OAuthError::invalid_request("unsupported response_mode"))),
     }
     if params.contains("request") {
-        return Err(fail(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        )));
     }
     if params.contains("request_uri") {
-        return Err(fail(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        )));
     }
     match params.get("response_type") {
-        None => return Err(fail(OAuthError::invalid_request("missing parameter: response_type"))),
+        None => {
+            return Err(fail(OAuthError::invalid_request(
+                "missing parameter: response_type",
+            )));
+        }
         Some("code") => {}
         Some(_) => {
             return Err(fail(OAuthError::new(
@@ -118,7 +142,9 @@ pub fn validate(
         }
     }
     if !client.allows_grant(GrantType::AuthorizationCode) {
-        return Err(fail(OAuthError::unauthorized_client("the client may not use the authorization code grant")));
+        return Err(fail(OAuthError::unauthorized_client(
+            "the client may not use the authorization code grant",
+        )));
     }
     let scope = Scope::parse(params.get("scope").unwrap_or_default()).map_err(fail)?;
     if scope.is_empty() {
@@ -126,23 +152,29 @@ pub fn validate(
     }
     let allowed = Scope::from_tokens(&client.scopes);
     if !scope.is_subset_of(&allowed) {
-        return Err(fail(OAuthError::invalid_scope("a requested scope is not allowed for this client")));
+        return Err(fail(OAuthError::invalid_scope(
+            "a requested scope is not allowed for this client",
+        )));
     }
-    let code_challenge =
-        pkce::parse_challenge(params.get("code_challenge"), params.get("code_challenge_method"), allow_plain_pkce)
-            .map_err(fail)?;
+    let code_challenge = pkce::parse_challenge(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+        allow_plain_pkce,
+    )
+    .map_err(fail)?;
     if client.is_public() && code_challenge.is_none() {
-        return Err(fail(OAuthError::invalid_request("PKCE code_challenge is required for public clients")));
+        return Err(fail(OAuthError::invalid_request(
+            "PKCE code_challenge is required for public clients",
+        )));
     }
     let prompt = parse_prompt(params.get("prompt")).map_err(fail)?;
     let max_age = match params.get("max_age") {
         None => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| fail(OAuthError::invalid_request("max_age must be a non-negative integer")))?,
-        ),
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            fail(OAuthError::invalid_request(
+                "max_age must be a non-negative integer",
+            ))
+        })?),
     };
     let request = AuthorizationRequest {
         client_id: client.client_id.clone(),
@@ -175,7 +207,9 @@ fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
         }
     }
     if prompt.none && (prompt.login || prompt.consent || prompt.select_account) {
-        return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        ));
     }
     Ok(prompt)
 }
@@ -218,7 +252,12 @@ mod tests {
     fn openid_requests_must_send_redirect_uri() {
         let c = client(false);
         assert!(resolve_redirect_uri(&params("scope=openid"), Some(&c)).is_err());
-        assert_eq!(resolve_redirect_uri(&params("scope=profile"), Some(&c)).unwrap().1, false);
+        assert_eq!(
+            resolve_redirect_uri(&params("scope=profile"), Some(&c))
+                .unwrap()
+                .1,
+            false
+        );
     }
 
     #[test]
@@ -228,7 +267,9 @@ mod tests {
         let err = validate(&p, &c, "https://app.example/cb".into(), true, false).unwrap_err();
         assert_eq!(err.error.code, ErrorCode::InvalidRequest);
         assert_eq!(err.state.as_deref(), Some("s"));
-        let p = params(&format!("response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"));
+        let p = params(&format!(
+            "response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        ));
         assert!(validate(&p, &c, "https://app.example/cb".into(), true, false).is_ok());
     }
 

@@ -89,7 +89,11 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        OAuthError { code, description: description.into(), detail: None }
+        OAuthError {
+            code,
+            description: description.into(),
+            detail: None,
+        }
     }
 
     /// Adds a cause for the log.
@@ -124,7 +128,11 @@ impl OAuthError {
         Self::new(ErrorCode::ServerError, "internal error").with_detail(cause)
     }
     pub fn unavailable(cause: impl Into<Cause>) -> Self {
-        Self::new(ErrorCode::TemporarilyUnavailable, "the service is temporarily unavailable").with_detail(cause)
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable",
+        )
+        .with_detail(cause)
     }
 
     pub fn status(&self) -> u16 {
@@ -161,7 +169,8 @@ mod tests {
 
     #[test]
     fn detail_is_never_in_the_json_body() {
-        let e = OAuthError::invalid_grant("invalid code").with_detail("code_verifier does not match code_challenge");
+        let e = OAuthError::invalid_grant("invalid code")
+            .with_detail("code_verifier does not match code_challenge");
         let body = e.to_json().to_string();
         assert!(!body.contains("code_verifier"));
         assert!(body.contains("invalid_grant"));

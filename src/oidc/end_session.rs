@@ -30,14 +30,20 @@ pub async fn validate(state: &AppState, params: &ParamMap) -> Result<LogoutReque
     let hint_client = hint.as_ref().and_then(id_token::hint_audience);
     let client_id = match (params.get("client_id"), hint_client) {
         (Some(a), Some(b)) if a != b => {
-            return Err(OAuthError::invalid_request("client_id does not match the id_token_hint"));
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the id_token_hint",
+            ));
         }
         (Some(a), _) => Some(a.to_string()),
         (None, b) => b,
     };
     let client = match &client_id {
         Some(id) => Some(
-            state.store.client_by_id(id).await?.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?,
+            state
+                .store
+                .client_by_id(id)
+                .await?
+                .ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?,
         ),
         None => None,
     };
@@ -48,7 +54,9 @@ pub async fn validate(state: &AppState, params: &ParamMap) -> Result<LogoutReque
                 OAuthError::invalid_request("post_logout_redirect_uri needs id_token_hint or client_id")
             })?;
             if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
-                return Err(OAuthError::invalid_request("post_logout_redirect_uri is not registered"));
+                return Err(OAuthError::invalid_request(
+                    "post_logout_redirect_uri is not registered",
+                ));
             }
             Some(uri.to_string())
         }
@@ -58,7 +66,11 @@ pub async fn validate(state: &AppState, params: &ParamMap) -> Result<LogoutReque
         client_id,
         redirect_uri,
         state: params.get("state").map(str::to_string),
-        hint_sub: hint.as_ref().and_then(|c| c.get("sub")).and_then(|s| s.as_str()).map(str::to_string),
+        hint_sub: hint
+            .as_ref()
+            .and_then(|c| c.get("sub"))
+            .and_then(|s| s.as_str())
+            .map(str::to_string),
     })
 }
 

@@ -40,7 +40,10 @@ pub fn sign(state: &AppState, input: &IdTokenInput<'_>) -> Result<String, OAuthE
     claims.insert("sub".into(), json!(input.user.id));
     claims.insert("aud".into(), json!(input.client.client_id));
     claims.insert("azp".into(), json!(input.client.client_id));
-    claims.insert("exp".into(), json!(t + state.settings.tokens.id_token_ttl_secs as i64));
+    claims.insert(
+        "exp".into(),
+        json!(t + state.settings.tokens.id_token_ttl_secs as i64),
+    );
     claims.insert("iat".into(), json!(t));
     if let Some(auth_time) = input.auth_time {
         claims.insert("auth_time".into(), json!(auth_time));
@@ -57,14 +60,19 @@ pub fn sign(state: &AppState, input: &IdTokenInput<'_>) -> Result<String, OAuthE
     if let Some(sid) = input.sid {
         claims.insert("sid".into(), json!(sid));
     }
-    state.keys.sign(&alg, None, &claims).map_err(OAuthError::server_error)
+    state
+        .keys
+        .sign(&alg, None, &claims)
+        .map_err(OAuthError::server_error)
 }
 
 /// Verifies an `id_token_hint` we issued (OpenID RP-Initiated Logout §2): signature and issuer;
 /// an expired hint is still accepted, as the spec allows. Returns the claims.
 pub fn verify_hint(state: &AppState, hint: &str) -> Result<Map<String, Value>, OAuthError> {
-    let (_header, claims) =
-        state.keys.verify(hint).map_err(|e| OAuthError::invalid_request("invalid id_token_hint").with_detail(e))?;
+    let (_header, claims) = state
+        .keys
+        .verify(hint)
+        .map_err(|e| OAuthError::invalid_request("invalid id_token_hint").with_detail(e))?;
     if claims.get("iss").and_then(Value::as_str) != Some(state.issuer()) {
         return Err(OAuthError::invalid_request("invalid id_token_hint").with_detail("foreign issuer"));
     }

@@ -19,7 +19,9 @@ pub struct Rendered {
 
 impl DiscoveryCache {
     pub fn new(settings: &Settings, signing_algs: &[String]) -> DiscoveryCache {
-        DiscoveryCache { inner: RwLock::new(Arc::new(render(settings, signing_algs))) }
+        DiscoveryCache {
+            inner: RwLock::new(Arc::new(render(settings, signing_algs))),
+        }
     }
 
     pub fn get(&self) -> Arc<Rendered> {
@@ -42,7 +44,10 @@ impl DiscoveryCache {
 fn render(settings: &Settings, signing_algs: &[String]) -> Rendered {
     let doc = document(settings, signing_algs);
     let text = doc.to_string();
-    Rendered { openid_configuration: text.clone(), oauth_authorization_server: text }
+    Rendered {
+        openid_configuration: text.clone(),
+        oauth_authorization_server: text,
+    }
 }
 
 /// The metadata document. Every endpoint and value listed here works.
@@ -52,7 +57,11 @@ pub fn document(settings: &Settings, signing_algs: &[String]) -> Value {
     if !algs.contains(&"RS256") {
         algs.insert(0, "RS256");
     }
-    let pkce: &[&str] = if settings.security.allow_plain_pkce { &["S256", "plain"] } else { &["S256"] };
+    let pkce: &[&str] = if settings.security.allow_plain_pkce {
+        &["S256", "plain"]
+    } else {
+        &["S256"]
+    };
     json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),

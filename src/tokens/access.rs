@@ -19,10 +19,17 @@ pub async fn validate(state: &AppState, token: &str) -> Result<ValidToken, OAuth
     if token.len() > 8192 || token.split('.').count() != 3 {
         return Err(OAuthError::invalid_token("malformed access token"));
     }
-    let (header, claims) =
-        state.keys.verify(token).map_err(|e| OAuthError::invalid_token("invalid access token").with_detail(e))?;
+    let (header, claims) = state
+        .keys
+        .verify(token)
+        .map_err(|e| OAuthError::invalid_token("invalid access token").with_detail(e))?;
     let claims = check_access_token_claims(&header, claims, state.issuer(), now())?;
-    if state.ephemeral.get(Kind::RevokedJti, &claims.jti).await?.is_some() {
+    if state
+        .ephemeral
+        .get(Kind::RevokedJti, &claims.jti)
+        .await?
+        .is_some()
+    {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
     let user = if claims.has_user() {

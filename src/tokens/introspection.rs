@@ -73,7 +73,11 @@ async fn as_refresh(state: &AppState, token: &str) -> Result<Option<Value>, OAut
         Some(id) => state.store.user_by_id(id).await?,
         None => None,
     };
-    if rt.used_at.is_some() || family.revoked_at.is_some() || rt.expires_at <= t || !user_ok(user.as_ref(), &family) {
+    if rt.used_at.is_some()
+        || family.revoked_at.is_some()
+        || rt.expires_at <= t
+        || !user_ok(user.as_ref(), &family)
+    {
         return Ok(Some(inactive()));
     }
     Ok(Some(json!({

@@ -9,7 +9,12 @@ use crate::storage::Client;
 use crate::util::{now, sha256_hex};
 
 /// RFC 7009 §2.1. Returns Ok(()) whether or not the token was known.
-pub async fn revoke(state: &AppState, client: &Client, token: &str, hint: Option<&str>) -> Result<(), OAuthError> {
+pub async fn revoke(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    hint: Option<&str>,
+) -> Result<(), OAuthError> {
     if hint == Some("access_token") {
         if revoke_access(state, client, token).await? {
             return Ok(());
@@ -39,7 +44,8 @@ async fn revoke_access(state: &AppState, client: &Client, token: &str) -> Result
         return Ok(false);
     };
     // Expired tokens need no revocation; foreign ones are not ours to revoke.
-    let Ok(claims) = crate::oauth::tokens::check_access_token_claims(&header, claims, state.issuer(), now()) else {
+    let Ok(claims) = crate::oauth::tokens::check_access_token_claims(&header, claims, state.issuer(), now())
+    else {
         return Ok(true);
     };
     if claims.client_id == client.client_id {

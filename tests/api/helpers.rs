@@ -6,12 +6,12 @@ use std::net::TcpListener;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portcullis::Application;
 use portcullis::accounts::password::PasswordHasher;
 use portcullis::config::Settings;
 use portcullis::state::AppState;
 use portcullis::storage::{Client, GrantType, NewUser};
 use portcullis::util::{random_id, secret_256, sha256_hex};
-use portcullis::Application;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
@@ -52,7 +52,9 @@ pub fn test_database_url(dir: &std::path::Path) -> String {
             use diesel::{Connection, RunQueryDsl};
             let name = format!("pc_test_{}", &random_id()[..16]);
             let mut conn = diesel::PgConnection::establish(&base).expect("connect to DATABASE_URL");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create database");
             match base.rsplit_once('/') {
                 Some((prefix, _)) => format!("{prefix}/{name}"),
                 None => panic!("DATABASE_URL has no database name"),
@@ -99,7 +101,9 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
     let address = format!("http://127.0.0.1:{port}");
     settings.issuer = address.clone();
     settings.listen = format!("127.0.0.1:{port}");
-    let app = Application::build_with_listener(settings, listener).await.expect("build app");
+    let app = Application::build_with_listener(settings, listener)
+        .await
+        .expect("build app");
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
 
@@ -118,8 +122,17 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         })
         .await
         .expect("create user");
-    let standard: Vec<String> =
-        ["openid", "profile", "email", "address", "phone", "offline_access", "api:read"].map(String::from).to_vec();
+    let standard: Vec<String> = [
+        "openid",
+        "profile",
+        "email",
+        "address",
+        "phone",
+        "offline_access",
+        "api:read",
+    ]
+    .map(String::from)
+    .to_vec();
     let confidential = Client {
         client_id: CONFIDENTIAL_ID.into(),
         name: "Web App".into(),
@@ -132,7 +145,11 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         id_token_signed_response_alg: "RS256".into(),
         created_at: 0,
     };
-    state.store.create_client(confidential.clone()).await.expect("client");
+    state
+        .store
+        .create_client(confidential.clone())
+        .await
+        .expect("client");
     let public = Client {
         client_id: PUBLIC_ID.into(),
         name: "Single Page App".into(),
@@ -174,11 +191,18 @@ pub fn pkce_pair() -> (String, String) {
 pub fn location_params(res: &reqwest::Response) -> Vec<(String, String)> {
     let loc = location(res);
     let url = url::Url::parse(&loc).expect("absolute Location");
-    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 pub fn location(res: &reqwest::Response) -> String {
-    res.headers().get("location").expect("Location header").to_str().expect("ascii").to_string()
+    res.headers()
+        .get("location")
+        .expect("Location header")
+        .to_str()
+        .expect("ascii")
+        .to_string()
 }
 
 pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
@@ -188,13 +212,21 @@ pub fn param(params: &[(String, String)], name: &str) -> Option<String> {
 /// Hidden input `name`'s value in an HTML page.
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no input {name} in page:\n{html}"));
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no input {name} in page:\n{html}"));
     let tag_start = html[..at].rfind('<').expect("tag start");
     let tag_end = at + html[at..].find('>').expect("tag end");
     let tag = &html[tag_start..tag_end];
-    let v = tag.find("value=\"").unwrap_or_else(|| panic!("no value in {tag}")) + 7;
+    let v = tag
+        .find("value=\"")
+        .unwrap_or_else(|| panic!("no value in {tag}"))
+        + 7;
     let end = tag[v..].find('"').expect("value end");
-    tag[v..v + end].replace("&#x2f;", "/").replace("&#x2b;", "+").replace("&#x3d;", "=")
+    tag[v..v + end]
+        .replace("&#x2f;", "/")
+        .replace("&#x2b;", "+")
+        .replace("&#x3d;", "=")
 }
 
 impl TestApp {
@@ -204,7 +236,12 @@ impl TestApp {
 
     /// GET /authorize with the browser.
     pub async fn authorize(&self, params: &[(&str, &str)]) -> reqwest::Response {
-        self.browser.get(self.url("/authorize")).query(params).send().await.expect("authorize")
+        self.browser
+            .get(self.url("/authorize"))
+            .query(params)
+            .send()
+            .await
+            .expect("authorize")
     }
 
     /// Submits the login form found in `page`.
@@ -215,7 +252,12 @@ impl TestApp {
             ("username", username.to_string()),
             ("password", password.to_string()),
         ];
-        self.browser.post(self.url("/login")).form(&form).send().await.expect("login")
+        self.browser
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("login")
     }
 
     /// Submits the consent form found in `page` with `decision` (allow | deny).
@@ -225,11 +267,22 @@ impl TestApp {
             ("csrf_token", hidden(page, "csrf_token")),
             ("decision", decision.to_string()),
         ];
-        self.browser.post(self.url("/consent")).form(&form).send().await.expect("consent")
+        self.browser
+            .post(self.url("/consent"))
+            .form(&form)
+            .send()
+            .await
+            .expect("consent")
     }
 
     /// The confidential client's authorization request parameters with PKCE.
-    pub fn code_request<'a>(&self, state: &'a str, nonce: &'a str, challenge: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+    pub fn code_request<'a>(
+        &self,
+        state: &'a str,
+        nonce: &'a str,
+        challenge: &'a str,
+        scope: &'a str,
+    ) -> Vec<(&'a str, &'a str)> {
         vec![
             ("response_type", "code"),
             ("client_id", CONFIDENTIAL_ID),
@@ -245,7 +298,9 @@ impl TestApp {
     /// Runs authorize -> login (-> consent) for the confidential client; returns (code, verifier).
     pub async fn login_for_code(&self, scope: &str) -> (String, String) {
         let (verifier, challenge) = pkce_pair();
-        let res = self.authorize(&self.code_request("st", "n-0S6_WzA2Mj", &challenge, scope)).await;
+        let res = self
+            .authorize(&self.code_request("st", "n-0S6_WzA2Mj", &challenge, scope))
+            .await;
         let res = if res.status() == 200 {
             let page = res.text().await.expect("page");
             self.submit_login(&page, USERNAME, PASSWORD).await
@@ -295,4 +350,3 @@ impl TestApp {
         res.json().await.expect("json")
     }
 }
-

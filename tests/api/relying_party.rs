@@ -3,8 +3,8 @@
 
 use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType, CoreUserInfoClaims};
 use openidconnect::{
-    AccessTokenHash, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
+    AccessTokenHash, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
 };
 
 use crate::helpers::*;
@@ -32,7 +32,11 @@ async fn openidconnect_relying_party_completes_code_flow_with_pkce_userinfo_and_
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, csrf, nonce) = client
-        .authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("offline_access".into()))
@@ -48,7 +52,11 @@ async fn openidconnect_relying_party_completes_code_flow_with_pkce_userinfo_and_
     assert_eq!(res.status(), 303);
     let params = location_params(&res);
     assert_eq!(param(&params, "state").as_deref(), Some(csrf.secret().as_str()));
-    assert_eq!(param(&params, "iss").as_deref(), Some(app.address.as_str()), "RFC 9207 iss");
+    assert_eq!(
+        param(&params, "iss").as_deref(),
+        Some(app.address.as_str()),
+        "RFC 9207 iss"
+    );
     let code = param(&params, "code").unwrap();
 
     let tokens = client
@@ -91,9 +99,17 @@ async fn openidconnect_relying_party_completes_code_flow_with_pkce_userinfo_and_
     assert_ne!(rotated.secret(), refresh.secret(), "refresh tokens rotate");
 
     // Reuse of the old token: refused, and the family (with the rotated token) is revoked.
-    let reuse = client.exchange_refresh_token(&refresh).unwrap().request_async(&http).await;
+    let reuse = client
+        .exchange_refresh_token(&refresh)
+        .unwrap()
+        .request_async(&http)
+        .await;
     assert!(reuse.is_err(), "reused refresh token must be refused");
-    let after = client.exchange_refresh_token(&RefreshToken::new(rotated.secret().clone())).unwrap().request_async(&http).await;
+    let after = client
+        .exchange_refresh_token(&RefreshToken::new(rotated.secret().clone()))
+        .unwrap()
+        .request_async(&http)
+        .await;
     assert!(after.is_err(), "the whole family is revoked after reuse");
 }
 

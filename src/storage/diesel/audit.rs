@@ -13,7 +13,9 @@ impl AuditStore for DieselStore {
     async fn record(&self, event: AuditEvent) -> StorageResult<()> {
         let row = NewAuditRow::from(event);
         self.run(move |conn| {
-            diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&row)
+                .execute(conn)?;
             Ok(())
         })
         .await

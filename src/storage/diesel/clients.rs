@@ -22,7 +22,11 @@ impl ClientStore for DieselStore {
     async fn client_by_id(&self, client_id: &str) -> StorageResult<Option<Client>> {
         let client_id = client_id.to_owned();
         self.run(move |conn| {
-            let row = clients::table.find(client_id).select(ClientRow::as_select()).first(conn).optional()?;
+            let row = clients::table
+                .find(client_id)
+                .select(ClientRow::as_select())
+                .first(conn)
+                .optional()?;
             row.map(Client::try_from).transpose()
         })
         .await
@@ -40,7 +44,8 @@ impl ClientStore for DieselStore {
     }
 
     async fn count_clients(&self) -> StorageResult<i64> {
-        self.run(|conn| Ok(clients::table.count().get_result(conn)?)).await
+        self.run(|conn| Ok(clients::table.count().get_result(conn)?))
+            .await
     }
 
     async fn set_client_secret_hash(&self, client_id: &str, secret_hash: &str) -> StorageResult<bool> {

@@ -74,7 +74,9 @@ impl Target {
         // sqlx-style options (`?mode=rwc`) are not file names.
         let path = rest.split('?').next().unwrap_or_default();
         if path.is_empty() {
-            return Err(StorageError::Unavailable("empty SQLite path in database URL".into()));
+            return Err(StorageError::Unavailable(
+                "empty SQLite path in database URL".into(),
+            ));
         }
         Ok(Target::Sqlite(path.to_owned()))
     }
@@ -146,7 +148,11 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
 /// directly so that a failure reports the backend's own message.
 pub(crate) fn build_pool(target: Target, pool_size: u32) -> StorageResult<DbPool> {
     let manager = DbManager::new(target.clone());
-    drop(manager.connect().map_err(|e| StorageError::Unavailable(e.to_string()))?);
+    drop(
+        manager
+            .connect()
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?,
+    );
     let mut builder = r2d2::Pool::builder()
         .max_size(pool_size.max(1))
         .min_idle(Some(1))
@@ -156,7 +162,9 @@ pub(crate) fn build_pool(target: Target, pool_size: u32) -> StorageResult<DbPool
         // Every `:memory:` connection is its own database: keep exactly one, forever.
         builder = builder.max_size(1).idle_timeout(None).max_lifetime(None);
     }
-    builder.build(manager).map_err(|e| StorageError::Unavailable(e.to_string()))
+    builder
+        .build(manager)
+        .map_err(|e| StorageError::Unavailable(e.to_string()))
 }
 
 impl From<DieselError> for StorageError {

@@ -31,7 +31,10 @@ impl ConsentStore for DieselStore {
                 .values(&row)
                 .on_conflict((consents::user_id, consents::client_id))
                 .do_update()
-                .set((consents::scope.eq(&row.scope), consents::granted_at.eq(row.granted_at)))
+                .set((
+                    consents::scope.eq(&row.scope),
+                    consents::granted_at.eq(row.granted_at)
+                ))
                 .execute(c))?;
             Ok(())
         })

@@ -17,9 +17,13 @@ impl GrantStore for DieselStore {
         let first = first.map(TokenRow::from);
         self.run(move |conn| {
             Ok(write_tx(conn, |conn| {
-                diesel::insert_into(token_families::table).values(&family).execute(conn)?;
+                diesel::insert_into(token_families::table)
+                    .values(&family)
+                    .execute(conn)?;
                 if let Some(token) = &first {
-                    diesel::insert_into(refresh_tokens::table).values(token).execute(conn)?;
+                    diesel::insert_into(refresh_tokens::table)
+                        .values(token)
+                        .execute(conn)?;
                 }
                 Ok(())
             })?)
@@ -30,8 +34,11 @@ impl GrantStore for DieselStore {
     async fn family_by_id(&self, id: &str) -> StorageResult<Option<TokenFamily>> {
         let id = id.to_owned();
         self.run(move |conn| {
-            let row =
-                token_families::table.find(id).select(FamilyRow::as_select()).first(conn).optional()?;
+            let row = token_families::table
+                .find(id)
+                .select(FamilyRow::as_select())
+                .first(conn)
+                .optional()?;
             Ok(row.map(TokenFamily::from))
         })
         .await
@@ -62,23 +69,32 @@ impl GrantStore for DieselStore {
     ) -> StorageResult<RotateOutcome> {
         let old = old_hash.to_owned();
         let new = TokenRow::from(new);
-        self.run(move |conn| Ok(write_tx(conn, |conn| rotate_once(conn, &old, &new, now, ip.as_deref()))?))
-            .await
+        self.run(move |conn| {
+            Ok(write_tx(conn, |conn| {
+                rotate_once(conn, &old, &new, now, ip.as_deref())
+            })?)
+        })
+        .await
     }
 
     async fn revoke_family(&self, id: &str, now: i64) -> StorageResult<bool> {
         let id = id.to_owned();
         self.run(move |conn| {
             let n = diesel::update(
-                token_families::table.find(&id).filter(token_families::revoked_at.is_null()),
+                token_families::table
+                    .find(&id)
+                    .filter(token_families::revoked_at.is_null()),
             )
             .set(token_families::revoked_at.eq(Some(now)))
             .execute(conn)?;
             if n > 0 {
                 return Ok(true);
             }
-            let exists =
-                token_families::table.find(&id).select(token_families::id).first::<String>(conn).optional()?;
+            let exists = token_families::table
+                .find(&id)
+                .select(token_families::id)
+                .first::<String>(conn)
+                .optional()?;
             Ok(exists.is_some())
         })
         .await
@@ -117,7 +133,8 @@ impl GrantStore for DieselStore {
 
     async fn purge_grants(&self, now: i64, keep_secs: i64) -> StorageResult<u64> {
         let cutoff = now.saturating_sub(keep_secs.max(0));
-        self.run(move |conn| Ok(write_tx(conn, |conn| purge_once(conn, now, cutoff))?)).await
+        self.run(move |conn| Ok(write_tx(conn, |conn| purge_once(conn, now, cutoff))?))
+            .await
     }
 }
 
@@ -129,8 +146,9 @@ fn rotate_once(
     now: i64,
     ip: Option<&str>,
 ) -> QueryResult<RotateOutcome> {
-    let live_families =
-        token_families::table.filter(token_families::revoked_at.is_null()).select(token_families::id);
+    let live_families = token_families::table
+        .filter(token_families::revoked_at.is_null())
+        .select(token_families::id);
     // The conditional update decides the winner: on PostgreSQL a concurrent caller blocks on
     // the row lock and then re-checks `used_at IS NULL`, so exactly one sees 1 row.
     let won = diesel::update(
@@ -152,29 +170,46 @@ fn rotate_once(
     };
 
     if won == 1 {
-        diesel::insert_into(refresh_tokens::table).values(new).execute(conn)?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(new)
+            .execute(conn)?;
         let family = token_families::table.find(&family_id);
         match ip {
             Some(ip) => diesel::update(family)
-                .set((token_families::last_used_at.eq(now), token_families::ip.eq(Some(ip))))
+                .set((
+                    token_families::last_used_at.eq(now),
+                    token_families::ip.eq(Some(ip)),
+                ))
                 .execute(conn)?,
-            None => diesel::update(family).set(token_families::last_used_at.eq(now)).execute(conn)?,
+            None => diesel::update(family)
+                .set(token_families::last_used_at.eq(now))
+                .execute(conn)?,
         };
         return Ok(RotateOutcome::Rotated);
     }
 
     // Reuse of a rotated token (or a token of a revoked family): revoke the whole family.
-    diesel::update(token_families::table.find(&family_id).filter(token_families::revoked_at.is_null()))
-        .set(token_families::revoked_at.eq(Some(now)))
-        .execute(conn)?;
+    diesel::update(
+        token_families::table
+            .find(&family_id)
+            .filter(token_families::revoked_at.is_null()),
+    )
+    .set(token_families::revoked_at.eq(Some(now)))
+    .execute(conn)?;
     Ok(RotateOutcome::Reused { family_id })
 }
 
 /// The body of the purge transaction (see [`GrantStore::purge_grants`]).
 fn purge_once(conn: &mut DbConnection, now: i64, cutoff: i64) -> QueryResult<u64> {
-    let revoked = token_families::table.filter(token_families::revoked_at.is_not_null()).select(token_families::id);
+    let revoked = token_families::table
+        .filter(token_families::revoked_at.is_not_null())
+        .select(token_families::id);
     let dead_tokens = diesel::delete(
-        refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(revoked).or(refresh_tokens::expires_at.lt(now))),
+        refresh_tokens::table.filter(
+            refresh_tokens::family_id
+                .eq_any(revoked)
+                .or(refresh_tokens::expires_at.lt(now)),
+        ),
     )
     .execute(conn)?;
 
@@ -182,7 +217,9 @@ fn purge_once(conn: &mut DbConnection, now: i64, cutoff: i64) -> QueryResult<u64
         .lt(cutoff)
         .assume_not_null()
         .or(token_families::absolute_expires_at.lt(cutoff));
-    let old_ids = token_families::table.filter(old_family).select(token_families::id);
+    let old_ids = token_families::table
+        .filter(old_family)
+        .select(token_families::id);
     let orphaned = diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(old_ids)))
         .execute(conn)?;
     let families = diesel::delete(token_families::table.filter(old_family)).execute(conn)?;

@@ -13,7 +13,9 @@ impl KeyStore for DieselStore {
     async fn insert_key(&self, key: SigningKey) -> StorageResult<()> {
         let row = KeyRow::from(key);
         self.run(move |conn| {
-            diesel::insert_into(signing_keys::table).values(&row).execute(conn)?;
+            diesel::insert_into(signing_keys::table)
+                .values(&row)
+                .execute(conn)?;
             Ok(())
         })
         .await
@@ -39,7 +41,10 @@ impl KeyStore for DieselStore {
         let kid = kid.to_owned();
         self.run(move |conn| {
             let n = diesel::update(signing_keys::table.find(kid))
-                .set((signing_keys::retired_at.eq(retired_at), signing_keys::expires_at.eq(expires_at)))
+                .set((
+                    signing_keys::retired_at.eq(retired_at),
+                    signing_keys::expires_at.eq(expires_at),
+                ))
                 .execute(conn)?;
             Ok(n > 0)
         })
@@ -48,7 +53,8 @@ impl KeyStore for DieselStore {
 
     async fn delete_expired_keys(&self, now: i64) -> StorageResult<u64> {
         self.run(move |conn| {
-            let n = diesel::delete(signing_keys::table.filter(signing_keys::expires_at.lt(now))).execute(conn)?;
+            let n =
+                diesel::delete(signing_keys::table.filter(signing_keys::expires_at.lt(now))).execute(conn)?;
             Ok(n as u64)
         })
         .await

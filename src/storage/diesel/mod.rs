@@ -22,7 +22,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use conn::{DbConnection, DbManager, DbPool};
 pub(crate) use conn::{on_backend, run, write_tx};
 
-use crate::storage::{Store, StorageError, StorageResult};
+use crate::storage::{StorageError, StorageResult, Store};
 use crate::util::spawn_blocking_traced;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -40,7 +40,9 @@ pub struct DieselStore {
 
 impl std::fmt::Debug for DieselStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DieselStore").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("DieselStore")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,12 +84,16 @@ impl Store for DieselStore {
     async fn migrate(&self) -> StorageResult<()> {
         self.run(|conn| match conn {
             DbConnection::Sqlite(c) => {
-                c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(migration_error)?;
                 Ok(())
             }
             DbConnection::Postgresql(c) => {
                 c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))?;
-                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()).map_err(migration_error);
+                let result = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|_| ())
+                    .map_err(migration_error);
                 c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))?;
                 result
             }

@@ -285,13 +285,23 @@ pub(crate) struct ConsentRow {
 
 impl From<Consent> for ConsentRow {
     fn from(c: Consent) -> ConsentRow {
-        ConsentRow { user_id: c.user_id, client_id: c.client_id, scope: c.scope, granted_at: c.granted_at }
+        ConsentRow {
+            user_id: c.user_id,
+            client_id: c.client_id,
+            scope: c.scope,
+            granted_at: c.granted_at,
+        }
     }
 }
 
 impl From<ConsentRow> for Consent {
     fn from(r: ConsentRow) -> Consent {
-        Consent { user_id: r.user_id, client_id: r.client_id, scope: r.scope, granted_at: r.granted_at }
+        Consent {
+            user_id: r.user_id,
+            client_id: r.client_id,
+            scope: r.scope,
+            granted_at: r.granted_at,
+        }
     }
 }
 

@@ -22,7 +22,11 @@ impl UserStore for DieselStore {
     async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>> {
         let id = id.to_owned();
         self.run(move |conn| {
-            let row = users::table.find(id).select(UserRow::as_select()).first(conn).optional()?;
+            let row = users::table
+                .find(id)
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()?;
             Ok(row.map(User::from))
         })
         .await
@@ -43,7 +47,10 @@ impl UserStore for DieselStore {
 
     async fn list_users(&self) -> StorageResult<Vec<User>> {
         self.run(|conn| {
-            let rows = users::table.order(users::username.asc()).select(UserRow::as_select()).load(conn)?;
+            let rows = users::table
+                .order(users::username.asc())
+                .select(UserRow::as_select())
+                .load(conn)?;
             Ok(rows.into_iter().map(User::from).collect())
         })
         .await
@@ -96,12 +103,15 @@ impl UserStore for DieselStore {
         let id = id.to_owned();
         self.run(move |conn| {
             Ok(write_tx(conn, |conn| {
-                let families =
-                    token_families::table.filter(token_families::user_id.eq(&id)).select(token_families::id);
+                let families = token_families::table
+                    .filter(token_families::user_id.eq(&id))
+                    .select(token_families::id);
                 diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(families)))
                     .execute(conn)?;
-                diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(&id))).execute(conn)?;
-                diesel::delete(token_families::table.filter(token_families::user_id.eq(&id))).execute(conn)?;
+                diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(&id)))
+                    .execute(conn)?;
+                diesel::delete(token_families::table.filter(token_families::user_id.eq(&id)))
+                    .execute(conn)?;
                 diesel::delete(consents::table.filter(consents::user_id.eq(&id))).execute(conn)?;
                 let n = diesel::delete(users::table.find(&id)).execute(conn)?;
                 Ok(n > 0)

@@ -76,8 +76,12 @@ fn take_once(conn: &mut DbConnection, kind: &str, key: &str) -> QueryResult<Opti
     };
     // The delete's row count decides the winner: a concurrent taker blocks on the row lock
     // (PostgreSQL) or on the write lock (SQLite) and then deletes nothing.
-    let deleted = diesel::delete(ephemeral::table.find((kind, key)).filter(ephemeral::expires_at.gt(now)))
-        .execute(conn)?;
+    let deleted = diesel::delete(
+        ephemeral::table
+            .find((kind, key))
+            .filter(ephemeral::expires_at.gt(now)),
+    )
+    .execute(conn)?;
     Ok((deleted == 1).then_some(value))
 }
 
@@ -101,7 +105,12 @@ fn consume_once(conn: &mut DbConnection, kind: &str, key: &str) -> QueryResult<C
 fn incr_once(conn: &mut DbConnection, kind: &str, key: &str, window: i64) -> QueryResult<i64> {
     let now = now();
     // An expired counter restarts at 1 with a fresh window.
-    diesel::delete(ephemeral::table.find((kind, key)).filter(ephemeral::expires_at.le(now))).execute(conn)?;
+    diesel::delete(
+        ephemeral::table
+            .find((kind, key))
+            .filter(ephemeral::expires_at.le(now)),
+    )
+    .execute(conn)?;
     let fresh = EphemeralRow {
         kind: kind.to_owned(),
         key: key.to_owned(),
@@ -116,7 +125,10 @@ fn incr_once(conn: &mut DbConnection, kind: &str, key: &str, window: i64) -> Que
         .do_update()
         .set(ephemeral::counter.eq(ephemeral::counter + 1i64))
         .execute(c))?;
-    ephemeral::table.find((kind, key)).select(ephemeral::counter).first::<i64>(conn)
+    ephemeral::table
+        .find((kind, key))
+        .select(ephemeral::counter)
+        .first::<i64>(conn)
 }
 
 #[async_trait]
@@ -139,18 +151,26 @@ impl Ephemeral for SqlEphemeral {
 
     async fn get(&self, kind: Kind, key: &str) -> StorageResult<Option<String>> {
         let key = key.to_owned();
-        run(&self.pool, move |conn| Ok(live_value(conn, kind.prefix(), &key, now())?)).await
+        run(&self.pool, move |conn| {
+            Ok(live_value(conn, kind.prefix(), &key, now())?)
+        })
+        .await
     }
 
     async fn take(&self, kind: Kind, key: &str) -> StorageResult<Option<String>> {
         let key = key.to_owned();
-        run(&self.pool, move |conn| Ok(write_tx(conn, |conn| take_once(conn, kind.prefix(), &key))?)).await
+        run(&self.pool, move |conn| {
+            Ok(write_tx(conn, |conn| take_once(conn, kind.prefix(), &key))?)
+        })
+        .await
     }
 
     async fn consume(&self, kind: Kind, key: &str) -> StorageResult<Consumed> {
         let key = key.to_owned();
-        run(&self.pool, move |conn| Ok(write_tx(conn, |conn| consume_once(conn, kind.prefix(), &key))?))
-            .await
+        run(&self.pool, move |conn| {
+            Ok(write_tx(conn, |conn| consume_once(conn, kind.prefix(), &key))?)
+        })
+        .await
     }
 
     async fn delete(&self, kind: Kind, key: &str) -> StorageResult<()> {

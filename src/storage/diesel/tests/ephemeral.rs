@@ -14,9 +14,17 @@ async fn put_get_take_and_namespaces() {
         let e = db.ephemeral();
         e.put(Kind::Code, "k", "v1", MIN).await.unwrap();
         assert_eq!(e.get(Kind::Code, "k").await.unwrap().as_deref(), Some("v1"));
-        assert_eq!(e.get(Kind::Csrf, "k").await.unwrap(), None, "kinds are separate namespaces");
+        assert_eq!(
+            e.get(Kind::Csrf, "k").await.unwrap(),
+            None,
+            "kinds are separate namespaces"
+        );
         e.put(Kind::Code, "k", "v2", MIN).await.unwrap();
-        assert_eq!(e.get(Kind::Code, "k").await.unwrap().as_deref(), Some("v2"), "put replaces");
+        assert_eq!(
+            e.get(Kind::Code, "k").await.unwrap().as_deref(),
+            Some("v2"),
+            "put replaces"
+        );
         assert_eq!(e.take(Kind::Code, "k").await.unwrap().as_deref(), Some("v2"));
         assert_eq!(e.take(Kind::Code, "k").await.unwrap(), None);
         assert_eq!(e.get(Kind::Code, "k").await.unwrap(), None);
@@ -60,9 +68,19 @@ async fn consume_first_then_again() {
     for db in test_dbs().await {
         let e = Arc::new(db.ephemeral());
         e.put(Kind::Code, "c", "grant", MIN).await.unwrap();
-        assert_eq!(e.consume(Kind::Code, "c").await.unwrap(), Consumed::First("grant".into()));
-        assert_eq!(e.consume(Kind::Code, "c").await.unwrap(), Consumed::Again("grant".into()));
-        assert_eq!(e.get(Kind::Code, "c").await.unwrap().as_deref(), Some("grant"), "stays until TTL");
+        assert_eq!(
+            e.consume(Kind::Code, "c").await.unwrap(),
+            Consumed::First("grant".into())
+        );
+        assert_eq!(
+            e.consume(Kind::Code, "c").await.unwrap(),
+            Consumed::Again("grant".into())
+        );
+        assert_eq!(
+            e.get(Kind::Code, "c").await.unwrap().as_deref(),
+            Some("grant"),
+            "stays until TTL"
+        );
         assert_eq!(e.consume(Kind::Code, "none").await.unwrap(), Consumed::Missing);
 
         e.put(Kind::Code, "race", "grant", MIN).await.unwrap();
@@ -90,9 +108,16 @@ async fn entries_expire() {
     for db in test_dbs().await {
         let e = db.ephemeral();
         // 1 ns rounds up to 1 s.
-        e.put(Kind::Csrf, "short", "v", Duration::from_nanos(1)).await.unwrap();
-        e.put(Kind::Code, "used", "v", Duration::from_secs(1)).await.unwrap();
-        assert_eq!(e.consume(Kind::Code, "used").await.unwrap(), Consumed::First("v".into()));
+        e.put(Kind::Csrf, "short", "v", Duration::from_nanos(1))
+            .await
+            .unwrap();
+        e.put(Kind::Code, "used", "v", Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            e.consume(Kind::Code, "used").await.unwrap(),
+            Consumed::First("v".into())
+        );
         e.put(Kind::Csrf, "long", "v", MIN).await.unwrap();
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(e.get(Kind::Csrf, "short").await.unwrap(), None, "{}", db.name);
@@ -108,11 +133,26 @@ async fn entries_expire() {
 async fn incr_counts_within_a_window() {
     for db in test_dbs().await {
         let e = Arc::new(db.ephemeral());
-        assert_eq!(e.incr(Kind::RateLimit, "ip", Duration::from_secs(1)).await.unwrap(), 1);
-        assert_eq!(e.incr(Kind::RateLimit, "ip", Duration::from_secs(1)).await.unwrap(), 2);
+        assert_eq!(
+            e.incr(Kind::RateLimit, "ip", Duration::from_secs(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            e.incr(Kind::RateLimit, "ip", Duration::from_secs(1))
+                .await
+                .unwrap(),
+            2
+        );
         assert_eq!(e.incr(Kind::RateLimit, "other", MIN).await.unwrap(), 1);
         tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(e.incr(Kind::RateLimit, "ip", MIN).await.unwrap(), 1, "{}: a new window", db.name);
+        assert_eq!(
+            e.incr(Kind::RateLimit, "ip", MIN).await.unwrap(),
+            1,
+            "{}: a new window",
+            db.name
+        );
 
         let tasks: Vec<_> = (0..10)
             .map(|_| {

@@ -60,21 +60,52 @@ async fn rotation_then_reuse_revokes_family() {
         let (old, f) = s.refresh_token(&first.token_hash).await.unwrap().unwrap();
         assert_eq!(old.used_at, Some(1_010));
         assert_eq!((f.last_used_at, f.ip.as_deref()), (1_010, Some("10.0.0.1")));
-        assert_eq!(s.refresh_token(&second.token_hash).await.unwrap().unwrap().0, second);
+        assert_eq!(
+            s.refresh_token(&second.token_hash).await.unwrap().unwrap().0,
+            second
+        );
 
         // The rotated token presented again: reuse, and the whole family is revoked.
         let third = token(&fam, 1_020);
-        let out = s.rotate_refresh_token(&first.token_hash, third.clone(), 1_020, None).await.unwrap();
-        assert_eq!(out, RotateOutcome::Reused { family_id: fam.id.clone() }, "{}", db.name);
-        assert_eq!(s.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at, Some(1_020));
+        let out = s
+            .rotate_refresh_token(&first.token_hash, third.clone(), 1_020, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            RotateOutcome::Reused {
+                family_id: fam.id.clone()
+            },
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            s.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at,
+            Some(1_020)
+        );
         assert_eq!(s.refresh_token(&third.token_hash).await.unwrap(), None);
 
         // The still-unused second token is dead too: its family is revoked.
-        let out = s.rotate_refresh_token(&second.token_hash, token(&fam, 1_030), 1_030, None).await.unwrap();
-        assert_eq!(out, RotateOutcome::Reused { family_id: fam.id.clone() });
-        assert_eq!(s.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at, Some(1_020), "idempotent");
+        let out = s
+            .rotate_refresh_token(&second.token_hash, token(&fam, 1_030), 1_030, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            RotateOutcome::Reused {
+                family_id: fam.id.clone()
+            }
+        );
+        assert_eq!(
+            s.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at,
+            Some(1_020),
+            "idempotent"
+        );
 
-        let out = s.rotate_refresh_token("no-such-hash", token(&fam, 1_040), 1_040, None).await.unwrap();
+        let out = s
+            .rotate_refresh_token("no-such-hash", token(&fam, 1_040), 1_040, None)
+            .await
+            .unwrap();
         assert_eq!(out, RotateOutcome::NotFound);
         db.finish().await;
     }
@@ -89,7 +120,9 @@ async fn concurrent_rotation_has_exactly_one_winner() {
         for _ in 0..20 {
             let (store, fam, old) = (store.clone(), fam.clone(), first.token_hash.clone());
             tasks.push(tokio::spawn(async move {
-                store.rotate_refresh_token(&old, token(&fam, 2_000), 2_000, None).await
+                store
+                    .rotate_refresh_token(&old, token(&fam, 2_000), 2_000, None)
+                    .await
             }));
         }
         let (mut rotated, mut reused) = (0, 0);
@@ -101,7 +134,15 @@ async fn concurrent_rotation_has_exactly_one_winner() {
             }
         }
         assert_eq!((rotated, reused), (1, 19), "{}", db.name);
-        assert!(store.family_by_id(&fam.id).await.unwrap().unwrap().revoked_at.is_some());
+        assert!(
+            store
+                .family_by_id(&fam.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
         db.finish().await;
     }
 }
@@ -116,17 +157,34 @@ async fn families_are_listed_revoked_and_purged() {
         s.create_family(newer.clone(), None).await.unwrap();
         let mut expired = family(&user.id, "web", 100);
         expired.absolute_expires_at = 900;
-        s.create_family(expired.clone(), Some(token(&expired, 100))).await.unwrap();
+        s.create_family(expired.clone(), Some(token(&expired, 100)))
+            .await
+            .unwrap();
 
         let active = s.active_families_for_user(&user.id, 1_000).await.unwrap();
-        assert_eq!(active.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), [&newer.id, &fam.id]);
+        assert_eq!(
+            active.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+            [&newer.id, &fam.id]
+        );
 
         assert!(s.revoke_family(&newer.id, 1_600).await.unwrap());
         assert!(s.revoke_family(&newer.id, 1_700).await.unwrap(), "idempotent");
-        assert_eq!(s.family_by_id(&newer.id).await.unwrap().unwrap().revoked_at, Some(1_600));
+        assert_eq!(
+            s.family_by_id(&newer.id).await.unwrap().unwrap().revoked_at,
+            Some(1_600)
+        );
         assert!(!s.revoke_family("nope", 1_600).await.unwrap());
-        assert_eq!(s.revoke_user_families(&user.id, 1_800).await.unwrap(), 2, "fam and expired");
-        assert!(s.active_families_for_user(&user.id, 1_000).await.unwrap().is_empty());
+        assert_eq!(
+            s.revoke_user_families(&user.id, 1_800).await.unwrap(),
+            2,
+            "fam and expired"
+        );
+        assert!(
+            s.active_families_for_user(&user.id, 1_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // Tokens of revoked families go at once; families after `keep_secs`.
         let n = s.purge_grants(1_900, 1_000).await.unwrap();

@@ -5,8 +5,8 @@
 mod ephemeral;
 mod grants;
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
+use ::diesel::connection::SimpleConnection;
+use ::diesel::prelude::*;
 
 use super::DieselStore;
 use super::conn::Target;
@@ -35,7 +35,7 @@ impl TestDb {
             let _ = spawn_blocking_traced(move || {
                 let mut c = PgConnection::establish(&admin_url)?;
                 c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+                    .map_err(|e| ::diesel::ConnectionError::BadConnection(e.to_string()))
             })
             .await;
         }
@@ -49,7 +49,12 @@ pub(super) async fn test_dbs() -> Vec<TestDb> {
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = DieselStore::connect(&url, 8).await.unwrap();
     store.migrate().await.unwrap();
-    dbs.push(TestDb { store, name: "sqlite", _dir: Some(dir), pg: None });
+    dbs.push(TestDb {
+        store,
+        name: "sqlite",
+        _dir: Some(dir),
+        pg: None,
+    });
 
     if let Ok(admin_url) = std::env::var("DATABASE_URL")
         && admin_url.starts_with("postgres")
@@ -57,14 +62,24 @@ pub(super) async fn test_dbs() -> Vec<TestDb> {
         let db = format!("pc_unit_{}", random_id());
         let create = format!("CREATE DATABASE {db}");
         let admin = admin_url.clone();
-        spawn_blocking_traced(move || PgConnection::establish(&admin).unwrap().batch_execute(&create).unwrap())
-            .await
-            .unwrap();
+        spawn_blocking_traced(move || {
+            PgConnection::establish(&admin)
+                .unwrap()
+                .batch_execute(&create)
+                .unwrap()
+        })
+        .await
+        .unwrap();
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&db);
         let store = DieselStore::connect(url.as_str(), 8).await.unwrap();
         store.migrate().await.unwrap();
-        dbs.push(TestDb { store, name: "postgres", _dir: None, pg: Some((admin_url, db)) });
+        dbs.push(TestDb {
+            store,
+            name: "postgres",
+            _dir: None,
+            pg: Some((admin_url, db)),
+        });
     }
     dbs
 }
@@ -103,19 +118,35 @@ fn database_urls_choose_the_backend() {
     assert!(matches!(Target::parse("sqlite:p.db?mode=rwc"), Ok(Target::Sqlite(p)) if p == "p.db"));
     assert!(matches!(Target::parse("sqlite::memory:"), Ok(Target::Sqlite(p)) if p == ":memory:"));
     assert!(Target::parse("sqlite::memory:").unwrap().is_memory());
-    assert!(matches!(Target::parse("postgres://u:pw@h/db"), Ok(Target::Postgres(_))));
-    assert!(matches!(Target::parse("postgresql://h/db"), Ok(Target::Postgres(_))));
-    assert!(matches!(Target::parse("mysql://h/db"), Err(StorageError::Unavailable(_))));
-    assert!(matches!(Target::parse("sqlite://"), Err(StorageError::Unavailable(_))));
+    assert!(matches!(
+        Target::parse("postgres://u:pw@h/db"),
+        Ok(Target::Postgres(_))
+    ));
+    assert!(matches!(
+        Target::parse("postgresql://h/db"),
+        Ok(Target::Postgres(_))
+    ));
+    assert!(matches!(
+        Target::parse("mysql://h/db"),
+        Err(StorageError::Unavailable(_))
+    ));
+    assert!(matches!(
+        Target::parse("sqlite://"),
+        Err(StorageError::Unavailable(_))
+    ));
     // The URL (and its password) never shows in Debug output.
     assert!(!format!("{:?}", Target::parse("postgres://u:pw@h/db").unwrap()).contains("pw"));
 }
 
 #[tokio::test]
 async fn unreachable_database_is_unavailable() {
-    let err = DieselStore::connect("postgres://postgres@127.0.0.1:1/nope", 2).await.unwrap_err();
+    let err = DieselStore::connect("postgres://postgres@127.0.0.1:1/nope", 2)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StorageError::Unavailable(_)), "{err:?}");
-    let err = DieselStore::connect("sqlite:///nonexistent-dir/x/y.db", 2).await.unwrap_err();
+    let err = DieselStore::connect("sqlite:///nonexistent-dir/x/y.db", 2)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StorageError::Unavailable(_)), "{err:?}");
 }
 
@@ -148,17 +179,31 @@ async fn user_crud_and_duplicate_username_conflict() {
         assert_eq!(alice.password_changed_at, 0);
         assert!(!alice.disabled);
         let again = s.create_user(new_user("alice")).await.unwrap_err();
-        assert!(matches!(again, StorageError::Conflict(_)), "{}: {again:?}", db.name);
+        assert!(
+            matches!(again, StorageError::Conflict(_)),
+            "{}: {again:?}",
+            db.name
+        );
         s.create_user(new_user("bob")).await.unwrap();
 
         assert_eq!(s.user_by_id(&alice.id).await.unwrap().as_ref(), Some(&alice));
         assert_eq!(s.user_by_username("alice").await.unwrap().as_ref(), Some(&alice));
         assert_eq!(s.user_by_username("nobody").await.unwrap(), None);
-        let names: Vec<_> = s.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+        let names: Vec<_> = s
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
         assert_eq!(names, ["alice", "bob"]);
         assert_eq!(s.count_users().await.unwrap(), 2);
 
-        assert!(s.set_password(&alice.id, "new-hash", 1_800_000_000).await.unwrap());
+        assert!(
+            s.set_password(&alice.id, "new-hash", 1_800_000_000)
+                .await
+                .unwrap()
+        );
         assert!(s.set_disabled(&alice.id, true, 1_800_000_001).await.unwrap());
         assert!(s.revoke_sessions(&alice.id, 1_800_000_002).await.unwrap());
         let a = s.user_by_id(&alice.id).await.unwrap().unwrap();
@@ -200,7 +245,15 @@ async fn client_round_trip_with_lists() {
         assert_eq!(s.count_clients().await.unwrap(), 2);
 
         assert!(s.set_client_secret_hash("spa", "cd").await.unwrap());
-        assert_eq!(s.client_by_id("spa").await.unwrap().unwrap().secret_hash.as_deref(), Some("cd"));
+        assert_eq!(
+            s.client_by_id("spa")
+                .await
+                .unwrap()
+                .unwrap()
+                .secret_hash
+                .as_deref(),
+            Some("cd")
+        );
         assert!(!s.set_client_secret_hash("nope", "cd").await.unwrap());
 
         assert!(s.delete_client("web").await.unwrap());
@@ -216,7 +269,9 @@ async fn corrupt_list_column_is_reported() {
         db.store.create_client(client("bad", "Bad")).await.unwrap();
         super::run(&db.store.pool(), |conn| {
             use super::schema::clients;
-            diesel::update(clients::table.find("bad")).set(clients::scopes.eq("not json")).execute(conn)?;
+            ::diesel::update(clients::table.find("bad"))
+                .set(clients::scopes.eq("not json"))
+                .execute(conn)?;
             Ok(())
         })
         .await
@@ -246,16 +301,27 @@ async fn keys_lifecycle() {
         let s = &db.store;
         s.insert_key(key("k2", 200)).await.unwrap();
         s.insert_key(key("k1", 100)).await.unwrap();
-        assert!(matches!(s.insert_key(key("k1", 100)).await, Err(StorageError::Conflict(_))));
+        assert!(matches!(
+            s.insert_key(key("k1", 100)).await,
+            Err(StorageError::Conflict(_))
+        ));
         let kids: Vec<_> = s.list_keys().await.unwrap().into_iter().map(|k| k.kid).collect();
         assert_eq!(kids, ["k1", "k2"], "oldest first on {}", db.name);
 
         assert!(s.update_key_lifecycle("k1", Some(300), Some(400)).await.unwrap());
-        assert!(!s.update_key_lifecycle("nope", Some(300), Some(400)).await.unwrap());
+        assert!(
+            !s.update_key_lifecycle("nope", Some(300), Some(400))
+                .await
+                .unwrap()
+        );
         let k1 = s.list_keys().await.unwrap().remove(0);
         assert_eq!((k1.retired_at, k1.expires_at), (Some(300), Some(400)));
 
-        assert_eq!(s.delete_expired_keys(400).await.unwrap(), 0, "expires_at is not before now");
+        assert_eq!(
+            s.delete_expired_keys(400).await.unwrap(),
+            0,
+            "expires_at is not before now"
+        );
         assert_eq!(s.delete_expired_keys(401).await.unwrap(), 1);
         assert_eq!(s.list_keys().await.unwrap(), vec![key("k2", 200)]);
         db.finish().await;
@@ -276,12 +342,20 @@ async fn consents_upsert_list_delete() {
             granted_at: at,
         };
         s.save_consent(consent("b-client", "openid", 10)).await.unwrap();
-        s.save_consent(consent("b-client", "openid profile", 20)).await.unwrap();
+        s.save_consent(consent("b-client", "openid profile", 20))
+            .await
+            .unwrap();
         s.save_consent(consent("a-client", "openid", 30)).await.unwrap();
-        assert_eq!(s.consent(&u.id, "b-client").await.unwrap(), Some(consent("b-client", "openid profile", 20)));
+        assert_eq!(
+            s.consent(&u.id, "b-client").await.unwrap(),
+            Some(consent("b-client", "openid profile", 20))
+        );
         assert_eq!(
             s.consents_for_user(&u.id).await.unwrap(),
-            vec![consent("a-client", "openid", 30), consent("b-client", "openid profile", 20)]
+            vec![
+                consent("a-client", "openid", 30),
+                consent("b-client", "openid profile", 20)
+            ]
         );
         assert!(s.delete_consent(&u.id, "b-client").await.unwrap());
         assert!(!s.delete_consent(&u.id, "b-client").await.unwrap());
@@ -309,7 +383,13 @@ async fn audit_events_newest_first() {
             };
             s.record(event).await.unwrap();
         }
-        let kinds: Vec<_> = s.recent_events(2).await.unwrap().into_iter().map(|e| e.kind).collect();
+        let kinds: Vec<_> = s
+            .recent_events(2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
         assert_eq!(kinds, ["token.reuse", "login.failure"], "{}", db.name);
         db.finish().await;
     }
@@ -320,7 +400,7 @@ async fn foreign_keys_are_enforced() {
     for db in test_dbs().await {
         let fk = super::run(&db.store.pool(), |conn| {
             use super::schema::consents;
-            diesel::insert_into(consents::table)
+            ::diesel::insert_into(consents::table)
                 .values((
                     consents::user_id.eq("ghost"),
                     consents::client_id.eq("ghost"),
