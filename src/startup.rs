@@ -16,6 +16,7 @@ use crate::keys::KeyRing;
 use crate::oidc::metadata::DiscoveryCache;
 use crate::state::AppState;
 use crate::storage::diesel::DieselStore;
+use crate::storage::ephemeral::redis::RedisEphemeral;
 use crate::storage::ephemeral::sql::SqlEphemeral;
 use crate::storage::{DynEphemeral, DynStore, Store};
 
@@ -94,7 +95,10 @@ fn listener_addr(listen: &str, port: u16) -> String {
 pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
-    let ephemeral: DynEphemeral = Arc::new(SqlEphemeral::new(db.pool()));
+    let ephemeral: DynEphemeral = match &settings.redis.url {
+        Some(url) => Arc::new(RedisEphemeral::connect(url.expose_secret())?),
+        None => Arc::new(SqlEphemeral::new(db.pool())),
+    };
     let store: DynStore = Arc::new(db);
     let keys = KeyRing::load(store.clone(), &settings.keys).await?;
     let hasher = PasswordHasher::new(&settings.argon2).map_err(|e| StartupError::Password(e.to_string()))?;
@@ -140,6 +144,9 @@ async fn upkeep(state: AppState) {
     loop {
         tick.tick().await;
         round += 1;
+        if round % 10 == 1 {
+            rotate_keys(&state).await;
+        }
         if let Err(e) = state.keys.reload().await {
             tracing::warn!(error = %e, "could not reload signing keys");
         } else {
@@ -156,5 +163,22 @@ async fn upkeep(state: AppState) {
                 tracing::warn!(error = %e, "could not purge expired grants");
             }
         }
+    }
+}
+
+/// Automatic rotation (`keys.rotation_days`) and retirement of keys whose tokens have all expired.
+async fn rotate_keys(state: &AppState) {
+    let t = &state.settings.tokens;
+    let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
+    match crate::keys::rotate_due(&state.store, &state.settings.keys, max_lifetime).await {
+        Ok(created) => {
+            for key in created {
+                tracing::info!(kid = %key.kid, alg = %key.alg, activates_at = key.activates_at, "signing key rotated");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "automatic key rotation failed"),
+    }
+    if let Err(e) = crate::keys::retire_expired(&state.store).await {
+        tracing::warn!(error = %e, "could not retire expired keys");
     }
 }

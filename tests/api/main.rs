@@ -3,3 +3,16 @@
 
 mod helpers;
 mod relying_party;
+mod authorize;
+mod codes;
+mod sessions;
+mod logout;
+mod consent;
+mod cli;
+mod client_auth;
+mod discovery;
+mod input;
+mod introspection;
+mod refresh;
+mod token;
+mod userinfo;

@@ -1,0 +1,325 @@
+//! The token endpoint (SECURITY.md C.14, C.15, C.17; RFC 6749 §4.3, §4.4, §5): the password and
+//! client_credentials grants, the shape of access tokens, grant_type errors and caching headers.
+//! The bottom `support` section holds helpers the other back-channel test files share.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portcullis::storage::{Client, GrantType};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn password_grant_is_only_for_clients_that_list_it() {
+    let app = spawn_app().await;
+    // spa: a public client without the password grant.
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("grant_type", "password"), ("client_id", PUBLIC_ID), ("username", USERNAME), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "unauthorized_client").await;
+    // partner: confidential, authenticated, but it does not list the password grant.
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth(THIRD_PARTY_ID, Some(&app.client_secret))
+        .form(&[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "unauthorized_client").await;
+}
+
+#[tokio::test]
+async fn password_grant_issues_tokens_to_a_client_that_lists_it() {
+    let app = spawn_app().await;
+    let body = password_tokens(&app, "openid profile offline_access").await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["access_token"].is_string());
+    assert!(body["refresh_token"].is_string());
+    assert!(body["id_token"].is_string());
+    assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 1)["sub"], app.user_id.as_str());
+}
+
+#[tokio::test]
+async fn password_grant_with_wrong_password_is_invalid_grant() {
+    let app = spawn_app().await;
+    let res = app
+        .token(&[("grant_type", "password"), ("username", USERNAME), ("password", "not the password")])
+        .await;
+    error_body(res, 400, "invalid_grant").await;
+    let res = app.token(&[("grant_type", "password"), ("username", "nobody"), ("password", PASSWORD)]).await;
+    error_body(res, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn password_grant_locks_out_after_five_failures() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let res = app.token(&[("grant_type", "password"), ("username", USERNAME), ("password", "wrong password")]).await;
+        error_body(res, 400, "invalid_grant").await;
+    }
+    // The right password no longer helps while the account is locked.
+    let res = app.token(&[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD)]).await;
+    error_body(res, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn client_credentials_grant_issues_a_token_for_the_client_itself() {
+    let app = spawn_app().await;
+    let res = app.token(&[("grant_type", "client_credentials"), ("scope", "api:read")]).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert!(body.get("refresh_token").is_none(), "no refresh token without a user: {body}");
+    assert!(body.get("id_token").is_none(), "no ID token without a user: {body}");
+    assert_eq!(body["scope"], "api:read");
+    let claims = jwt_part(body["access_token"].as_str().unwrap(), 1);
+    assert_eq!(claims["sub"], CONFIDENTIAL_ID, "RFC 9068 §2.2: sub is the client_id");
+    assert_eq!(claims["client_id"], CONFIDENTIAL_ID);
+}
+
+#[tokio::test]
+async fn client_credentials_grant_refuses_user_scopes() {
+    let app = spawn_app().await;
+    for scope in ["openid", "api:read openid", "offline_access"] {
+        let res = app.token(&[("grant_type", "client_credentials"), ("scope", scope)]).await;
+        error_body(res, 400, "invalid_scope").await;
+    }
+}
+
+#[tokio::test]
+async fn client_credentials_grant_refuses_public_clients() {
+    let app = spawn_app().await;
+    // spa does not list the grant.
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", PUBLIC_ID)])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "unauthorized_client").await;
+    // A public client that (wrongly) lists it is refused all the same: it has no secret.
+    let public = Client {
+        client_id: "public-cc".into(),
+        name: "Public CC".into(),
+        secret_hash: None,
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        grant_types: vec![GrantType::ClientCredentials],
+        scopes: vec!["api:read".into()],
+        first_party: true,
+        id_token_signed_response_alg: "RS256".into(),
+        created_at: 0,
+    };
+    app.state.store.create_client(public).await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "public-cc"), ("scope", "api:read")])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "unauthorized_client").await;
+}
+
+#[tokio::test]
+async fn access_tokens_are_rs256_at_jwt_with_audience_expiry_and_jti() {
+    let app = spawn_app().await;
+    let body = password_tokens(&app, "openid api:read").await;
+    let token = body["access_token"].as_str().unwrap();
+    let header = jwt_part(token, 0);
+    assert_eq!(header["typ"], "at+jwt", "RFC 9068 §2.1");
+    assert_eq!(header["alg"], "RS256");
+    let kid = header["kid"].as_str().expect("kid");
+    let jwks: Value = app.api.get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
+    assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid), "kid is published");
+
+    let claims = jwt_part(token, 1);
+    assert_eq!(claims["iss"], app.address.as_str());
+    assert_eq!(claims["sub"], app.user_id.as_str());
+    assert!(claims["aud"].is_string() && !claims["aud"].as_str().unwrap().is_empty(), "aud: {claims}");
+    assert_eq!(claims["client_id"], CONFIDENTIAL_ID);
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16), "jti: {claims}");
+    let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+    let now = portcullis::util::now();
+    assert!((now - 5..=now + 5).contains(&iat));
+    assert_eq!(exp - iat, body["expires_in"].as_i64().unwrap());
+    assert!(exp > now);
+    // A second token gets another jti.
+    let other = password_tokens(&app, "openid api:read").await;
+    assert_ne!(jwt_part(other["access_token"].as_str().unwrap(), 1)["jti"], claims["jti"]);
+}
+
+#[tokio::test]
+async fn unsigned_and_hs256_access_tokens_are_refused() {
+    let app = spawn_app().await;
+    let body = password_tokens(&app, "openid profile").await;
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(get_userinfo(&app, token).await.status(), 200, "the genuine token works");
+    let header = jwt_part(token, 0);
+    let payload = token.split('.').nth(1).unwrap();
+
+    // alg none, with and without the kid, with and without a signature.
+    for alg in ["none", "None", "NONE"] {
+        let mut h = header.clone();
+        h["alg"] = alg.into();
+        let forged = format!("{}.{payload}.", b64(&h));
+        assert_invalid_token(get_userinfo(&app, &forged).await).await;
+        let sig = token.rsplit('.').next().unwrap();
+        let forged = format!("{}.{payload}.{sig}", b64(&h));
+        assert_invalid_token(get_userinfo(&app, &forged).await).await;
+    }
+    // HS256 keyed with the public key (the classic algorithm confusion).
+    let jwks: Value = app.api.get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).unwrap().clone();
+    let mut h = header.clone();
+    h["alg"] = "HS256".into();
+    let signing_input = format!("{}.{payload}", b64(&h));
+    for key in [jwk.to_string().into_bytes(), URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap()] {
+        let signer = josekit::jws::HS256.signer_from_bytes(&key).unwrap();
+        let sig = josekit::jws::JwsSigner::sign(&signer, signing_input.as_bytes()).unwrap();
+        let forged = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
+        assert_invalid_token(get_userinfo(&app, &forged).await).await;
+        let introspected = app.introspect(&forged).await;
+        assert_eq!(introspected, serde_json::json!({ "active": false }));
+    }
+    // A changed payload under the genuine signature.
+    let mut claims = jwt_part(token, 1);
+    claims["sub"] = "someone-else".into();
+    let sig = token.rsplit('.').next().unwrap();
+    let forged = format!("{}.{}.{sig}", token.split('.').next().unwrap(), b64(&claims));
+    assert_invalid_token(get_userinfo(&app, &forged).await).await;
+}
+
+#[tokio::test]
+async fn token_responses_are_never_cached() {
+    let app = spawn_app().await;
+    let ok = app.token(&[("grant_type", "client_credentials")]).await;
+    assert_eq!(ok.status(), 200);
+    assert_no_store(&ok);
+    let bad_grant = app.token(&[("grant_type", "password"), ("username", USERNAME), ("password", "nope")]).await;
+    assert_eq!(bad_grant.status(), 400);
+    assert_no_store(&bad_grant);
+    let bad_client =
+        app.api.post(app.url("/token")).basic_auth(CONFIDENTIAL_ID, Some("wrong")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(bad_client.status(), 401);
+    assert_no_store(&bad_client);
+}
+
+#[tokio::test]
+async fn unsupported_grant_type_is_rejected() {
+    let app = spawn_app().await;
+    for grant in ["implicit", "urn:ietf:params:oauth:grant-type:device_code", "PASSWORD", "token"] {
+        let res = app.token(&[("grant_type", grant), ("username", USERNAME), ("password", PASSWORD)]).await;
+        error_body(res, 400, "unsupported_grant_type").await;
+    }
+}
+
+#[tokio::test]
+async fn missing_grant_type_is_invalid_request() {
+    let app = spawn_app().await;
+    let res = app.token(&[("username", USERNAME), ("password", PASSWORD)]).await;
+    error_body(res, 400, "invalid_request").await;
+    let res = app.token(&[("grant_type", ""), ("username", USERNAME), ("password", PASSWORD)]).await;
+    error_body(res, 400, "invalid_request").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// support: helpers shared by the back-channel test files (client_auth, refresh, userinfo, ...).
+// ---------------------------------------------------------------------------------------------
+
+/// Password grant for the confidential client; asserts 200 and returns the JSON body.
+pub(crate) async fn password_tokens(app: &TestApp, scope: &str) -> Value {
+    let res = app
+        .token(&[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD), ("scope", scope)])
+        .await;
+    assert_eq!(res.status(), 200, "password grant failed");
+    res.json().await.unwrap()
+}
+
+/// A client_credentials access token of the confidential client (no user, no openid).
+pub(crate) async fn client_token(app: &TestApp) -> String {
+    let res = app.token(&[("grant_type", "client_credentials"), ("scope", "api:read")]).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// `grant_type=refresh_token` for the confidential client.
+pub(crate) async fn refresh(app: &TestApp, token: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    app.token(&form).await
+}
+
+/// Asserts an RFC 6749 §5.2 error: the status, the exact `error`, and that no token was issued.
+pub(crate) async fn error_body(res: reqwest::Response, status: u16, error: &str) -> Value {
+    let got = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "status, body {body}");
+    assert_eq!(body["error"], error, "error code, body {body}");
+    for field in ["access_token", "refresh_token", "id_token"] {
+        assert!(body.get(field).is_none(), "{field} issued with an error: {body}");
+    }
+    body
+}
+
+/// GET /userinfo with the token in the Authorization header.
+pub(crate) async fn get_userinfo(app: &TestApp, token: &str) -> reqwest::Response {
+    app.api.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap()
+}
+
+/// RFC 6750 §3.1: 401 with `WWW-Authenticate: Bearer ... error="invalid_token"`.
+pub(crate) async fn assert_invalid_token(res: reqwest::Response) {
+    assert_eq!(res.status(), 401);
+    let challenge = header(&res, "www-authenticate");
+    assert!(challenge.starts_with("Bearer "), "challenge: {challenge}");
+    assert!(challenge.contains(r#"error="invalid_token""#), "challenge: {challenge}");
+}
+
+/// RFC 6749 §5.1 / SECURITY.md C.17.
+pub(crate) fn assert_no_store(res: &reqwest::Response) {
+    assert_eq!(header(res, "cache-control"), "no-store", "{}", res.url());
+    assert_eq!(header(res, "pragma"), "no-cache", "{}", res.url());
+}
+
+/// A response header as text ("" when absent).
+pub(crate) fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Part `i` (0 header, 1 payload) of a compact JWS, decoded as JSON.
+pub(crate) fn jwt_part(token: &str, i: usize) -> Value {
+    let part = token.split('.').nth(i).expect("JWS part");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+}
+
+/// base64url(JSON) without padding.
+pub(crate) fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+/// Overwrites one column of a stored client with raw SQL (the store has no update; an admin could
+/// edit the row). `value` is the column's stored JSON text.
+pub(crate) fn set_client_column(app: &TestApp, client_id: &str, column: &str, value: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    use secrecy::ExposeSecret;
+    let url = app.state.settings.database.url.expose_secret().to_string();
+    let sql = format!("UPDATE clients SET {column} = '{}' WHERE client_id = '{client_id}'", value.replace('\'', "''"));
+    let n = if url.starts_with("postgres") {
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap()
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap();
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap()
+    };
+    assert_eq!(n, 1, "client {client_id} updated");
+}
