@@ -59,11 +59,10 @@ pub async fn evaluate(
     let needs_login = match &signed_in {
         None => true,
         Some(s) => {
-            pending
-                .login_after
-                .is_some_and(|after| s.session.auth_time < after)
-                || request.max_age.is_some_and(|max| t - s.session.auth_time > max)
-                || hint_sub.as_deref().is_some_and(|sub| sub != s.user.id)
+            let fresh = pending.login_sid.as_deref() == Some(s.session.sid.as_str());
+            let stale =
+                request.prompt.login || request.max_age.is_some_and(|max| t - s.session.auth_time > max);
+            (stale && !fresh) || hint_sub.as_deref().is_some_and(|sub| sub != s.user.id)
         }
     };
     let Some(signed_in) = signed_in.filter(|_| !needs_login) else {
@@ -108,6 +107,19 @@ pub async fn evaluate(
     let code = code::issue(state, request, &signed_in.user.id, signed_in.session, browser).await?;
     pending.discard(state).await?;
     Ok(Step::Respond(AuthResponse::code(state, request, &code)))
+}
+
+/// The next step right after the user logged in for `pending` (POST /login): that login satisfies
+/// `prompt=login` and `max_age`, here and after consent.
+pub async fn after_login(
+    state: &AppState,
+    mut pending: Pending,
+    client: &Client,
+    signed_in: SignedIn<'_>,
+    browser: Browser,
+) -> Result<Step, OAuthError> {
+    pending.login_sid = Some(signed_in.session.sid.clone());
+    evaluate(state, pending, client, Some(signed_in), browser).await
 }
 
 /// Records the user's consent for the pending request's scopes (merged with earlier consent).

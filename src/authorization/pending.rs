@@ -18,8 +18,11 @@ pub struct Pending {
     /// Digest of the browser's binding cookie.
     pub browser: String,
     pub created_at: i64,
-    /// `prompt=login`: only a login at or after this time satisfies the request.
-    pub login_after: Option<i64>,
+    /// `sid` of the session created by a login for this very request (POST /login): only that
+    /// session satisfies `prompt=login` and `max_age`. Any session found when the request arrived,
+    /// even one from the same second, does not (OpenID Core §3.1.2.1).
+    #[serde(default)]
+    pub login_sid: Option<String>,
     pub consent_given: bool,
 }
 
@@ -28,7 +31,7 @@ impl Pending {
         let t = now();
         Pending {
             id: secret_256(),
-            login_after: request.prompt.login.then_some(t),
+            login_sid: None,
             request,
             browser: sha256_hex(browser_binding),
             created_at: t,

@@ -103,7 +103,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     };
     let mut set = vec![cookies::session(&state.settings, &cookie)];
     set.extend(new_cookie);
-    match authorization::evaluate(&state, pending, &client, Some(signed_in), browser).await {
+    match authorization::after_login(&state, pending, &client, signed_in, browser).await {
         Ok(step) => interaction::render(&state, step, &binding, set).await,
         Err(e) => response::error_page_for(&e),
     }

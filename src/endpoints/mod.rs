@@ -17,26 +17,46 @@ pub mod userinfo;
 
 use actix_web::web;
 
+use crate::http::cors;
+
 /// Every route Portcullis serves.
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
-    cfg.route(
-        "/.well-known/openid-configuration",
-        web::get().to(discovery::openid_configuration),
+    let options = || web::method(actix_web::http::Method::OPTIONS).to(cors::preflight);
+    cfg.service(
+        web::resource("/.well-known/openid-configuration")
+            .route(web::get().to(discovery::openid_configuration))
+            .route(options()),
     )
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(discovery::oauth_authorization_server),
+    .service(
+        web::resource("/.well-known/oauth-authorization-server")
+            .route(web::get().to(discovery::oauth_authorization_server))
+            .route(options()),
     )
-    .route("/jwks", web::get().to(discovery::jwks))
+    .service(web::resource("/jwks").route(web::get().to(discovery::jwks)).route(options()))
     .route("/authorize", web::get().to(authorize::handle))
     .route("/authorize", web::post().to(authorize::handle))
     .route("/login", web::post().to(login::post))
     .route("/consent", web::post().to(consent::post))
-    .route("/token", web::post().to(token::post))
-    .route("/userinfo", web::get().to(userinfo::handle))
-    .route("/userinfo", web::post().to(userinfo::handle))
+    .service(
+        web::resource("/token")
+            .wrap(cors::allow_any_origin())
+            .route(web::post().to(token::post))
+            .route(options()),
+    )
+    .service(
+        web::resource("/userinfo")
+            .wrap(cors::allow_any_origin())
+            .route(web::get().to(userinfo::handle))
+            .route(web::post().to(userinfo::handle))
+            .route(options()),
+    )
+    .service(
+        web::resource("/revoke")
+            .wrap(cors::allow_any_origin())
+            .route(web::post().to(revoke::post))
+            .route(options()),
+    )
     .route("/introspect", web::post().to(introspect::post))
-    .route("/revoke", web::post().to(revoke::post))
     .route("/logout", web::get().to(logout::handle))
     .route("/logout", web::post().to(logout::handle))
     .route("/logout/confirm", web::post().to(logout::confirm))

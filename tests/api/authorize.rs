@@ -25,7 +25,9 @@ async fn redirect_uri_requires_exact_match() {
         assert!(!page.contains("code="), "{bad}: no code on the error page");
     }
     // The registered URI itself is accepted (the login page, not the error page).
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     assert_login_page(res).await;
 }
 
@@ -40,7 +42,10 @@ async fn loopback_redirect_uri_may_differ_in_port_only() {
     let page = assert_login_page(res).await;
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     let params = redirect_params(&res, other_port);
-    assert!(param(&params, "code").is_some(), "code delivered to the other loopback port");
+    assert!(
+        param(&params, "code").is_some(),
+        "code delivered to the other loopback port"
+    );
 
     for bad in [
         "http://127.0.0.1:51234/other",
@@ -108,7 +113,9 @@ async fn other_authorization_errors_redirect_with_error_state_and_iss() {
     let res = app.authorize(&bad_response_type).await;
     assert_redirect_error(&app, &res, REDIRECT_URI, "unsupported_response_type", "s-1");
 
-    let res = app.authorize(&app.code_request("s-2", "n", &challenge, "openid admin")).await;
+    let res = app
+        .authorize(&app.code_request("s-2", "n", &challenge, "openid admin"))
+        .await;
     assert_redirect_error(&app, &res, REDIRECT_URI, "invalid_scope", "s-2");
 
     // A public client without PKCE.
@@ -139,7 +146,14 @@ async fn authorization_endpoint_uses_303_and_sends_no_cors_headers() {
     let (_, challenge) = pkce_pair();
     let request = app.code_request("st", "n", &challenge, "openid");
 
-    let res = app.browser.get(app.url("/authorize")).query(&request).header("Origin", origin).send().await.unwrap();
+    let res = app
+        .browser
+        .get(app.url("/authorize"))
+        .query(&request)
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
     assert_no_cors(&res);
     let page = assert_login_page(res).await;
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
@@ -147,10 +161,24 @@ async fn authorization_endpoint_uses_303_and_sends_no_cors_headers() {
     assert_no_cors(&res);
 
     // Signed in: GET and POST /authorize redirect with 303.
-    let res = app.browser.get(app.url("/authorize")).query(&request).header("Origin", origin).send().await.unwrap();
+    let res = app
+        .browser
+        .get(app.url("/authorize"))
+        .query(&request)
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     assert_no_cors(&res);
-    let res = app.browser.post(app.url("/authorize")).form(&request).header("Origin", origin).send().await.unwrap();
+    let res = app
+        .browser
+        .post(app.url("/authorize"))
+        .form(&request)
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303, "redirect after POST /authorize");
     assert!(param(&location_params(&res), "code").is_some());
     assert_no_cors(&res);
@@ -158,7 +186,14 @@ async fn authorization_endpoint_uses_303_and_sends_no_cors_headers() {
     // An error redirect is a 303 too.
     let mut bad = request.clone();
     set(&mut bad, "scope", "openid admin");
-    let res = app.browser.post(app.url("/authorize")).form(&bad).header("Origin", origin).send().await.unwrap();
+    let res = app
+        .browser
+        .post(app.url("/authorize"))
+        .form(&bad)
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     assert_no_cors(&res);
 
@@ -179,7 +214,9 @@ async fn authorization_endpoint_uses_303_and_sends_no_cors_headers() {
 async fn authorization_response_carries_iss_and_discovery_advertises_it() {
     let app = spawn_app().await;
     let (_, challenge) = pkce_pair();
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     let page = assert_login_page(res).await;
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     let params = redirect_params(&res, REDIRECT_URI);
@@ -188,7 +225,9 @@ async fn authorization_response_carries_iss_and_discovery_advertises_it() {
     assert_eq!(param(&params, "iss").as_deref(), Some(app.address.as_str()));
 
     // Without a login page in between (already signed in), too.
-    let res = app.authorize(&app.code_request("st2", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st2", "n", &challenge, "openid"))
+        .await;
     let params = redirect_params(&res, REDIRECT_URI);
     assert!(param(&params, "code").is_some());
     assert_eq!(param(&params, "iss").as_deref(), Some(app.address.as_str()));
@@ -202,7 +241,10 @@ async fn authorization_response_carries_iss_and_discovery_advertises_it() {
         .json()
         .await
         .unwrap();
-    assert_eq!(discovery["authorization_response_iss_parameter_supported"], serde_json::json!(true));
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        serde_json::json!(true)
+    );
     assert_eq!(discovery["issuer"], serde_json::json!(app.address));
 }
 
@@ -212,14 +254,18 @@ async fn authorization_response_carries_iss_and_discovery_advertises_it() {
 async fn pages_carrying_codes_send_no_referrer_and_no_store() {
     let app = spawn_app().await;
     let (_, challenge) = pkce_pair();
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     assert_no_referrer_no_store(&res, "login page");
     let page = assert_login_page(res).await;
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert_no_referrer_no_store(&res, "code redirect after login");
 
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     assert_eq!(res.status(), 303);
     assert_no_referrer_no_store(&res, "code redirect");
 
@@ -229,7 +275,9 @@ async fn pages_carrying_codes_send_no_referrer_and_no_store() {
     assert_eq!(res.status(), 200);
     assert_no_referrer_no_store(&res, "form post page");
 
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid admin")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid admin"))
+        .await;
     assert_eq!(res.status(), 303);
     assert_no_referrer_no_store(&res, "error redirect");
 }
@@ -247,11 +295,19 @@ async fn form_post_response_mode_renders_auto_submitting_form_with_code() {
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     assert_eq!(res.status(), 200, "form post is a page, not a redirect");
     assert!(res.headers().get("location").is_none());
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = res.text().await.unwrap();
     assert!(html.contains(r#"id="form-post""#), "the form the script submits");
     assert!(html.contains(r#"method="post""#));
-    assert!(html.contains(r#"<script src="/static/js/form_post.js"></script>"#), "auto-submit");
+    assert!(
+        html.contains(r#"<script src="/static/js/form_post.js"></script>"#),
+        "auto-submit"
+    );
     let action_at = html.find("action=\"").unwrap() + 8;
     let action = &html[action_at..action_at + html[action_at..].find('"').unwrap()];
     assert_eq!(unescape(action), REDIRECT_URI);
@@ -260,7 +316,10 @@ async fn form_post_response_mode_renders_auto_submitting_form_with_code() {
     assert_eq!(unescape(&hidden(&html, "iss")), app.address);
     let code = hidden(&html, "code");
     let tokens = app.exchange(&code, &verifier).await;
-    assert!(tokens["access_token"].is_string(), "the posted code is a real one");
+    assert!(
+        tokens["access_token"].is_string(),
+        "the posted code is a real one"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,10 +366,21 @@ pub(crate) fn unescape(s: &str) -> String {
 pub(crate) async fn assert_error_page(res: reqwest::Response, code: &str) -> String {
     let url = res.url().to_string();
     assert_eq!(res.status(), 400, "{url}: error page expected");
-    assert!(res.headers().get("location").is_none(), "{url}: must not redirect");
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        res.headers().get("location").is_none(),
+        "{url}: must not redirect"
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let body = res.text().await.unwrap();
-    assert!(body.contains(&format!("<code>{code}</code>")), "{url}: error code {code} in page:\n{body}");
+    assert!(
+        body.contains(&format!("<code>{code}</code>")),
+        "{url}: error code {code} in page:\n{body}"
+    );
     body
 }
 
@@ -320,7 +390,10 @@ pub(crate) async fn assert_login_page(res: reqwest::Response) -> String {
     assert_eq!(res.status(), 200, "{url}: login page expected");
     assert!(res.headers().get("location").is_none());
     let body = res.text().await.unwrap();
-    assert!(body.contains(r#"action="/login""#), "{url}: login form expected:\n{body}");
+    assert!(
+        body.contains(r#"action="/login""#),
+        "{url}: login form expected:\n{body}"
+    );
     body
 }
 
@@ -334,25 +407,49 @@ pub(crate) fn redirect_params(res: &reqwest::Response, base: &str) -> Vec<(Strin
 }
 
 /// A.3: an error redirect to `base` with `error`, a description, `state` and `iss`, and no code.
-pub(crate) fn assert_redirect_error(app: &TestApp, res: &reqwest::Response, base: &str, error: &str, state: &str) {
+pub(crate) fn assert_redirect_error(
+    app: &TestApp,
+    res: &reqwest::Response,
+    base: &str,
+    error: &str,
+    state: &str,
+) {
     let params = redirect_params(res, base);
     assert_eq!(param(&params, "error").as_deref(), Some(error), "{params:?}");
-    assert!(param(&params, "error_description").is_some_and(|d| !d.is_empty()), "{params:?}");
+    assert!(
+        param(&params, "error_description").is_some_and(|d| !d.is_empty()),
+        "{params:?}"
+    );
     assert_eq!(param(&params, "state").as_deref(), Some(state), "{params:?}");
-    assert_eq!(param(&params, "iss").as_deref(), Some(app.address.as_str()), "{params:?}");
+    assert_eq!(
+        param(&params, "iss").as_deref(),
+        Some(app.address.as_str()),
+        "{params:?}"
+    );
     assert!(param(&params, "code").is_none(), "no code with an error");
 }
 
 fn assert_no_cors(res: &reqwest::Response) {
     for name in res.headers().keys() {
-        assert!(!name.as_str().starts_with("access-control-"), "CORS header {name} on /authorize");
+        assert!(
+            !name.as_str().starts_with("access-control-"),
+            "CORS header {name} on /authorize"
+        );
     }
 }
 
 fn assert_no_referrer_no_store(res: &reqwest::Response, what: &str) {
     let h = res.headers();
-    assert_eq!(h.get("referrer-policy").map(|v| v.to_str().unwrap()), Some("no-referrer"), "{what}");
-    assert_eq!(h.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{what}");
+    assert_eq!(
+        h.get("referrer-policy").map(|v| v.to_str().unwrap()),
+        Some("no-referrer"),
+        "{what}"
+    );
+    assert_eq!(
+        h.get("cache-control").map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "{what}"
+    );
 }
 
 /// The `Set-Cookie` header for cookie `name`, if the response sets it.
@@ -375,10 +472,15 @@ pub(crate) const SESSION_COOKIE: &str = "portcullis_session";
 /// Signs alice in through the web-app's flow; returns the code of that first authorization.
 pub(crate) async fn sign_in(app: &TestApp) -> String {
     let (_, challenge) = pkce_pair();
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     let page = assert_login_page(res).await;
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
-    assert!(set_cookie(&res, SESSION_COOKIE).is_some(), "a session cookie after login");
+    assert!(
+        set_cookie(&res, SESSION_COOKIE).is_some(),
+        "a session cookie after login"
+    );
     param(&redirect_params(&res, REDIRECT_URI), "code").unwrap()
 }
 
@@ -388,7 +490,12 @@ pub(crate) async fn has_session(app: &TestApp, browser: &reqwest::Client) -> boo
     let (_, challenge) = pkce_pair();
     let mut request = app.code_request("probe", "n", &challenge, "openid");
     request.push(("prompt", "none"));
-    let res = browser.get(app.url("/authorize")).query(&request).send().await.unwrap();
+    let res = browser
+        .get(app.url("/authorize"))
+        .query(&request)
+        .send()
+        .await
+        .unwrap();
     let params = redirect_params(&res, REDIRECT_URI);
     match param(&params, "error").as_deref() {
         None => {
@@ -404,7 +511,10 @@ pub(crate) async fn has_session(app: &TestApp, browser: &reqwest::Client) -> boo
 pub(crate) async fn token_error(res: reqwest::Response) -> (u16, String) {
     let status = res.status().as_u16();
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body.get("access_token").is_none() && body.get("refresh_token").is_none(), "{body}");
+    assert!(
+        body.get("access_token").is_none() && body.get("refresh_token").is_none(),
+        "{body}"
+    );
     assert!(body.get("id_token").is_none(), "{body}");
     (status, body["error"].as_str().unwrap_or_default().to_string())
 }

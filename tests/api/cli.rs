@@ -27,6 +27,10 @@ impl Cli {
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
             .args(args)
+            // DATABASE_URL and REDIS_URL override the configuration (DESIGN.md §7): the CLI must
+            // use this test's own database, never the shared one the suite may point at.
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
             .env_remove("PORTCULLIS_CONFIG")
             .env_remove("RUST_LOG")
             .env("PORTCULLIS_DATABASE__URL", &self.db_url)

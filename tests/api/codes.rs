@@ -31,11 +31,27 @@ async fn reused_authorization_code_revokes_tokens_issued_from_it() {
     let res = exchange_raw(&app, &code, Some(REDIRECT_URI), Some(&verifier)).await;
     assert_eq!(token_error(res).await, (400, "invalid_grant".to_string()));
 
-    assert_eq!(app.introspect(&access).await["active"], false, "access token revoked");
-    assert_eq!(app.introspect(&refresh).await["active"], false, "refresh token revoked");
-    let res = app.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!(
+        app.introspect(&access).await["active"],
+        false,
+        "access token revoked"
+    );
+    assert_eq!(
+        app.introspect(&refresh).await["active"],
+        false,
+        "refresh token revoked"
+    );
+    let res = app
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
     assert_eq!(token_error(res).await, (400, "invalid_grant".to_string()));
-    let res = app.api.get(app.url("/userinfo")).bearer_auth(&access).send().await.unwrap();
+    let res = app
+        .api
+        .get(app.url("/userinfo"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401, "userinfo refuses the revoked access token");
 }
 
@@ -94,7 +110,13 @@ async fn authorization_code_is_bound_to_its_client() {
 async fn redirect_uri_at_token_endpoint_must_match_authorization_request() {
     let app = spawn_app().await;
     let (code, verifier) = app.login_for_code("openid").await;
-    let res = exchange_raw(&app, &code, Some("https://app.example.com/other"), Some(&verifier)).await;
+    let res = exchange_raw(
+        &app,
+        &code,
+        Some("https://app.example.com/other"),
+        Some(&verifier),
+    )
+    .await;
     assert_eq!(token_error(res).await, (400, "invalid_grant".to_string()));
 
     let (code, verifier) = app.login_for_code("openid").await;
@@ -173,10 +195,18 @@ async fn code_verifier_for_code_issued_without_challenge_is_refused() {
 #[tokio::test]
 async fn malformed_code_verifier_is_refused() {
     let app = spawn_app().await;
-    for bad in ["short-verifier", &format!("{}+/", "a".repeat(43)), &"a".repeat(129)] {
+    for bad in [
+        "short-verifier",
+        &format!("{}+/", "a".repeat(43)),
+        &"a".repeat(129),
+    ] {
         let (code, _) = app.login_for_code("openid").await;
         let res = exchange_raw(&app, &code, Some(REDIRECT_URI), Some(bad)).await;
-        assert_eq!(token_error(res).await, (400, "invalid_request".to_string()), "{bad}");
+        assert_eq!(
+            token_error(res).await,
+            (400, "invalid_request".to_string()),
+            "{bad}"
+        );
     }
     // A plain-method challenge equal to a short verifier cannot even be requested (plain is off),
     // and an S256 challenge computed from a short verifier still refuses the short verifier.

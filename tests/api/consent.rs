@@ -46,9 +46,15 @@ async fn allowed_consent_issues_code_and_is_remembered() {
     assert_eq!(param(&params, "iss").as_deref(), Some(app.address.as_str()));
 
     let res = authorize(&app, &partner_request("openid profile", None)).await;
-    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some(), "consent remembered");
+    assert!(
+        param(&redirect_params(&res, REDIRECT_URI), "code").is_some(),
+        "consent remembered"
+    );
     let res = authorize(&app, &partner_request("openid", None)).await;
-    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some(), "a narrower scope is covered");
+    assert!(
+        param(&redirect_params(&res, REDIRECT_URI), "code").is_some(),
+        "a narrower scope is covered"
+    );
 
     // A scope never consented to asks again.
     let res = authorize(&app, &partner_request("openid email", None)).await;
@@ -83,14 +89,31 @@ async fn prompt_none_without_consent_is_consent_required() {
 async fn first_party_client_never_shows_consent() {
     let app = spawn_app().await;
     let (_, challenge) = pkce_pair();
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     let page = assert_login_page(res).await;
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
-    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some(), "code right after login");
+    assert!(
+        param(&redirect_params(&res, REDIRECT_URI), "code").is_some(),
+        "code right after login"
+    );
 
-    let res = app.authorize(&app.code_request("st", "n", &challenge, "openid profile email api:read")).await;
-    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some(), "more scopes, still no consent");
-    assert!(app.state.store.consent(&app.user_id, CONFIDENTIAL_ID).await.unwrap().is_none());
+    let res = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid profile email api:read"))
+        .await;
+    assert!(
+        param(&redirect_params(&res, REDIRECT_URI), "code").is_some(),
+        "more scopes, still no consent"
+    );
+    assert!(
+        app.state
+            .store
+            .consent(&app.user_id, CONFIDENTIAL_ID)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 // support
@@ -115,7 +138,13 @@ fn partner_request(scope: &str, prompt: Option<&'static str>) -> Vec<(&'static s
 /// Authorize as the partner and log in; returns the response to the login (the consent page).
 async fn partner_login(app: &TestApp, scope: &str) -> reqwest::Response {
     let request = partner_request(scope, None);
-    let res = app.browser.get(app.url("/authorize")).query(&request).send().await.unwrap();
+    let res = app
+        .browser
+        .get(app.url("/authorize"))
+        .query(&request)
+        .send()
+        .await
+        .unwrap();
     let page = assert_login_page(res).await;
     app.submit_login(&page, USERNAME, PASSWORD).await
 }
@@ -129,5 +158,24 @@ async fn assert_consent_page(res: reqwest::Response) -> String {
 }
 
 async fn authorize(app: &TestApp, request: &[(&'static str, String)]) -> reqwest::Response {
-    app.browser.get(app.url("/authorize")).query(request).send().await.unwrap()
+    app.browser
+        .get(app.url("/authorize"))
+        .query(request)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// OpenID Core §3.1.2.1: with `prompt=login` the login made for the request also counts after the
+/// consent page (no second login page).
+#[tokio::test]
+async fn prompt_login_is_satisfied_by_the_login_before_consent() {
+    let app = spawn_app().await;
+    sign_in(&app).await;
+    let res = authorize(&app, &partner_request("openid", Some("login"))).await;
+    let page = assert_login_page(res).await;
+    let res = app.submit_login(&page, USERNAME, PASSWORD).await;
+    let page = assert_consent_page(res).await;
+    let res = app.submit_consent(&page, "allow").await;
+    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some());
 }

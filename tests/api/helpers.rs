@@ -34,7 +34,24 @@ pub struct TestApp {
     pub api: reqwest::Client,
     pub client_secret: String,
     pub user_id: String,
+    /// The per-test PostgreSQL database, dropped with the app.
+    pub pg_database: Option<(String, String)>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_database.take() {
+            // Off the async runtime: a blocking connection on its own thread.
+            let _ = std::thread::spawn(move || {
+                use diesel::{Connection, RunQueryDsl};
+                if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                }
+            })
+            .join();
+        }
+    }
 }
 
 pub fn http_client(cookies: bool) -> reqwest::Client {
@@ -62,6 +79,14 @@ pub fn test_database_url(dir: &std::path::Path) -> String {
         }
         _ => format!("sqlite://{}", dir.join("portcullis.db").display()),
     }
+}
+
+/// (admin URL, database name) when `url` is a per-test PostgreSQL database.
+fn pg_database_of(url: &str) -> Option<(String, String)> {
+    let base = std::env::var("DATABASE_URL").ok()?;
+    let (prefix, name) = url.rsplit_once('/')?;
+    (url.starts_with("postgres") && name.starts_with("pc_test_") && base.starts_with(prefix))
+        .then(|| (base.clone(), name.to_string()))
 }
 
 pub fn test_settings(dir: &std::path::Path) -> Settings {
@@ -96,6 +121,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
+    let database_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let address = format!("http://127.0.0.1:{port}");
@@ -176,6 +202,7 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         api: http_client(false),
         client_secret,
         user_id: user.id,
+        pg_database: pg_database_of(&database_url),
         _dir: dir,
     }
 }

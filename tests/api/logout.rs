@@ -12,18 +12,24 @@ async fn logout_with_valid_hint_redirects_to_registered_uri_with_state() {
     let id_token = signed_in_id_token(&app).await;
     assert!(has_session(&app, &app.browser).await);
 
-    let res = logout(&app, &[
-        ("id_token_hint", &id_token),
-        ("post_logout_redirect_uri", LOGOUT_REDIRECT),
-        ("state", "bye-1"),
-    ])
+    let res = logout(
+        &app,
+        &[
+            ("id_token_hint", &id_token),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+            ("state", "bye-1"),
+        ],
+    )
     .await;
     let params = redirect_params(&res, LOGOUT_REDIRECT);
     assert_eq!(params, vec![("state".to_string(), "bye-1".to_string())]);
     let cleared = set_cookie(&res, SESSION_COOKIE).expect("session cookie cleared");
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")), "{cleared}");
 
-    assert!(!has_session(&app, &app.browser).await, "prompt=none after logout: login_required");
+    assert!(
+        !has_session(&app, &app.browser).await,
+        "prompt=none after logout: login_required"
+    );
 }
 
 /// D.22: a hint whose signature was modified is the error page: no redirect, no logout.
@@ -33,13 +39,19 @@ async fn tampered_id_token_hint_is_refused_without_redirect() {
     let id_token = signed_in_id_token(&app).await;
     let tampered = flip_signature_char(&id_token);
 
-    let res = logout(&app, &[
-        ("id_token_hint", &tampered),
-        ("post_logout_redirect_uri", LOGOUT_REDIRECT),
-        ("state", "bye"),
-    ])
+    let res = logout(
+        &app,
+        &[
+            ("id_token_hint", &tampered),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+            ("state", "bye"),
+        ],
+    )
     .await;
-    assert!(set_cookie(&res, SESSION_COOKIE).is_none(), "the session cookie is kept");
+    assert!(
+        set_cookie(&res, SESSION_COOKIE).is_none(),
+        "the session cookie is kept"
+    );
     assert_error_page(res, "invalid_request").await;
     assert!(has_session(&app, &app.browser).await, "still signed in");
 
@@ -48,7 +60,14 @@ async fn tampered_id_token_hint_is_refused_without_redirect() {
     let _ = parts.next();
     let payload = parts.next().unwrap();
     let unsigned = format!("{}.{payload}.", b64(r#"{"alg":"none","typ":"JWT"}"#));
-    let res = logout(&app, &[("id_token_hint", &unsigned), ("post_logout_redirect_uri", LOGOUT_REDIRECT)]).await;
+    let res = logout(
+        &app,
+        &[
+            ("id_token_hint", &unsigned),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+        ],
+    )
+    .await;
     assert_error_page(res, "invalid_request").await;
     assert!(has_session(&app, &app.browser).await, "still signed in");
 }
@@ -64,8 +83,15 @@ async fn unregistered_post_logout_redirect_uri_is_never_redirected() {
         "https://app.example.com/logged-out?x=1",
         REDIRECT_URI,
     ] {
-        let res =
-            logout(&app, &[("id_token_hint", &id_token), ("post_logout_redirect_uri", bad), ("state", "s")]).await;
+        let res = logout(
+            &app,
+            &[
+                ("id_token_hint", &id_token),
+                ("post_logout_redirect_uri", bad),
+                ("state", "s"),
+            ],
+        )
+        .await;
         assert!(set_cookie(&res, SESSION_COOKIE).is_none(), "{bad}");
         assert_error_page(res, "invalid_request").await;
     }
@@ -87,13 +113,19 @@ async fn logout_without_hint_asks_for_confirmation() {
     assert!(set_cookie(&res, SESSION_COOKIE).is_none());
     let page = res.text().await.unwrap();
     assert!(page.contains(r#"action="/logout/confirm""#), "{page}");
-    assert!(has_session(&app, &app.browser).await, "not signed out before confirming");
+    assert!(
+        has_session(&app, &app.browser).await,
+        "not signed out before confirming"
+    );
 
     // Cancelling keeps the session.
     let res = confirm(&app, &page, "cancel").await;
     assert_eq!(res.status(), 200);
     assert!(set_cookie(&res, SESSION_COOKIE).is_none());
-    assert!(has_session(&app, &app.browser).await, "still signed in after cancel");
+    assert!(
+        has_session(&app, &app.browser).await,
+        "still signed in after cancel"
+    );
 
     // The confirmation form is bound to the browser: another browser cannot use it.
     let page = logout(&app, &[]).await.text().await.unwrap();
@@ -103,13 +135,22 @@ async fn logout_without_hint_asks_for_confirmation() {
         ("csrf_token", hidden(&page, "csrf_token")),
         ("decision", "logout".to_string()),
     ];
-    let res = other.post(app.url("/logout/confirm")).form(&form).send().await.unwrap();
+    let res = other
+        .post(app.url("/logout/confirm"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_error_page(res, "invalid_request").await;
     assert!(has_session(&app, &app.browser).await, "still signed in");
 
     let page = logout(&app, &[]).await.text().await.unwrap();
     let res = confirm(&app, &page, "logout").await;
-    assert_eq!(res.status(), 200, "the signed-out page (no registered URI to go to)");
+    assert_eq!(
+        res.status(),
+        200,
+        "the signed-out page (no registered URI to go to)"
+    );
     assert!(res.headers().get("location").is_none());
     let cleared = set_cookie(&res, SESSION_COOKIE).expect("session cookie cleared");
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")), "{cleared}");
@@ -126,7 +167,12 @@ async fn signed_in_id_token(app: &TestApp) -> String {
 }
 
 async fn logout(app: &TestApp, params: &[(&str, &str)]) -> reqwest::Response {
-    app.browser.get(app.url("/logout")).query(params).send().await.unwrap()
+    app.browser
+        .get(app.url("/logout"))
+        .query(params)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn confirm(app: &TestApp, page: &str, decision: &str) -> reqwest::Response {
@@ -135,7 +181,12 @@ async fn confirm(app: &TestApp, page: &str, decision: &str) -> reqwest::Response
         ("csrf_token", hidden(page, "csrf_token")),
         ("decision", decision.to_string()),
     ];
-    app.browser.post(app.url("/logout/confirm")).form(&form).send().await.unwrap()
+    app.browser
+        .post(app.url("/logout/confirm"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Changes one character in the middle of the JWS signature.

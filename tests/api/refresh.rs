@@ -188,7 +188,7 @@ async fn refresh_is_rechecked_against_the_clients_current_scopes_and_grants() {
     }
 
     // The client loses the refresh_token grant: the next refresh is refused.
-    let token = refresh_token(&app).await;
+    let token = password_tokens(&app, "openid offline_access").await["refresh_token"].as_str().unwrap().to_string();
     set_client_column(&app, CONFIDENTIAL_ID, "grant_types", r#"["authorization_code","password"]"#);
     error_body(refresh(&app, &token, None).await, 400, "unauthorized_client").await;
 }

@@ -20,7 +20,13 @@ async fn login_without_csrf_token_creates_no_session() {
         ("username", USERNAME.to_string()),
         ("password", PASSWORD.to_string()),
     ];
-    let res = app.browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    let res = app
+        .browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_refused_login(res, STALE).await;
     assert!(!has_session(&app, &app.browser).await);
 }
@@ -36,7 +42,13 @@ async fn login_with_wrong_csrf_token_creates_no_session() {
         ("username", USERNAME.to_string()),
         ("password", PASSWORD.to_string()),
     ];
-    let res = app.browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    let res = app
+        .browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_refused_login(res, STALE).await;
     assert!(!has_session(&app, &app.browser).await);
 
@@ -62,7 +74,13 @@ async fn csrf_token_is_bound_to_the_browser() {
         ("username", USERNAME.to_string()),
         ("password", PASSWORD.to_string()),
     ];
-    let res = app.browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    let res = app
+        .browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_refused_login(res, STALE).await;
     assert!(!has_session(&app, &app.browser).await);
 }
@@ -93,8 +111,14 @@ async fn login_is_locked_after_five_failures_without_revealing_whether_user_exis
     let app = spawn_app().await;
     let stranger = http_client(true);
     // Both lockouts in parallel (the growing delay makes each take ~2 s).
-    let (alice, nobody) = tokio::join!(lock_out(&app, &app.browser, USERNAME), lock_out(&app, &stranger, "nobody"));
-    assert_eq!(alice, nobody, "the locked answer does not reveal whether the user exists");
+    let (alice, nobody) = tokio::join!(
+        lock_out(&app, &app.browser, USERNAME),
+        lock_out(&app, &stranger, "nobody")
+    );
+    assert_eq!(
+        alice, nobody,
+        "the locked answer does not reveal whether the user exists"
+    );
     assert_ne!(alice.1, INVALID, "the lockout is reported");
     assert!(!has_session(&app, &app.browser).await);
 }
@@ -107,11 +131,18 @@ async fn session_cookie_is_httponly_samesite_lax_and_scoped_to_root() {
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     assert_eq!(res.status(), 303);
     let cookie = set_cookie(&res, SESSION_COOKIE).expect("session cookie");
-    let attrs: Vec<String> = cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+    let attrs: Vec<String> = cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
     assert!(attrs.contains(&"httponly".to_string()), "{cookie}");
     assert!(attrs.contains(&"samesite=lax".to_string()), "{cookie}");
     assert!(attrs.contains(&"path=/".to_string()), "{cookie}");
-    assert!(!attrs.contains(&"secure".to_string()), "no Secure on an http issuer: {cookie}");
+    assert!(
+        !attrs.contains(&"secure".to_string()),
+        "no Secure on an http issuer: {cookie}"
+    );
     assert!(cookie_value(&cookie).len() >= 43, "a 256-bit id: {cookie}");
 }
 
@@ -133,7 +164,10 @@ async fn session_id_changes_at_every_login() {
     assert_ne!(first, second, "a new session id at the second login");
 
     // The first id is dead; the second works.
-    assert!(!has_session(&app, &with_session_cookie(&first)).await, "old session id still valid");
+    assert!(
+        !has_session(&app, &with_session_cookie(&first)).await,
+        "old session id still valid"
+    );
     assert!(has_session(&app, &with_session_cookie(&second)).await);
 }
 
@@ -145,7 +179,10 @@ async fn prompt_login_forces_the_login_page() {
     let (_, challenge) = pkce_pair();
     let mut request = app.code_request("st", "n", &challenge, "openid");
     let res = app.authorize(&request).await;
-    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some(), "signed in: a code");
+    assert!(
+        param(&redirect_params(&res, REDIRECT_URI), "code").is_some(),
+        "signed in: a code"
+    );
 
     request.push(("prompt", "login"));
     let res = app.authorize(&request).await;
@@ -164,7 +201,10 @@ async fn max_age_exceeded_forces_the_login_page() {
     let mut request = app.code_request("st", "n", &challenge, "openid");
     request.push(("max_age", "3600"));
     let res = app.authorize(&request).await;
-    assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some(), "within max_age: a code");
+    assert!(
+        param(&redirect_params(&res, REDIRECT_URI), "code").is_some(),
+        "within max_age: a code"
+    );
 
     request.retain(|(k, _)| *k != "max_age");
     request.push(("max_age", "0"));
@@ -206,14 +246,22 @@ async fn prompt_none_with_session_for_first_party_client_issues_code() {
 async fn login_page(app: &TestApp, browser: &reqwest::Client) -> String {
     let (_, challenge) = pkce_pair();
     let request = app.code_request("st", "n", &challenge, "openid");
-    let res = browser.get(app.url("/authorize")).query(&request).send().await.unwrap();
+    let res = browser
+        .get(app.url("/authorize"))
+        .query(&request)
+        .send()
+        .await
+        .unwrap();
     assert_login_page(res).await
 }
 
 /// A refused login: 401, the login page again with `message`, no session cookie. Returns the message.
 async fn assert_refused_login(res: reqwest::Response, message: &str) -> String {
     assert_eq!(res.status(), 401, "refused login");
-    assert!(set_cookie(&res, SESSION_COOKIE).is_none(), "no session cookie on a refused login");
+    assert!(
+        set_cookie(&res, SESSION_COOKIE).is_none(),
+        "no session cookie on a refused login"
+    );
     let page = res.text().await.unwrap();
     assert!(page.contains(r#"action="/login""#), "the login page again");
     let shown = alert(&page);
@@ -241,7 +289,10 @@ async fn lock_out(app: &TestApp, browser: &reqwest::Client, username: &str) -> (
     let form = login_form(&page, username, PASSWORD);
     let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
     let status = res.status().as_u16();
-    assert!(set_cookie(&res, SESSION_COOKIE).is_none(), "locked: no session even with the right password");
+    assert!(
+        set_cookie(&res, SESSION_COOKIE).is_none(),
+        "locked: no session even with the right password"
+    );
     let page = res.text().await.unwrap();
     (status, alert(&page))
 }

@@ -32,6 +32,18 @@ async fn userinfo_accepts_bearer_token_in_authorization_header() {
 }
 
 #[tokio::test]
+async fn userinfo_returns_only_the_claims_the_scope_grants() {
+    let app = spawn_app().await;
+    let body = password_tokens(&app, "openid").await;
+    let claims: Value = get_userinfo(&app, body["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(claims, serde_json::json!({ "sub": app.user_id }));
+    let body = password_tokens(&app, "openid profile").await;
+    let claims: Value = get_userinfo(&app, body["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(claims["preferred_username"], USERNAME);
+    assert!(claims.get("email").is_none(), "{claims}");
+}
+
+#[tokio::test]
 async fn userinfo_accepts_access_token_in_form_body() {
     let app = spawn_app().await;
     let token = access_token(&app).await;
