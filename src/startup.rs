@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -136,49 +135,81 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     Ok(server)
 }
 
-/// Background upkeep on every node: purge expired short-lived rows and dead grants, pick up key
-/// changes made by other nodes or the CLI, and retire expired keys.
+/// Background upkeep on every node: pick up key changes made by other nodes or the CLI (a Redis
+/// notice, or the poll), rotate and retire keys, purge expired short-lived rows and dead grants.
 async fn upkeep(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    let redis_url = state.settings.redis.url.as_ref().map(|u| u.expose_secret().to_string());
+    let watcher = redis_url.clone().map(|url| {
+        let state = state.clone();
+        tokio::spawn(async move {
+            crate::keys::notify::watch(url, || async { reload_keys(&state).await }).await;
+        })
+    });
+    let mut tick = tokio::time::interval(crate::keys::notify::POLL);
     let mut round: u64 = 0;
     loop {
         tick.tick().await;
+        if round % 60 == 0 {
+            rotate_keys(&state, redis_url.as_deref()).await;
+        }
+        reload_keys(&state).await;
+        if round % 12 == 0 {
+            purge(&state).await;
+        }
         round += 1;
-        if round % 10 == 1 {
-            rotate_keys(&state).await;
-        }
-        if let Err(e) = state.keys.reload().await {
-            tracing::warn!(error = %e, "could not reload signing keys");
-        } else {
-            state
-                .discovery
-                .refresh(&state.settings, &state.keys.signing_algs());
-        }
-        if round % 2 == 0 {
-            if let Err(e) = state.ephemeral.purge_expired().await {
-                tracing::warn!(error = %e, "could not purge expired entries");
-            }
-            let keep = 7 * 24 * 3600;
-            if let Err(e) = state.store.purge_grants(crate::util::now(), keep).await {
-                tracing::warn!(error = %e, "could not purge expired grants");
-            }
+        if watcher.as_ref().is_some_and(|w| w.is_finished()) {
+            tracing::warn!("key notice watcher stopped; relying on polling");
         }
     }
 }
 
+async fn reload_keys(state: &AppState) {
+    match state.keys.reload().await {
+        Ok(()) => state.discovery.refresh(&state.settings, &state.keys.signing_algs()),
+        Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
+    }
+}
+
+async fn purge(state: &AppState) {
+    if let Err(e) = state.ephemeral.purge_expired().await {
+        tracing::warn!(error = %e, "could not purge expired entries");
+    }
+    let keep = 7 * 24 * 3600;
+    if let Err(e) = state.store.purge_grants(crate::util::now(), keep).await {
+        tracing::warn!(error = %e, "could not purge expired grants");
+    }
+}
+
 /// Automatic rotation (`keys.rotation_days`) and retirement of keys whose tokens have all expired.
-async fn rotate_keys(state: &AppState) {
+async fn rotate_keys(state: &AppState, redis_url: Option<&str>) {
     let t = &state.settings.tokens;
     let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
+    // One node at a time: the first to count this minute's lock does the rotation.
+    let lock = crate::storage::Kind::RateLimit;
+    let minute = crate::util::now() / 60;
+    match state.ephemeral.incr(lock, &format!("key-rotation:{minute}"), std::time::Duration::from_secs(120)).await {
+        Ok(1) => {}
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not take the key rotation lock");
+            return;
+        }
+    }
+    let mut changed = false;
     match crate::keys::rotate_due(&state.store, &state.settings.keys, max_lifetime).await {
         Ok(created) => {
             for key in created {
+                changed = true;
                 tracing::info!(kid = %key.kid, alg = %key.alg, activates_at = key.activates_at, "signing key rotated");
             }
         }
         Err(e) => tracing::warn!(error = %e, "automatic key rotation failed"),
     }
-    if let Err(e) = crate::keys::retire_expired(&state.store).await {
-        tracing::warn!(error = %e, "could not retire expired keys");
+    match crate::keys::retire_expired(&state.store).await {
+        Ok(n) => changed |= n > 0,
+        Err(e) => tracing::warn!(error = %e, "could not retire expired keys"),
+    }
+    if changed {
+        crate::keys::notify::announce(redis_url).await;
     }
 }

@@ -9,6 +9,7 @@
 pub mod generate;
 pub mod jwks;
 pub mod lifecycle;
+pub mod notify;
 pub mod ring;
 pub mod seal;
 #[cfg(test)]

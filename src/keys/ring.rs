@@ -47,6 +47,14 @@ impl std::fmt::Debug for KeyRing {
 pub(crate) struct Inner {
     pub(crate) keys: Vec<BuiltKey>,
     pub(crate) jwks: Arc<str>,
+    /// What the ring was built from: (kid, retired_at, expires_at) of every stored key.
+    fingerprint: Vec<(String, Option<i64>, Option<i64>)>,
+}
+
+fn fingerprint(keys: &[SigningKey]) -> Vec<(String, Option<i64>, Option<i64>)> {
+    let mut f: Vec<_> = keys.iter().map(|k| (k.kid.clone(), k.retired_at, k.expires_at)).collect();
+    f.sort();
+    f
 }
 
 pub(crate) struct BuiltKey {
@@ -115,8 +123,13 @@ impl KeyRing {
     /// Re-reads the store and swaps the built state (key rotation by another node / CLI).
     pub async fn reload(&self) -> Result<(), KeyError> {
         let keys = self.store.list_keys().await?;
-        let inner = Arc::new(build_blocking(keys, self.master.clone()).await?);
         let t = now();
+        let current = self.current();
+        // Cheap when nothing changed: no key rebuilt unless the rows changed or a key left the JWKS.
+        if current.fingerprint == fingerprint(&keys) && !current.keys.iter().any(|k| k.expires_at.is_some_and(|e| e <= t)) {
+            return Ok(());
+        }
+        let inner = Arc::new(build_blocking(keys, self.master.clone()).await?);
         for alg in self.current().signing_algs(t) {
             if inner.active(alg, t).is_none() {
                 tracing::warn!(alg = %alg, "after reload, no active signing key for this algorithm");
@@ -184,6 +197,7 @@ async fn build_blocking(keys: Vec<SigningKey>, master: MasterKey) -> Result<Inne
 /// Builds signers and verifiers once per key, and the JWKS, from the stored rows as of `now`.
 /// Keys no longer published (expired) are left out; signers are built only for keys not retired.
 pub(crate) fn build(keys: Vec<SigningKey>, master: &MasterKey, now: i64) -> Result<Inner, KeyError> {
+    let fingerprint = fingerprint(&keys);
     let mut built = Vec::with_capacity(keys.len());
     let mut published = Vec::with_capacity(keys.len());
     for key in keys {
@@ -223,6 +237,7 @@ pub(crate) fn build(keys: Vec<SigningKey>, master: &MasterKey, now: i64) -> Resu
     Ok(Inner {
         keys: built.into_iter().map(|(_, k)| k).collect(),
         jwks,
+        fingerprint,
     })
 }
 

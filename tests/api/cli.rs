@@ -19,8 +19,16 @@ impl Cli {
     fn new() -> Cli {
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("x.db").display());
-        let master_key = format!("{}{}", portcullis::util::random_id(), portcullis::util::random_id());
-        Cli { db_url, master_key, _dir: dir }
+        let master_key = format!(
+            "{}{}",
+            portcullis::util::random_id(),
+            portcullis::util::random_id()
+        );
+        Cli {
+            db_url,
+            master_key,
+            _dir: dir,
+        }
     }
 
     /// Runs `portcullis args...`, writing `stdin` (if any) to its standard input.
@@ -73,7 +81,11 @@ impl Cli {
     /// Runs and asserts a non-zero exit; returns stderr.
     fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.run(args, stdin);
-        assert!(!out.status.success(), "portcullis {args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "portcullis {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stderr).unwrap()
     }
 }
@@ -87,35 +99,71 @@ async fn cli_manages_users_clients_keys_and_config() {
     cli.ok(&["migrate"], None); // idempotent
 
     // Users.
-    let bob = cli.json(&["user", "add", "bob", "--email", "b@x", "--password-stdin", "--json"], Some(&format!("{BOB_PASSWORD}\n")));
+    let bob = cli.json(
+        &[
+            "user",
+            "add",
+            "bob",
+            "--email",
+            "b@x",
+            "--password-stdin",
+            "--json",
+        ],
+        Some(&format!("{BOB_PASSWORD}\n")),
+    );
     assert_eq!(bob["username"], "bob");
     assert_eq!(bob["email"], "b@x");
     assert!(bob.get("password_hash").is_none(), "{bob}");
-    cli.fails(&["user", "add", "bob", "--password-stdin"], Some(&format!("{BOB_PASSWORD}\n")));
+    cli.fails(
+        &["user", "add", "bob", "--password-stdin"],
+        Some(&format!("{BOB_PASSWORD}\n")),
+    );
     let users = cli.json(&["user", "list", "--json"], None);
     let users = users.as_array().unwrap();
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["username"], "bob");
     assert_eq!(users[0]["disabled"], false);
-    assert!(!users[0].to_string().contains("argon2"), "no password hash in the listing");
+    assert!(
+        !users[0].to_string().contains("argon2"),
+        "no password hash in the listing"
+    );
 
     // Clients: the secret is printed once, at creation.
-    let created = cli.json(&["client", "add", "CLI App", "--redirect-uri", "https://cli.example/cb", "--json"], None);
+    let created = cli.json(
+        &[
+            "client",
+            "add",
+            "CLI App",
+            "--redirect-uri",
+            "https://cli.example/cb",
+            "--json",
+        ],
+        None,
+    );
     let id = created["client_id"].as_str().unwrap().to_string();
     let secret = created["client_secret"].as_str().unwrap().to_string();
     assert!(secret.len() >= 43, "256-bit secret: {secret}");
-    assert_eq!(created["redirect_uris"], serde_json::json!(["https://cli.example/cb"]));
+    assert_eq!(
+        created["redirect_uris"],
+        serde_json::json!(["https://cli.example/cb"])
+    );
     let list = cli.json(&["client", "list", "--json"], None);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["client_id"], id.as_str());
     assert!(list[0].get("client_secret").is_none());
-    assert!(!list.to_string().contains(&secret), "the secret is never shown again");
+    assert!(
+        !list.to_string().contains(&secret),
+        "the secret is never shown again"
+    );
     let shown = cli.ok(&["client", "show", &id], None);
     assert!(shown.contains(&id) && shown.contains("CLI App"), "{shown}");
     assert!(!shown.contains(&secret));
     let shown = cli.json(&["client", "show", &id, "--json"], None);
     assert!(shown.get("client_secret").is_none());
-    assert!(!shown.to_string().contains(&portcullis::util::sha256_hex(&secret)), "nor its digest");
+    assert!(
+        !shown.to_string().contains(&portcullis::util::sha256_hex(&secret)),
+        "nor its digest"
+    );
     let rotated = cli.json(&["client", "rotate-secret", &id, "--json"], None);
     assert_eq!(rotated["client_id"], id.as_str());
     let new_secret = rotated["client_secret"].as_str().unwrap();
@@ -123,10 +171,21 @@ async fn cli_manages_users_clients_keys_and_config() {
     assert_ne!(new_secret, secret);
 
     // Registration rules (SECURITY.md A.2): refused with a non-zero exit, nothing stored.
-    for bad in ["https://cli.example/cb#frag", "javascript:alert(1)", "JavaScript://x/%0aalert(1)", "data:text/html,x"] {
+    for bad in [
+        "https://cli.example/cb#frag",
+        "javascript:alert(1)",
+        "JavaScript://x/%0aalert(1)",
+        "data:text/html,x",
+    ] {
         cli.fails(&["client", "add", "Bad", "--redirect-uri", bad, "--json"], None);
     }
-    assert_eq!(cli.json(&["client", "list", "--json"], None).as_array().unwrap().len(), 1);
+    assert_eq!(
+        cli.json(&["client", "list", "--json"], None)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Keys.
     let before = cli.json(&["keys", "list", "--json"], None);
@@ -139,12 +198,19 @@ async fn cli_manages_users_clients_keys_and_config() {
     let keys = keys.as_array().unwrap();
     assert_eq!(keys.len(), before + 1);
     assert!(keys.iter().any(|k| k["kid"] == kid && k["alg"] == "ES256"));
-    assert!(!keys.iter().any(|k| k.get("private_jwk").is_some() || k.get("d").is_some()));
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.get("private_jwk").is_some() || k.get("d").is_some())
+    );
 
     // Config check: valid, secrets masked.
     let config = cli.ok(&["config", "check"], None);
     assert!(config.contains("configuration is valid"), "{config}");
-    assert!(!config.contains(&cli.master_key), "the master key is masked:\n{config}");
+    assert!(
+        !config.contains(&cli.master_key),
+        "the master key is masked:\n{config}"
+    );
     assert!(config.contains("********"), "{config}");
     let out = cli.run(&["config", "check", "--json"], None);
     assert!(out.status.success());
@@ -155,7 +221,10 @@ async fn cli_manages_users_clients_keys_and_config() {
     let users = cli.json(&["user", "list", "--json"], None);
     assert_eq!(users[0]["disabled"], true);
     cli.ok(&["user", "enable", "bob"], None);
-    cli.ok(&["user", "passwd", "bob", "--password-stdin"], Some("another long passphrase\n"));
+    cli.ok(
+        &["user", "passwd", "bob", "--password-stdin"],
+        Some("another long passphrase\n"),
+    );
     cli.fails(&["user", "passwd", "bob", "--password-stdin"], Some("short\n"));
     cli.fails(&["user", "disable", "nobody"], None);
 
@@ -163,18 +232,50 @@ async fn cli_manages_users_clients_keys_and_config() {
     cli.ok(&["client", "remove", &id], None);
     cli.fails(&["client", "show", &id], None);
     cli.fails(&["client", "remove", &id], None);
-    assert!(cli.json(&["client", "list", "--json"], None).as_array().unwrap().is_empty());
+    assert!(
+        cli.json(&["client", "list", "--json"], None)
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     cli.ok(&["user", "remove", "bob"], None);
-    assert!(cli.json(&["user", "list", "--json"], None).as_array().unwrap().is_empty());
+    assert!(
+        cli.json(&["user", "list", "--json"], None)
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     cli.fails(&["user", "remove", "bob"], None);
 }
 
 #[tokio::test]
 async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance() {
     let cli = Cli::new();
-    cli.ok(&["user", "add", "carol", "--email", "c@x", "--password-stdin", "--json"], Some(&format!("{BOB_PASSWORD}\n")));
+    cli.ok(
+        &[
+            "user",
+            "add",
+            "carol",
+            "--email",
+            "c@x",
+            "--password-stdin",
+            "--json",
+        ],
+        Some(&format!("{BOB_PASSWORD}\n")),
+    );
     let client = cli.json(
-        &["client", "add", "Script", "--grant-type", "password", "refresh_token", "--scope", "openid", "profile", "--json"],
+        &[
+            "client",
+            "add",
+            "Script",
+            "--grant-type",
+            "password",
+            "refresh_token",
+            "--scope",
+            "openid",
+            "profile",
+            "--json",
+        ],
         None,
     );
     let id = client["client_id"].as_str().unwrap().to_string();
@@ -191,7 +292,12 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
         .api
         .post(app.url("/token"))
         .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "password"), ("username", "carol"), ("password", BOB_PASSWORD), ("scope", "openid profile")])
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "carol"),
+            ("password", BOB_PASSWORD),
+            ("scope", "openid profile"),
+        ])
         .send()
         .await
         .unwrap();
@@ -209,7 +315,10 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
         .api
         .post(app.url("/token"))
         .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", body["refresh_token"].as_str().unwrap())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", body["refresh_token"].as_str().unwrap()),
+        ])
         .send()
         .await
         .unwrap();

@@ -56,7 +56,10 @@ async fn basic_credentials_are_form_url_decoded() {
     let res = cc_with_header(&app, &encoded).await;
     assert_eq!(res.status(), 200, "urlencoded Basic credentials authenticate");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(crate::token::jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"], ODD_ID);
+    assert_eq!(
+        crate::token::jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"],
+        ODD_ID
+    );
 
     // Percent-encoding of the space (instead of '+') decodes to the same client.
     let pct = basic("a%3Ab%20c", &form_encode(ODD_SECRET));
@@ -110,7 +113,10 @@ async fn two_authentication_methods_are_invalid_request() {
         .api
         .post(app.url("/token"))
         .basic_auth(CONFIDENTIAL_ID, Some(&app.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("client_id", THIRD_PARTY_ID)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", THIRD_PARTY_ID),
+        ])
         .send()
         .await
         .unwrap();
@@ -136,7 +142,11 @@ async fn wrong_client_secret_is_invalid_client_with_basic_challenge() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", CONFIDENTIAL_ID), ("client_secret", "nope")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CONFIDENTIAL_ID),
+            ("client_secret", "nope"),
+        ])
         .send()
         .await
         .unwrap();
@@ -186,13 +196,22 @@ async fn unknown_client_is_invalid_client() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", "no-such-client")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "no-such-client"),
+        ])
         .send()
         .await
         .unwrap();
     error_body(res, 401, "invalid_client").await;
     // No client identification at all.
-    let res = app.api.post(app.url("/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     error_body(res, 401, "invalid_client").await;
 }
 
@@ -202,7 +221,12 @@ async fn public_client_sending_a_secret_is_invalid_client() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", PUBLIC_ID), ("client_secret", "anything")])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", PUBLIC_ID),
+            ("client_secret", "anything"),
+        ])
         .send()
         .await
         .unwrap();
@@ -225,7 +249,10 @@ async fn confidential_client_without_its_secret_is_invalid_client() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", CONFIDENTIAL_ID)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CONFIDENTIAL_ID),
+        ])
         .send()
         .await
         .unwrap();

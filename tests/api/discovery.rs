@@ -11,7 +11,10 @@ async fn metadata(app: &TestApp, path: &str) -> Value {
     let res = app.api.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 200, "{path}");
     assert!(
-        res.headers()["content-type"].to_str().unwrap().starts_with("application/json"),
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
         "{path} content type"
     );
     res.json().await.unwrap()
@@ -20,9 +23,16 @@ async fn metadata(app: &TestApp, path: &str) -> Value {
 #[tokio::test]
 async fn discovery_documents_list_exactly_the_working_endpoints() {
     let app = spawn_app().await;
-    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
         let doc = metadata(&app, path).await;
-        assert_eq!(doc["issuer"], app.address.as_str(), "{path}: issuer is the app address");
+        assert_eq!(
+            doc["issuer"],
+            app.address.as_str(),
+            "{path}: issuer is the app address"
+        );
 
         let advertised: BTreeSet<&str> = doc
             .as_object()
@@ -41,11 +51,17 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
             "end_session_endpoint",
         ]
         .into();
-        assert_eq!(advertised, expected, "{path}: no registration, device or PAR endpoint that is not served");
+        assert_eq!(
+            advertised, expected,
+            "{path}: no registration, device or PAR endpoint that is not served"
+        );
 
         for key in &expected {
             let url = doc[*key].as_str().unwrap();
-            assert!(url.starts_with(&format!("{}/", app.address)), "{key} = {url} is under the issuer");
+            assert!(
+                url.starts_with(&format!("{}/", app.address)),
+                "{key} = {url} is under the issuer"
+            );
             // Each endpoint answers with its own protocol error or page, never a 404/405.
             let res = match *key {
                 "jwks_uri" | "authorization_endpoint" | "end_session_endpoint" | "userinfo_endpoint" => {
@@ -54,13 +70,29 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
                 _ => app.api.post(url).form(&[("x", "y")]).send().await.unwrap(),
             };
             let status = res.status().as_u16();
-            assert!(![404, 405].contains(&status) && status < 500, "{key} {url}: {status}");
+            assert!(
+                ![404, 405].contains(&status) && status < 500,
+                "{key} {url}: {status}"
+            );
         }
         // The well-known values that describe behaviour tests elsewhere rely on.
         assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
-        let grants: BTreeSet<&str> =
-            doc["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
-        assert_eq!(grants, ["authorization_code", "refresh_token", "password", "client_credentials"].into());
+        let grants: BTreeSet<&str> = doc["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            grants,
+            [
+                "authorization_code",
+                "refresh_token",
+                "password",
+                "client_credentials"
+            ]
+            .into()
+        );
         assert!(doc.get("request_parameter_supported") != Some(&Value::Bool(true)));
     }
     // Both documents describe the same server.
@@ -72,13 +104,28 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
 #[tokio::test]
 async fn discovery_advertises_iss_parameter_and_s256_only() {
     let app = spawn_app().await;
-    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
         let doc = metadata(&app, path).await;
-        assert_eq!(doc["authorization_response_iss_parameter_supported"], true, "{path}: RFC 9207");
-        assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]), "{path}");
+        assert_eq!(
+            doc["authorization_response_iss_parameter_supported"], true,
+            "{path}: RFC 9207"
+        );
+        assert_eq!(
+            doc["code_challenge_methods_supported"],
+            serde_json::json!(["S256"]),
+            "{path}"
+        );
         let algs = doc["id_token_signing_alg_values_supported"].as_array().unwrap();
         assert!(algs.contains(&Value::from("RS256")));
-        assert!(!algs.iter().any(|a| a == "none" || a.as_str().unwrap().starts_with("HS")), "{algs:?}");
+        assert!(
+            !algs
+                .iter()
+                .any(|a| a == "none" || a.as_str().unwrap().starts_with("HS")),
+            "{algs:?}"
+        );
     }
 }
 
@@ -92,10 +139,16 @@ async fn jwks_publishes_public_keys_only() {
     assert!(!keys.is_empty());
     for key in keys {
         for field in ["kid", "kty", "alg"] {
-            assert!(key[field].as_str().is_some_and(|v| !v.is_empty()), "{field} in {key}");
+            assert!(
+                key[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{field} in {key}"
+            );
         }
         for private in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
-            assert!(key.get(private).is_none(), "private member {private} published: {key}");
+            assert!(
+                key.get(private).is_none(),
+                "private member {private} published: {key}"
+            );
         }
         assert_ne!(key["kty"], "oct", "no symmetric keys");
     }

@@ -11,11 +11,19 @@ use crate::token::{assert_invalid_token, error_body, get_userinfo, header};
 async fn pages_carry_security_headers() {
     let app = spawn_app().await;
     let (_, challenge) = pkce_pair();
-    let login = app.authorize(&app.code_request("st", "n", &challenge, "openid")).await;
+    let login = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await;
     assert_eq!(login.status(), 200, "login page");
     let error = app.authorize(&[("client_id", "nobody")]).await;
     assert_eq!(error.status(), 400, "error page");
-    let token_error = app.api.post(app.url("/token")).form(&[("a", "b")]).send().await.unwrap();
+    let token_error = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("a", "b")])
+        .send()
+        .await
+        .unwrap();
     for res in [&login, &error, &token_error] {
         let csp = header(res, "content-security-policy");
         assert!(csp.contains("default-src 'self'"), "{}: {csp}", res.url());
@@ -31,7 +39,16 @@ async fn pages_carry_security_headers() {
 async fn oversized_body_is_413_not_500() {
     let app = spawn_app().await;
     let body = format!("grant_type=client_credentials&pad={}", "a".repeat(100 * 1024));
-    for path in ["/token", "/introspect", "/revoke", "/userinfo", "/login", "/consent", "/authorize", "/logout"] {
+    for path in [
+        "/token",
+        "/introspect",
+        "/revoke",
+        "/userinfo",
+        "/login",
+        "/consent",
+        "/authorize",
+        "/logout",
+    ] {
         let res = app
             .api
             .post(app.url(path))
@@ -52,9 +69,17 @@ async fn oversized_body_is_413_not_500() {
 async fn oversized_parameter_is_400() {
     let app = spawn_app().await;
     let big = "a".repeat(10 * 1024);
-    let res = app.token(&[("grant_type", "client_credentials"), ("scope", &big)]).await;
+    let res = app
+        .token(&[("grant_type", "client_credentials"), ("scope", &big)])
+        .await;
     error_body(res, 400, "invalid_request").await;
-    let res = app.token(&[("grant_type", "password"), ("username", &big), ("password", PASSWORD)]).await;
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", &big),
+            ("password", PASSWORD),
+        ])
+        .await;
     error_body(res, 400, "invalid_request").await;
     let res = app
         .api
@@ -66,11 +91,15 @@ async fn oversized_parameter_is_400() {
         .unwrap();
     error_body(res, 400, "invalid_request").await;
     // In a query string at the authorization endpoint: the error page, not a crash or redirect.
-    let res = app.authorize(&[("client_id", CONFIDENTIAL_ID), ("state", &big)]).await;
+    let res = app
+        .authorize(&[("client_id", CONFIDENTIAL_ID), ("state", &big)])
+        .await;
     assert_eq!(res.status(), 400);
     assert!(res.headers().get("location").is_none());
     // A parameter name that long too.
-    let res = app.token(&[("grant_type", "client_credentials"), (&big, "x")]).await;
+    let res = app
+        .token(&[("grant_type", "client_credentials"), (&big, "x")])
+        .await;
     error_body(res, 400, "invalid_request").await;
 }
 
@@ -113,7 +142,10 @@ async fn non_form_content_type_is_invalid_request() {
     let app = spawn_app().await;
     for path in ["/token", "/introspect", "/revoke"] {
         for (ct, body) in [
-            ("application/json", r#"{"grant_type":"client_credentials","token":"x"}"#),
+            (
+                "application/json",
+                r#"{"grant_type":"client_credentials","token":"x"}"#,
+            ),
             ("text/plain", "grant_type=client_credentials&token=x"),
             ("multipart/form-data; boundary=x", "--x\r\n"),
         ] {
@@ -160,10 +192,10 @@ async fn garbage_authorization_headers_are_refused_cleanly() {
         "Basic ",
         "Basic !!!!",
         "Basic ====",
-        "Basic Og==",  // ":" (empty id)
-        "Basic YWJj",  // "abc" (no colon)
+        "Basic Og==",             // ":" (empty id)
+        "Basic YWJj",             // "abc" (no colon)
         "Basic JXp6OnNlY3JldA==", // "%zz:secret"
-        "Basic /w==",  // 0xff (not UTF-8)
+        "Basic /w==",             // 0xff (not UTF-8)
         "Bearer abc",
         "Digest username=\"x\"",
         "NTLM TlRMTVNTUAABAAAAB4IIog==",
@@ -194,10 +226,19 @@ async fn garbage_authorization_headers_are_refused_cleanly() {
             other => panic!("{value:?}: status {other}, body {body}"),
         }
         // Userinfo: never 200 or 5xx.
-        let res = app.api.get(app.url("/userinfo")).header("authorization", value.clone()).send().await.unwrap();
+        let res = app
+            .api
+            .get(app.url("/userinfo"))
+            .header("authorization", value.clone())
+            .send()
+            .await
+            .unwrap();
         let status = res.status().as_u16();
         assert!([400, 401].contains(&status), "userinfo {value:?}: {status}");
-        assert!(header(&res, "www-authenticate").starts_with("Bearer"), "userinfo {value:?}");
+        assert!(
+            header(&res, "www-authenticate").starts_with("Bearer"),
+            "userinfo {value:?}"
+        );
     }
 }
 
@@ -211,11 +252,11 @@ async fn malformed_jwt_bearer_is_401_invalid_token() {
         "a.b",
         "a.b.c.d.e",
         "eyJ.eyJ.sig",
-        "e30.e30.",                        // {}.{}.
-        "eyJhbGciOiJSUzI1NiJ9.e30.AAAA",   // RS256 without kid
-        "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vIn0.e30.AAAA", // unknown kid
+        "e30.e30.",                                        // {}.{}.
+        "eyJhbGciOiJSUzI1NiJ9.e30.AAAA",                   // RS256 without kid
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vIn0.e30.AAAA",    // unknown kid
         "eyJhbGciOiJSUzI1NiIsImNyaXQiOlsieCJdfQ.e30.AAAA", // crit
-        "W10.W10.AAAA",                    // [].[]
+        "W10.W10.AAAA",                                    // [].[]
         long.as_str(),
     ];
     for token in cases {

@@ -65,7 +65,10 @@ async fn revoked_refresh_token_cannot_refresh_and_is_inactive() {
 async fn revocation_by_another_client_leaves_the_token_alone() {
     let app = spawn_app().await;
     let tokens = password_tokens(&app, "openid offline_access").await;
-    let (access, rt) = (tokens["access_token"].as_str().unwrap(), tokens["refresh_token"].as_str().unwrap());
+    let (access, rt) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+    );
     for token in [access, rt] {
         let res = app
             .api
@@ -123,7 +126,13 @@ async fn introspection_requires_a_confidential_client() {
     let body = error_body(res, 401, "invalid_client").await;
     assert!(body.get("active").is_none(), "{body}");
     // No client authentication at all.
-    let res = app.api.post(app.url("/introspect")).form(&[("token", access)]).send().await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/introspect"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
     let body = error_body(res, 401, "invalid_client").await;
     assert!(body.get("active").is_none(), "{body}");
     // A wrong secret.
@@ -143,7 +152,12 @@ async fn introspection_requires_a_confidential_client() {
 async fn revocation_of_unknown_token_is_200() {
     let app = spawn_app().await;
     for token in ["unknown-token", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {
-        for hint in [None, Some("access_token"), Some("refresh_token"), Some("something_else")] {
+        for hint in [
+            None,
+            Some("access_token"),
+            Some("refresh_token"),
+            Some("something_else"),
+        ] {
             let res = revoke(&app, token, hint).await;
             assert_eq!(res.status(), 200, "{token} {hint:?}");
             assert_eq!(res.text().await.unwrap(), "");

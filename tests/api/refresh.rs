@@ -37,7 +37,11 @@ async fn refresh_token_is_bound_to_its_client() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str()), ("client_id", PUBLIC_ID)])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token.as_str()),
+            ("client_id", PUBLIC_ID),
+        ])
         .send()
         .await
         .unwrap();
@@ -50,7 +54,10 @@ async fn refresh_token_is_bound_to_its_client() {
 async fn refresh_tokens_rotate_on_every_use() {
     let app = spawn_app().await;
     let first = refresh_token(&app).await;
-    let second = refresh_ok(&app, &first, None).await["refresh_token"].as_str().unwrap().to_string();
+    let second = refresh_ok(&app, &first, None).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(second, first);
     let third = refresh_ok(&app, &second, None).await;
     let third = third["refresh_token"].as_str().unwrap().to_string();
@@ -100,8 +107,11 @@ async fn concurrent_refreshes_of_one_token_yield_exactly_one_success() {
             (status, body)
         })
     });
-    let results: Vec<(u16, Value)> =
-        futures_util::future::join_all(attempts).await.into_iter().map(|r| r.unwrap()).collect();
+    let results: Vec<(u16, Value)> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
     let ok: Vec<_> = results.iter().filter(|(s, _)| *s == 200).collect();
     assert!(results.iter().all(|(s, _)| *s < 500), "no 5xx: {results:?}");
     assert_eq!(ok.len(), 1, "exactly one success: {results:?}");
@@ -129,17 +139,24 @@ async fn refresh_scope_can_only_narrow() {
     let next = narrowed["refresh_token"].as_str().unwrap();
     let again = refresh_ok(&app, next, None).await;
     let scope: Vec<&str> = again["scope"].as_str().unwrap().split(' ').collect();
-    assert!(scope.iter().all(|s| SCOPE.split(' ').any(|g| g == *s)), "{scope:?}");
+    assert!(
+        scope.iter().all(|s| SCOPE.split(' ').any(|g| g == *s)),
+        "{scope:?}"
+    );
 }
 
 #[tokio::test]
 async fn refresh_is_denied_after_user_is_disabled() {
     let app = spawn_app().await;
     let token = refresh_token(&app).await;
-    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, true).await.unwrap();
+    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, true)
+        .await
+        .unwrap();
     error_body(refresh(&app, &token, None).await, 400, "invalid_grant").await;
     // Enabling the user again does not bring the revoked family back.
-    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, false).await.unwrap();
+    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, false)
+        .await
+        .unwrap();
     error_body(refresh(&app, &token, None).await, 400, "invalid_grant").await;
 }
 
@@ -164,13 +181,21 @@ async fn refresh_is_rechecked_against_the_clients_current_scopes_and_grants() {
     let app = spawn_app().await;
     let token = refresh_token(&app).await;
     // An admin takes `email` away from the client: refreshed tokens no longer carry it.
-    set_client_column(&app, CONFIDENTIAL_ID, "scopes", r#"["openid","profile","offline_access"]"#);
+    set_client_column(
+        &app,
+        CONFIDENTIAL_ID,
+        "scopes",
+        r#"["openid","profile","offline_access"]"#,
+    );
     let body = refresh_ok(&app, &token, None).await;
     let scope = body["scope"].as_str().unwrap();
     assert!(!scope.split(' ').any(|s| s == "email"), "scope {scope}");
     assert!(scope.split(' ').any(|s| s == "profile"), "scope {scope}");
     let claims = crate::token::jwt_part(body["access_token"].as_str().unwrap(), 1);
-    assert!(!claims["scope"].as_str().unwrap().split(' ').any(|s| s == "email"), "{claims}");
+    assert!(
+        !claims["scope"].as_str().unwrap().split(' ').any(|s| s == "email"),
+        "{claims}"
+    );
     let userinfo: Value = crate::token::get_userinfo(&app, body["access_token"].as_str().unwrap())
         .await
         .json()
@@ -188,8 +213,16 @@ async fn refresh_is_rechecked_against_the_clients_current_scopes_and_grants() {
     }
 
     // The client loses the refresh_token grant: the next refresh is refused.
-    let token = password_tokens(&app, "openid offline_access").await["refresh_token"].as_str().unwrap().to_string();
-    set_client_column(&app, CONFIDENTIAL_ID, "grant_types", r#"["authorization_code","password"]"#);
+    let token = password_tokens(&app, "openid offline_access").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    set_client_column(
+        &app,
+        CONFIDENTIAL_ID,
+        "grant_types",
+        r#"["authorization_code","password"]"#,
+    );
     error_body(refresh(&app, &token, None).await, 400, "unauthorized_client").await;
 }
 
@@ -206,7 +239,10 @@ async fn refresh_token_family_expires_at_absolute_lifetime() {
     let app = spawn_app_with(|s| s.tokens.refresh_absolute_ttl_secs = 2).await;
     let token = refresh_token(&app).await;
     // Used within the lifetime, rotation still cannot extend the family past its end.
-    let next = refresh_ok(&app, &token, None).await["refresh_token"].as_str().unwrap().to_string();
+    let next = refresh_ok(&app, &token, None).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     error_body(refresh(&app, &next, None).await, 400, "invalid_grant").await;
 }

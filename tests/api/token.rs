@@ -16,7 +16,12 @@ async fn password_grant_is_only_for_clients_that_list_it() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "password"), ("client_id", PUBLIC_ID), ("username", USERNAME), ("password", PASSWORD)])
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", PUBLIC_ID),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -26,7 +31,11 @@ async fn password_grant_is_only_for_clients_that_list_it() {
         .api
         .post(app.url("/token"))
         .basic_auth(THIRD_PARTY_ID, Some(&app.client_secret))
-        .form(&[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD)])
+        .form(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -41,17 +50,30 @@ async fn password_grant_issues_tokens_to_a_client_that_lists_it() {
     assert!(body["access_token"].is_string());
     assert!(body["refresh_token"].is_string());
     assert!(body["id_token"].is_string());
-    assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 1)["sub"], app.user_id.as_str());
+    assert_eq!(
+        jwt_part(body["access_token"].as_str().unwrap(), 1)["sub"],
+        app.user_id.as_str()
+    );
 }
 
 #[tokio::test]
 async fn password_grant_with_wrong_password_is_invalid_grant() {
     let app = spawn_app().await;
     let res = app
-        .token(&[("grant_type", "password"), ("username", USERNAME), ("password", "not the password")])
+        .token(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", "not the password"),
+        ])
         .await;
     error_body(res, 400, "invalid_grant").await;
-    let res = app.token(&[("grant_type", "password"), ("username", "nobody"), ("password", PASSWORD)]).await;
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", "nobody"),
+            ("password", PASSWORD),
+        ])
+        .await;
     error_body(res, 400, "invalid_grant").await;
 }
 
@@ -59,25 +81,48 @@ async fn password_grant_with_wrong_password_is_invalid_grant() {
 async fn password_grant_locks_out_after_five_failures() {
     let app = spawn_app().await;
     for _ in 0..5 {
-        let res = app.token(&[("grant_type", "password"), ("username", USERNAME), ("password", "wrong password")]).await;
+        let res = app
+            .token(&[
+                ("grant_type", "password"),
+                ("username", USERNAME),
+                ("password", "wrong password"),
+            ])
+            .await;
         error_body(res, 400, "invalid_grant").await;
     }
     // The right password no longer helps while the account is locked.
-    let res = app.token(&[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD)]).await;
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ])
+        .await;
     error_body(res, 400, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn client_credentials_grant_issues_a_token_for_the_client_itself() {
     let app = spawn_app().await;
-    let res = app.token(&[("grant_type", "client_credentials"), ("scope", "api:read")]).await;
+    let res = app
+        .token(&[("grant_type", "client_credentials"), ("scope", "api:read")])
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert!(body.get("refresh_token").is_none(), "no refresh token without a user: {body}");
-    assert!(body.get("id_token").is_none(), "no ID token without a user: {body}");
+    assert!(
+        body.get("refresh_token").is_none(),
+        "no refresh token without a user: {body}"
+    );
+    assert!(
+        body.get("id_token").is_none(),
+        "no ID token without a user: {body}"
+    );
     assert_eq!(body["scope"], "api:read");
     let claims = jwt_part(body["access_token"].as_str().unwrap(), 1);
-    assert_eq!(claims["sub"], CONFIDENTIAL_ID, "RFC 9068 §2.2: sub is the client_id");
+    assert_eq!(
+        claims["sub"], CONFIDENTIAL_ID,
+        "RFC 9068 §2.2: sub is the client_id"
+    );
     assert_eq!(claims["client_id"], CONFIDENTIAL_ID);
 }
 
@@ -85,7 +130,9 @@ async fn client_credentials_grant_issues_a_token_for_the_client_itself() {
 async fn client_credentials_grant_refuses_user_scopes() {
     let app = spawn_app().await;
     for scope in ["openid", "api:read openid", "offline_access"] {
-        let res = app.token(&[("grant_type", "client_credentials"), ("scope", scope)]).await;
+        let res = app
+            .token(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .await;
         error_body(res, 400, "invalid_scope").await;
     }
 }
@@ -119,7 +166,11 @@ async fn client_credentials_grant_refuses_public_clients() {
     let res = app
         .api
         .post(app.url("/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", "public-cc"), ("scope", "api:read")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "public-cc"),
+            ("scope", "api:read"),
+        ])
         .send()
         .await
         .unwrap();
@@ -135,15 +186,32 @@ async fn access_tokens_are_rs256_at_jwt_with_audience_expiry_and_jti() {
     assert_eq!(header["typ"], "at+jwt", "RFC 9068 §2.1");
     assert_eq!(header["alg"], "RS256");
     let kid = header["kid"].as_str().expect("kid");
-    let jwks: Value = app.api.get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
-    assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid), "kid is published");
+    let jwks: Value = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid),
+        "kid is published"
+    );
 
     let claims = jwt_part(token, 1);
     assert_eq!(claims["iss"], app.address.as_str());
     assert_eq!(claims["sub"], app.user_id.as_str());
-    assert!(claims["aud"].is_string() && !claims["aud"].as_str().unwrap().is_empty(), "aud: {claims}");
+    assert!(
+        claims["aud"].is_string() && !claims["aud"].as_str().unwrap().is_empty(),
+        "aud: {claims}"
+    );
     assert_eq!(claims["client_id"], CONFIDENTIAL_ID);
-    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16), "jti: {claims}");
+    assert!(
+        claims["jti"].as_str().is_some_and(|j| j.len() >= 16),
+        "jti: {claims}"
+    );
     let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
     let now = portcullis::util::now();
     assert!((now - 5..=now + 5).contains(&iat));
@@ -151,7 +219,10 @@ async fn access_tokens_are_rs256_at_jwt_with_audience_expiry_and_jti() {
     assert!(exp > now);
     // A second token gets another jti.
     let other = password_tokens(&app, "openid api:read").await;
-    assert_ne!(jwt_part(other["access_token"].as_str().unwrap(), 1)["jti"], claims["jti"]);
+    assert_ne!(
+        jwt_part(other["access_token"].as_str().unwrap(), 1)["jti"],
+        claims["jti"]
+    );
 }
 
 #[tokio::test]
@@ -159,7 +230,11 @@ async fn unsigned_and_hs256_access_tokens_are_refused() {
     let app = spawn_app().await;
     let body = password_tokens(&app, "openid profile").await;
     let token = body["access_token"].as_str().unwrap();
-    assert_eq!(get_userinfo(&app, token).await.status(), 200, "the genuine token works");
+    assert_eq!(
+        get_userinfo(&app, token).await.status(),
+        200,
+        "the genuine token works"
+    );
     let header = jwt_part(token, 0);
     let payload = token.split('.').nth(1).unwrap();
 
@@ -174,12 +249,29 @@ async fn unsigned_and_hs256_access_tokens_are_refused() {
         assert_invalid_token(get_userinfo(&app, &forged).await).await;
     }
     // HS256 keyed with the public key (the classic algorithm confusion).
-    let jwks: Value = app.api.get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
-    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).unwrap().clone();
+    let jwks: Value = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .unwrap()
+        .clone();
     let mut h = header.clone();
     h["alg"] = "HS256".into();
     let signing_input = format!("{}.{payload}", b64(&h));
-    for key in [jwk.to_string().into_bytes(), URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap()] {
+    for key in [
+        jwk.to_string().into_bytes(),
+        URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap(),
+    ] {
         let signer = josekit::jws::HS256.signer_from_bytes(&key).unwrap();
         let sig = josekit::jws::JwsSigner::sign(&signer, signing_input.as_bytes()).unwrap();
         let forged = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
@@ -201,11 +293,23 @@ async fn token_responses_are_never_cached() {
     let ok = app.token(&[("grant_type", "client_credentials")]).await;
     assert_eq!(ok.status(), 200);
     assert_no_store(&ok);
-    let bad_grant = app.token(&[("grant_type", "password"), ("username", USERNAME), ("password", "nope")]).await;
+    let bad_grant = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", "nope"),
+        ])
+        .await;
     assert_eq!(bad_grant.status(), 400);
     assert_no_store(&bad_grant);
-    let bad_client =
-        app.api.post(app.url("/token")).basic_auth(CONFIDENTIAL_ID, Some("wrong")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let bad_client = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth(CONFIDENTIAL_ID, Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_client.status(), 401);
     assert_no_store(&bad_client);
 }
@@ -213,8 +317,19 @@ async fn token_responses_are_never_cached() {
 #[tokio::test]
 async fn unsupported_grant_type_is_rejected() {
     let app = spawn_app().await;
-    for grant in ["implicit", "urn:ietf:params:oauth:grant-type:device_code", "PASSWORD", "token"] {
-        let res = app.token(&[("grant_type", grant), ("username", USERNAME), ("password", PASSWORD)]).await;
+    for grant in [
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "PASSWORD",
+        "token",
+    ] {
+        let res = app
+            .token(&[
+                ("grant_type", grant),
+                ("username", USERNAME),
+                ("password", PASSWORD),
+            ])
+            .await;
         error_body(res, 400, "unsupported_grant_type").await;
     }
 }
@@ -224,7 +339,9 @@ async fn missing_grant_type_is_invalid_request() {
     let app = spawn_app().await;
     let res = app.token(&[("username", USERNAME), ("password", PASSWORD)]).await;
     error_body(res, 400, "invalid_request").await;
-    let res = app.token(&[("grant_type", ""), ("username", USERNAME), ("password", PASSWORD)]).await;
+    let res = app
+        .token(&[("grant_type", ""), ("username", USERNAME), ("password", PASSWORD)])
+        .await;
     error_body(res, 400, "invalid_request").await;
 }
 
@@ -235,7 +352,12 @@ async fn missing_grant_type_is_invalid_request() {
 /// Password grant for the confidential client; asserts 200 and returns the JSON body.
 pub(crate) async fn password_tokens(app: &TestApp, scope: &str) -> Value {
     let res = app
-        .token(&[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD), ("scope", scope)])
+        .token(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ])
         .await;
     assert_eq!(res.status(), 200, "password grant failed");
     res.json().await.unwrap()
@@ -243,7 +365,9 @@ pub(crate) async fn password_tokens(app: &TestApp, scope: &str) -> Value {
 
 /// A client_credentials access token of the confidential client (no user, no openid).
 pub(crate) async fn client_token(app: &TestApp) -> String {
-    let res = app.token(&[("grant_type", "client_credentials"), ("scope", "api:read")]).await;
+    let res = app
+        .token(&[("grant_type", "client_credentials"), ("scope", "api:read")])
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_string()
@@ -272,7 +396,12 @@ pub(crate) async fn error_body(res: reqwest::Response, status: u16, error: &str)
 
 /// GET /userinfo with the token in the Authorization header.
 pub(crate) async fn get_userinfo(app: &TestApp, token: &str) -> reqwest::Response {
-    app.api.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap()
+    app.api
+        .get(app.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// RFC 6750 §3.1: 401 with `WWW-Authenticate: Bearer ... error="invalid_token"`.
@@ -280,7 +409,10 @@ pub(crate) async fn assert_invalid_token(res: reqwest::Response) {
     assert_eq!(res.status(), 401);
     let challenge = header(&res, "www-authenticate");
     assert!(challenge.starts_with("Bearer "), "challenge: {challenge}");
-    assert!(challenge.contains(r#"error="invalid_token""#), "challenge: {challenge}");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "challenge: {challenge}"
+    );
 }
 
 /// RFC 6749 §5.1 / SECURITY.md C.17.
@@ -291,7 +423,10 @@ pub(crate) fn assert_no_store(res: &reqwest::Response) {
 
 /// A response header as text ("" when absent).
 pub(crate) fn header(res: &reqwest::Response, name: &str) -> String {
-    res.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
 }
 
 /// Part `i` (0 header, 1 payload) of a compact JWS, decoded as JSON.
@@ -311,14 +446,19 @@ pub(crate) fn set_client_column(app: &TestApp, client_id: &str, column: &str, va
     use diesel::{Connection, RunQueryDsl};
     use secrecy::ExposeSecret;
     let url = app.state.settings.database.url.expose_secret().to_string();
-    let sql = format!("UPDATE clients SET {column} = '{}' WHERE client_id = '{client_id}'", value.replace('\'', "''"));
+    let sql = format!(
+        "UPDATE clients SET {column} = '{}' WHERE client_id = '{client_id}'",
+        value.replace('\'', "''")
+    );
     let n = if url.starts_with("postgres") {
         let mut conn = diesel::PgConnection::establish(&url).unwrap();
         diesel::sql_query(sql).execute(&mut conn).unwrap()
     } else {
         let path = url.strip_prefix("sqlite://").unwrap();
         let mut conn = diesel::SqliteConnection::establish(path).unwrap();
-        diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn).unwrap();
+        diesel::sql_query("PRAGMA busy_timeout = 5000")
+            .execute(&mut conn)
+            .unwrap();
         diesel::sql_query(sql).execute(&mut conn).unwrap()
     };
     assert_eq!(n, 1, "client {client_id} updated");

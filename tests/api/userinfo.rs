@@ -7,7 +7,10 @@ use crate::helpers::*;
 use crate::token::{assert_invalid_token, client_token, get_userinfo, header, password_tokens};
 
 async fn access_token(app: &TestApp) -> String {
-    password_tokens(app, "openid profile email").await["access_token"].as_str().unwrap().to_string()
+    password_tokens(app, "openid profile email").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -35,10 +38,18 @@ async fn userinfo_accepts_bearer_token_in_authorization_header() {
 async fn userinfo_returns_only_the_claims_the_scope_grants() {
     let app = spawn_app().await;
     let body = password_tokens(&app, "openid").await;
-    let claims: Value = get_userinfo(&app, body["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    let claims: Value = get_userinfo(&app, body["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(claims, serde_json::json!({ "sub": app.user_id }));
     let body = password_tokens(&app, "openid profile").await;
-    let claims: Value = get_userinfo(&app, body["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    let claims: Value = get_userinfo(&app, body["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(claims["preferred_username"], USERNAME);
     assert!(claims.get("email").is_none(), "{claims}");
 }
@@ -47,7 +58,13 @@ async fn userinfo_returns_only_the_claims_the_scope_grants() {
 async fn userinfo_accepts_access_token_in_form_body() {
     let app = spawn_app().await;
     let token = access_token(&app).await;
-    let res = app.api.post(app.url("/userinfo")).form(&[("access_token", token.as_str())]).send().await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["sub"], app.user_id.as_str());
@@ -91,12 +108,20 @@ async fn userinfo_without_token_gets_bare_bearer_challenge() {
     let app = spawn_app().await;
     for res in [
         app.api.get(app.url("/userinfo")).send().await.unwrap(),
-        app.api.post(app.url("/userinfo")).form(&[("foo", "bar")]).send().await.unwrap(),
+        app.api
+            .post(app.url("/userinfo"))
+            .form(&[("foo", "bar")])
+            .send()
+            .await
+            .unwrap(),
     ] {
         assert_eq!(res.status(), 401);
         let challenge = header(&res, "www-authenticate");
         assert!(challenge.starts_with("Bearer realm="), "{challenge}");
-        assert!(!challenge.contains("error="), "RFC 6750 §3.1: no error code without a token: {challenge}");
+        assert!(
+            !challenge.contains("error="),
+            "RFC 6750 §3.1: no error code without a token: {challenge}"
+        );
     }
 }
 
@@ -138,6 +163,8 @@ async fn userinfo_refuses_token_without_openid_scope() {
 async fn userinfo_refuses_tokens_of_a_disabled_user() {
     let app = spawn_app().await;
     let token = access_token(&app).await;
-    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, true).await.unwrap();
+    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, true)
+        .await
+        .unwrap();
     assert_invalid_token(get_userinfo(&app, &token).await).await;
 }
