@@ -1,6 +1,8 @@
 //! Logging (STYLE.md §8): a `tracing` subscriber writing to stderr, compact for a terminal or
 //! JSON lines for log collectors, filtered by `RUST_LOG` or else `log.level`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogSettings;
@@ -13,7 +15,8 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     // An Err means a subscriber is already installed: keep it.
     let _ = if settings.format == "json" {
         builder.json().with_current_span(true).try_init()

@@ -33,6 +33,11 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
             app.address.as_str(),
             "{path}: issuer is the app address"
         );
+        assert_eq!(
+            doc["issuer"],
+            format!("http://127.0.0.1:{}", app.port),
+            "{path}: exact, no trailing slash"
+        );
 
         let advertised: BTreeSet<&str> = doc
             .as_object()

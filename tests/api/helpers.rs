@@ -377,3 +377,45 @@ impl TestApp {
         res.json().await.expect("json")
     }
 }
+
+/// A second node serving the same issuer on the same database (and Redis, when configured): no
+/// seeding, its own port. Node-local state must not matter (DESIGN.md §4).
+pub async fn spawn_second_node(first: &TestApp) -> TestApp {
+    let mut settings = (*first.state.settings).clone();
+    spawn_node(&mut settings, first).await
+}
+
+/// Like [`spawn_second_node`], with the settings adjusted first.
+pub async fn spawn_node(settings: &mut Settings, first: &TestApp) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    settings.listen = format!("127.0.0.1:{port}");
+    settings.issuer = first.address.clone();
+    let app = Application::build_with_listener(settings.clone(), listener).await.expect("build node");
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        state,
+        browser: http_client(true),
+        api: http_client(false),
+        client_secret: first.client_secret.clone(),
+        user_id: first.user_id.clone(),
+        pg_database: None,
+        _dir: tempfile::tempdir().expect("temp dir"),
+    }
+}
+
+impl TestApp {
+    /// POST /introspect as the confidential client, without asserting the status.
+    pub async fn introspect_raw(&self, token: &str) -> reqwest::Response {
+        self.api
+            .post(self.url("/introspect"))
+            .basic_auth(CONFIDENTIAL_ID, Some(&self.client_secret))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("introspect")
+    }
+}
