@@ -51,7 +51,7 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
     /// When set, short-lived state lives in Redis (many nodes, one issuer). `REDIS_URL` overrides it.
@@ -170,12 +170,6 @@ impl Default for DatabaseSettings {
             url: SecretString::from("sqlite://portcullis.db"),
             pool_size: 8,
         }
-    }
-}
-
-impl Default for RedisSettings {
-    fn default() -> Self {
-        RedisSettings { url: None }
     }
 }
 

@@ -33,6 +33,15 @@ pub enum UserCommand {
     Enable { username: String },
     /// Delete a user with their consents and tokens.
     Remove { username: String },
+    /// List a user's active sessions: one per token family (client and device).
+    Sessions {
+        username: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End every session and token family of a user (forced logout).
+    Logout { username: String },
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +110,17 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         }
         UserCommand::Disable { username } => toggle(&settings, &username, true).await,
         UserCommand::Enable { username } => toggle(&settings, &username, false).await,
+        UserCommand::Sessions { username, json } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            sessions(&store, &user.id, json).await
+        }
+        UserCommand::Logout { username } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            let ended = users::logout_everywhere(&store, &user.id).await?;
+            output::line(&format!("{username} is signed out everywhere ({ended} token families revoked)"))
+        }
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
@@ -215,4 +235,30 @@ pub fn validate_email(email: &str) -> Result<(), CliError> {
     } else {
         Err(CliError::Invalid(format!("{email:?} is not an email address")))
     }
+}
+
+/// `user sessions`: the user's live token families with their client and device.
+async fn sessions(store: &crate::storage::DynStore, user_id: &str, json: bool) -> Result<(), CliError> {
+    let families = store.active_families_for_user(user_id, crate::util::now()).await?;
+    if json {
+        return output::json(&families);
+    }
+    let mut rows = Vec::with_capacity(families.len());
+    for f in &families {
+        let client = store.client_by_id(&f.client_id).await?.map(|c| c.name).unwrap_or_else(|| f.client_id.clone());
+        let device = f
+            .device_name
+            .clone()
+            .or_else(|| f.user_agent.clone())
+            .unwrap_or_else(|| "unknown device".into());
+        rows.push(vec![
+            f.id.clone(),
+            client,
+            device,
+            output::fmt_time(f.created_at),
+            output::fmt_time(f.last_used_at),
+            f.ip.clone().unwrap_or_default(),
+        ]);
+    }
+    output::print_table(&["FAMILY", "CLIENT", "DEVICE", "SIGNED IN", "LAST USED", "IP"], &rows, "no active sessions")
 }

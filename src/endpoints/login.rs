@@ -25,27 +25,29 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
         Err(e) => return response::error_page_for(&e),
     };
     let (binding, new_cookie) = cookies::browser(&req, &state.settings);
+    // An authorization request waiting for this login, or none: signing in to the account page.
     let request_id = params.get("request_id").unwrap_or_default();
-    let pending = match Pending::load(&state, request_id, &binding).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return interaction::expired_request(),
-        Err(e) => return response::error_page_for(&e),
+    let target = if request_id.is_empty() {
+        None
+    } else {
+        let pending = match Pending::load(&state, request_id, &binding).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return interaction::expired_request(),
+            Err(e) => return response::error_page_for(&e),
+        };
+        match state.store.client_by_id(&pending.request.client_id).await {
+            Ok(Some(c)) => Some((pending, c)),
+            Ok(None) => return interaction::expired_request(),
+            Err(e) => return response::error_page_for(&e.into()),
+        }
     };
-    let client = match state.store.client_by_id(&pending.request.client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return interaction::expired_request(),
-        Err(e) => return response::error_page_for(&e.into()),
-    };
+    let client_name = target.as_ref().map(|(_, c)| c.name.clone());
+    let client_id = target.as_ref().map(|(_, c)| c.client_id.clone());
     let username = params.get("username").unwrap_or_default().to_string();
     let retry = |msg: &'static str| {
-        let (state, binding, name, id, user) = (
-            state.clone(),
-            binding.clone(),
-            client.name.clone(),
-            pending.id.clone(),
-            username.clone(),
-        );
-        async move { interaction::login_page(&state, &binding, Some(name), &id, user, Some(msg)).await }
+        let (state, binding, name, id, user) =
+            (state.clone(), binding.clone(), client_name.clone(), request_id.to_string(), username.clone());
+        async move { interaction::login_page(&state, &binding, name, &id, user, Some(msg)).await }
     };
     match csrf::verify(
         &state.ephemeral,
@@ -70,7 +72,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     };
     let ip = extract::client_ip(&req);
     let user = match check
-        .check(&ip, &username, password, Some(&client.client_id))
+        .check(&ip, &username, password, client_id.as_deref())
         .await
     {
         Ok(LoginOutcome::Success(user)) => user,
@@ -103,6 +105,13 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     };
     let mut set = vec![cookies::session(&state.settings, &cookie)];
     set.extend(new_cookie);
+    let Some((pending, client)) = target else {
+        let mut res = response::see_other("/account");
+        for c in &set {
+            let _ = res.add_cookie(c);
+        }
+        return res;
+    };
     match authorization::after_login(&state, pending, &client, signed_in, browser).await {
         Ok(step) => interaction::render(&state, step, &binding, set).await,
         Err(e) => response::error_page_for(&e),
