@@ -126,7 +126,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(crate::http::headers::security_headers(https))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .configure(|cfg| crate::endpoints::routes(cfg, dev_mode))
     })
     .workers(workers)

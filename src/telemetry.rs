@@ -42,3 +42,35 @@ mod tests {
         });
     }
 }
+
+/// The per-request root span (SECURITY.md E.27): method, path (never the query string, which can
+/// carry `id_token_hint` or a code), status and a request id.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id = request.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+        tracing::info_span!(
+            "http",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = request_id.as_deref().unwrap_or_default(),
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        match outcome {
+            Ok(res) => {
+                span.record("status", res.status().as_u16());
+            }
+            Err(e) => {
+                span.record("status", e.as_response_error().status_code().as_u16());
+            }
+        }
+    }
+}
