@@ -138,7 +138,12 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
 /// Background upkeep on every node: pick up key changes made by other nodes or the CLI (a Redis
 /// notice, or the poll), rotate and retire keys, purge expired short-lived rows and dead grants.
 async fn upkeep(state: AppState) {
-    let redis_url = state.settings.redis.url.as_ref().map(|u| u.expose_secret().to_string());
+    let redis_url = state
+        .settings
+        .redis
+        .url
+        .as_ref()
+        .map(|u| u.expose_secret().to_string());
     let watcher = redis_url.clone().map(|url| {
         let state = state.clone();
         tokio::spawn(async move {
@@ -165,7 +170,9 @@ async fn upkeep(state: AppState) {
 
 async fn reload_keys(state: &AppState) {
     match state.keys.reload().await {
-        Ok(()) => state.discovery.refresh(&state.settings, &state.keys.signing_algs()),
+        Ok(()) => state
+            .discovery
+            .refresh(&state.settings, &state.keys.signing_algs()),
         Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
     }
 }
@@ -187,7 +194,15 @@ async fn rotate_keys(state: &AppState, redis_url: Option<&str>) {
     // One node at a time: the first to count this minute's lock does the rotation.
     let lock = crate::storage::Kind::RateLimit;
     let minute = crate::util::now() / 60;
-    match state.ephemeral.incr(lock, &format!("key-rotation:{minute}"), std::time::Duration::from_secs(120)).await {
+    match state
+        .ephemeral
+        .incr(
+            lock,
+            &format!("key-rotation:{minute}"),
+            std::time::Duration::from_secs(120),
+        )
+        .await
+    {
         Ok(1) => {}
         Ok(_) => return,
         Err(e) => {

@@ -25,24 +25,6 @@ pub fn init(settings: &LogSettings) {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn init_twice_is_harmless() {
-        let settings = LogSettings {
-            format: "json".into(),
-            level: "warn".into(),
-        };
-        init(&settings);
-        init(&LogSettings {
-            format: "pretty".into(),
-            level: "not a valid directive ===".into(),
-        });
-    }
-}
-
 /// The per-request root span (SECURITY.md E.27): method, path (never the query string, which can
 /// carry `id_token_hint` or a code), status and a request id.
 pub struct RequestSpan;
@@ -50,7 +32,10 @@ pub struct RequestSpan;
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         use actix_web::HttpMessage;
-        let request_id = request.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string());
         tracing::info_span!(
             "http",
             method = %request.method(),
@@ -72,5 +57,23 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
                 span.record("status", e.as_response_error().status_code().as_u16());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_twice_is_harmless() {
+        let settings = LogSettings {
+            format: "json".into(),
+            level: "warn".into(),
+        };
+        init(&settings);
+        init(&LogSettings {
+            format: "pretty".into(),
+            level: "not a valid directive ===".into(),
+        });
     }
 }

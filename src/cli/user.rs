@@ -119,7 +119,9 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
             let ended = users::logout_everywhere(&store, &user.id).await?;
-            output::line(&format!("{username} is signed out everywhere ({ended} token families revoked)"))
+            output::line(&format!(
+                "{username} is signed out everywhere ({ended} token families revoked)"
+            ))
         }
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
@@ -239,13 +241,19 @@ pub fn validate_email(email: &str) -> Result<(), CliError> {
 
 /// `user sessions`: the user's live token families with their client and device.
 async fn sessions(store: &crate::storage::DynStore, user_id: &str, json: bool) -> Result<(), CliError> {
-    let families = store.active_families_for_user(user_id, crate::util::now()).await?;
+    let families = store
+        .active_families_for_user(user_id, crate::util::now())
+        .await?;
     if json {
         return output::json(&families);
     }
     let mut rows = Vec::with_capacity(families.len());
     for f in &families {
-        let client = store.client_by_id(&f.client_id).await?.map(|c| c.name).unwrap_or_else(|| f.client_id.clone());
+        let client = store
+            .client_by_id(&f.client_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_else(|| f.client_id.clone());
         let device = f
             .device_name
             .clone()
@@ -260,5 +268,9 @@ async fn sessions(store: &crate::storage::DynStore, user_id: &str, json: bool) -
             f.ip.clone().unwrap_or_default(),
         ]);
     }
-    output::print_table(&["FAMILY", "CLIENT", "DEVICE", "SIGNED IN", "LAST USED", "IP"], &rows, "no active sessions")
+    output::print_table(
+        &["FAMILY", "CLIENT", "DEVICE", "SIGNED IN", "LAST USED", "IP"],
+        &rows,
+        "no active sessions",
+    )
 }

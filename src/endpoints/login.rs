@@ -45,8 +45,13 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
     let client_id = target.as_ref().map(|(_, c)| c.client_id.clone());
     let username = params.get("username").unwrap_or_default().to_string();
     let retry = |msg: &'static str| {
-        let (state, binding, name, id, user) =
-            (state.clone(), binding.clone(), client_name.clone(), request_id.to_string(), username.clone());
+        let (state, binding, name, id, user) = (
+            state.clone(),
+            binding.clone(),
+            client_name.clone(),
+            request_id.to_string(),
+            username.clone(),
+        );
         async move { interaction::login_page(&state, &binding, name, &id, user, Some(msg)).await }
     };
     match csrf::verify(
@@ -71,10 +76,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpR
         limits: &state.settings.rate_limit,
     };
     let ip = extract::client_ip(&req);
-    let user = match check
-        .check(&ip, &username, password, client_id.as_deref())
-        .await
-    {
+    let user = match check.check(&ip, &username, password, client_id.as_deref()).await {
         Ok(LoginOutcome::Success(user)) => user,
         Ok(LoginOutcome::Invalid) => return retry(INVALID).await,
         Ok(LoginOutcome::Locked) => return retry(LOCKED).await,

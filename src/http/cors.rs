@@ -15,7 +15,10 @@ pub async fn preflight() -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .insert_header(("Access-Control-Allow-Methods", "GET, POST, OPTIONS"))
-        .insert_header(("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP"))
+        .insert_header((
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type, DPoP",
+        ))
         .insert_header(("Access-Control-Max-Age", "600"))
         .finish()
 }

@@ -18,7 +18,11 @@ pub async fn announce(redis_url: Option<&str>) {
     let result = async {
         let client = redis::Client::open(url)?;
         let mut conn = client.get_multiplexed_async_connection().await?;
-        redis::cmd("PUBLISH").arg(CHANNEL).arg("changed").query_async::<i64>(&mut conn).await
+        redis::cmd("PUBLISH")
+            .arg(CHANNEL)
+            .arg("changed")
+            .query_async::<i64>(&mut conn)
+            .await
     }
     .await;
     if let Err(e) = result {

@@ -52,7 +52,10 @@ pub(crate) struct Inner {
 }
 
 fn fingerprint(keys: &[SigningKey]) -> Vec<(String, Option<i64>, Option<i64>)> {
-    let mut f: Vec<_> = keys.iter().map(|k| (k.kid.clone(), k.retired_at, k.expires_at)).collect();
+    let mut f: Vec<_> = keys
+        .iter()
+        .map(|k| (k.kid.clone(), k.retired_at, k.expires_at))
+        .collect();
     f.sort();
     f
 }
@@ -126,7 +129,9 @@ impl KeyRing {
         let t = now();
         let current = self.current();
         // Cheap when nothing changed: no key rebuilt unless the rows changed or a key left the JWKS.
-        if current.fingerprint == fingerprint(&keys) && !current.keys.iter().any(|k| k.expires_at.is_some_and(|e| e <= t)) {
+        if current.fingerprint == fingerprint(&keys)
+            && !current.keys.iter().any(|k| k.expires_at.is_some_and(|e| e <= t))
+        {
             return Ok(());
         }
         let inner = Arc::new(build_blocking(keys, self.master.clone()).await?);

@@ -12,7 +12,14 @@ async fn signed_in_tokens(app: &TestApp) -> serde_json::Value {
 }
 
 async fn userinfo_status(app: &TestApp, access: &str) -> u16 {
-    app.api.get(app.url("/userinfo")).bearer_auth(access).send().await.unwrap().status().as_u16()
+    app.api
+        .get(app.url("/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -23,20 +30,35 @@ async fn admin_logout_ends_access_tokens_families_and_sessions_at_once() {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     assert_eq!(userinfo_status(&app, access).await, 200);
 
-    let ended = users::logout_everywhere(&app.state.store, &app.user_id).await.unwrap();
+    let ended = users::logout_everywhere(&app.state.store, &app.user_id)
+        .await
+        .unwrap();
     assert_eq!(ended, 1, "one token family ended");
 
-    assert_eq!(app.introspect(access).await["active"], false, "introspection: inactive at once");
-    assert_eq!(userinfo_status(&app, access).await, 401, "userinfo refuses at once");
+    assert_eq!(
+        app.introspect(access).await["active"],
+        false,
+        "introspection: inactive at once"
+    );
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        401,
+        "userinfo refuses at once"
+    );
     assert_eq!(app.introspect(refresh).await["active"], false);
-    let res = app.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    let res = app
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
     assert_eq!(res.status(), 400);
     // The browser's login session is over: prompt=none needs a login.
     let (_, challenge) = pkce_pair();
     let mut params = app.code_request("s", "n", &challenge, "openid");
     params.push(("prompt", "none"));
     let res = app.authorize(&params).await;
-    assert_eq!(param(&location_params(&res), "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        param(&location_params(&res), "error").as_deref(),
+        Some("login_required")
+    );
 }
 
 #[tokio::test]
@@ -44,11 +66,16 @@ async fn disabled_user_tokens_are_inactive_at_once() {
     let app = spawn_app().await;
     let tokens = signed_in_tokens(&app).await;
     let access = tokens["access_token"].as_str().unwrap();
-    users::set_disabled(&app.state.store, &app.user_id, true).await.unwrap();
+    users::set_disabled(&app.state.store, &app.user_id, true)
+        .await
+        .unwrap();
     assert_eq!(app.introspect(access).await["active"], false);
     assert_eq!(userinfo_status(&app, access).await, 401);
     let res = app
-        .token(&[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())])
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
         .await;
     assert_eq!(res.status(), 400);
 }
@@ -58,7 +85,8 @@ async fn cli_user_sessions_lists_families_and_user_logout_ends_them() {
     let app = spawn_app().await;
     let _ = signed_in_tokens(&app).await;
     let db = secrecy::ExposeSecret::expose_secret(&app.state.settings.database.url).to_string();
-    let key = secrecy::ExposeSecret::expose_secret(app.state.settings.keys.master_key.as_ref().unwrap()).to_string();
+    let key = secrecy::ExposeSecret::expose_secret(app.state.settings.keys.master_key.as_ref().unwrap())
+        .to_string();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
             .args(args)
@@ -79,5 +107,9 @@ async fn cli_user_sessions_lists_families_and_user_logout_ends_them() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&["user", "sessions", USERNAME, "--json"]);
     let families: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(families.as_array().unwrap().len(), 0, "no live families after user logout");
+    assert_eq!(
+        families.as_array().unwrap().len(),
+        0,
+        "no live families after user logout"
+    );
 }

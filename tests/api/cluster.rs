@@ -19,7 +19,13 @@ async fn two_nodes_serve_one_issuer_end_to_end() {
     // ... authorize on node B with the same browser (the session lives in shared state) ...
     let (verifier2, challenge2) = pkce_pair();
     let _ = verifier;
-    let res = a.browser.get(b.url("/authorize")).query(&a.code_request("s2", "n2", &challenge2, "openid offline_access")).send().await.unwrap();
+    let res = a
+        .browser
+        .get(b.url("/authorize"))
+        .query(&a.code_request("s2", "n2", &challenge2, "openid offline_access"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303, "node B knows node A's login session");
     let code = param(&location_params(&res), "code").unwrap();
     // ... exchange the code on A ...
@@ -27,14 +33,20 @@ async fn two_nodes_serve_one_issuer_end_to_end() {
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
     let access = tokens["access_token"].as_str().unwrap().to_string();
     // ... refresh on B ...
-    let res = b.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    let res = b
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
     assert_eq!(res.status(), 200);
     let rotated: serde_json::Value = res.json().await.unwrap();
     let rotated = rotated["refresh_token"].as_str().unwrap().to_string();
     // ... replay the old refresh token on A: refused, and the family is revoked everywhere.
-    let res = a.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    let res = a
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
     assert_eq!(res.status(), 400);
-    let res = b.token(&[("grant_type", "refresh_token"), ("refresh_token", &rotated)]).await;
+    let res = b
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &rotated)])
+        .await;
     assert_eq!(res.status(), 400, "family revoked on every node");
 
     // Revoke the access token on A, introspect on B: inactive.
@@ -51,13 +63,22 @@ async fn two_nodes_serve_one_issuer_end_to_end() {
     assert_eq!(b.introspect(&access).await["active"], false);
 
     // Log out on B, then prompt=none on A: login_required.
-    let res = a.browser.get(b.url("/logout")).query(&[("id_token_hint", tokens["id_token"].as_str().unwrap())]).send().await.unwrap();
+    let res = a
+        .browser
+        .get(b.url("/logout"))
+        .query(&[("id_token_hint", tokens["id_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "signed-out page");
     let mut params = a.code_request("s3", "n3", &challenge, "openid");
     params.push(("prompt", "none"));
     let res = a.authorize(&params).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(param(&location_params(&res), "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        param(&location_params(&res), "error").as_deref(),
+        Some("login_required")
+    );
 }
 
 #[tokio::test]
@@ -70,13 +91,20 @@ async fn concurrent_refreshes_across_nodes_yield_exactly_one_success() {
 
     let mut tasks = Vec::new();
     for i in 0..50 {
-        let url = if i % 2 == 0 { a.url("/token") } else { b.url("/token") };
+        let url = if i % 2 == 0 {
+            a.url("/token")
+        } else {
+            b.url("/token")
+        };
         let (client, secret, refresh) = (a.api.clone(), a.client_secret.clone(), refresh.clone());
         tasks.push(tokio::spawn(async move {
             let res = client
                 .post(url)
                 .basic_auth(CONFIDENTIAL_ID, Some(secret))
-                .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())])
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                ])
                 .send()
                 .await
                 .unwrap();
@@ -97,26 +125,47 @@ async fn concurrent_refreshes_across_nodes_yield_exactly_one_success() {
             invalid_grant += 1;
         }
     }
-    println!("race: {} success, {} invalid_grant, 0 server errors", ok.len(), invalid_grant);
+    println!(
+        "race: {} success, {} invalid_grant, 0 server errors",
+        ok.len(),
+        invalid_grant
+    );
     assert_eq!(ok.len(), 1, "exactly one refresh wins");
     assert_eq!(invalid_grant, 49);
     // The losers were reuse: the family is revoked, so even the winner's new token is dead.
     let winner = ok[0]["refresh_token"].as_str().unwrap();
-    let res = a.token(&[("grant_type", "refresh_token"), ("refresh_token", winner)]).await;
+    let res = a
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", winner)])
+        .await;
     assert_eq!(res.status(), 400, "family revoked after the race");
 }
 
 fn kid_of(jwt: &str) -> String {
     use base64::Engine;
     let header = jwt.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     v["kid"].as_str().unwrap().to_string()
 }
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
-    let v: serde_json::Value = app.api.get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
-    v["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect()
+    let v: serde_json::Value = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn client_credentials_token(app: &TestApp) -> String {
@@ -137,8 +186,16 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
 
     let mut keys = a.state.settings.keys.clone();
     keys.publish_delay_secs = 3;
-    let new = portcullis::keys::rotate(&a.state.store, &keys, "RS256", 3600, false).await.unwrap();
-    let redis = a.state.settings.redis.url.as_ref().map(|u| secrecy::ExposeSecret::expose_secret(u).to_string());
+    let new = portcullis::keys::rotate(&a.state.store, &keys, "RS256", 3600, false)
+        .await
+        .unwrap();
+    let redis = a
+        .state
+        .settings
+        .redis
+        .url
+        .as_ref()
+        .map(|u| secrecy::ExposeSecret::expose_secret(u).to_string());
     portcullis::keys::notify::announce(redis.as_deref()).await;
 
     // Node B publishes the new key within seconds, before any token carries its kid.
@@ -150,19 +207,39 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
             assert!(kids.contains(&old_kid), "the old key stays published");
             break;
         }
-        assert_ne!(kid_of(&token), new.kid, "no token carries a kid before the JWKS has it");
-        assert!(std::time::Instant::now() < deadline, "node B never published the new key");
+        assert_ne!(
+            kid_of(&token),
+            new.kid,
+            "no token carries a kid before the JWKS has it"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B never published the new key"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let early = client_credentials_token(&b).await;
     if portcullis::util::now() < new.activates_at {
-        assert_eq!(kid_of(&early), old_kid, "the new key does not sign during the publish delay");
+        assert_eq!(
+            kid_of(&early),
+            old_kid,
+            "the new key does not sign during the publish delay"
+        );
     }
-    tokio::time::sleep(Duration::from_millis(((new.activates_at - portcullis::util::now()).max(0) as u64 + 1) * 1000)).await;
+    tokio::time::sleep(Duration::from_millis(
+        ((new.activates_at - portcullis::util::now()).max(0) as u64 + 1) * 1000,
+    ))
+    .await;
     let late = client_credentials_token(&b).await;
     assert_eq!(kid_of(&late), new.kid, "after the delay the new key signs");
     // Tokens signed before the rotation still verify, on either node.
-    let res = b.api.get(b.url("/userinfo")).bearer_auth(&old_access).send().await.unwrap();
+    let res = b
+        .api
+        .get(b.url("/userinfo"))
+        .bearer_auth(&old_access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(a.introspect(&late).await["active"], true);
 }
@@ -170,7 +247,16 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
 /// Starts a private redis-server on a free port, or None when the binary is not installed.
 fn start_redis(port: u16) -> Option<std::process::Child> {
     std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
         .spawn()
         .ok()
@@ -178,7 +264,11 @@ fn start_redis(port: u16) -> Option<std::process::Child> {
 
 #[tokio::test]
 async fn redis_outage_gives_503_never_500_and_service_resumes() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let Some(mut redis) = start_redis(port) else {
         eprintln!("redis-server not installed: skipping");
         return;
@@ -187,19 +277,49 @@ async fn redis_outage_gives_503_never_500_and_service_resumes() {
     let url = format!("redis://127.0.0.1:{port}/");
     let app = spawn_app_with(|s| s.redis.url = Some(url.clone().into())).await;
     let token = client_credentials_token(&app).await;
-    assert_eq!(app.api.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.api.get(app.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
 
     redis.kill().unwrap();
     redis.wait().unwrap();
     let res = app.introspect_raw(&token).await;
-    assert_eq!(res.status(), 503, "introspection needs the revocation list: fail closed");
+    assert_eq!(
+        res.status(),
+        503,
+        "introspection needs the revocation list: fail closed"
+    );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
-    let res = app.api.get(app.url("/userinfo")).bearer_auth(&token).send().await.unwrap();
-    assert!(res.status() == 503 || res.status() == 403, "never let through unchecked: {}", res.status());
-    let res = app.browser.get(app.url("/authorize")).query(&app.code_request("s", "n", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "openid")).send().await.unwrap();
-    assert_eq!(res.status(), 503, "the authorization endpoint shows an error page");
-    assert_eq!(app.api.get(app.url("/readyz")).send().await.unwrap().status(), 503);
+    let res = app
+        .api
+        .get(app.url("/userinfo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status() == 503 || res.status() == 403,
+        "never let through unchecked: {}",
+        res.status()
+    );
+    let res = app
+        .browser
+        .get(app.url("/authorize"))
+        .query(&app.code_request("s", "n", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "openid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        503,
+        "the authorization endpoint shows an error page"
+    );
+    assert_eq!(
+        app.api.get(app.url("/readyz")).send().await.unwrap().status(),
+        503
+    );
 
     let mut redis = start_redis(port).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -208,11 +328,18 @@ async fn redis_outage_gives_503_never_500_and_service_resumes() {
         if res.status() == 200 {
             break;
         }
-        assert!(res.status() == 503, "only 503 while recovering, got {}", res.status());
+        assert!(
+            res.status() == 503,
+            "only 503 while recovering, got {}",
+            res.status()
+        );
         assert!(std::time::Instant::now() < deadline, "service did not resume");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert_eq!(app.api.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.api.get(app.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
     let _ = redis.kill();
     let _ = redis.wait();
 }

@@ -6,7 +6,13 @@ use crate::helpers::*;
 #[tokio::test]
 async fn browser_endpoints_answer_cors_preflight() {
     let app = spawn_app().await;
-    for path in ["/token", "/userinfo", "/revoke", "/jwks", "/.well-known/openid-configuration"] {
+    for path in [
+        "/token",
+        "/userinfo",
+        "/revoke",
+        "/jwks",
+        "/.well-known/openid-configuration",
+    ] {
         let res = app
             .api
             .request(reqwest::Method::OPTIONS, app.url(path))
@@ -18,13 +24,25 @@ async fn browser_endpoints_answer_cors_preflight() {
         assert_eq!(res.status(), 204, "{path}");
         assert_eq!(res.headers()["access-control-allow-origin"], "*", "{path}");
     }
-    let res = app.api.post(app.url("/token")).form(&[("grant_type", "x")]).send().await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("grant_type", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
 }
 
 #[tokio::test]
 async fn authorization_endpoint_sends_no_cors_headers() {
     let app = spawn_app().await;
-    let res = app.browser.get(app.url("/authorize")).header("Origin", "https://evil.example").send().await.unwrap();
+    let res = app
+        .browser
+        .get(app.url("/authorize"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }

@@ -46,7 +46,8 @@ impl Drop for TestApp {
             let _ = std::thread::spawn(move || {
                 use diesel::{Connection, RunQueryDsl};
                 if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn);
                 }
             })
             .join();
@@ -391,7 +392,9 @@ pub async fn spawn_node(settings: &mut Settings, first: &TestApp) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
     settings.listen = format!("127.0.0.1:{port}");
     settings.issuer = first.address.clone();
-    let app = Application::build_with_listener(settings.clone(), listener).await.expect("build node");
+    let app = Application::build_with_listener(settings.clone(), listener)
+        .await
+        .expect("build node");
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {

@@ -2,20 +2,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
-mod cluster;
-mod cors;
-mod helpers;
-mod relying_party;
 mod authorize;
-mod codes;
-mod sessions;
-mod logout;
-mod consent;
 mod cli;
 mod client_auth;
+mod cluster;
+mod codes;
+mod consent;
+mod cors;
 mod discovery;
+mod helpers;
 mod input;
 mod introspection;
+mod logout;
 mod refresh;
+mod relying_party;
+mod sessions;
 mod token;
 mod userinfo;

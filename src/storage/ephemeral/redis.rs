@@ -52,7 +52,8 @@ impl RedisEphemeral {
     /// Connects lazily: the server may be down at start-up; commands then fail with
     /// `Unavailable` (503) and the connection is re-established by itself when Redis returns.
     pub fn connect(url: &str) -> StorageResult<RedisEphemeral> {
-        let client = redis::Client::open(url).map_err(|e| StorageError::Backend(format!("redis url: {e}")))?;
+        let client =
+            redis::Client::open(url).map_err(|e| StorageError::Backend(format!("redis url: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
@@ -75,7 +76,10 @@ impl Ephemeral for RedisEphemeral {
             .await
             .map_err(unavailable)?;
         // A replaced entry starts unconsumed.
-        let _: () = c.del(format!("{}:used", key(kind, k))).await.map_err(unavailable)?;
+        let _: () = c
+            .del(format!("{}:used", key(kind, k)))
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -86,7 +90,11 @@ impl Ephemeral for RedisEphemeral {
 
     async fn take(&self, kind: Kind, k: &str) -> StorageResult<Option<String>> {
         let mut c = self.conn.clone();
-        redis::cmd("GETDEL").arg(key(kind, k)).query_async(&mut c).await.map_err(unavailable)
+        redis::cmd("GETDEL")
+            .arg(key(kind, k))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)
     }
 
     async fn consume(&self, kind: Kind, k: &str) -> StorageResult<Consumed> {
@@ -109,7 +117,10 @@ impl Ephemeral for RedisEphemeral {
     async fn delete(&self, kind: Kind, k: &str) -> StorageResult<()> {
         let mut c = self.conn.clone();
         let full = key(kind, k);
-        let _: () = c.del(&[full.clone(), format!("{full}:used")]).await.map_err(unavailable)?;
+        let _: () = c
+            .del(&[full.clone(), format!("{full}:used")])
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -130,7 +141,10 @@ impl Ephemeral for RedisEphemeral {
 
     async fn ping(&self) -> StorageResult<()> {
         let mut c = self.conn.clone();
-        let _: String = redis::cmd("PING").query_async(&mut c).await.map_err(unavailable)?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 }
@@ -138,7 +152,11 @@ impl Ephemeral for RedisEphemeral {
 fn parse_consume(reply: Vec<redis::Value>) -> StorageResult<(i64, Option<String>)> {
     let state = match reply.first() {
         Some(redis::Value::Int(n)) => *n,
-        _ => return Err(StorageError::Corrupt("unexpected reply from the consume script".into())),
+        _ => {
+            return Err(StorageError::Corrupt(
+                "unexpected reply from the consume script".into(),
+            ));
+        }
     };
     let value = match reply.get(1) {
         Some(redis::Value::BulkString(b)) => Some(String::from_utf8_lossy(b).into_owned()),
@@ -182,12 +200,16 @@ mod tests {
         let Some(r) = redis() else { return };
         let k = crate::util::random_id();
         assert_eq!(r.consume(Kind::Code, &k).await.unwrap(), Consumed::Missing);
-        r.put(Kind::Code, &k, "grant", Duration::from_secs(30)).await.unwrap();
+        r.put(Kind::Code, &k, "grant", Duration::from_secs(30))
+            .await
+            .unwrap();
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let r = r.clone();
             let k = k.clone();
-            tasks.push(tokio::spawn(async move { r.consume(Kind::Code, &k).await.unwrap() }));
+            tasks.push(tokio::spawn(
+                async move { r.consume(Kind::Code, &k).await.unwrap() },
+            ));
         }
         let mut first = 0;
         for t in tasks {
@@ -209,8 +231,14 @@ mod tests {
         let k = crate::util::random_id();
         r.put(Kind::Csrf, &k, "x", Duration::from_secs(1)).await.unwrap();
         assert_eq!(r.get(Kind::Csrf, &k).await.unwrap().as_deref(), Some("x"));
-        assert_eq!(r.incr(Kind::RateLimit, &k, Duration::from_secs(5)).await.unwrap(), 1);
-        assert_eq!(r.incr(Kind::RateLimit, &k, Duration::from_secs(5)).await.unwrap(), 2);
+        assert_eq!(
+            r.incr(Kind::RateLimit, &k, Duration::from_secs(5)).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            r.incr(Kind::RateLimit, &k, Duration::from_secs(5)).await.unwrap(),
+            2
+        );
         tokio::time::sleep(Duration::from_millis(2100)).await;
         assert_eq!(r.get(Kind::Csrf, &k).await.unwrap(), None);
     }
