@@ -2,7 +2,9 @@
 //! (DESIGN.md §1 accounts/, SECURITY.md D).
 
 pub mod csrf;
+pub mod devices;
 pub mod login;
+pub mod overview;
 pub mod password;
 pub mod ratelimit;
 pub mod session;

@@ -1,5 +1,6 @@
 //! HTTP handlers, thin, one file per endpoint; this file holds the single route table.
 
+pub mod account;
 pub mod assets;
 pub mod authorize;
 pub mod common;
@@ -32,7 +33,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
             .route(web::get().to(discovery::oauth_authorization_server))
             .route(options()),
     )
-    .service(web::resource("/jwks").route(web::get().to(discovery::jwks)).route(options()))
+    .service(
+        web::resource("/jwks")
+            .route(web::get().to(discovery::jwks))
+            .route(options()),
+    )
     .route("/authorize", web::get().to(authorize::handle))
     .route("/authorize", web::post().to(authorize::handle))
     .route("/login", web::post().to(login::post))
@@ -63,6 +68,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
     .route("/static/{path:.*}", web::get().to(assets::asset));
+    cfg.route("/account", web::get().to(account::get))
+        .route(
+            "/account/sessions/revoke",
+            web::post().to(account::revoke_session),
+        )
+        .route(
+            "/account/consents/revoke",
+            web::post().to(account::revoke_consent),
+        )
+        .route(
+            "/account/logout-everywhere",
+            web::post().to(account::logout_everywhere),
+        )
+        .route("/account/signout", web::post().to(account::signout))
+        .route("/account/password", web::post().to(account::change_password));
     if dev_mode {
         cfg.route("/dev/callback", web::get().to(dev::callback));
     }

@@ -124,6 +124,119 @@ pub fn render<T: Template>(page: &T) -> Result<String, askama::Error> {
     page.render()
 }
 
+/// Issue 3 §4: one row of "Where you're signed in" on the account page: an active token family.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// Hidden input `family_id` of its "Sign out this device" form.
+    pub family_id: String,
+    /// The client's display name.
+    pub client_name: String,
+    /// `device_name`, else a summary of the User-Agent ("Firefox on Linux").
+    pub device: String,
+    /// When the family began, e.g. "2026-11-23 14:05 UTC", and as RFC 3339 for `<time>`.
+    pub signed_in: String,
+    pub signed_in_iso: String,
+    /// When it was last used, e.g. "3 minutes ago", and as RFC 3339 for `<time>`.
+    pub last_used: String,
+    pub last_used_iso: String,
+    /// The IP address it was last used from.
+    pub ip: Option<String>,
+    /// Born in this browser's current login session.
+    pub this_browser: bool,
+    /// Hidden input `csrf_token` of its form.
+    pub csrf_token: String,
+}
+
+/// SECURITY.md D.23: one row of "Apps you've given access to": a remembered consent.
+#[derive(Debug, Clone)]
+pub struct AppRow {
+    /// Hidden input `client_id` of its "Remove access" form.
+    pub client_id: String,
+    /// The client's display name.
+    pub client_name: String,
+    /// The granted scopes, described.
+    pub scopes: Vec<ScopeItem>,
+    /// When consent was given, e.g. "2026-11-23 14:05 UTC", and as RFC 3339 for `<time>`.
+    pub granted: String,
+    pub granted_iso: String,
+    /// Hidden input `csrf_token` of its form.
+    pub csrf_token: String,
+}
+
+/// Issue 3 §4: a confirmation shown in one section of the account page (`role="status"`).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// `sessions`, `apps` or `password`.
+    pub section: &'static str,
+    pub message: String,
+}
+
+/// Issue 3 §4 (DESIGN.md §5 `/account`): the user's own sessions and devices, each revocable; the
+/// apps they consented to; "sign out everywhere"; and the password form. One CSRF token per form.
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    /// The signed-in user.
+    pub username: String,
+    /// Active token families, newest use first.
+    pub sessions: Vec<SessionRow>,
+    /// Remembered consents.
+    pub apps: Vec<AppRow>,
+    /// A confirmation after a change.
+    pub notice: Option<Notice>,
+    /// `csrf_token` of `POST /account/signout` (this browser only).
+    pub signout_csrf: String,
+    /// `csrf_token` of `POST /account/logout-everywhere`.
+    pub everywhere_csrf: String,
+    /// `csrf_token` of `POST /account/password`.
+    pub password_csrf: String,
+    /// Why the password was not changed (`role="alert"`).
+    pub password_error: Option<String>,
+    /// The input the error is about: `current_password` or `new_password`.
+    pub password_error_field: String,
+}
+
+impl AccountPage {
+    /// The first letter of the username, upper-cased, for the avatar.
+    pub fn user_initial(&self) -> String {
+        initial(&self.username)
+    }
+
+    /// The notice for `section`, if there is one.
+    pub fn notice_for(&self, section: &str) -> Option<&str> {
+        self.notice
+            .as_ref()
+            .filter(|n| n.section == section)
+            .map(|n| n.message.as_str())
+    }
+
+    /// True when the password error is about input `field`.
+    pub fn invalid(&self, field: &str) -> bool {
+        self.password_error.is_some() && self.password_error_field == field
+    }
+}
+
+impl SessionRow {
+    /// The first letter of the client name, upper-cased, for the avatar.
+    pub fn client_initial(&self) -> String {
+        initial(&self.client_name)
+    }
+}
+
+impl AppRow {
+    /// The first letter of the client name, upper-cased, for the avatar.
+    pub fn client_initial(&self) -> String {
+        initial(&self.client_name)
+    }
+}
+
+fn initial(name: &str) -> String {
+    name.trim()
+        .chars()
+        .next()
+        .map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

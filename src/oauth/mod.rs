@@ -6,6 +6,7 @@ pub mod error;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
+mod robustness;
 pub mod scope;
 pub mod tokens;
 

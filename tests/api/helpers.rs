@@ -73,8 +73,9 @@ pub fn test_database_url(dir: &std::path::Path) -> String {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .expect("create database");
+            // Loopback needs no TLS; libpq's OpenSSL state racing process exit has crashed test runs.
             match base.rsplit_once('/') {
-                Some((prefix, _)) => format!("{prefix}/{name}"),
+                Some((prefix, _)) => format!("{prefix}/{name}?sslmode=disable"),
                 None => panic!("DATABASE_URL has no database name"),
             }
         }
@@ -86,6 +87,7 @@ pub fn test_database_url(dir: &std::path::Path) -> String {
 fn pg_database_of(url: &str) -> Option<(String, String)> {
     let base = std::env::var("DATABASE_URL").ok()?;
     let (prefix, name) = url.rsplit_once('/')?;
+    let name = name.split('?').next().unwrap_or_default();
     (url.starts_with("postgres") && name.starts_with("pc_test_") && base.starts_with(prefix))
         .then(|| (base.clone(), name.to_string()))
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary (STYLE.md §7): one module per spec area.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod admin;
 mod authorize;
 mod cli;

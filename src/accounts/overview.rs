@@ -1,0 +1,310 @@
+//! DESIGN.md §5 `/account` (issue 3 §4; SECURITY.md C.13, D.21, D.23): what a signed-in user sees
+//! about their account and the changes they make there, without HTTP: the sessions (token families)
+//! with their devices, the apps they consented to, ownership checks, and the password-change sequence.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::accounts::devices;
+use crate::accounts::password::{self, PasswordHasher};
+use crate::accounts::ratelimit::{self, Limited};
+use crate::accounts::session::{self, LoginSession};
+use crate::accounts::users::{self, AccountError};
+use crate::config::{RateLimitSettings, SessionSettings};
+use crate::storage::{AuditEvent, DynEphemeral, DynStore, StorageResult, User};
+use crate::util::now;
+
+/// One active token family as the user sees it: an app signed in on a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSession {
+    pub family_id: String,
+    pub client_id: String,
+    /// The client's display name (its id if the client is gone).
+    pub client_name: String,
+    /// `device_name`, else a summary of the User-Agent ([`devices::label`]).
+    pub device: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub ip: Option<String>,
+    /// Born in this browser's current login session.
+    pub this_browser: bool,
+}
+
+/// A remembered consent (SECURITY.md D.23).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAccess {
+    pub client_id: String,
+    pub client_name: String,
+    /// The granted scopes, in the order stored.
+    pub scopes: Vec<String>,
+    pub granted_at: i64,
+}
+
+/// Everything the account page lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overview {
+    /// Newest `last_used_at` first.
+    pub sessions: Vec<DeviceSession>,
+    /// Ordered by app name.
+    pub apps: Vec<AppAccess>,
+}
+
+/// Client display names, each looked up once.
+struct ClientNames<'a> {
+    store: &'a DynStore,
+    names: HashMap<String, String>,
+}
+
+impl ClientNames<'_> {
+    async fn get(&mut self, client_id: &str) -> StorageResult<String> {
+        if let Some(name) = self.names.get(client_id) {
+            return Ok(name.clone());
+        }
+        let name = self
+            .store
+            .client_by_id(client_id)
+            .await?
+            .map_or_else(|| client_id.to_string(), |c| c.name);
+        self.names.insert(client_id.to_string(), name.clone());
+        Ok(name)
+    }
+}
+
+/// Issue 3 §4: the user's active token families and remembered consents. `current_sid` marks the
+/// families born in this browser's login session.
+pub async fn load(store: &DynStore, user_id: &str, current_sid: &str, at: i64) -> StorageResult<Overview> {
+    let mut names = ClientNames {
+        store,
+        names: HashMap::new(),
+    };
+    let mut sessions = Vec::new();
+    for f in store.active_families_for_user(user_id, at).await? {
+        sessions.push(DeviceSession {
+            client_name: names.get(&f.client_id).await?,
+            device: devices::label(f.device_name.as_deref(), f.user_agent.as_deref()),
+            this_browser: f.sid.as_deref() == Some(current_sid),
+            family_id: f.id,
+            client_id: f.client_id,
+            created_at: f.created_at,
+            last_used_at: f.last_used_at,
+            ip: f.ip,
+        });
+    }
+    let mut apps = Vec::new();
+    for c in store.consents_for_user(user_id).await? {
+        apps.push(AppAccess {
+            client_name: names.get(&c.client_id).await?,
+            scopes: c.scope.split_whitespace().map(str::to_string).collect(),
+            client_id: c.client_id,
+            granted_at: c.granted_at,
+        });
+    }
+    apps.sort_by(|a, b| {
+        a.client_name
+            .cmp(&b.client_name)
+            .then(a.client_id.cmp(&b.client_id))
+    });
+    Ok(Overview { sessions, apps })
+}
+
+/// RFC 9700 §4.14 / issue 3 §4 "Sign out this device": revokes the family only if it belongs to
+/// `user_id`. False when there is no such family or it is someone else's (the caller answers 404).
+pub async fn sign_out_device(store: &DynStore, user_id: &str, family_id: &str) -> StorageResult<bool> {
+    let Some(family) = store.family_by_id(family_id).await? else {
+        return Ok(false);
+    };
+    if family.user_id.as_deref() != Some(user_id) {
+        return Ok(false);
+    }
+    let revoked = store.revoke_family(&family.id, now()).await?;
+    if revoked {
+        audit(
+            store,
+            "account.device_signed_out",
+            user_id,
+            Some(&family.client_id),
+        )
+        .await;
+    }
+    Ok(revoked)
+}
+
+/// SECURITY.md D.23: withdraws the consent for `client_id` and revokes the user's families of that
+/// client, so the app can neither refresh nor skip the consent page. True if anything was removed.
+pub async fn withdraw_consent(store: &DynStore, user_id: &str, client_id: &str) -> StorageResult<bool> {
+    let t = now();
+    let mut removed = store.delete_consent(user_id, client_id).await?;
+    for f in store.active_families_for_user(user_id, t).await? {
+        if f.client_id == client_id {
+            removed |= store.revoke_family(&f.id, t).await?;
+        }
+    }
+    if removed {
+        audit(store, "account.consent_withdrawn", user_id, Some(client_id)).await;
+    }
+    Ok(removed)
+}
+
+/// Issue 3 §4 "Sign out everywhere": every token family and login session of the user ends.
+pub async fn sign_out_everywhere(store: &DynStore, user_id: &str) -> Result<u64, AccountError> {
+    let n = users::logout_everywhere(store, user_id).await?;
+    audit(store, "account.logout_everywhere", user_id, None).await;
+    Ok(n)
+}
+
+/// The password-change form's fields.
+pub struct PasswordForm {
+    pub current: String,
+    pub new: String,
+    pub confirm: String,
+}
+
+/// Why a password change was refused; the message is for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordProblem {
+    WrongCurrent,
+    /// Too many wrong current passwords (SECURITY.md D.20).
+    Locked,
+    Mismatch,
+    SameAsCurrent,
+    /// NIST SP 800-63B length policy ([`password::check_policy`]).
+    Policy(String),
+}
+
+impl PasswordProblem {
+    pub fn message(&self) -> String {
+        match self {
+            PasswordProblem::WrongCurrent => "Your current password is not correct.".into(),
+            PasswordProblem::Locked => "Too many attempts. Wait a few minutes and try again.".into(),
+            PasswordProblem::Mismatch => "The new passwords do not match.".into(),
+            PasswordProblem::SameAsCurrent => "Choose a password different from your current one.".into(),
+            PasswordProblem::Policy(p) => format!("Your new {p}."),
+        }
+    }
+
+    /// The form field the problem is about: `current_password` or `new_password`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PasswordProblem::WrongCurrent | PasswordProblem::Locked => "current_password",
+            _ => "new_password",
+        }
+    }
+}
+
+/// The result of [`PasswordChange::run`].
+pub enum PasswordOutcome {
+    /// Changed: the browser's new session (cookie value and session); the old one is gone.
+    Changed {
+        cookie: String,
+        session: LoginSession,
+    },
+    Refused(PasswordProblem),
+}
+
+/// What a password change needs.
+pub struct PasswordChange<'a> {
+    pub store: &'a DynStore,
+    pub ephemeral: &'a DynEphemeral,
+    pub hasher: &'a PasswordHasher,
+    pub limits: &'a RateLimitSettings,
+    pub sessions: &'a SessionSettings,
+}
+
+impl PasswordChange<'_> {
+    /// SECURITY.md C.13, D.20, D.21: checks the current password (rate-limited like the login form),
+    /// then the new one; sets it, which revokes every token family; voids every login session up to
+    /// this second (other browsers, and access tokens issued until now); then gives this browser a
+    /// new session in place of `old_cookie`.
+    pub async fn run(
+        &self,
+        ip: &str,
+        user: &User,
+        old_cookie: &str,
+        form: PasswordForm,
+    ) -> Result<PasswordOutcome, AccountError> {
+        let refuse = |p| Ok(PasswordOutcome::Refused(p));
+        match ratelimit::check(self.ephemeral, self.limits, ip, &user.username).await? {
+            Limited::Ok => {}
+            Limited::TooManyFromIp | Limited::Locked => return refuse(PasswordProblem::Locked),
+        }
+        let ok = self
+            .hasher
+            .verify(Some(user.password_hash.clone()), form.current.clone())
+            .await
+            .map_err(|e| AccountError::Hash(e.to_string()))?;
+        if !ok {
+            let failures = ratelimit::record_failure(self.ephemeral, self.limits, &user.username).await?;
+            audit(self.store, "account.password_failure", &user.id, None).await;
+            tokio::time::sleep(ratelimit::delay_after(failures)).await;
+            return refuse(PasswordProblem::WrongCurrent);
+        }
+        ratelimit::reset(self.ephemeral, &user.username).await?;
+        if form.new != form.confirm {
+            return refuse(PasswordProblem::Mismatch);
+        }
+        if let Err(p) = password::check_policy(&form.new) {
+            return refuse(PasswordProblem::Policy(p));
+        }
+        if form.new == form.current {
+            return refuse(PasswordProblem::SameAsCurrent);
+        }
+        match users::change_password(self.store, self.hasher, &user.id, form.new).await {
+            Ok(()) => {}
+            Err(AccountError::Policy(p)) => return refuse(PasswordProblem::Policy(p)),
+            Err(e) => return Err(e),
+        }
+        // Clocks are whole seconds: a session that began in this very second would survive
+        // `password_changed_at`. Void everything up to the end of this second, then start the new
+        // session in the next one.
+        let changed = now();
+        if !self.store.revoke_sessions(&user.id, changed + 1).await? {
+            return Err(AccountError::NoSuchUser);
+        }
+        wait_past(changed).await;
+        session::destroy(self.ephemeral, old_cookie).await?;
+        let (cookie, session) =
+            session::create(self.ephemeral, self.sessions, &user.id, vec!["pwd".into()]).await?;
+        audit(self.store, "account.password_changed", &user.id, None).await;
+        Ok(PasswordOutcome::Changed { cookie, session })
+    }
+}
+
+/// Sleeps until the clock has passed second `t` (at most about one second).
+async fn wait_past(t: i64) {
+    for _ in 0..40 {
+        if now() > t {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn audit(store: &DynStore, kind: &str, user_id: &str, client_id: Option<&str>) {
+    let event = AuditEvent {
+        at: now(),
+        kind: kind.to_string(),
+        user_id: Some(user_id.to_string()),
+        client_id: client_id.map(str::to_string),
+        ip: None,
+        detail: "{}".into(),
+    };
+    if let Err(e) = store.record(event).await {
+        tracing::warn!(error = %e, "could not write audit event");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_have_messages_for_people() {
+        assert_eq!(
+            PasswordProblem::Policy("password must be at least 8 characters long".into()).message(),
+            "Your new password must be at least 8 characters long."
+        );
+        assert_eq!(PasswordProblem::WrongCurrent.field(), "current_password");
+        assert_eq!(PasswordProblem::Mismatch.field(), "new_password");
+    }
+}
