@@ -13,6 +13,14 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Now, in milliseconds since the Unix epoch (for ordering credential changes and logins).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// `n` random bytes from the OS CSPRNG, base64url without padding.
 pub fn random_token(n: usize) -> String {
     let mut buf = vec![0u8; n];

@@ -3,7 +3,6 @@
 //! with their devices, the apps they consented to, ownership checks, and the password-change sequence.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use crate::accounts::devices;
 use crate::accounts::password::{self, PasswordHasher};
@@ -253,29 +252,19 @@ impl PasswordChange<'_> {
             Err(AccountError::Policy(p)) => return refuse(PasswordProblem::Policy(p)),
             Err(e) => return Err(e),
         }
-        // Clocks are whole seconds: a session that began in this very second would survive
-        // `password_changed_at`. Void everything up to the end of this second, then start the new
-        // session in the next one.
-        let changed = now();
-        if !self.store.revoke_sessions(&user.id, changed + 1).await? {
+        // Every other session and access token ends too; this browser gets a new session.
+        if !self
+            .store
+            .revoke_sessions(&user.id, crate::util::now_ms())
+            .await?
+        {
             return Err(AccountError::NoSuchUser);
         }
-        wait_past(changed).await;
         session::destroy(self.ephemeral, old_cookie).await?;
         let (cookie, session) =
             session::create(self.ephemeral, self.sessions, &user.id, vec!["pwd".into()]).await?;
         audit(self.store, "account.password_changed", &user.id, None).await;
         Ok(PasswordOutcome::Changed { cookie, session })
-    }
-}
-
-/// Sleeps until the clock has passed second `t` (at most about one second).
-async fn wait_past(t: i64) {
-    for _ in 0..40 {
-        if now() > t {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -17,6 +17,9 @@ pub struct LoginSession {
     pub sid: String,
     /// When the user last authenticated (OpenID Core `auth_time`).
     pub auth_time: i64,
+    /// The same instant in milliseconds, to order it against credential changes.
+    #[serde(default)]
+    pub auth_time_ms: i64,
     pub last_seen: i64,
     /// Absolute end of the session.
     pub expires_at: i64,
@@ -27,9 +30,7 @@ pub struct LoginSession {
 impl LoginSession {
     /// The session still counts for this user: not disabled, no password change or admin logout since login.
     pub fn is_valid_for(&self, user: &User) -> bool {
-        !user.disabled
-            && user.password_changed_at <= self.auth_time
-            && user.sessions_revoked_at <= self.auth_time
+        user.accepts_session(self.auth_time_ms.max(self.auth_time.saturating_mul(1000)))
     }
 }
 
@@ -41,12 +42,14 @@ pub async fn create(
     user_id: &str,
     amr: Vec<String>,
 ) -> Result<(String, LoginSession), StorageError> {
-    let t = now();
+    let t_ms = crate::util::now_ms();
+    let t = t_ms / 1000;
     let cookie = secret_256();
     let session = LoginSession {
         user_id: user_id.to_string(),
         sid: random_id(),
         auth_time: t,
+        auth_time_ms: t_ms,
         last_seen: t,
         expires_at: t + settings.absolute_ttl_secs as i64,
         amr,

@@ -3,7 +3,7 @@
 
 use crate::accounts::password::PasswordHasher;
 use crate::storage::{DynStore, StorageError};
-use crate::util::now;
+use crate::util::{now, now_ms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -30,11 +30,10 @@ pub async fn change_password(
         .hash(new_password)
         .await
         .map_err(|e| AccountError::Hash(e.to_string()))?;
-    let t = now();
-    if !store.set_password(user_id, &hash, t).await? {
+    if !store.set_password(user_id, &hash, now_ms()).await? {
         return Err(AccountError::NoSuchUser);
     }
-    store.revoke_user_families(user_id, t).await?;
+    store.revoke_user_families(user_id, now()).await?;
     Ok(())
 }
 
@@ -52,10 +51,8 @@ pub async fn set_disabled(store: &DynStore, user_id: &str, disabled: bool) -> Re
 
 /// Ends every session and token family of a user ("sign out everywhere", admin logout).
 pub async fn logout_everywhere(store: &DynStore, user_id: &str) -> Result<u64, AccountError> {
-    let t = now();
-    // One second ahead: tokens and sessions from this very second are ended too (whole-second clocks).
-    if !store.revoke_sessions(user_id, t + 1).await? {
+    if !store.revoke_sessions(user_id, now_ms()).await? {
         return Err(AccountError::NoSuchUser);
     }
-    Ok(store.revoke_user_families(user_id, t).await?)
+    Ok(store.revoke_user_families(user_id, now()).await?)
 }

@@ -45,11 +45,7 @@ pub async fn exchange(
         .store
         .user_by_id(&record.user_id)
         .await?
-        .filter(|u| {
-            !u.disabled
-                && u.password_changed_at <= record.auth_time
-                && u.sessions_revoked_at <= record.auth_time
-        })
+        .filter(|u| u.accepts_grant(record.auth_time))
         .ok_or_else(|| {
             OAuthError::invalid_grant("invalid authorization code").with_detail("user no longer active")
         })?;

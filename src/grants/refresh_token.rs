@@ -82,13 +82,7 @@ async fn active_user(state: &AppState, family: &TokenFamily) -> Result<User, OAu
         None => None,
     };
     match user {
-        Some(u)
-            if !u.disabled
-                && u.password_changed_at <= family.auth_time
-                && u.sessions_revoked_at <= family.auth_time =>
-        {
-            Ok(u)
-        }
+        Some(u) if u.accepts_grant(family.auth_time) => Ok(u),
         _ => {
             state.store.revoke_family(&family.id, now()).await?;
             Err(invalid().with_detail("user disabled, removed, or credentials changed"))

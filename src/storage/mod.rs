@@ -41,11 +41,12 @@ pub trait UserStore: Send + Sync {
     /// All users ordered by username.
     async fn list_users(&self) -> StorageResult<Vec<User>>;
     async fn count_users(&self) -> StorageResult<i64>;
-    /// Replaces the password hash and sets `password_changed_at = at`. Returns false if no such user.
-    async fn set_password(&self, id: &str, password_hash: &str, at: i64) -> StorageResult<bool>;
+    /// Replaces the password hash and sets `password_changed_at = at_ms` (milliseconds) and
+    /// `updated_at` to its second. Returns false if no such user.
+    async fn set_password(&self, id: &str, password_hash: &str, at_ms: i64) -> StorageResult<bool>;
     async fn set_disabled(&self, id: &str, disabled: bool, at: i64) -> StorageResult<bool>;
-    /// Sets `sessions_revoked_at = at` (admin logout).
-    async fn revoke_sessions(&self, id: &str, at: i64) -> StorageResult<bool>;
+    /// Sets `sessions_revoked_at = at_ms` (milliseconds; admin logout) and `updated_at` to its second.
+    async fn revoke_sessions(&self, id: &str, at_ms: i64) -> StorageResult<bool>;
     /// Deletes the user with their consents, families and refresh tokens.
     async fn delete_user(&self, id: &str) -> StorageResult<bool>;
 }

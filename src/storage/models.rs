@@ -15,12 +15,39 @@ pub struct User {
     /// PHC string (Argon2id).
     pub password_hash: String,
     pub disabled: bool,
-    /// Refresh-token families and login sessions that began before this are void.
+    /// When the password last changed, in MILLISECONDS (0: never). Login sessions that began
+    /// before it are void; whole seconds could not order a change and a login in one second.
     pub password_changed_at: i64,
-    /// Admin "log out everywhere": sessions and families that began before this are void.
+    /// "Sign out everywhere", in MILLISECONDS (0: never): sessions, grants and access tokens
+    /// from before it are void.
     pub sessions_revoked_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl User {
+    /// The instant (ms) before which nothing the user signed in to counts any more.
+    pub fn credentials_epoch_ms(&self) -> i64 {
+        self.password_changed_at.max(self.sessions_revoked_at)
+    }
+
+    /// SECURITY.md D.21: a login session that authenticated at `auth_ms` still counts.
+    pub fn accepts_session(&self, auth_ms: i64) -> bool {
+        !self.disabled && self.credentials_epoch_ms() <= auth_ms
+    }
+
+    /// SECURITY.md C.13: a grant (code, token family) from a login at whole second `auth_time`
+    /// still counts. A tie within one second is allowed: password changes and "sign out
+    /// everywhere" also revoke every family explicitly.
+    pub fn accepts_grant(&self, auth_time: i64) -> bool {
+        !self.disabled && self.credentials_epoch_ms() / 1000 <= auth_time
+    }
+
+    /// SECURITY.md C.18: an access token issued at whole second `iat` survives "sign out
+    /// everywhere" only if that second began after it (a tie is refused: fail closed).
+    pub fn accepts_access_token(&self, iat: i64) -> bool {
+        !self.disabled && self.sessions_revoked_at < iat.saturating_mul(1000)
+    }
 }
 
 /// What `UserStore::create_user` needs.
@@ -188,4 +215,56 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     /// Free-form JSON detail; never a secret.
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(changed_ms: i64, revoked_ms: i64) -> User {
+        User {
+            id: "u".into(),
+            username: "u".into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            password_hash: String::new(),
+            disabled: false,
+            password_changed_at: changed_ms,
+            sessions_revoked_at: revoked_ms,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn sessions_from_before_a_password_change_end_even_within_one_second() {
+        let u = user(10_500, 0);
+        assert!(
+            !u.accepts_session(10_400),
+            "a login 100 ms before the change is void"
+        );
+        assert!(
+            u.accepts_session(10_600),
+            "a login 100 ms after the change counts"
+        );
+    }
+
+    #[test]
+    fn sign_out_everywhere_refuses_access_tokens_of_that_second() {
+        let u = user(0, 10_500);
+        assert!(
+            !u.accepts_access_token(10),
+            "issued in the same second: refused (fail closed)"
+        );
+        assert!(u.accepts_access_token(11));
+        assert!(user(0, 0).accepts_access_token(1));
+    }
+
+    #[test]
+    fn disabled_users_accept_nothing() {
+        let mut u = user(0, 0);
+        u.disabled = true;
+        assert!(!u.accepts_session(1) && !u.accepts_grant(1) && !u.accepts_access_token(1));
+    }
 }

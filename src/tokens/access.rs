@@ -37,7 +37,7 @@ pub async fn validate(state: &AppState, token: &str) -> Result<ValidToken, OAuth
             .store
             .user_by_id(&claims.sub)
             .await?
-            .filter(|u| !u.disabled && u.sessions_revoked_at <= claims.iat)
+            .filter(|u| u.accepts_access_token(claims.iat))
             .ok_or_else(|| OAuthError::invalid_token("the access token is no longer valid"))?;
         Some(user)
     } else {

@@ -94,7 +94,5 @@ async fn as_refresh(state: &AppState, token: &str) -> Result<Option<Value>, OAut
 }
 
 fn user_ok(user: Option<&User>, family: &TokenFamily) -> bool {
-    user.is_some_and(|u| {
-        !u.disabled && u.password_changed_at <= family.auth_time && u.sessions_revoked_at <= family.auth_time
-    })
+    user.is_some_and(|u| u.accepts_grant(family.auth_time))
 }

@@ -67,7 +67,7 @@ impl UserStore for DieselStore {
                 .set((
                     users::password_hash.eq(hash),
                     users::password_changed_at.eq(at),
-                    users::updated_at.eq(at),
+                    users::updated_at.eq(at / 1000),
                 ))
                 .execute(conn)?;
             Ok(n > 0)
@@ -90,7 +90,7 @@ impl UserStore for DieselStore {
         let id = id.to_owned();
         self.run(move |conn| {
             let n = diesel::update(users::table.find(id))
-                .set((users::sessions_revoked_at.eq(at), users::updated_at.eq(at)))
+                .set((users::sessions_revoked_at.eq(at), users::updated_at.eq(at / 1000)))
                 .execute(conn)?;
             Ok(n > 0)
         })

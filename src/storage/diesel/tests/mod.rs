@@ -200,18 +200,18 @@ async fn user_crud_and_duplicate_username_conflict() {
         assert_eq!(s.count_users().await.unwrap(), 2);
 
         assert!(
-            s.set_password(&alice.id, "new-hash", 1_800_000_000)
+            s.set_password(&alice.id, "new-hash", 1_800_000_000_500)
                 .await
                 .unwrap()
         );
         assert!(s.set_disabled(&alice.id, true, 1_800_000_001).await.unwrap());
-        assert!(s.revoke_sessions(&alice.id, 1_800_000_002).await.unwrap());
+        assert!(s.revoke_sessions(&alice.id, 1_800_000_002_250).await.unwrap());
         let a = s.user_by_id(&alice.id).await.unwrap().unwrap();
         assert_eq!(a.password_hash, "new-hash");
-        assert_eq!(a.password_changed_at, 1_800_000_000);
+        assert_eq!(a.password_changed_at, 1_800_000_000_500, "milliseconds");
         assert!(a.disabled);
-        assert_eq!(a.sessions_revoked_at, 1_800_000_002);
-        assert_eq!(a.updated_at, 1_800_000_002);
+        assert_eq!(a.sessions_revoked_at, 1_800_000_002_250, "milliseconds");
+        assert_eq!(a.updated_at, 1_800_000_002, "seconds");
         assert!(!s.set_password("missing", "h", 1).await.unwrap());
         assert!(!s.set_disabled("missing", true, 1).await.unwrap());
 
