@@ -31,6 +31,10 @@ struct Inner {
     argon2: Argon2<'static>,
     /// A hash of a random value, verified against when the user is unknown.
     dummy: String,
+    /// At most this many hashes at once (one per core): each takes `memory_kib` of memory and a
+    /// core for tens of milliseconds, so a flood of password attempts queues instead of exhausting
+    /// memory and the blocking pool.
+    permits: tokio::sync::Semaphore,
 }
 
 /// RFC 9106 Argon2id hasher with the configured parameters. Cheap to clone.
@@ -60,13 +64,24 @@ impl PasswordHasher {
         .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = hash_with(&argon2, &crate::util::secret_256())?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(PasswordHasher {
-            inner: Arc::new(Inner { argon2, dummy }),
+            inner: Arc::new(Inner {
+                argon2,
+                dummy,
+                permits: tokio::sync::Semaphore::new(cores),
+            }),
         })
     }
 
     /// RFC 9106: hashes `password` on the blocking pool; returns the PHC string (`$argon2id$...`).
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PasswordError::Join(e.to_string()))?;
         let this = self.clone();
         crate::util::spawn_blocking_traced(move || this.hash_blocking(&password))
             .await
@@ -81,6 +96,12 @@ impl PasswordHasher {
     /// SECURITY.md D.19: verifies on the blocking pool. `stored = None` (unknown user) verifies
     /// against the dummy hash and returns false, so it costs the same as a wrong password.
     pub async fn verify(&self, stored: Option<String>, password: String) -> Result<bool, PasswordError> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PasswordError::Join(e.to_string()))?;
         let this = self.clone();
         crate::util::spawn_blocking_traced(move || this.verify_blocking(stored.as_deref(), &password))
             .await
