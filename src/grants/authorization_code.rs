@@ -68,7 +68,10 @@ pub async fn exchange(
             last_used_at: t,
             absolute_expires_at: t + state.settings.tokens.refresh_absolute_ttl_secs as i64,
             revoked_at: None,
-            device_name: record.device_name.clone(),
+            device_name: params
+                .get("device_name")
+                .map(|d| d.chars().take(64).collect())
+                .or_else(|| record.device_name.clone()),
             user_agent: record.user_agent.clone(),
             ip: record.ip.clone(),
         };

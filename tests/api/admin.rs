@@ -113,3 +113,27 @@ async fn cli_user_sessions_lists_families_and_user_logout_ends_them() {
         "no live families after user logout"
     );
 }
+
+#[tokio::test]
+async fn device_name_at_the_token_request_names_the_session() {
+    let app = spawn_app().await;
+    let (code, verifier) = app.login_for_code("openid offline_access").await;
+    let res = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+            ("device_name", "Kitchen tablet"),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let families = app
+        .state
+        .store
+        .active_families_for_user(&app.user_id, portcullis::util::now())
+        .await
+        .unwrap();
+    assert_eq!(families.len(), 1);
+    assert_eq!(families[0].device_name.as_deref(), Some("Kitchen tablet"));
+}
