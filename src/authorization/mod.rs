@@ -60,8 +60,10 @@ pub async fn evaluate(
         None => true,
         Some(s) => {
             let fresh = pending.login_sid.as_deref() == Some(s.session.sid.as_str());
-            let stale =
-                request.prompt.login || request.max_age.is_some_and(|max| t - s.session.auth_time > max);
+            // `select_account` shows the login page too: it is where the user picks another account.
+            let stale = request.prompt.login
+                || request.prompt.select_account
+                || request.max_age.is_some_and(|max| t - s.session.auth_time > max);
             (stale && !fresh) || hint_sub.as_deref().is_some_and(|sub| sub != s.user.id)
         }
     };

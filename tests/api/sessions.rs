@@ -316,3 +316,19 @@ fn with_session_cookie(value: &str) -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+#[tokio::test]
+async fn prompt_select_account_shows_the_login_page_to_pick_an_account() {
+    let app = spawn_app().await;
+    let _ = app.login_for_code("openid").await;
+    let (_, challenge) = pkce_pair();
+    let mut params = app.code_request("s", "n", &challenge, "openid");
+    params.push(("prompt", "select_account"));
+    let res = app.authorize(&params).await;
+    assert_eq!(res.status(), 200, "the login page, not a code");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("name=\"password\""));
+    let res = app.submit_login(&page, USERNAME, PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert!(param(&location_params(&res), "code").is_some());
+}
