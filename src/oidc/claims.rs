@@ -34,7 +34,6 @@ pub const SUPPORTED: &[&str] = &[
     "iat",
     "auth_time",
     "nonce",
-    "acr",
     "amr",
     "azp",
     "at_hash",
