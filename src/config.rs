@@ -51,12 +51,15 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
     /// When set, short-lived state lives in Redis (many nodes, one issuer). `REDIS_URL` overrides it.
     #[serde(serialize_with = "ser_opt_secret")]
     pub url: Option<SecretString>,
+    /// Prefix of every key and channel (`<prefix>:code:...`): every node of one issuer uses the
+    /// same prefix; another issuer sharing the Redis server uses another.
+    pub key_prefix: String,
 }
 
 /// Token lifetimes in seconds (RFC 9700 §2.2: short-lived access tokens; §4.14 refresh limits).
@@ -169,6 +172,15 @@ impl Default for DatabaseSettings {
         DatabaseSettings {
             url: SecretString::from("sqlite://portcullis.db"),
             pool_size: 8,
+        }
+    }
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            url: None,
+            key_prefix: "pc".into(),
         }
     }
 }
@@ -364,6 +376,9 @@ impl Settings {
         let db = self.database.url.expose_secret();
         if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
             return invalid("database.url must start with sqlite:// or postgres://".into());
+        }
+        if self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(char::is_whitespace) {
+            return invalid("redis.key_prefix must be a non-empty word".into());
         }
         if self.database.pool_size == 0 {
             return invalid("database.pool_size must be at least 1".into());

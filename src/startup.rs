@@ -95,7 +95,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
     let ephemeral: DynEphemeral = match &settings.redis.url {
-        Some(url) => Arc::new(RedisEphemeral::connect(url.expose_secret())?),
+        Some(url) => Arc::new(RedisEphemeral::connect(
+            url.expose_secret(),
+            &settings.redis.key_prefix,
+        )?),
         None => Arc::new(SqlEphemeral::new(db.pool())),
     };
     let store: DynStore = Arc::new(db);
@@ -138,16 +141,15 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
 /// Background upkeep on every node: pick up key changes made by other nodes or the CLI (a Redis
 /// notice, or the poll), rotate and retire keys, purge expired short-lived rows and dead grants.
 async fn upkeep(state: AppState) {
-    let redis_url = state
-        .settings
-        .redis
-        .url
-        .as_ref()
-        .map(|u| u.expose_secret().to_string());
-    let watcher = redis_url.clone().map(|url| {
-        let state = state.clone();
+    let redis = &state.settings.redis;
+    let watcher = redis.url.as_ref().map(|url| {
+        let (state, url, prefix) = (
+            state.clone(),
+            url.expose_secret().to_string(),
+            redis.key_prefix.clone(),
+        );
         tokio::spawn(async move {
-            crate::keys::notify::watch(url, || async { reload_keys(&state).await }).await;
+            crate::keys::notify::watch(url, prefix, || async { reload_keys(&state).await }).await;
         })
     });
     let mut tick = tokio::time::interval(crate::keys::notify::POLL);
@@ -155,7 +157,7 @@ async fn upkeep(state: AppState) {
     loop {
         tick.tick().await;
         if round % 60 == 0 {
-            rotate_keys(&state, redis_url.as_deref()).await;
+            rotate_keys(&state).await;
         }
         reload_keys(&state).await;
         if round % 12 == 0 {
@@ -188,7 +190,7 @@ async fn purge(state: &AppState) {
 }
 
 /// Automatic rotation (`keys.rotation_days`) and retirement of keys whose tokens have all expired.
-async fn rotate_keys(state: &AppState, redis_url: Option<&str>) {
+async fn rotate_keys(state: &AppState) {
     let t = &state.settings.tokens;
     let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
     // One node at a time: the first to count this minute's lock does the rotation.
@@ -225,6 +227,6 @@ async fn rotate_keys(state: &AppState, redis_url: Option<&str>) {
         Err(e) => tracing::warn!(error = %e, "could not retire expired keys"),
     }
     if changed {
-        crate::keys::notify::announce(redis_url).await;
+        crate::keys::notify::announce(&state.settings.redis).await;
     }
 }

@@ -69,12 +69,7 @@ pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
                 .access_token_ttl_secs
                 .max(settings.tokens.id_token_ttl_secs) as i64;
             let key = crate::keys::rotate(&store, &settings.keys, &alg, max_lifetime, immediate).await?;
-            let redis = settings
-                .redis
-                .url
-                .as_ref()
-                .map(|u| secrecy::ExposeSecret::expose_secret(u).to_string());
-            crate::keys::notify::announce(redis.as_deref()).await;
+            crate::keys::notify::announce(&settings.redis).await;
             if json {
                 return output::json(&crate::keys::describe(&key, now()));
             }

@@ -6,20 +6,24 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-/// The pub/sub channel of key changes.
-pub const CHANNEL: &str = "pc:keys";
+/// The pub/sub channel of key changes: `<redis.key_prefix>:keys`.
+pub fn channel(prefix: &str) -> String {
+    format!("{prefix}:keys")
+}
 
 /// How often a node re-reads the key table.
 pub const POLL: Duration = Duration::from_secs(5);
 
 /// Tells every node that the key table changed. Best effort: the poll catches up regardless.
-pub async fn announce(redis_url: Option<&str>) {
-    let Some(url) = redis_url else { return };
+pub async fn announce(redis: &crate::config::RedisSettings) {
+    let Some(url) = redis.url.as_ref().map(secrecy::ExposeSecret::expose_secret) else {
+        return;
+    };
     let result = async {
         let client = redis::Client::open(url)?;
         let mut conn = client.get_multiplexed_async_connection().await?;
         redis::cmd("PUBLISH")
-            .arg(CHANNEL)
+            .arg(channel(&redis.key_prefix))
             .arg("changed")
             .query_async::<i64>(&mut conn)
             .await
@@ -31,7 +35,7 @@ pub async fn announce(redis_url: Option<&str>) {
 }
 
 /// Calls `on_change` for every notice, reconnecting after failures, until the task is dropped.
-pub async fn watch<F, Fut>(redis_url: String, on_change: F)
+pub async fn watch<F, Fut>(redis_url: String, prefix: String, on_change: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -40,7 +44,7 @@ where
         let result: redis::RedisResult<()> = async {
             let client = redis::Client::open(redis_url.as_str())?;
             let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(CHANNEL).await?;
+            pubsub.subscribe(channel(&prefix)).await?;
             let mut messages = pubsub.on_message();
             while messages.next().await.is_some() {
                 on_change().await;

@@ -189,14 +189,7 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
     let new = portcullis::keys::rotate(&a.state.store, &keys, "RS256", 3600, false)
         .await
         .unwrap();
-    let redis = a
-        .state
-        .settings
-        .redis
-        .url
-        .as_ref()
-        .map(|u| secrecy::ExposeSecret::expose_secret(u).to_string());
-    portcullis::keys::notify::announce(redis.as_deref()).await;
+    portcullis::keys::notify::announce(&a.state.settings.redis).await;
 
     // Node B publishes the new key within seconds, before any token carries its kid.
     let deadline = std::time::Instant::now() + Duration::from_secs(8);

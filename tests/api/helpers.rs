@@ -101,6 +101,8 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     settings.argon2.iterations = 1;
     settings.workers = 2;
     settings.redis.url = std::env::var("REDIS_URL").ok().map(SecretString::from);
+    // Each test is its own issuer on the shared Redis, as each has its own database.
+    settings.redis.key_prefix = format!("pc-test-{}", random_id());
     settings
 }
 

@@ -14,14 +14,11 @@ use crate::storage::{Consumed, Ephemeral, Kind, StorageError, StorageResult};
 #[derive(Clone)]
 pub struct RedisEphemeral {
     conn: ConnectionManager,
+    prefix: String,
 }
 
 fn unavailable(e: redis::RedisError) -> StorageError {
     StorageError::Unavailable(format!("redis: {e}"))
-}
-
-fn key(kind: Kind, key: &str) -> String {
-    format!("pc:{}:{}", kind.prefix(), key)
 }
 
 fn ttl_secs(ttl: Duration) -> u64 {
@@ -51,7 +48,7 @@ return n
 impl RedisEphemeral {
     /// Connects lazily: the server may be down at start-up; commands then fail with
     /// `Unavailable` (503) and the connection is re-established by itself when Redis returns.
-    pub fn connect(url: &str) -> StorageResult<RedisEphemeral> {
+    pub fn connect(url: &str, prefix: &str) -> StorageResult<RedisEphemeral> {
         let client =
             redis::Client::open(url).map_err(|e| StorageError::Backend(format!("redis url: {e}")))?;
         let config = ConnectionManagerConfig::new()
@@ -59,7 +56,15 @@ impl RedisEphemeral {
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(1);
         let conn = client.get_connection_manager_lazy(config).map_err(unavailable)?;
-        Ok(RedisEphemeral { conn })
+        Ok(RedisEphemeral {
+            conn,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// `<prefix>:<kind>:<key>`, e.g. `pc:code:<digest>`.
+    fn key(&self, kind: Kind, key: &str) -> String {
+        format!("{}:{}:{}", self.prefix, kind.prefix(), key)
     }
 }
 
@@ -68,7 +73,7 @@ impl Ephemeral for RedisEphemeral {
     async fn put(&self, kind: Kind, k: &str, value: &str, ttl: Duration) -> StorageResult<()> {
         let mut c = self.conn.clone();
         let _: () = redis::cmd("SET")
-            .arg(key(kind, k))
+            .arg(self.key(kind, k))
             .arg(value)
             .arg("EX")
             .arg(ttl_secs(ttl).max(1))
@@ -77,7 +82,7 @@ impl Ephemeral for RedisEphemeral {
             .map_err(unavailable)?;
         // A replaced entry starts unconsumed.
         let _: () = c
-            .del(format!("{}:used", key(kind, k)))
+            .del(format!("{}:used", self.key(kind, k)))
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -85,13 +90,13 @@ impl Ephemeral for RedisEphemeral {
 
     async fn get(&self, kind: Kind, k: &str) -> StorageResult<Option<String>> {
         let mut c = self.conn.clone();
-        c.get(key(kind, k)).await.map_err(unavailable)
+        c.get(self.key(kind, k)).await.map_err(unavailable)
     }
 
     async fn take(&self, kind: Kind, k: &str) -> StorageResult<Option<String>> {
         let mut c = self.conn.clone();
         redis::cmd("GETDEL")
-            .arg(key(kind, k))
+            .arg(self.key(kind, k))
             .query_async(&mut c)
             .await
             .map_err(unavailable)
@@ -99,7 +104,7 @@ impl Ephemeral for RedisEphemeral {
 
     async fn consume(&self, kind: Kind, k: &str) -> StorageResult<Consumed> {
         let mut c = self.conn.clone();
-        let full = key(kind, k);
+        let full = self.key(kind, k);
         let (state, value): (i64, Option<String>) = redis::Script::new(CONSUME)
             .key(&full)
             .key(format!("{full}:used"))
@@ -116,7 +121,7 @@ impl Ephemeral for RedisEphemeral {
 
     async fn delete(&self, kind: Kind, k: &str) -> StorageResult<()> {
         let mut c = self.conn.clone();
-        let full = key(kind, k);
+        let full = self.key(kind, k);
         let _: () = c
             .del(&[full.clone(), format!("{full}:used")])
             .await
@@ -127,7 +132,7 @@ impl Ephemeral for RedisEphemeral {
     async fn incr(&self, kind: Kind, k: &str, window: Duration) -> StorageResult<u64> {
         let mut c = self.conn.clone();
         let n: i64 = redis::Script::new(INCR)
-            .key(key(kind, k))
+            .key(self.key(kind, k))
             .arg(ttl_secs(window).max(1))
             .invoke_async(&mut c)
             .await
@@ -172,7 +177,7 @@ mod tests {
 
     fn redis() -> Option<RedisEphemeral> {
         let url = std::env::var("REDIS_URL").ok()?;
-        Some(RedisEphemeral::connect(&url).unwrap())
+        Some(RedisEphemeral::connect(&url, &format!("pc-test-{}", crate::util::random_id())).unwrap())
     }
 
     #[tokio::test]
@@ -245,7 +250,7 @@ mod tests {
 
     #[tokio::test]
     async fn redis_unreachable_is_unavailable_not_a_panic() {
-        let r = RedisEphemeral::connect("redis://127.0.0.1:1/").unwrap();
+        let r = RedisEphemeral::connect("redis://127.0.0.1:1/", "pc").unwrap();
         let err = r.get(Kind::Code, "k").await.unwrap_err();
         assert!(matches!(err, StorageError::Unavailable(_)));
     }
