@@ -9,14 +9,14 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-struct Cli {
-    db_url: String,
-    master_key: String,
+pub(crate) struct Cli {
+    pub(crate) db_url: String,
+    pub(crate) master_key: String,
     _dir: tempfile::TempDir,
 }
 
 impl Cli {
-    fn new() -> Cli {
+    pub(crate) fn new() -> Cli {
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("x.db").display());
         let master_key = format!(
@@ -31,8 +31,15 @@ impl Cli {
         }
     }
 
+    /// A CLI on a given database URL (e.g. this run's backend from `test_database_url`).
+    pub(crate) fn with_database(db_url: String) -> Cli {
+        let mut cli = Cli::new();
+        cli.db_url = db_url;
+        cli
+    }
+
     /// Runs `portcullis args...`, writing `stdin` (if any) to its standard input.
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+    pub(crate) fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
             .args(args)
             // DATABASE_URL and REDIS_URL override the configuration (DESIGN.md §7): the CLI must
@@ -61,7 +68,7 @@ impl Cli {
     }
 
     /// Runs and asserts success; returns stdout.
-    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.run(args, stdin);
         assert!(
             out.status.success(),
@@ -73,13 +80,13 @@ impl Cli {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn json(&self, args: &[&str], stdin: Option<&str>) -> Value {
+    pub(crate) fn json(&self, args: &[&str], stdin: Option<&str>) -> Value {
         let text = self.ok(args, stdin);
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
     }
 
     /// Runs and asserts a non-zero exit; returns stderr.
-    fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.run(args, stdin);
         assert!(
             !out.status.success(),

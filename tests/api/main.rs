@@ -11,6 +11,7 @@ mod codes;
 mod consent;
 mod cors;
 mod discovery;
+mod done_when;
 mod helpers;
 mod input;
 mod introspection;
