@@ -336,3 +336,56 @@ async fn redis_outage_gives_503_never_500_and_service_resumes() {
     let _ = redis.kill();
     let _ = redis.wait();
 }
+
+/// Runs one SQL statement on the admin connection of a PostgreSQL test run.
+fn pg_admin(admin_url: &str, sql: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(admin_url).unwrap();
+    diesel::sql_query(sql).execute(&mut conn).unwrap();
+}
+
+#[tokio::test]
+async fn database_outage_gives_503_never_500_and_service_resumes() {
+    let app = spawn_app().await;
+    let Some((admin, name)) = app.pg_database.clone() else {
+        eprintln!("not a PostgreSQL run: skipping");
+        return;
+    };
+    let token = client_credentials_token(&app).await;
+    // The database goes away: no new connections, every open one cut.
+    pg_admin(&admin, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
+    pg_admin(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    );
+    let res = app.token(&[("grant_type", "client_credentials")]).await;
+    assert_eq!(res.status(), 503, "client lookup needs the database");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(app.introspect_raw(&token).await.status(), 503);
+    assert_eq!(
+        app.api.get(app.url("/readyz")).send().await.unwrap().status(),
+        503
+    );
+    let (_, challenge) = pkce_pair();
+    let res = app
+        .authorize(&app.code_request("s", "n", &challenge, "openid"))
+        .await;
+    assert_eq!(res.status(), 503, "an error page, never a 500");
+
+    pg_admin(&admin, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let res = app.token(&[("grant_type", "client_credentials")]).await;
+        if res.status() == 200 {
+            break;
+        }
+        assert_eq!(res.status(), 503, "only 503 while recovering");
+        assert!(std::time::Instant::now() < deadline, "service did not resume");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(
+        app.api.get(app.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
+}
