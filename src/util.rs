@@ -51,6 +51,12 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Constant-time equality of two byte strings.
+pub fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
 /// Runs blocking work (diesel, argon2) on the blocking pool with the current span carried in.
 pub async fn spawn_blocking_traced<F, R>(f: F) -> Result<R, tokio::task::JoinError>
 where

@@ -1,12 +1,16 @@
 //! Password hashing with Argon2id (RFC 9106; DESIGN.md §2 argon2; SECURITY.md D.19).
 //!
-//! Hashing and verification run on the blocking pool, never on the async executor. An unknown
+//! Hashing and verification run on a few dedicated threads (one per core), never on the async
+//! executor and never on the unbounded blocking pool: each hash takes `memory_kib` of memory,
+//! and with glibc every thread that ever hashed would keep that much resident. An unknown
 //! user is verified against a dummy hash made with the same parameters, so it costs the same
 //! time as a wrong password and does not reveal whether the user exists.
 
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use rand::RngCore;
 
 use crate::config::Argon2Settings;
 
@@ -27,14 +31,14 @@ pub enum PasswordError {
     Join(String),
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 struct Inner {
     argon2: Argon2<'static>,
     /// A hash of a random value, verified against when the user is unknown.
     dummy: String,
-    /// At most this many hashes at once (one per core): each takes `memory_kib` of memory and a
-    /// core for tens of milliseconds, so a flood of password attempts queues instead of exhausting
-    /// memory and the blocking pool.
-    permits: tokio::sync::Semaphore,
+    /// The hashing threads' queue. Dropping the last hasher closes it and the threads end.
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
 }
 
 /// RFC 9106 Argon2id hasher with the configured parameters. Cheap to clone.
@@ -65,27 +69,59 @@ impl PasswordHasher {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = hash_with(&argon2, &crate::util::secret_256())?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..cores {
+            let rx = Arc::clone(&rx);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|e| PasswordError::Hash(format!("cannot start hashing threads: {e}")))?;
+        }
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 argon2,
                 dummy,
-                permits: tokio::sync::Semaphore::new(cores),
+                jobs: std::sync::Mutex::new(tx),
             }),
         })
     }
 
+    /// Runs `f` on a hashing thread with the current tracing span, and awaits its result.
+    async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&PasswordHasher) -> R + Send + 'static,
+    ) -> Result<R, PasswordError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let this = self.clone();
+        let span = tracing::Span::current();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(span.in_scope(|| f(&this)));
+        });
+        let sent = match self.inner.jobs.lock() {
+            Ok(tx) => tx.send(job).is_ok(),
+            Err(_) => false,
+        };
+        if !sent {
+            return Err(PasswordError::Join("hashing threads are gone".into()));
+        }
+        answer.await.map_err(|e| PasswordError::Join(e.to_string()))
+    }
+
     /// RFC 9106: hashes `password` on the blocking pool; returns the PHC string (`$argon2id$...`).
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Join(e.to_string()))?;
-        let this = self.clone();
-        crate::util::spawn_blocking_traced(move || this.hash_blocking(&password))
-            .await
-            .map_err(|e| PasswordError::Join(e.to_string()))?
+        self.run(move |h| h.hash_blocking(&password)).await?
     }
 
     /// RFC 9106: hashes `password` on the current thread (CLI and tests only).
@@ -96,16 +132,8 @@ impl PasswordHasher {
     /// SECURITY.md D.19: verifies on the blocking pool. `stored = None` (unknown user) verifies
     /// against the dummy hash and returns false, so it costs the same as a wrong password.
     pub async fn verify(&self, stored: Option<String>, password: String) -> Result<bool, PasswordError> {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Join(e.to_string()))?;
-        let this = self.clone();
-        crate::util::spawn_blocking_traced(move || this.verify_blocking(stored.as_deref(), &password))
-            .await
-            .map_err(|e| PasswordError::Join(e.to_string()))?
+        self.run(move |h| h.verify_blocking(stored.as_deref(), &password))
+            .await?
     }
 
     /// Like [`PasswordHasher::verify`], on the current thread.
@@ -114,20 +142,62 @@ impl PasswordHasher {
             Some(h) => (h, true),
             None => (self.inner.dummy.as_str(), false),
         };
-        let parsed = PasswordHash::new(hash).map_err(|e| PasswordError::Malformed(e.to_string()))?;
-        match self.inner.argon2.verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Ok(known),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(e) => Err(PasswordError::Malformed(e.to_string())),
-        }
+        let malformed = |e: &dyn std::fmt::Display| PasswordError::Malformed(e.to_string());
+        let parsed = PasswordHash::new(hash).map_err(|e| malformed(&e))?;
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| malformed(&e))?;
+        let version = match parsed.version {
+            Some(v) => Version::try_from(v).map_err(|e| malformed(&e))?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&parsed).map_err(|e| malformed(&e))?;
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Err(PasswordError::Malformed("no salt or hash".into()));
+        };
+        let mut out = vec![0u8; expected.len()];
+        let argon2 = Argon2::new(algorithm, version, params);
+        with_blocks(argon2.params().block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, blocks)
+        })
+        .map_err(|e| malformed(&e))?;
+        Ok(crate::util::ct_eq_bytes(&out, expected.as_bytes()) && known)
     }
 }
 
+thread_local! {
+    /// Argon2's working memory, kept by each hashing thread and reused for every hash: a fresh
+    /// `memory_kib` allocation per hash leaves the allocator holding many such regions resident.
+    static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        if blocks.len() != count {
+            *blocks = vec![Block::default(); count];
+        }
+        f(&mut blocks[..])
+    })
+}
+
+/// RFC 9106 Argon2id of `password` with a fresh 128-bit salt, as a PHC string.
 fn hash_with(argon2: &Argon2<'static>, password: &str) -> Result<String, PasswordError> {
-    argon2
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hash(e.to_string()))
+    let fail = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let params = argon2.params();
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    with_blocks(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+    })
+    .map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| fail(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| fail(&e))?),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Shortest accepted password, in characters (NIST SP 800-63B §3.1.1.2: at least 8).
