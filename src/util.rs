@@ -21,6 +21,19 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// (year, month, day) of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 /// `n` random bytes from the OS CSPRNG, base64url without padding.
 pub fn random_token(n: usize) -> String {
     let mut buf = vec![0u8; n];
