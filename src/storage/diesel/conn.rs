@@ -157,8 +157,9 @@ pub(crate) fn build_pool(target: Target, pool_size: u32) -> StorageResult<DbPool
         .max_size(pool_size.max(1))
         .min_idle(Some(1))
         // A request waits at most this long for a connection; past it the database counts as
-        // unavailable (503 temporarily_unavailable) instead of holding the request open.
-        .connection_timeout(Duration::from_secs(3))
+        // unavailable (503 temporarily_unavailable). Longer than SQLite's busy_timeout (5 s), so
+        // a burst of writers waiting on the file lock is never mistaken for an outage.
+        .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas));
     if target.is_memory() {
         // Every `:memory:` connection is its own database: keep exactly one, forever.
