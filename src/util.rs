@@ -60,8 +60,7 @@ pub fn sha256_hex(value: &str) -> String {
 
 /// Constant-time equality of two strings (SECURITY.md B.9, C.11).
 pub fn ct_eq(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    ct_eq_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// Constant-time equality of two byte strings.

@@ -5,8 +5,7 @@
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::ratelimit::{self, Limited};
 use crate::config::RateLimitSettings;
-use crate::storage::{AuditEvent, DynEphemeral, DynStore, StorageError, User};
-use crate::util::now;
+use crate::storage::{DynEphemeral, DynStore, StorageError, User};
 
 /// The outcome of a password check.
 #[derive(Debug)]
@@ -79,16 +78,6 @@ impl PasswordCheck<'_> {
     }
 
     async fn audit(&self, kind: &str, user_id: Option<&str>, client_id: Option<&str>, ip: &str) {
-        let event = AuditEvent {
-            at: now(),
-            kind: kind.to_string(),
-            user_id: user_id.map(str::to_string),
-            client_id: client_id.map(str::to_string),
-            ip: Some(ip.to_string()),
-            detail: "{}".into(),
-        };
-        if let Err(e) = self.store.record(event).await {
-            tracing::warn!(error = %e, "could not write audit event");
-        }
+        crate::accounts::audit(self.store, kind, user_id, client_id, Some(ip)).await;
     }
 }

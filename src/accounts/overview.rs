@@ -10,7 +10,7 @@ use crate::accounts::ratelimit::{self, Limited};
 use crate::accounts::session::{self, LoginSession};
 use crate::accounts::users::{self, AccountError};
 use crate::config::{RateLimitSettings, SessionSettings};
-use crate::storage::{AuditEvent, DynEphemeral, DynStore, StorageResult, User};
+use crate::storage::{DynEphemeral, DynStore, StorageResult, User};
 use crate::util::now;
 
 /// One active token family as the user sees it: an app signed in on a device.
@@ -269,17 +269,7 @@ impl PasswordChange<'_> {
 }
 
 async fn audit(store: &DynStore, kind: &str, user_id: &str, client_id: Option<&str>) {
-    let event = AuditEvent {
-        at: now(),
-        kind: kind.to_string(),
-        user_id: Some(user_id.to_string()),
-        client_id: client_id.map(str::to_string),
-        ip: None,
-        detail: "{}".into(),
-    };
-    if let Err(e) = store.record(event).await {
-        tracing::warn!(error = %e, "could not write audit event");
-    }
+    crate::accounts::audit(store, kind, Some(user_id), client_id, None).await;
 }
 
 #[cfg(test)]

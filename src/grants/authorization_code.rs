@@ -1,14 +1,14 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6, OpenID Core §3.1.3).
 
 use crate::grants::code::CodeRecord;
-use crate::grants::issue::{self, Subject};
+use crate::grants::issue::{self, NewFamily, Subject};
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
 use crate::oauth::scope::Scope;
 use crate::oauth::tokens::TokenResponse;
 use crate::state::AppState;
-use crate::storage::{Client, Consumed, Kind, TokenFamily};
+use crate::storage::{Client, Consumed, Kind};
 use crate::util::{now, sha256_hex};
 
 /// RFC 6749 §4.1.3 + RFC 7636 §4.6: exchanges a single-use code for tokens. A second use is
@@ -57,27 +57,17 @@ pub async fn exchange(
         amr: &record.amr,
     };
     let refresh = if issue::gets_refresh_token(client, &subject) {
-        let family = TokenFamily {
+        let new = NewFamily {
             id: record.grant_id.clone(),
-            user_id: Some(user.id.clone()),
-            client_id: client.client_id.clone(),
+            user_id: user.id.clone(),
             scope: record.scope.clone(),
             sid: Some(record.sid.clone()),
             auth_time: record.auth_time,
-            created_at: t,
-            last_used_at: t,
-            absolute_expires_at: t + state.settings.tokens.refresh_absolute_ttl_secs as i64,
-            revoked_at: None,
-            device_name: params
-                .get("device_name")
-                .map(|d| d.chars().take(64).collect())
-                .or_else(|| record.device_name.clone()),
+            device_name: params.device_name().or_else(|| record.device_name.clone()),
             user_agent: record.user_agent.clone(),
             ip: record.ip.clone(),
         };
-        let (value, row) = issue::refresh_token(state, &family);
-        state.store.create_family(family, Some(row)).await?;
-        Some(value)
+        Some(issue::start_family(state, client, new).await?)
     } else {
         None
     };

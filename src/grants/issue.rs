@@ -74,6 +74,42 @@ pub fn refresh_token(state: &AppState, family: &TokenFamily) -> (String, Refresh
     (value, row)
 }
 
+/// Where a token family comes from: everything but the times, which [`start_family`] sets.
+pub struct NewFamily {
+    pub id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub sid: Option<String>,
+    pub auth_time: i64,
+    pub device_name: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
+/// the token's value. The absolute lifetime counts from now.
+pub async fn start_family(state: &AppState, client: &Client, new: NewFamily) -> Result<String, OAuthError> {
+    let t = now();
+    let family = TokenFamily {
+        id: new.id,
+        user_id: Some(new.user_id),
+        client_id: client.client_id.clone(),
+        scope: new.scope,
+        sid: new.sid,
+        auth_time: new.auth_time,
+        created_at: t,
+        last_used_at: t,
+        absolute_expires_at: t + state.settings.tokens.refresh_absolute_ttl_secs as i64,
+        revoked_at: None,
+        device_name: new.device_name,
+        user_agent: new.user_agent,
+        ip: new.ip,
+    };
+    let (value, row) = refresh_token(state, &family);
+    state.store.create_family(family, Some(row)).await?;
+    Ok(value)
+}
+
 /// Whether this client gets a refresh token: it must be allowed the refresh_token grant.
 pub fn gets_refresh_token(client: &Client, subject: &Subject<'_>) -> bool {
     client.allows_grant(GrantType::RefreshToken) && subject.user.is_some()

@@ -4,13 +4,13 @@
 
 use crate::accounts::login::{LoginOutcome, PasswordCheck};
 use crate::grants::RequestMeta;
-use crate::grants::issue::{self, Subject};
+use crate::grants::issue::{self, NewFamily, Subject};
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::scope::Scope;
 use crate::oauth::tokens::TokenResponse;
 use crate::state::AppState;
-use crate::storage::{Client, TokenFamily};
+use crate::storage::Client;
 use crate::util::{now, random_id};
 
 /// RFC 6749 §4.3.2: the resource owner's credentials for tokens.
@@ -58,24 +58,17 @@ pub async fn grant(
         amr: &amr,
     };
     let refresh = if issue::gets_refresh_token(client, &subject) {
-        let family = TokenFamily {
+        let new = NewFamily {
             id: random_id(),
-            user_id: Some(user.id.clone()),
-            client_id: client.client_id.clone(),
+            user_id: user.id.clone(),
             scope: scope.to_string(),
             sid: None,
             auth_time: t,
-            created_at: t,
-            last_used_at: t,
-            absolute_expires_at: t + state.settings.tokens.refresh_absolute_ttl_secs as i64,
-            revoked_at: None,
-            device_name: params.get("device_name").map(|d| d.chars().take(64).collect()),
+            device_name: params.device_name(),
             user_agent: meta.user_agent.clone(),
             ip: Some(meta.ip.clone()),
         };
-        let (value, row) = issue::refresh_token(state, &family);
-        state.store.create_family(family, Some(row)).await?;
-        Some(value)
+        Some(issue::start_family(state, client, new).await?)
     } else {
         None
     };

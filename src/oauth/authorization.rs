@@ -187,7 +187,7 @@ pub fn validate(
         max_age,
         login_hint: params.get("login_hint").map(str::to_string),
         id_token_hint: params.get("id_token_hint").map(str::to_string),
-        device_name: params.get("device_name").map(|d| d.chars().take(64).collect()),
+        device_name: params.device_name(),
         scope,
         state: state.clone(),
     };

@@ -18,6 +18,11 @@ pub struct ParamMap {
 }
 
 impl ParamMap {
+    /// The `device_name` parameter (a label for the account page), at most 64 characters.
+    pub fn device_name(&self) -> Option<String> {
+        self.get("device_name").map(|d| d.chars().take(64).collect())
+    }
+
     /// RFC 6749 §3.1 + Appendix B: parses an `application/x-www-form-urlencoded` body or query string.
     pub fn from_urlencoded(input: &[u8]) -> Result<ParamMap, OAuthError> {
         let pairs = url::form_urlencoded::parse(input).map(|(k, v)| (k.into_owned(), v.into_owned()));
