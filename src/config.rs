@@ -1,5 +1,6 @@
 //! Settings: defaults -> TOML file (`--config` / `PORTCULLIS_CONFIG`) -> `PORTCULLIS_*`
-//! environment (`__` between levels), plus `DATABASE_URL` and `REDIS_URL` (DESIGN.md §7).
+//! environment (`__` between levels), plus `DATABASE_URL` and `REDIS_URL`
+//! (docs/configuration.md explains every setting).
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use crate::keys::Alg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -114,7 +117,7 @@ pub struct KeySettings {
     /// A new key is published this long before it signs, so cached JWKS learn it first.
     pub publish_delay_secs: u64,
     /// Algorithm of access tokens and default of ID tokens: RS256 (OpenID's default), ES256, EdDSA.
-    pub default_alg: String,
+    pub default_alg: Alg,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,11 +141,20 @@ pub struct RateLimitSettings {
     pub window_secs: u64,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Compact, human-readable lines (a terminal).
+    Pretty,
+    /// One JSON object per line (log collectors).
+    Json,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
-    /// "pretty" or "json".
-    pub format: String,
+    pub format: LogFormat,
     /// An `EnvFilter` directive; `RUST_LOG` overrides it.
     pub level: String,
 }
@@ -226,7 +238,7 @@ impl Default for KeySettings {
             master_key_file: PathBuf::from("portcullis.master.key"),
             rotation_days: 90,
             publish_delay_secs: 600,
-            default_alg: "RS256".into(),
+            default_alg: Alg::Rs256,
         }
     }
 }
@@ -254,7 +266,7 @@ impl Default for RateLimitSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         LogSettings {
-            format: "pretty".into(),
+            format: LogFormat::Pretty,
             level: "info,portcullis=info".into(),
         }
     }
@@ -311,7 +323,7 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Start-up checks (STYLE.md §6): https issuer off loopback, sane lifetimes, known algorithms.
+    /// Start-up checks: https issuer off loopback, lifetimes in bounds, a well-formed master key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         let issuer = url::Url::parse(&self.issuer)
@@ -342,13 +354,22 @@ impl Settings {
         if !(30..=86_400).contains(&t.id_token_ttl_secs) {
             return invalid("tokens.id_token_ttl_secs must be 30..=86400".into());
         }
-        if t.refresh_idle_ttl_secs == 0
-            || t.refresh_absolute_ttl_secs < t.refresh_idle_ttl_secs.min(t.refresh_absolute_ttl_secs)
-        {
-            return invalid("tokens.refresh_*_ttl_secs must be positive".into());
+        if t.refresh_idle_ttl_secs == 0 || t.refresh_absolute_ttl_secs == 0 {
+            return invalid(
+                "tokens.refresh_idle_ttl_secs and refresh_absolute_ttl_secs must be positive".into(),
+            );
+        }
+        if t.refresh_idle_ttl_secs > t.refresh_absolute_ttl_secs {
+            return invalid("tokens.refresh_idle_ttl_secs must not exceed refresh_absolute_ttl_secs".into());
+        }
+        if !(60..=86_400).contains(&t.auth_request_ttl_secs) {
+            return invalid("tokens.auth_request_ttl_secs must be 60..=86400".into());
         }
         if self.sessions.idle_ttl_secs == 0 || self.sessions.absolute_ttl_secs == 0 {
-            return invalid("sessions ttls must be positive".into());
+            return invalid("sessions.idle_ttl_secs and absolute_ttl_secs must be positive".into());
+        }
+        if self.sessions.idle_ttl_secs > self.sessions.absolute_ttl_secs {
+            return invalid("sessions.idle_ttl_secs must not exceed absolute_ttl_secs".into());
         }
         if self.sessions.cookie_name.is_empty()
             || !self
@@ -362,9 +383,6 @@ impl Settings {
         let a = &self.argon2;
         if a.memory_kib < 8 * a.parallelism.max(1) || a.iterations == 0 || a.parallelism == 0 {
             return invalid("argon2 parameters out of range".into());
-        }
-        if !matches!(self.keys.default_alg.as_str(), "RS256" | "ES256" | "EdDSA") {
-            return invalid("keys.default_alg must be RS256, ES256 or EdDSA".into());
         }
         if let Some(mk) = &self.keys.master_key {
             let ok =
@@ -385,9 +403,6 @@ impl Settings {
         }
         if self.security.max_body_bytes < 1024 {
             return invalid("security.max_body_bytes must be at least 1024".into());
-        }
-        if !matches!(self.log.format.as_str(), "pretty" | "json") {
-            return invalid("log.format must be pretty or json".into());
         }
         self.listen
             .parse::<std::net::SocketAddr>()
@@ -424,6 +439,42 @@ pub fn is_loopback_host(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with(change: impl FnOnce(&mut Settings)) -> Settings {
+        let mut s = Settings::default();
+        change(&mut s);
+        s
+    }
+
+    #[test]
+    fn every_lifetime_is_validated() {
+        let bad = [
+            with(|s| s.tokens.refresh_absolute_ttl_secs = 0),
+            with(|s| s.tokens.refresh_idle_ttl_secs = 0),
+            with(|s| s.tokens.refresh_idle_ttl_secs = s.tokens.refresh_absolute_ttl_secs + 1),
+            with(|s| s.tokens.auth_request_ttl_secs = 0),
+            with(|s| s.tokens.auth_request_ttl_secs = 86_401),
+            with(|s| s.tokens.code_ttl_secs = 0),
+            with(|s| s.tokens.access_token_ttl_secs = 0),
+            with(|s| s.tokens.id_token_ttl_secs = 0),
+            with(|s| s.sessions.idle_ttl_secs = 0),
+            with(|s| s.sessions.absolute_ttl_secs = 0),
+            with(|s| s.sessions.idle_ttl_secs = s.sessions.absolute_ttl_secs + 1),
+        ];
+        for (i, s) in bad.iter().enumerate() {
+            assert!(s.validate().is_err(), "case {i} must be refused");
+        }
+    }
+
+    #[test]
+    fn algorithms_and_log_formats_are_typed() {
+        let toml = "[keys]\ndefault_alg = \"ES256\"\n[log]\nformat = \"json\"\n";
+        let s: Settings = toml::from_str(toml).unwrap_or_default();
+        assert_eq!(s.keys.default_alg, Alg::Es256);
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert!(toml::from_str::<Settings>("[keys]\ndefault_alg = \"HS256\"\n").is_err());
+        assert!(toml::from_str::<Settings>("[log]\nformat = \"xml\"\n").is_err());
+    }
 
     #[test]
     fn http_issuer_off_loopback_is_refused() {

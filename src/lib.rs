@@ -1,25 +1,33 @@
 //! Portcullis: a standards-exact OAuth 2.0 authorization server and OpenID Provider.
 //!
-//! The module map follows DESIGN.md §1. Arrows point one way:
-//! `endpoints -> (grants, oidc, accounts) -> oauth -> storage traits`; nothing in `oauth`,
-//! `grants` or `oidc` names actix or diesel.
+//! The module map and the path of a request are in docs/architecture.md. Arrows point one way:
+//! `endpoints -> http -> (interaction, grants, tokens, oidc, accounts) -> oauth -> storage traits`;
+//! below the endpoints every flow takes a [`context::Context`], and nothing in `oauth`,
+//! `interaction`, `grants`, `tokens` or `oidc` names actix or diesel.
 
 pub mod accounts;
-pub mod authorization;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod context;
+pub mod digest;
 pub mod endpoints;
 pub mod grants;
 pub mod http;
+pub mod interaction;
 pub mod keys;
 pub mod oauth;
 pub mod oidc;
+pub mod random;
 pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod timefmt;
 pub mod tokens;
-pub mod util;
+mod upkeep;
 
+pub use clock::Clock;
 pub use config::Settings;
+pub use context::Context;
 pub use startup::Application;

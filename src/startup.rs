@@ -1,5 +1,5 @@
-//! Building and running the server (DESIGN.md §1): connect storage, migrate, load keys, bind the
-//! listener (port 0 allowed), start background upkeep, serve.
+//! Building and running the server: connect storage, migrate, load keys, bind the listener
+//! (port 0 allowed), start background upkeep (`upkeep.rs`), serve.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -10,7 +10,9 @@ use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::password::PasswordHasher;
+use crate::clock::Clock;
 use crate::config::Settings;
+use crate::context::{Context, Parts};
 use crate::keys::KeyRing;
 use crate::oidc::metadata::DiscoveryCache;
 use crate::state::AppState;
@@ -26,7 +28,7 @@ pub enum StartupError {
     #[error("signing keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
     #[error("password hasher: {0}")]
-    Password(String),
+    Password(#[from] crate::accounts::password::PasswordError),
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -42,15 +44,17 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let listener = TcpListener::bind(&settings.listen)?;
-        Self::build_with_listener(settings, listener).await
+        Self::build_with(settings, listener, Clock::system()).await
     }
 
-    /// Builds on a listener bound by the caller (tests bind port 0 first to learn the issuer).
-    pub async fn build_with_listener(
+    /// Builds on a listener bound by the caller (tests bind port 0 first to learn the issuer),
+    /// with the clock every flow and store of this server reads (tests pass one they advance).
+    pub async fn build_with(
         settings: Settings,
         listener: TcpListener,
+        clock: Clock,
     ) -> Result<Application, StartupError> {
-        let state = build_state(settings).await?;
+        let state = build_state(settings, clock).await?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %listener_addr(&state.settings.listen, port), issuer = %state.settings.issuer, "listening");
@@ -76,7 +80,7 @@ impl Application {
 
     /// Runs until the process is stopped (SIGINT / SIGTERM), with background upkeep alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let upkeep = tokio::spawn(upkeep(self.state.clone()));
+        let upkeep = tokio::spawn(crate::upkeep::run(self.state.clone()));
         let result = self.server.await;
         upkeep.abort();
         result
@@ -91,7 +95,7 @@ fn listener_addr(listen: &str, port: u16) -> String {
 }
 
 /// Connects storage, applies migrations, loads the key ring.
-pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
+pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
     let ephemeral: DynEphemeral = match &settings.redis.url {
@@ -99,18 +103,22 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartupError> {
             url.expose_secret(),
             &settings.redis.key_prefix,
         )?),
-        None => Arc::new(SqlEphemeral::new(db.pool())),
+        None => Arc::new(SqlEphemeral::new(db.pool(), clock.clone())),
     };
     let store: DynStore = Arc::new(db);
-    let keys = KeyRing::load(store.clone(), &settings.keys).await?;
-    let hasher = PasswordHasher::new(&settings.argon2).map_err(|e| StartupError::Password(e.to_string()))?;
+    let keys = KeyRing::load(store.clone(), &settings.keys, clock.clone()).await?;
+    let hasher = PasswordHasher::new(&settings.argon2)?;
     let discovery = Arc::new(DiscoveryCache::new(&settings, &keys.signing_algs()));
-    Ok(AppState {
-        settings: Arc::new(settings),
+    let parts = Parts {
         store,
         ephemeral,
         keys,
+        clock,
         hasher,
+    };
+    Ok(AppState {
+        ctx: Context::new(&settings, parts),
+        settings: Arc::new(settings),
         discovery,
     })
 }
@@ -136,97 +144,4 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .listen(listener)?
     .run();
     Ok(server)
-}
-
-/// Background upkeep on every node: pick up key changes made by other nodes or the CLI (a Redis
-/// notice, or the poll), rotate and retire keys, purge expired short-lived rows and dead grants.
-async fn upkeep(state: AppState) {
-    let redis = &state.settings.redis;
-    let watcher = redis.url.as_ref().map(|url| {
-        let (state, url, prefix) = (
-            state.clone(),
-            url.expose_secret().to_string(),
-            redis.key_prefix.clone(),
-        );
-        tokio::spawn(async move {
-            crate::keys::notify::watch(url, prefix, || async { reload_keys(&state).await }).await;
-        })
-    });
-    let mut tick = tokio::time::interval(crate::keys::notify::POLL);
-    let mut round: u64 = 0;
-    loop {
-        tick.tick().await;
-        if round % 60 == 0 {
-            rotate_keys(&state).await;
-        }
-        reload_keys(&state).await;
-        if round % 12 == 0 {
-            purge(&state).await;
-        }
-        round += 1;
-        if watcher.as_ref().is_some_and(|w| w.is_finished()) {
-            tracing::warn!("key notice watcher stopped; relying on polling");
-        }
-    }
-}
-
-async fn reload_keys(state: &AppState) {
-    match state.keys.reload().await {
-        Ok(()) => state
-            .discovery
-            .refresh(&state.settings, &state.keys.signing_algs()),
-        Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
-    }
-}
-
-async fn purge(state: &AppState) {
-    if let Err(e) = state.ephemeral.purge_expired().await {
-        tracing::warn!(error = %e, "could not purge expired entries");
-    }
-    let keep = 7 * 24 * 3600;
-    if let Err(e) = state.store.purge_grants(crate::util::now(), keep).await {
-        tracing::warn!(error = %e, "could not purge expired grants");
-    }
-}
-
-/// Automatic rotation (`keys.rotation_days`) and retirement of keys whose tokens have all expired.
-async fn rotate_keys(state: &AppState) {
-    let t = &state.settings.tokens;
-    let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
-    // One node at a time: the first to count this minute's lock does the rotation.
-    let lock = crate::storage::Kind::RateLimit;
-    let minute = crate::util::now() / 60;
-    match state
-        .ephemeral
-        .incr(
-            lock,
-            &format!("key-rotation:{minute}"),
-            std::time::Duration::from_secs(120),
-        )
-        .await
-    {
-        Ok(1) => {}
-        Ok(_) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not take the key rotation lock");
-            return;
-        }
-    }
-    let mut changed = false;
-    match crate::keys::rotate_due(&state.store, &state.settings.keys, max_lifetime).await {
-        Ok(created) => {
-            for key in created {
-                changed = true;
-                tracing::info!(kid = %key.kid, alg = %key.alg, activates_at = key.activates_at, "signing key rotated");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "automatic key rotation failed"),
-    }
-    match crate::keys::retire_expired(&state.store).await {
-        Ok(n) => changed |= n > 0,
-        Err(e) => tracing::warn!(error = %e, "could not retire expired keys"),
-    }
-    if changed {
-        crate::keys::notify::announce(&state.settings.redis).await;
-    }
 }

@@ -1,26 +1,18 @@
-//! Everything a request handler needs, built once at start-up and shared (DESIGN.md §1).
+//! Everything a request handler needs, built once at start-up and shared: the flows' [`Context`]
+//! plus what only HTTP uses (cookie and security settings, the rendered discovery document).
 
 use std::sync::Arc;
 
-use crate::accounts::password::PasswordHasher;
 use crate::config::Settings;
-use crate::keys::KeyRing;
-use crate::storage::{DynEphemeral, DynStore};
+use crate::context::Context;
+use crate::oidc::metadata::DiscoveryCache;
 
-/// Shared application state. Cheap to clone (everything is behind `Arc`).
+/// Shared application state, one per server (handlers get it as `web::Data<AppState>`).
 #[derive(Clone)]
 pub struct AppState {
+    /// What the flow layer sees.
+    pub ctx: Context,
     pub settings: Arc<Settings>,
-    pub store: DynStore,
-    pub ephemeral: DynEphemeral,
-    pub keys: Arc<KeyRing>,
-    pub hasher: PasswordHasher,
     /// The discovery document, rendered once (it changes only with the key ring's algorithms).
-    pub discovery: Arc<crate::oidc::metadata::DiscoveryCache>,
-}
-
-impl AppState {
-    pub fn issuer(&self) -> &str {
-        &self.settings.issuer
-    }
+    pub discovery: Arc<DiscoveryCache>,
 }

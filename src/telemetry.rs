@@ -1,13 +1,14 @@
-//! Logging (STYLE.md §8): a `tracing` subscriber writing to stderr, compact for a terminal or
-//! JSON lines for log collectors, filtered by `RUST_LOG` or else `log.level`.
+//! Logging (docs/operations.md, "Logs"): a `tracing` subscriber writing to stderr, compact for a
+//! terminal or JSON lines for log collectors, filtered by `RUST_LOG` or else `log.level`; and the
+//! hop onto the blocking pool that carries the current span along.
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogSettings;
+use crate::config::{LogFormat, LogSettings};
 
-/// STYLE.md §8: installs the global subscriber. `RUST_LOG` overrides `settings.level`; an
+/// Installs the global subscriber. `RUST_LOG` overrides `settings.level`; an
 /// unparsable level falls back to `info`. A second call is a no-op (tests may call it twice).
 pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
@@ -18,14 +19,23 @@ pub fn init(settings: &LogSettings) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     // An Err means a subscriber is already installed: keep it.
-    let _ = if settings.format == "json" {
-        builder.json().with_current_span(true).try_init()
-    } else {
-        builder.compact().try_init()
+    let _ = match settings.format {
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
     };
 }
 
-/// The per-request root span (SECURITY.md E.27): method, path (never the query string, which can
+/// Runs blocking work (diesel queries) on the blocking pool with the current span carried in.
+pub async fn spawn_blocking_traced<F, R>(f: F) -> Result<R, tokio::task::JoinError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f)).await
+}
+
+/// The per-request root span (docs/security.md E.27): method, path (never the query string, which can
 /// carry `id_token_hint` or a code), status and a request id.
 pub struct RequestSpan;
 
@@ -67,12 +77,12 @@ mod tests {
     #[test]
     fn init_twice_is_harmless() {
         let settings = LogSettings {
-            format: "json".into(),
+            format: LogFormat::Json,
             level: "warn".into(),
         };
         init(&settings);
         init(&LogSettings {
-            format: "pretty".into(),
+            format: LogFormat::Pretty,
             level: "not a valid directive ===".into(),
         });
     }

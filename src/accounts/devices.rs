@@ -1,6 +1,8 @@
-//! DESIGN.md §5 `/account` (issue 3 §4): how the account page names a token family's device and
+//! The account page (docs/operations.md, "What users see"): how it names a token family's device and
 //! shows its times. The user sees "Firefox on Linux" rather than a raw `User-Agent`, and times in
 //! UTC ("2026-11-23 14:05 UTC") or relative to now ("3 minutes ago").
+
+use crate::timefmt;
 
 /// Tools and libraries that are not browsers, matched first (case-sensitive substrings).
 const TOOLS: &[(&str, &str)] = &[
@@ -86,29 +88,6 @@ pub fn label(device_name: Option<&str>, user_agent: Option<&str>) -> String {
     }
 }
 
-/// Unix seconds as UTC to the minute, e.g. "2026-11-23 14:05 UTC".
-pub fn format_utc(secs: i64) -> String {
-    let (year, month, day) = crate::util::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
-/// Unix seconds as an RFC 3339 UTC timestamp, for `<time datetime>`.
-pub fn rfc3339(secs: i64) -> String {
-    let (year, month, day) = crate::util::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// `then` relative to `now`: "just now", "3 minutes ago", "1 hour ago", "5 days ago"; after a
 /// month, the UTC date and time.
 pub fn ago(then: i64, now: i64) -> String {
@@ -125,7 +104,7 @@ pub fn ago(then: i64, now: i64) -> String {
         60..3600 => unit(secs / 60, "minute"),
         3600..86_400 => unit(secs / 3600, "hour"),
         86_400..2_592_000 => unit(secs / 86_400, "day"),
-        _ => format_utc(then),
+        _ => timefmt::minute(then),
     }
 }
 
@@ -195,17 +174,6 @@ mod tests {
     }
 
     #[test]
-    fn formats_utc_times() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
-        // 2026-11-23 14:05:59 UTC
-        assert_eq!(format_utc(1_795_442_759), "2026-11-23 14:05 UTC");
-        assert_eq!(rfc3339(1_795_442_759), "2026-11-23T14:05:59Z");
-        // A leap day.
-        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(format_utc(-1), "1969-12-31 23:59 UTC");
-    }
-
-    #[test]
     fn relative_times() {
         let now = 1_795_442_759;
         assert_eq!(ago(now, now), "just now");
@@ -217,6 +185,6 @@ mod tests {
         assert_eq!(ago(now - 7 * 3600, now), "7 hours ago");
         assert_eq!(ago(now - 86_400, now), "1 day ago");
         assert_eq!(ago(now - 29 * 86_400, now), "29 days ago");
-        assert_eq!(ago(now - 40 * 86_400, now), format_utc(now - 40 * 86_400));
+        assert_eq!(ago(now - 40 * 86_400, now), timefmt::minute(now - 40 * 86_400));
     }
 }

@@ -1,5 +1,5 @@
-//! Users and their browser sessions: password hashing, login sessions, CSRF, rate limits
-//! (DESIGN.md §1 accounts/, SECURITY.md D).
+//! Users and their browser sessions: password hashing, login sessions, CSRF, rate limits, the
+//! account page's data (docs/security.md D).
 
 pub mod csrf;
 pub mod devices;
@@ -10,23 +10,25 @@ pub mod ratelimit;
 pub mod session;
 pub mod users;
 
-use crate::storage::{AuditEvent, DynStore};
+use crate::storage::{AuditEvent, AuditKind, DynStore};
 
-/// Writes an audit event (never a secret). A failure is logged, not raised: the audit log must
+/// Who and what an audit event is about (never a secret).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditSubject<'a> {
+    pub user_id: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// Writes an audit event at `at` (seconds). A failure is logged, not raised: the audit log must
 /// not turn a successful login or change into an error.
-pub async fn audit(
-    store: &DynStore,
-    kind: &str,
-    user_id: Option<&str>,
-    client_id: Option<&str>,
-    ip: Option<&str>,
-) {
+pub async fn audit(store: &DynStore, at: i64, kind: AuditKind, subject: AuditSubject<'_>) {
     let event = AuditEvent {
-        at: crate::util::now(),
-        kind: kind.to_string(),
-        user_id: user_id.map(str::to_string),
-        client_id: client_id.map(str::to_string),
-        ip: ip.map(str::to_string),
+        at,
+        kind,
+        user_id: subject.user_id.map(str::to_string),
+        client_id: subject.client_id.map(str::to_string),
+        ip: subject.ip.map(str::to_string),
         detail: "{}".into(),
     };
     if let Err(e) = store.record(event).await {

@@ -1,17 +1,17 @@
-//! DESIGN.md §5 `/account` (issue 3 §4; SECURITY.md C.13, D.21, D.23): what a signed-in user sees
-//! about their account and the changes they make there, without HTTP: the sessions (token families)
-//! with their devices, the apps they consented to, ownership checks, and the password-change sequence.
+//! The account page (docs/operations.md, "What users see"; docs/security.md C.13, D.21, D.23): what
+//! a signed-in user sees about their account and the changes they make there, without HTTP: the
+//! sessions (token families) with their devices, the apps they consented to, ownership checks, and
+//! the password-change sequence.
 
 use std::collections::HashMap;
 
-use crate::accounts::devices;
-use crate::accounts::password::{self, PasswordHasher};
+use crate::accounts::password;
 use crate::accounts::ratelimit::{self, Limited};
 use crate::accounts::session::{self, LoginSession};
 use crate::accounts::users::{self, AccountError};
-use crate::config::{RateLimitSettings, SessionSettings};
-use crate::storage::{DynEphemeral, DynStore, StorageResult, User};
-use crate::util::now;
+use crate::accounts::{AuditSubject, devices};
+use crate::context::Context;
+use crate::storage::{AuditKind, AuthMethod, DynStore, StorageResult, User};
 
 /// One active token family as the user sees it: an app signed in on a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl ClientNames<'_> {
     }
 }
 
-/// Issue 3 §4: the user's active token families and remembered consents. `current_sid` marks the
+/// The user's active token families and remembered consents. `current_sid` marks the
 /// families born in this browser's login session.
 pub async fn load(store: &DynStore, user_id: &str, current_sid: &str, at: i64) -> StorageResult<Overview> {
     let mut names = ClientNames {
@@ -93,7 +93,7 @@ pub async fn load(store: &DynStore, user_id: &str, current_sid: &str, at: i64) -
     for c in store.consents_for_user(user_id).await? {
         apps.push(AppAccess {
             client_name: names.get(&c.client_id).await?,
-            scopes: c.scope.split_whitespace().map(str::to_string).collect(),
+            scopes: c.scope.iter().map(str::to_string).collect(),
             client_id: c.client_id,
             granted_at: c.granted_at,
         });
@@ -106,32 +106,28 @@ pub async fn load(store: &DynStore, user_id: &str, current_sid: &str, at: i64) -
     Ok(Overview { sessions, apps })
 }
 
-/// RFC 9700 §4.14 / issue 3 §4 "Sign out this device": revokes the family only if it belongs to
-/// `user_id`. False when there is no such family or it is someone else's (the caller answers 404).
-pub async fn sign_out_device(store: &DynStore, user_id: &str, family_id: &str) -> StorageResult<bool> {
+/// RFC 9700 §4.14 "Sign out this device": revokes the family only if it belongs to `user_id`.
+/// False when there is no such family or it is someone else's (the caller answers 404).
+pub async fn sign_out_device(ctx: &Context, user_id: &str, family_id: &str) -> StorageResult<bool> {
+    let store = &ctx.store;
     let Some(family) = store.family_by_id(family_id).await? else {
         return Ok(false);
     };
     if family.user_id.as_deref() != Some(user_id) {
         return Ok(false);
     }
-    let revoked = store.revoke_family(&family.id, now()).await?;
+    let revoked = store.revoke_family(&family.id, ctx.now()).await?;
     if revoked {
-        audit(
-            store,
-            "account.device_signed_out",
-            user_id,
-            Some(&family.client_id),
-        )
-        .await;
+        let client_id = Some(family.client_id.as_str());
+        audit(ctx, AuditKind::DeviceSignedOut, user_id, client_id).await;
     }
     Ok(revoked)
 }
 
-/// SECURITY.md D.23: withdraws the consent for `client_id` and revokes the user's families of that
-/// client, so the app can neither refresh nor skip the consent page. True if anything was removed.
-pub async fn withdraw_consent(store: &DynStore, user_id: &str, client_id: &str) -> StorageResult<bool> {
-    let t = now();
+/// docs/security.md D.23: withdraws the consent for `client_id` and revokes the user's families of
+/// that client, so the app can neither refresh nor skip the consent page. True if anything was removed.
+pub async fn withdraw_consent(ctx: &Context, user_id: &str, client_id: &str) -> StorageResult<bool> {
+    let (store, t) = (&ctx.store, ctx.now());
     let mut removed = store.delete_consent(user_id, client_id).await?;
     for f in store.active_families_for_user(user_id, t).await? {
         if f.client_id == client_id {
@@ -139,15 +135,15 @@ pub async fn withdraw_consent(store: &DynStore, user_id: &str, client_id: &str) 
         }
     }
     if removed {
-        audit(store, "account.consent_withdrawn", user_id, Some(client_id)).await;
+        audit(ctx, AuditKind::ConsentWithdrawn, user_id, Some(client_id)).await;
     }
     Ok(removed)
 }
 
-/// Issue 3 §4 "Sign out everywhere": every token family and login session of the user ends.
-pub async fn sign_out_everywhere(store: &DynStore, user_id: &str) -> Result<u64, AccountError> {
-    let n = users::logout_everywhere(store, user_id).await?;
-    audit(store, "account.logout_everywhere", user_id, None).await;
+/// "Sign out everywhere": every token family and login session of the user ends.
+pub async fn sign_out_everywhere(ctx: &Context, user_id: &str) -> Result<u64, AccountError> {
+    let n = users::logout_everywhere(&ctx.store, &ctx.clock, user_id).await?;
+    audit(ctx, AuditKind::LogoutEverywhere, user_id, None).await;
     Ok(n)
 }
 
@@ -162,7 +158,7 @@ pub struct PasswordForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordProblem {
     WrongCurrent,
-    /// Too many wrong current passwords (SECURITY.md D.20).
+    /// Too many wrong current passwords (docs/security.md D.20).
     Locked,
     Mismatch,
     SameAsCurrent,
@@ -190,7 +186,7 @@ impl PasswordProblem {
     }
 }
 
-/// The result of [`PasswordChange::run`].
+/// The result of [`change_password`].
 pub enum PasswordOutcome {
     /// Changed: the browser's new session (cookie value and session); the old one is gone.
     Changed {
@@ -200,76 +196,77 @@ pub enum PasswordOutcome {
     Refused(PasswordProblem),
 }
 
-/// What a password change needs.
-pub struct PasswordChange<'a> {
-    pub store: &'a DynStore,
-    pub ephemeral: &'a DynEphemeral,
-    pub hasher: &'a PasswordHasher,
-    pub limits: &'a RateLimitSettings,
-    pub sessions: &'a SessionSettings,
-}
-
-impl PasswordChange<'_> {
-    /// SECURITY.md C.13, D.20, D.21: checks the current password (rate-limited like the login form),
-    /// then the new one; sets it, which revokes every token family; voids every login session up to
-    /// this second (other browsers, and access tokens issued until now); then gives this browser a
-    /// new session in place of `old_cookie`.
-    pub async fn run(
-        &self,
-        ip: &str,
-        user: &User,
-        old_cookie: &str,
-        form: PasswordForm,
-    ) -> Result<PasswordOutcome, AccountError> {
-        let refuse = |p| Ok(PasswordOutcome::Refused(p));
-        match ratelimit::check(self.ephemeral, self.limits, ip, &user.username).await? {
-            Limited::Ok => {}
-            Limited::TooManyFromIp | Limited::Locked => return refuse(PasswordProblem::Locked),
-        }
-        let ok = self
-            .hasher
-            .verify(Some(user.password_hash.clone()), form.current.clone())
-            .await
-            .map_err(|e| AccountError::Hash(e.to_string()))?;
-        if !ok {
-            let failures = ratelimit::record_failure(self.ephemeral, self.limits, &user.username).await?;
-            audit(self.store, "account.password_failure", &user.id, None).await;
-            tokio::time::sleep(ratelimit::delay_after(failures)).await;
-            return refuse(PasswordProblem::WrongCurrent);
-        }
-        ratelimit::reset(self.ephemeral, &user.username).await?;
-        if form.new != form.confirm {
-            return refuse(PasswordProblem::Mismatch);
-        }
-        if let Err(p) = password::check_policy(&form.new) {
-            return refuse(PasswordProblem::Policy(p));
-        }
-        if form.new == form.current {
-            return refuse(PasswordProblem::SameAsCurrent);
-        }
-        match users::change_password(self.store, self.hasher, &user.id, form.new).await {
-            Ok(()) => {}
-            Err(AccountError::Policy(p)) => return refuse(PasswordProblem::Policy(p)),
-            Err(e) => return Err(e),
-        }
-        // Every other session and access token ends too; this browser gets a new session.
-        if !self
-            .store
-            .revoke_sessions(&user.id, crate::util::now_ms())
-            .await?
-        {
-            return Err(AccountError::NoSuchUser);
-        }
-        session::destroy(self.ephemeral, old_cookie).await?;
-        let (cookie, session) =
-            session::create(self.ephemeral, self.sessions, &user.id, vec!["pwd".into()]).await?;
-        audit(self.store, "account.password_changed", &user.id, None).await;
-        Ok(PasswordOutcome::Changed { cookie, session })
+/// docs/security.md C.13, D.20, D.21: checks the current password (rate-limited like the login
+/// form), then the new one; sets it, which revokes every token family; voids every login session
+/// up to now (other browsers, and access tokens issued until now); then gives this browser a new
+/// session in place of `old_cookie`.
+pub async fn change_password(
+    ctx: &Context,
+    ip: &str,
+    user: &User,
+    old_cookie: &str,
+    form: PasswordForm,
+) -> Result<PasswordOutcome, AccountError> {
+    if let Some(problem) = check_change(ctx, ip, user, &form).await? {
+        return Ok(PasswordOutcome::Refused(problem));
     }
+    match users::change_password(&ctx.store, &ctx.hasher, &ctx.clock, &user.id, form.new).await {
+        Ok(()) => {}
+        Err(AccountError::Policy(p)) => return Ok(PasswordOutcome::Refused(PasswordProblem::Policy(p))),
+        Err(e) => return Err(e),
+    }
+    // Every other session and access token ends too; this browser gets a new session.
+    if !ctx.store.revoke_sessions(&user.id, ctx.clock.now_ms()).await? {
+        return Err(AccountError::NoSuchUser);
+    }
+    session::destroy(ctx, old_cookie).await?;
+    let (cookie, session) = session::create(ctx, &user.id, vec![AuthMethod::Password]).await?;
+    audit(ctx, AuditKind::PasswordChanged, &user.id, None).await;
+    Ok(PasswordOutcome::Changed { cookie, session })
 }
 
-async fn audit(store: &DynStore, kind: &str, user_id: &str, client_id: Option<&str>) {
-    crate::accounts::audit(store, kind, Some(user_id), client_id, None).await;
+/// Why the change cannot be made, if anything: the current password (rate-limited), then the new
+/// one's confirmation and policy.
+async fn check_change(
+    ctx: &Context,
+    ip: &str,
+    user: &User,
+    form: &PasswordForm,
+) -> Result<Option<PasswordProblem>, AccountError> {
+    match ratelimit::check(&ctx.ephemeral, &ctx.rate_limit, ip, &user.username).await? {
+        Limited::Ok => {}
+        Limited::TooManyFromIp | Limited::Locked => return Ok(Some(PasswordProblem::Locked)),
+    }
+    let ok = ctx
+        .hasher
+        .verify(Some(user.password_hash.clone()), form.current.clone())
+        .await?;
+    if !ok {
+        let failures = ratelimit::record_failure(&ctx.ephemeral, &ctx.rate_limit, &user.username).await?;
+        audit(ctx, AuditKind::PasswordFailure, &user.id, None).await;
+        tokio::time::sleep(ratelimit::delay_after(failures)).await;
+        return Ok(Some(PasswordProblem::WrongCurrent));
+    }
+    ratelimit::reset(&ctx.ephemeral, &user.username).await?;
+    if form.new != form.confirm {
+        return Ok(Some(PasswordProblem::Mismatch));
+    }
+    if let Err(p) = password::check_policy(&form.new) {
+        return Ok(Some(PasswordProblem::Policy(p)));
+    }
+    if form.new == form.current {
+        return Ok(Some(PasswordProblem::SameAsCurrent));
+    }
+    Ok(None)
+}
+
+async fn audit(ctx: &Context, kind: AuditKind, user_id: &str, client_id: Option<&str>) {
+    let subject = AuditSubject {
+        user_id: Some(user_id),
+        client_id,
+        ip: None,
+    };
+    crate::accounts::audit(&ctx.store, ctx.now(), kind, subject).await;
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Password hashing with Argon2id (RFC 9106; DESIGN.md §2 argon2; SECURITY.md D.19).
+//! Password hashing with Argon2id (RFC 9106; docs/security.md D.19).
 //!
 //! Hashing and verification run on a few dedicated threads (one per core), never on the async
 //! executor and never on the unbounded blocking pool: each hash takes `memory_kib` of memory,
@@ -67,7 +67,7 @@ impl PasswordHasher {
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = hash_with(&argon2, &crate::util::secret_256())?;
+        let dummy = hash_with(&argon2, &crate::random::secret_256())?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let rx = Arc::new(std::sync::Mutex::new(rx));
@@ -119,7 +119,7 @@ impl PasswordHasher {
         answer.await.map_err(|e| PasswordError::Join(e.to_string()))
     }
 
-    /// RFC 9106: hashes `password` on the blocking pool; returns the PHC string (`$argon2id$...`).
+    /// RFC 9106: hashes `password` on a hashing thread; returns the PHC string (`$argon2id$...`).
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         self.run(move |h| h.hash_blocking(&password)).await?
     }
@@ -129,7 +129,7 @@ impl PasswordHasher {
         hash_with(&self.inner.argon2, password)
     }
 
-    /// SECURITY.md D.19: verifies on the blocking pool. `stored = None` (unknown user) verifies
+    /// docs/security.md D.19: verifies on a hashing thread. `stored = None` (unknown user) verifies
     /// against the dummy hash and returns false, so it costs the same as a wrong password.
     pub async fn verify(&self, stored: Option<String>, password: String) -> Result<bool, PasswordError> {
         self.run(move |h| h.verify_blocking(stored.as_deref(), &password))
@@ -159,7 +159,7 @@ impl PasswordHasher {
             argon2.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, blocks)
         })
         .map_err(|e| malformed(&e))?;
-        Ok(crate::util::ct_eq_bytes(&out, expected.as_bytes()) && known)
+        Ok(crate::digest::ct_eq_bytes(&out, expected.as_bytes()) && known)
     }
 }
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::config::RateLimitSettings;
+use crate::digest::sha256_hex;
 use crate::storage::{DynEphemeral, Kind, StorageError};
-use crate::util::sha256_hex;
 
 /// Why an attempt is refused before the password is even checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

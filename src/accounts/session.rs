@@ -1,13 +1,17 @@
-//! Login sessions (SECURITY.md D.21): a random 256-bit id in a cookie, stored server-side only as
-//! its digest, with idle and absolute expiry, and a public `sid` for ID tokens and logout.
+//! Login sessions (docs/security.md D.21): a random 256-bit id in a cookie, stored server-side only
+//! as its digest, with idle and absolute expiry, and a public `sid` for ID tokens and logout.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::SessionSettings;
-use crate::storage::{DynEphemeral, Kind, StorageError, User};
-use crate::util::{now, random_id, secret_256, sha256_hex};
+use crate::context::Context;
+use crate::digest::sha256_hex;
+use crate::random::{random_id, secret_256};
+use crate::storage::{AuthMethod, Kind, StorageError, User};
+
+/// How often a used session's idle lifetime is extended (at most).
+const TOUCH_EVERY_SECS: i64 = 60;
 
 /// A signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,8 +27,8 @@ pub struct LoginSession {
     pub last_seen: i64,
     /// Absolute end of the session.
     pub expires_at: i64,
-    /// Authentication methods (RFC 8176), e.g. ["pwd"].
-    pub amr: Vec<String>,
+    /// Authentication methods (RFC 8176), e.g. `["pwd"]`.
+    pub amr: Vec<AuthMethod>,
 }
 
 impl LoginSession {
@@ -35,15 +39,14 @@ impl LoginSession {
 }
 
 /// Creates a session for `user_id` and returns (cookie value, session). A new id at every login
-/// (session fixation, SECURITY.md D.21).
+/// (session fixation, docs/security.md D.21).
 pub async fn create(
-    eph: &DynEphemeral,
-    settings: &SessionSettings,
+    ctx: &Context,
     user_id: &str,
-    amr: Vec<String>,
+    amr: Vec<AuthMethod>,
 ) -> Result<(String, LoginSession), StorageError> {
-    let t_ms = crate::util::now_ms();
-    let t = t_ms / 1000;
+    let t_ms = ctx.clock.now_ms();
+    let t = t_ms.div_euclid(1000);
     let cookie = secret_256();
     let session = LoginSession {
         user_id: user_id.to_string(),
@@ -51,49 +54,44 @@ pub async fn create(
         auth_time: t,
         auth_time_ms: t_ms,
         last_seen: t,
-        expires_at: t + settings.absolute_ttl_secs as i64,
+        expires_at: t + ctx.sessions.absolute_ttl_secs as i64,
         amr,
     };
-    store(eph, settings, &cookie, &session).await?;
+    store(ctx, &cookie, &session).await?;
     Ok((cookie, session))
 }
 
-async fn store(
-    eph: &DynEphemeral,
-    settings: &SessionSettings,
-    cookie: &str,
-    session: &LoginSession,
-) -> Result<(), StorageError> {
+async fn store(ctx: &Context, cookie: &str, session: &LoginSession) -> Result<(), StorageError> {
     let remaining = (session.expires_at - session.last_seen).max(1) as u64;
-    let ttl = Duration::from_secs(settings.idle_ttl_secs.min(remaining));
+    let ttl = Duration::from_secs(ctx.sessions.idle_ttl_secs.min(remaining));
     let value = serde_json::to_string(session).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    eph.put(Kind::Session, &sha256_hex(cookie), &value, ttl).await
+    ctx.ephemeral
+        .put(Kind::Session, &sha256_hex(cookie), &value, ttl)
+        .await
 }
 
-/// Looks up the session behind a cookie value; extends its idle lifetime when used (at most once a minute).
-pub async fn load(
-    eph: &DynEphemeral,
-    settings: &SessionSettings,
-    cookie: &str,
-) -> Result<Option<LoginSession>, StorageError> {
-    let Some(raw) = eph.get(Kind::Session, &sha256_hex(cookie)).await? else {
+/// The session behind a cookie value, unless it ended (absolute or idle lifetime); a used session's
+/// idle lifetime is extended (at most once a minute).
+pub async fn load(ctx: &Context, cookie: &str) -> Result<Option<LoginSession>, StorageError> {
+    let Some(raw) = ctx.ephemeral.get(Kind::Session, &sha256_hex(cookie)).await? else {
         return Ok(None);
     };
     let Ok(mut session) = serde_json::from_str::<LoginSession>(&raw) else {
         return Ok(None);
     };
-    let t = now();
-    if session.expires_at <= t {
+    let t = ctx.now();
+    let idle = ctx.sessions.idle_ttl_secs as i64;
+    if session.expires_at <= t || t - session.last_seen >= idle {
         return Ok(None);
     }
-    if t - session.last_seen >= 60 {
+    if t - session.last_seen >= TOUCH_EVERY_SECS {
         session.last_seen = t;
-        store(eph, settings, cookie, &session).await?;
+        store(ctx, cookie, &session).await?;
     }
     Ok(Some(session))
 }
 
 /// Ends the session behind a cookie value.
-pub async fn destroy(eph: &DynEphemeral, cookie: &str) -> Result<(), StorageError> {
-    eph.delete(Kind::Session, &sha256_hex(cookie)).await
+pub async fn destroy(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
+    ctx.ephemeral.delete(Kind::Session, &sha256_hex(cookie)).await
 }

@@ -1,9 +1,9 @@
-//! Account changes that must end sessions and token families with them (SECURITY.md C.13, D.21).
-//! Shared by the CLI and the account page.
+//! Account changes that must end sessions and token families with them (docs/security.md C.13,
+//! D.21). Shared by the CLI and the account page.
 
-use crate::accounts::password::PasswordHasher;
+use crate::accounts::password::{self, PasswordError, PasswordHasher};
+use crate::clock::Clock;
 use crate::storage::{DynStore, StorageError};
-use crate::util::{now, now_ms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -13,8 +13,8 @@ pub enum AccountError {
     Policy(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("password hashing failed: {0}")]
-    Hash(String),
+    #[error("password hashing failed")]
+    Hash(#[from] PasswordError),
 }
 
 /// Sets a new password; every refresh-token family of the user is revoked and every login
@@ -22,24 +22,35 @@ pub enum AccountError {
 pub async fn change_password(
     store: &DynStore,
     hasher: &PasswordHasher,
+    clock: &Clock,
     user_id: &str,
     new_password: String,
 ) -> Result<(), AccountError> {
-    crate::accounts::password::check_policy(&new_password).map_err(AccountError::Policy)?;
-    let hash = hasher
-        .hash(new_password)
-        .await
-        .map_err(|e| AccountError::Hash(e.to_string()))?;
-    if !store.set_password(user_id, &hash, now_ms()).await? {
+    password::check_policy(&new_password).map_err(AccountError::Policy)?;
+    let hash = hasher.hash(new_password).await?;
+    if !store.set_password(user_id, &hash, clock.now_ms()).await? {
         return Err(AccountError::NoSuchUser);
     }
-    store.revoke_user_families(user_id, now()).await?;
+    store.revoke_user_families(user_id, clock.now()).await?;
     Ok(())
 }
 
+/// Whether an account may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Enabled,
+    Disabled,
+}
+
 /// Disables or enables a user; disabling revokes their families at once.
-pub async fn set_disabled(store: &DynStore, user_id: &str, disabled: bool) -> Result<(), AccountError> {
-    let t = now();
+pub async fn set_state(
+    store: &DynStore,
+    clock: &Clock,
+    user_id: &str,
+    state: AccountState,
+) -> Result<(), AccountError> {
+    let t = clock.now();
+    let disabled = state == AccountState::Disabled;
     if !store.set_disabled(user_id, disabled, t).await? {
         return Err(AccountError::NoSuchUser);
     }
@@ -50,9 +61,9 @@ pub async fn set_disabled(store: &DynStore, user_id: &str, disabled: bool) -> Re
 }
 
 /// Ends every session and token family of a user ("sign out everywhere", admin logout).
-pub async fn logout_everywhere(store: &DynStore, user_id: &str) -> Result<u64, AccountError> {
-    if !store.revoke_sessions(user_id, now_ms()).await? {
+pub async fn logout_everywhere(store: &DynStore, clock: &Clock, user_id: &str) -> Result<u64, AccountError> {
+    if !store.revoke_sessions(user_id, clock.now_ms()).await? {
         return Err(AccountError::NoSuchUser);
     }
-    Ok(store.revoke_user_families(user_id, now()).await?)
+    Ok(store.revoke_user_families(user_id, clock.now()).await?)
 }

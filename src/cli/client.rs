@@ -4,12 +4,15 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::output::{self, fmt_time};
-use super::{ALGS, CliError, open_store, parse_grant_type};
+use super::{CliError, open_store, parse_grant_type};
+use crate::clock::Clock;
 use crate::config::Settings;
+use crate::digest::sha256_hex;
+use crate::keys::Alg;
 use crate::oauth::redirect_uri::validate_registration;
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
+use crate::random::{random_token, secret_256};
 use crate::storage::{Client, DynStore, GrantType};
-use crate::util::{now, random_token, secret_256, sha256_hex};
 
 const SECRET_NOTE: &str =
     "note: the client secret is shown only this once and cannot be shown again; store it now";
@@ -62,8 +65,8 @@ pub struct AddArgs {
     #[arg(long)]
     pub first_party: bool,
     /// ID token signing algorithm [default: keys.default_alg].
-    #[arg(long, value_parser = ALGS)]
-    pub id_token_alg: Option<String>,
+    #[arg(long, value_enum)]
+    pub id_token_alg: Option<Alg>,
     /// The client_id [default: random].
     #[arg(long)]
     pub client_id: Option<String>,
@@ -83,8 +86,8 @@ pub struct ClientView<'a> {
     pub redirect_uris: &'a [String],
     pub post_logout_redirect_uris: &'a [String],
     pub grant_types: &'a [GrantType],
-    pub scopes: &'a [String],
-    pub id_token_signed_response_alg: &'a str,
+    pub scopes: Vec<&'a str>,
+    pub id_token_signed_response_alg: Alg,
     pub created_at: i64,
 }
 
@@ -99,8 +102,8 @@ impl<'a> ClientView<'a> {
             redirect_uris: &c.redirect_uris,
             post_logout_redirect_uris: &c.post_logout_redirect_uris,
             grant_types: &c.grant_types,
-            scopes: &c.scopes,
-            id_token_signed_response_alg: &c.id_token_signed_response_alg,
+            scopes: c.scopes.iter().collect(),
+            id_token_signed_response_alg: c.id_token_signed_response_alg,
             created_at: c.created_at,
         }
     }
@@ -110,7 +113,7 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
     match cmd {
         ClientCommand::Add(args) => {
             let json = args.json;
-            let (client, secret) = build_client(args, &settings.keys.default_alg)?;
+            let (client, secret) = build_client(args, settings.keys.default_alg, &Clock::system())?;
             let store = open_store(&settings).await?;
             store.create_client(client.clone()).await.map_err(|e| match e {
                 crate::storage::StorageError::Conflict(_) => {
@@ -158,9 +161,13 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
     }
 }
 
-/// RFC 6749 §2 + SECURITY.md A.2, C.11: checks the arguments and builds the client record and,
-/// for a confidential client, its new secret (stored only as a SHA-256 digest).
-pub fn build_client(args: AddArgs, default_alg: &str) -> Result<(Client, Option<String>), CliError> {
+/// RFC 6749 §2 + docs/security.md A.2, C.11: checks the arguments and builds the client record
+/// and, for a confidential client, its new secret (stored only as a SHA-256 digest).
+pub fn build_client(
+    args: AddArgs,
+    default_alg: Alg,
+    clock: &Clock,
+) -> Result<(Client, Option<String>), CliError> {
     let invalid = |m: String| Err(CliError::Invalid(m));
     if args.name.trim().is_empty() {
         return invalid("the client name must not be empty".into());
@@ -186,12 +193,11 @@ pub fn build_client(args: AddArgs, default_alg: &str) -> Result<(Client, Option<
     for uri in args.redirect_uris.iter().chain(&args.post_logout_redirect_uris) {
         validate_registration(uri).map_err(|e| CliError::Invalid(format!("{uri}: {e}")))?;
     }
-    let scopes: Vec<String> = if args.scopes.is_empty() {
-        STANDARD_SCOPES.iter().map(|s| s.to_string()).collect()
+    let scopes = if args.scopes.is_empty() {
+        Scope::from_tokens(STANDARD_SCOPES)
     } else {
-        let scope = Scope::parse(&args.scopes.join(" "))
-            .map_err(|_| CliError::Invalid("a scope contains a character RFC 6749 §3.3 forbids".into()))?;
-        scope.iter().map(str::to_string).collect()
+        Scope::parse(&args.scopes.join(" "))
+            .map_err(|_| CliError::Invalid("a scope contains a character RFC 6749 §3.3 forbids".into()))?
     };
     let client_id = match args.client_id {
         Some(id) => validate_client_id(id)?,
@@ -207,8 +213,8 @@ pub fn build_client(args: AddArgs, default_alg: &str) -> Result<(Client, Option<
         grant_types,
         scopes,
         first_party: args.first_party,
-        id_token_signed_response_alg: args.id_token_alg.unwrap_or_else(|| default_alg.to_string()),
-        created_at: now(),
+        id_token_signed_response_alg: args.id_token_alg.unwrap_or(default_alg),
+        created_at: clock.now(),
     };
     Ok((client, secret))
 }
@@ -255,7 +261,7 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
                 "grant_types:   {}",
                 join(c.grant_types.iter().map(|g| g.as_str()))
             ),
-            format!("scopes:        {}", c.scopes.join(" ")),
+            format!("scopes:        {}", c.scopes),
             format!(
                 "redirect_uris: {}",
                 join(c.redirect_uris.iter().map(String::as_str))

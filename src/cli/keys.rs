@@ -1,12 +1,13 @@
-//! `portcullis keys ...`: list signing keys and rotate them (SECURITY.md E.24-25).
+//! `portcullis keys ...`: list signing keys and rotate them (docs/security.md E.24-25).
 
 use clap::Subcommand;
 use serde_json::Value;
 
 use super::output::{self, fmt_opt_time, fmt_time};
-use super::{ALGS, CliError, open_store};
+use super::{CliError, open_store};
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::util::now;
+use crate::keys::{Activation, Alg, KeyStore};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -19,8 +20,8 @@ pub enum KeysCommand {
     /// (or at once with --now); the previous key of that algorithm retires then.
     Rotate {
         /// Algorithm of the new key [default: keys.default_alg].
-        #[arg(long, value_parser = ALGS)]
-        alg: Option<String>,
+        #[arg(long, value_enum)]
+        alg: Option<Alg>,
         /// Sign with the new key at once instead of after the publish delay.
         #[arg(long)]
         now: bool,
@@ -31,9 +32,10 @@ pub enum KeysCommand {
 
 pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
     let store = open_store(&settings).await?;
+    let clock = Clock::system();
     match cmd {
         KeysCommand::List { json } => {
-            let t = now();
+            let t = clock.now();
             let infos = store
                 .list_keys()
                 .await?
@@ -63,17 +65,26 @@ pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
             now: immediate,
             json,
         } => {
-            let alg = alg.unwrap_or_else(|| settings.keys.default_alg.clone());
+            let alg = alg.unwrap_or(settings.keys.default_alg);
             let max_lifetime = settings
                 .tokens
                 .access_token_ttl_secs
                 .max(settings.tokens.id_token_ttl_secs) as i64;
-            let key = crate::keys::rotate(&store, &settings.keys, &alg, max_lifetime, immediate).await?;
+            let activation = if immediate {
+                Activation::Now
+            } else {
+                Activation::AfterPublishDelay
+            };
+            let keys = KeyStore {
+                store: &store,
+                clock: &clock,
+            };
+            let key = crate::keys::rotate(keys, &settings.keys, alg, max_lifetime, activation).await?;
             crate::keys::notify::announce(&settings.redis).await;
             if json {
-                return output::json(&crate::keys::describe(&key, now()));
+                return output::json(&crate::keys::describe(&key, clock.now()));
             }
-            let when = if key.activates_at <= now() {
+            let when = if key.activates_at <= clock.now() {
                 "now".to_string()
             } else {
                 format!("from {}", fmt_time(key.activates_at))

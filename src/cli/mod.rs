@@ -1,4 +1,4 @@
-//! The `portcullis` command line (DESIGN.md §1 main.rs): serve, migrate, user, client, keys and
+//! The `portcullis` command line: serve, migrate, user, client, keys and
 //! config commands. Every command works without a terminal (`--password-stdin`, `--json`) so
 //! that scripts and tests can drive it. Exit codes: 0 success, 1 error, 2 usage (clap).
 
@@ -129,6 +129,3 @@ pub fn parse_grant_type(s: &str) -> Result<GrantType, String> {
         format!("unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials)")
     })
 }
-
-/// The JWS algorithms a key or an ID token may use (RFC 7518 §3.1, RFC 8037 §3.1).
-pub const ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];

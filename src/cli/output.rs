@@ -60,17 +60,9 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) -> Resul
     line(&table(headers, rows))
 }
 
-/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SSZ` (UTC, proleptic Gregorian).
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SSZ` (UTC).
 pub fn fmt_time(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (year, month, day) = crate::util::civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::timefmt::second(secs)
 }
 
 /// An optional time, or `-`.

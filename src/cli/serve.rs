@@ -8,11 +8,13 @@ use sha2::{Digest, Sha256};
 
 use super::{CliError, open_store, output};
 use crate::accounts::password::PasswordHasher;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::oauth::scope::STANDARD_SCOPES;
+use crate::oauth::scope::Scope;
+use crate::random::{random_id, random_token};
 use crate::startup::Application;
 use crate::storage::{Client, DynStore, GrantType, NewUser};
-use crate::util::{now, random_id, random_token};
 
 /// The demo client's client_id.
 pub const DEMO_CLIENT_ID: &str = "demo-app";
@@ -57,7 +59,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
     }
     let password = random_token(12);
     let hasher = PasswordHasher::new(&settings.argon2)?;
-    let t = now();
+    let t = Clock::system().now();
     store
         .create_user(NewUser {
             id: random_id(),
@@ -77,9 +79,9 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             redirect_uris: vec![dev_redirect_uri(&settings.issuer)],
             post_logout_redirect_uris: Vec::new(),
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            scopes: STANDARD_SCOPES.iter().map(|s| s.to_string()).collect(),
+            scopes: Scope::from_tokens(STANDARD_SCOPES),
             first_party: true,
-            id_token_signed_response_alg: settings.keys.default_alg.clone(),
+            id_token_signed_response_alg: settings.keys.default_alg,
             created_at: t,
         })
         .await?;

@@ -11,6 +11,9 @@ use super::output::{fmt_time, strip_newline, table};
 use super::serve::{DemoSeed, dev_authorization_url, dev_token_curl, percent_encode, s256_challenge};
 use super::user::{UserCommand, validate_email, validate_username};
 use super::{Cli, Command};
+use crate::clock::Clock;
+use crate::keys::Alg;
+use crate::oauth::scope::Scope;
 use crate::storage::GrantType;
 
 fn parse(args: &[&str]) -> Command {
@@ -142,7 +145,7 @@ fn client_commands_parse() {
     );
     assert_eq!(a.scopes, ["openid", "api:read"]);
     assert!(a.first_party && a.json && !a.public);
-    assert_eq!(a.id_token_alg.as_deref(), Some("ES256"));
+    assert_eq!(a.id_token_alg, Some(Alg::Es256));
     assert_eq!(a.client_id.as_deref(), Some("my-app"));
     assert!(matches!(
         parse(&["client", "list"]),
@@ -170,7 +173,7 @@ fn keys_and_config_commands_parse() {
     ));
     match parse(&["keys", "rotate", "--alg", "EdDSA", "--now"]) {
         Command::Keys(KeysCommand::Rotate { alg, now, json }) => {
-            assert_eq!(alg.as_deref(), Some("EdDSA"));
+            assert_eq!(alg, Some(Alg::EdDsa));
             assert!(now && !json);
         }
         other => panic!("{other:?}"),
@@ -189,13 +192,14 @@ fn keys_and_config_commands_parse() {
 fn confidential_client_gets_a_digested_secret_and_defaults() {
     let (c, secret) = build_client(
         client_add(&["App", "--redirect-uri", "https://a.example/cb"]),
-        "RS256",
+        Alg::Rs256,
+        &Clock::system(),
     )
     .unwrap();
     let secret = secret.unwrap();
     assert_eq!(
         c.secret_hash.as_deref(),
-        Some(crate::util::sha256_hex(&secret).as_str())
+        Some(crate::digest::sha256_hex(&secret).as_str())
     );
     assert_eq!(
         c.grant_types,
@@ -203,9 +207,9 @@ fn confidential_client_gets_a_digested_secret_and_defaults() {
     );
     assert_eq!(
         c.scopes,
-        ["openid", "profile", "email", "address", "phone", "offline_access"]
+        Scope::from_tokens(["openid", "profile", "email", "address", "phone", "offline_access"])
     );
-    assert_eq!(c.id_token_signed_response_alg, "RS256");
+    assert_eq!(c.id_token_signed_response_alg, Alg::Rs256);
     assert_eq!(c.client_id.len(), 22);
     assert!(!c.first_party);
 }
@@ -214,7 +218,8 @@ fn confidential_client_gets_a_digested_secret_and_defaults() {
 fn public_client_rules() {
     let (c, secret) = build_client(
         client_add(&["SPA", "--public", "--redirect-uri", "http://127.0.0.1/cb"]),
-        "ES256",
+        Alg::Es256,
+        &Clock::system(),
     )
     .unwrap();
     assert!(secret.is_none() && c.is_public());
@@ -227,19 +232,20 @@ fn public_client_rules() {
             "--grant-type",
             g,
         ]);
-        assert!(build_client(args, "RS256").is_err(), "{g}");
+        assert!(build_client(args, Alg::Rs256, &Clock::system()).is_err(), "{g}");
     }
 }
 
 #[test]
 fn client_registration_is_validated() {
     // authorization_code needs a redirect URI.
-    assert!(build_client(client_add(&["App"]), "RS256").is_err());
+    assert!(build_client(client_add(&["App"]), Alg::Rs256, &Clock::system()).is_err());
     // A service client does not.
     assert!(
         build_client(
             client_add(&["Svc", "--grant-type", "client_credentials"]),
-            "RS256"
+            Alg::Rs256,
+            &Clock::system(),
         )
         .is_ok()
     );
@@ -250,7 +256,12 @@ fn client_registration_is_validated() {
         "https://a.example/*",
     ] {
         assert!(
-            build_client(client_add(&["App", "--redirect-uri", bad]), "RS256").is_err(),
+            build_client(
+                client_add(&["App", "--redirect-uri", bad]),
+                Alg::Rs256,
+                &Clock::system()
+            )
+            .is_err(),
             "{bad}"
         );
     }
@@ -261,7 +272,7 @@ fn client_registration_is_validated() {
         "--post-logout-redirect-uri",
         "x",
     ]);
-    assert!(build_client(bad_logout, "RS256").is_err());
+    assert!(build_client(bad_logout, Alg::Rs256, &Clock::system()).is_err());
     let bad_id = client_add(&[
         "App",
         "--redirect-uri",
@@ -269,13 +280,14 @@ fn client_registration_is_validated() {
         "--client-id",
         "a b",
     ]);
-    assert!(build_client(bad_id, "RS256").is_err());
+    assert!(build_client(bad_id, Alg::Rs256, &Clock::system()).is_err());
     let bad_scope = client_add(&["App", "--redirect-uri", "https://a.example/cb", "--scope", "a\"b"]);
-    assert!(build_client(bad_scope, "RS256").is_err());
+    assert!(build_client(bad_scope, Alg::Rs256, &Clock::system()).is_err());
     assert!(
         build_client(
             client_add(&[" ", "--redirect-uri", "https://a.example/cb"]),
-            "RS256"
+            Alg::Rs256,
+            &Clock::system(),
         )
         .is_err()
     );

@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::output::{self, fmt_time};
 use super::{CliError, open_store};
 use crate::accounts::password::{PasswordHasher, check_policy};
-use crate::accounts::users;
+use crate::accounts::users::{self, AccountState};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::storage::{DynStore, NewUser, User};
 
@@ -103,13 +104,13 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             let hasher = PasswordHasher::new(&settings.argon2)?;
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
-            users::change_password(&store, &hasher, &user.id, password).await?;
+            users::change_password(&store, &hasher, &Clock::system(), &user.id, password).await?;
             output::line(&format!(
                 "password of {username} changed; their sessions and refresh tokens are ended"
             ))
         }
-        UserCommand::Disable { username } => toggle(&settings, &username, true).await,
-        UserCommand::Enable { username } => toggle(&settings, &username, false).await,
+        UserCommand::Disable { username } => toggle(&settings, &username, AccountState::Disabled).await,
+        UserCommand::Enable { username } => toggle(&settings, &username, AccountState::Enabled).await,
         UserCommand::Sessions { username, json } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
@@ -118,7 +119,7 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::Logout { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
-            let ended = users::logout_everywhere(&store, &user.id).await?;
+            let ended = users::logout_everywhere(&store, &Clock::system(), &user.id).await?;
             output::line(&format!(
                 "{username} is signed out everywhere ({ended} token families revoked)"
             ))
@@ -152,13 +153,13 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
     let password_hash = hasher.hash(password).await?;
     let user = store
         .create_user(NewUser {
-            id: crate::util::random_id(),
+            id: crate::random::random_id(),
             username: args.username,
             email: args.email,
             email_verified: args.email_verified,
             name: args.name,
             password_hash,
-            created_at: crate::util::now(),
+            created_at: Clock::system().now(),
         })
         .await?;
     if args.json {
@@ -193,14 +194,13 @@ async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
     )
 }
 
-async fn toggle(settings: &Settings, username: &str, disabled: bool) -> Result<(), CliError> {
+async fn toggle(settings: &Settings, username: &str, state: AccountState) -> Result<(), CliError> {
     let store = open_store(settings).await?;
     let user = find(&store, username).await?;
-    users::set_disabled(&store, &user.id, disabled).await?;
-    let what = if disabled {
-        "disabled; their refresh tokens are revoked"
-    } else {
-        "enabled"
+    users::set_state(&store, &Clock::system(), &user.id, state).await?;
+    let what = match state {
+        AccountState::Disabled => "disabled; their refresh tokens are revoked",
+        AccountState::Enabled => "enabled",
     };
     output::line(&format!("user {username} {what}"))
 }
@@ -242,7 +242,7 @@ pub fn validate_email(email: &str) -> Result<(), CliError> {
 /// `user sessions`: the user's live token families with their client and device.
 async fn sessions(store: &crate::storage::DynStore, user_id: &str, json: bool) -> Result<(), CliError> {
     let families = store
-        .active_families_for_user(user_id, crate::util::now())
+        .active_families_for_user(user_id, Clock::system().now())
         .await?;
     if json {
         return output::json(&families);

@@ -1,63 +1,41 @@
 //! `GET|POST /authorize` (RFC 6749 §4.1.1, OpenID Core §3.1.2). Errors about the client or the
-//! redirect URI render the error page; all others go back to the client (SECURITY.md A.3).
+//! redirect URI render the error page; all others go back to the client (docs/security.md A.3).
 
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::authorization::{self, Pending, SignedIn};
-use crate::endpoints::{common, interaction};
-use crate::grants::code::Browser;
-use crate::http::{cookies, extract, response};
+use crate::http::errors::PageError;
+use crate::http::pages::{self, Browser};
+use crate::http::{cookies, extract, response, session};
+use crate::interaction::{self, AuthResponse, Pending};
 use crate::oauth::OAuthError;
-use crate::oauth::authorization as request;
+use crate::oauth::authorization_request as request;
+use crate::oauth::pkce::PkcePolicy;
 use crate::state::AppState;
 
 #[tracing::instrument(name = "authorize", skip_all)]
-pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> HttpResponse {
-    let params = match extract::query_or_form(&req, &body) {
-        Ok(p) => p,
-        Err(e) => return response::error_page_for(&e),
-    };
-    let client = match params.get("client_id") {
-        None => {
-            return response::error_page_for(&OAuthError::invalid_request("missing parameter: client_id"));
-        }
-        Some(id) => match state.store.client_by_id(id).await {
-            Ok(c) => c,
-            Err(e) => return response::error_page_for(&e.into()),
-        },
-    };
-    let (redirect_uri, sent) = match request::resolve_redirect_uri(&params, client.as_ref()) {
-        Ok(r) => r,
-        Err(e) => return response::error_page_for(&e),
-    };
-    let Some(client) = client else {
-        return response::error_page_for(&OAuthError::invalid_request("unknown client_id"));
-    };
-    let allow_plain = state.settings.security.allow_plain_pkce;
-    let validated = match request::validate(&params, &client, redirect_uri, sent, allow_plain) {
+pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let params = extract::query_or_form(&req, &body)?;
+    let client_id = params.require("client_id")?;
+    let client = ctx.store.client_by_id(client_id).await?;
+    let redirect_uri = request::resolve_redirect_uri(&params, client.as_ref())?;
+    let client = client.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
+    let pkce = PkcePolicy::from_setting(state.settings.security.allow_plain_pkce);
+    let validated = match request::validate(&params, &client, redirect_uri, pkce) {
         Ok(r) => r,
         Err(e) => {
-            let res = authorization::AuthResponse::from_redirect_error(&state, *e);
-            return response::authorization_response(&res);
+            return response::authorization_response(&AuthResponse::from_redirect_error(&ctx.issuer, *e));
         }
     };
     let (binding, new_cookie) = cookies::browser(&req, &state.settings);
-    let current = match common::signed_in(&state, &req).await {
-        Ok(c) => c,
-        Err(e) => return response::error_page_for(&e),
-    };
-    let signed_in = current.as_ref().map(|c| SignedIn {
-        session: &c.session,
-        user: &c.user,
-    });
+    let current = session::current(ctx, &state.settings, &req).await?;
+    let pending = Pending::new(ctx, validated, &binding);
+    let signed_in = current.as_ref().map(|c| c.signed_in());
+    let step = interaction::evaluate(ctx, pending, &client, signed_in, &extract::meta(&req)).await?;
     let browser = Browser {
-        user_agent: extract::user_agent(&req),
-        ip: Some(extract::client_ip(&req)),
+        binding,
+        set_cookies: new_cookie.into_iter().collect(),
     };
-    let pending = Pending::new(validated, &binding);
-    match authorization::evaluate(&state, pending, &client, signed_in, browser).await {
-        Ok(step) => interaction::render(&state, step, &binding, new_cookie.into_iter().collect()).await,
-        Err(e) => response::error_page_for(&e),
-    }
+    pages::render(ctx, step, browser).await
 }

@@ -28,5 +28,5 @@ pub async fn jwks(state: Data<AppState>) -> HttpResponse {
         .content_type("application/jwk-set+json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .body(state.keys.jwks_json().to_string())
+        .body(state.ctx.keys.jwks_json().to_string())
 }

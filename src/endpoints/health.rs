@@ -11,8 +11,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
-    let db = state.store.ping().await;
-    let eph = state.ephemeral.ping().await;
+    let db = state.ctx.store.ping().await;
+    let eph = state.ctx.ephemeral.ping().await;
     let body = json!({
         "database": if db.is_ok() { "ok" } else { "unavailable" },
         "ephemeral": if eph.is_ok() { "ok" } else { "unavailable" },

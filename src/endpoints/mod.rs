@@ -1,14 +1,13 @@
-//! HTTP handlers, thin, one file per endpoint; this file holds the single route table.
+//! HTTP handlers, thin, one file per endpoint: each extracts, calls the flow layer and returns
+//! `Result` (errors render themselves, `http/errors.rs`). This file holds the single route table.
 
 pub mod account;
 pub mod assets;
 pub mod authorize;
-pub mod common;
 pub mod consent;
 pub mod dev;
 pub mod discovery;
 pub mod health;
-pub mod interaction;
 pub mod introspect;
 pub mod login;
 pub mod logout;

@@ -1,85 +1,94 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6, OpenID Core §3.1.3).
 
-use crate::grants::code::CodeRecord;
-use crate::grants::issue::{self, NewFamily, Subject};
+use crate::context::Context;
+use crate::digest::sha256_hex;
+use crate::interaction::code::CodeRecord;
 use crate::oauth::OAuthError;
+use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
-use crate::oauth::scope::Scope;
-use crate::oauth::tokens::TokenResponse;
-use crate::state::AppState;
-use crate::storage::{Client, Consumed, Kind};
-use crate::util::{now, sha256_hex};
+use crate::storage::{Client, Consumed, Kind, User};
+use crate::tokens::refresh::{self, NewFamily};
+use crate::tokens::response::{self, Grant, TokenResponse};
+use crate::tokens::{Subject, revocation};
+
+fn invalid_code() -> OAuthError {
+    OAuthError::invalid_grant("invalid authorization code")
+}
 
 /// RFC 6749 §4.1.3 + RFC 7636 §4.6: exchanges a single-use code for tokens. A second use is
-/// `invalid_grant` and revokes everything the first use issued (SECURITY.md B.8).
+/// `invalid_grant` and revokes everything the first use issued (docs/security.md B.8).
 pub async fn exchange(
-    state: &AppState,
+    ctx: &Context,
     client: &Client,
     params: &ParamMap,
 ) -> Result<TokenResponse, OAuthError> {
-    let code = params.require("code")?;
-    let record = match state.ephemeral.consume(Kind::Code, &sha256_hex(code)).await? {
-        Consumed::First(raw) => parse(&raw)?,
-        Consumed::Again(raw) => {
-            let record = parse(&raw)?;
-            revoke_grant(state, &record).await?;
-            tracing::warn!(client_id = %client.client_id, grant = %record.grant_id, "authorization code reused; grant revoked");
-            return Err(OAuthError::invalid_grant("invalid authorization code").with_detail("code reuse"));
-        }
-        Consumed::Missing => return Err(OAuthError::invalid_grant("invalid authorization code")),
-    };
-    let t = now();
-    if record.expires_at <= t {
-        return Err(OAuthError::invalid_grant("invalid authorization code").with_detail("code expired"));
-    }
-    if record.client_id != client.client_id {
-        return Err(
-            OAuthError::invalid_grant("invalid authorization code").with_detail("code of another client")
-        );
-    }
+    let record = redeem(ctx, client, params.require("code")?).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
     check_pkce(&record, params.get("code_verifier"))?;
-
-    let user = state
+    let user = ctx
         .store
         .user_by_id(&record.user_id)
         .await?
         .filter(|u| u.accepts_grant(record.auth_time))
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("invalid authorization code").with_detail("user no longer active")
-        })?;
-    let scope = Scope::from_tokens(record.scope.split(' '));
+        .ok_or_else(|| invalid_code().with_detail("user no longer active"))?;
     let subject = Subject {
         user: Some(&user),
         auth_time: Some(record.auth_time),
         sid: Some(&record.sid),
         amr: &record.amr,
     };
-    let refresh = if issue::gets_refresh_token(client, &subject) {
-        let new = NewFamily {
-            id: record.grant_id.clone(),
-            user_id: user.id.clone(),
-            scope: record.scope.clone(),
-            sid: Some(record.sid.clone()),
-            auth_time: record.auth_time,
-            device_name: params.device_name().or_else(|| record.device_name.clone()),
-            user_agent: record.user_agent.clone(),
-            ip: record.ip.clone(),
-        };
-        Some(issue::start_family(state, client, new).await?)
+    let refresh_token = if refresh::issued_to(client, &subject) {
+        Some(refresh::start_family(ctx, client, new_family(&record, &user, params)).await?)
     } else {
         None
     };
-    issue::response(
-        state,
-        client,
-        &subject,
-        &scope,
-        record.access_jti.clone(),
-        record.nonce.as_deref(),
-        refresh,
+    response::respond(
+        ctx,
+        Grant {
+            client,
+            subject,
+            scope: &record.scope,
+            jti: record.access_jti.clone(),
+            nonce: record.nonce.as_deref(),
+            refresh_token,
+        },
     )
+}
+
+/// Consumes the code: the first use gets its record; a reuse revokes what the first use issued.
+/// Expired codes and codes of another client are `invalid_grant`.
+async fn redeem(ctx: &Context, client: &Client, code: &str) -> Result<CodeRecord, OAuthError> {
+    let record = match ctx.ephemeral.consume(Kind::Code, &sha256_hex(code)).await? {
+        Consumed::First(raw) => parse(&raw)?,
+        Consumed::Again(raw) => {
+            let record = parse(&raw)?;
+            revoke_grant(ctx, &record).await?;
+            tracing::warn!(client_id = %client.client_id, grant = %record.grant_id, "authorization code reused; grant revoked");
+            return Err(invalid_code().with_detail("code reuse"));
+        }
+        Consumed::Missing => return Err(invalid_code()),
+    };
+    if record.expires_at <= ctx.now() {
+        return Err(invalid_code().with_detail("code expired"));
+    }
+    if record.client_id != client.client_id {
+        return Err(invalid_code().with_detail("code of another client"));
+    }
+    Ok(record)
+}
+
+fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily {
+    NewFamily {
+        id: record.grant_id.clone(),
+        user_id: user.id.clone(),
+        scope: record.scope.clone(),
+        sid: Some(record.sid.clone()),
+        auth_time: record.auth_time,
+        device_name: params.device_name().or_else(|| record.device_name.clone()),
+        user_agent: record.user_agent.clone(),
+        ip: record.ip.clone(),
+    }
 }
 
 fn parse(raw: &str) -> Result<CodeRecord, OAuthError> {
@@ -88,15 +97,13 @@ fn parse(raw: &str) -> Result<CodeRecord, OAuthError> {
 
 /// RFC 6749 §4.1.3: the redirect_uri must be identical when it was in the authorization request.
 fn check_redirect_uri(record: &CodeRecord, sent: Option<&str>) -> Result<(), OAuthError> {
-    match sent {
-        Some(uri) if uri == record.redirect_uri => Ok(()),
-        Some(_) => Err(OAuthError::invalid_grant(
+    match (sent, &record.redirect_uri) {
+        (Some(uri), recorded) if uri == recorded.as_str() => Ok(()),
+        (Some(_), _) => Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
         )),
-        None if record.redirect_uri_sent => {
-            Err(OAuthError::invalid_request("missing parameter: redirect_uri"))
-        }
-        None => Ok(()),
+        (None, RedirectUri::Sent(_)) => Err(OAuthError::invalid_request("missing parameter: redirect_uri")),
+        (None, RedirectUri::Registered(_)) => Ok(()),
     }
 }
 
@@ -122,9 +129,9 @@ fn check_pkce(record: &CodeRecord, verifier: Option<&str>) -> Result<(), OAuthEr
 }
 
 /// Revokes the family and the access token a code's first use created.
-async fn revoke_grant(state: &AppState, record: &CodeRecord) -> Result<(), OAuthError> {
-    let t = now();
-    state.store.revoke_family(&record.grant_id, t).await?;
-    let access_expiry = record.expires_at + state.settings.tokens.access_token_ttl_secs as i64;
-    issue::revoke_jti(state, &record.access_jti, access_expiry.max(t + 1)).await
+async fn revoke_grant(ctx: &Context, record: &CodeRecord) -> Result<(), OAuthError> {
+    let t = ctx.now();
+    ctx.store.revoke_family(&record.grant_id, t).await?;
+    let access_expiry = record.expires_at + ctx.tokens.access_token_ttl_secs as i64;
+    revocation::revoke_jti(ctx, &record.access_jti, access_expiry.max(t + 1)).await
 }

@@ -1,31 +1,22 @@
-//! The token endpoint's grants, one file per `grant_type` value (STYLE.md §1), and the shared
-//! issuing of tokens.
+//! The token endpoint's grants, one file per `grant_type` value (docs/architecture.md): each
+//! checks its own parameters and hands the result to `tokens::response`.
 
 pub mod authorization_code;
 pub mod client_credentials;
-pub mod code;
-pub mod issue;
 pub mod password;
 pub mod refresh_token;
 
+use crate::context::{Context, RequestMeta};
 use crate::oauth::params::ParamMap;
-use crate::oauth::tokens::TokenResponse;
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::state::AppState;
 use crate::storage::{Client, GrantType};
-
-/// Facts about the HTTP request a grant may record (never used for decisions beyond rate limits).
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: String,
-    pub user_agent: Option<String>,
-}
+use crate::tokens::TokenResponse;
 
 /// RFC 6749 §5.2 order of checks after client authentication: grant_type present, supported,
 /// and allowed for this client; then the grant itself.
 #[tracing::instrument(skip_all, fields(grant_type = params.get("grant_type"), client_id = %client.client_id))]
 pub async fn dispatch(
-    state: &AppState,
+    ctx: &Context,
     client: &Client,
     params: &ParamMap,
     meta: &RequestMeta,
@@ -39,9 +30,9 @@ pub async fn dispatch(
         ));
     }
     match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(state, client, params).await,
-        GrantType::RefreshToken => refresh_token::refresh(state, client, params, meta).await,
-        GrantType::Password => password::grant(state, client, params, meta).await,
-        GrantType::ClientCredentials => client_credentials::grant(state, client, params).await,
+        GrantType::AuthorizationCode => authorization_code::exchange(ctx, client, params).await,
+        GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, meta).await,
+        GrantType::Password => password::grant(ctx, client, params, meta).await,
+        GrantType::ClientCredentials => client_credentials::grant(ctx, client, params),
     }
 }

@@ -5,7 +5,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
 use crate::config::Settings;
-use crate::util::secret_256;
+use crate::random::secret_256;
 
 pub const BROWSER_COOKIE: &str = "portcullis_browser";
 

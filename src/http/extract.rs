@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
+use crate::context::RequestMeta;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 
@@ -44,6 +45,14 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The request facts flows may record.
+pub fn meta(req: &HttpRequest) -> RequestMeta {
+    RequestMeta {
+        ip: client_ip(req),
+        user_agent: user_agent(req),
+    }
+}
+
 pub fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::USER_AGENT)
@@ -69,9 +78,32 @@ pub enum Bearer {
     Missing,
 }
 
+/// Whether an access token may come in the query string (RFC 6750 §2.3; off unless configured,
+/// docs/security.md C.16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryTokens {
+    Refused,
+    Accepted,
+}
+
+impl QueryTokens {
+    /// The policy the `security.allow_query_bearer` setting asks for.
+    pub fn from_setting(allow: bool) -> QueryTokens {
+        if allow {
+            QueryTokens::Accepted
+        } else {
+            QueryTokens::Refused
+        }
+    }
+}
+
 /// RFC 6750 §2.1 (header) and §2.2 (form body); §2.3 (query) only when configured. More than one
 /// method is `invalid_request` (§2).
-pub fn bearer(req: &HttpRequest, body: Option<&ParamMap>, allow_query: bool) -> Result<Bearer, OAuthError> {
+pub fn bearer(
+    req: &HttpRequest,
+    body: Option<&ParamMap>,
+    query_tokens: QueryTokens,
+) -> Result<Bearer, OAuthError> {
     let mut found = Vec::new();
     if let Some(h) = authorization_header(req)? {
         let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
@@ -89,7 +121,7 @@ pub fn bearer(req: &HttpRequest, body: Option<&ParamMap>, allow_query: bool) -> 
     }
     if let Ok(q) = query(req) {
         if let Some(t) = q.get("access_token") {
-            if !allow_query {
+            if query_tokens == QueryTokens::Refused {
                 return Err(OAuthError::invalid_request(
                     "access tokens in the query string are not accepted",
                 ));

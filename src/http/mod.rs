@@ -1,8 +1,14 @@
-//! HTTP plumbing shared by the handlers: extractors, responses, cookies, security headers, pages.
+//! HTTP plumbing shared by the handlers: extractors, errors that render themselves, responses and
+//! pages, cookies, the signed-in browser, client authentication, security headers.
 
+pub mod account_page;
+pub mod client;
 pub mod cookies;
 pub mod cors;
+pub mod errors;
 pub mod extract;
 pub mod headers;
+pub mod pages;
 pub mod response;
+pub mod session;
 pub mod templates;

@@ -39,7 +39,7 @@ pub fn generate(alg: Alg) -> Result<GeneratedKey, KeyError> {
         Alg::Es256 => ES256.generate_key_pair()?.to_jwk_key_pair(),
         Alg::EdDsa => EdDSA.generate_key_pair(Ed25519)?.to_jwk_key_pair(),
     };
-    let kid = crate::util::random_id();
+    let kid = crate::random::random_id();
     private.set_key_id(kid.clone());
     private.set_algorithm(alg.as_str());
     private.set_key_use("sig");

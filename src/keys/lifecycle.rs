@@ -1,4 +1,4 @@
-//! Key lifecycle (DESIGN.md §5 "Signing keys", SECURITY.md E.25): a new key is published before it
+//! Key lifecycle (docs/operations.md, "Key rotation"; docs/security.md E.25): a new key is published before it
 //! signs; the keys it replaces stop signing when it starts and stay published until every token
 //! they signed has expired; expired keys are deleted.
 
@@ -6,9 +6,9 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::{Alg, GeneratedKey, KeyError, MasterKey, generate};
+use crate::clock::Clock;
 use crate::config::KeySettings;
 use crate::storage::{DynStore, SigningKey};
-use crate::util::now;
 
 /// Used when a key must be created at start-up and the token lifetimes are not known here: the
 /// largest lifetime `Settings::validate` accepts for access and ID tokens (24 h).
@@ -19,62 +19,91 @@ pub fn row_signs(k: &SigningKey, now: i64) -> bool {
     k.activates_at <= now && k.retired_at.is_none_or(|r| r > now) && k.expires_at.is_none_or(|e| e > now)
 }
 
-/// Creates a new key for `alg` published now and signing from now + publish_delay; every older key of that alg
-/// gets retired_at = the new key's activates_at and expires_at = retired_at + `max_token_lifetime_secs`
-/// (so it stays published until the tokens it signed have expired, SECURITY.md E.25). `immediate = true`
-/// makes the new key sign at once (used at first start, and by `keys rotate --now`). Returns the new key.
-/// (An older key already retired earlier keeps its earlier `retired_at` and `expires_at`.)
-pub async fn rotate(
-    store: &DynStore,
-    settings: &KeySettings,
-    alg: &str,
-    max_token_lifetime_secs: i64,
-    immediate: bool,
-) -> Result<SigningKey, KeyError> {
-    let alg = Alg::require(alg)?;
-    let master = MasterKey::from_settings(settings)?;
-    rotate_with(
-        store,
-        &master,
-        alg,
-        settings.publish_delay_secs,
-        max_token_lifetime_secs,
-        immediate,
-    )
-    .await
+/// When a new key starts to sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// After `keys.publish_delay_secs`, so that cached JWKS learn it first (rotation).
+    AfterPublishDelay,
+    /// At once (first start, and `keys rotate --now`).
+    Now,
 }
 
-/// DESIGN.md §5 automatic rotation: for every algorithm whose active key has signed for
-/// `keys.rotation_days` or longer and that has no newer key waiting, [`rotate`]s with the publish
-/// delay. Returns the new keys (none when `rotation_days` is 0). Call it periodically, then reload.
+/// Where keys are stored and whose time they follow.
+#[derive(Clone, Copy)]
+pub struct KeyStore<'a> {
+    pub store: &'a DynStore,
+    pub clock: &'a Clock,
+}
+
+/// Creates a new key for `alg`, published now, signing as `activation` says; every older key of
+/// that alg gets retired_at = the new key's activates_at and expires_at = retired_at +
+/// `max_token_lifetime_secs` (so it stays published until the tokens it signed have expired,
+/// docs/security.md E.25). Returns the new key. (An older key already retired earlier keeps its
+/// earlier `retired_at` and `expires_at`.)
+pub async fn rotate(
+    keys: KeyStore<'_>,
+    settings: &KeySettings,
+    alg: Alg,
+    max_token_lifetime_secs: i64,
+    activation: Activation,
+) -> Result<SigningKey, KeyError> {
+    let master = MasterKey::from_settings(settings)?;
+    let plan = Plan {
+        alg,
+        publish_delay_secs: settings.publish_delay_secs,
+        max_token_lifetime_secs,
+        activation,
+    };
+    rotate_with(keys, &master, plan).await
+}
+
+/// Automatic rotation: for every algorithm whose active key has signed for `keys.rotation_days`
+/// or longer and that has no newer key waiting, [`rotate`]s with the publish delay. Returns the
+/// new keys (none when `rotation_days` is 0). Call it periodically, then reload.
 pub async fn rotate_due(
-    store: &DynStore,
+    keys: KeyStore<'_>,
     settings: &KeySettings,
     max_token_lifetime_secs: i64,
 ) -> Result<Vec<SigningKey>, KeyError> {
-    let keys = store.list_keys().await?;
-    let due = due_for_rotation(&keys, now(), settings.rotation_days);
+    let stored = keys.store.list_keys().await?;
+    let due = due_for_rotation(&stored, keys.clock.now(), settings.rotation_days);
     let mut created = Vec::with_capacity(due.len());
     for alg in due {
-        created.push(rotate(store, settings, alg.as_str(), max_token_lifetime_secs, false).await?);
+        let activation = Activation::AfterPublishDelay;
+        created.push(rotate(keys, settings, alg, max_token_lifetime_secs, activation).await?);
     }
     Ok(created)
 }
 
+/// One rotation: which key to make and how its predecessors retire.
+pub(crate) struct Plan {
+    pub alg: Alg,
+    pub publish_delay_secs: u64,
+    pub max_token_lifetime_secs: i64,
+    pub activation: Activation,
+}
+
 pub(crate) async fn rotate_with(
-    store: &DynStore,
+    keys: KeyStore<'_>,
     master: &MasterKey,
-    alg: Alg,
-    publish_delay_secs: u64,
-    max_token_lifetime_secs: i64,
-    immediate: bool,
+    plan: Plan,
 ) -> Result<SigningKey, KeyError> {
-    let generated = crate::util::spawn_blocking_traced(move || generate(alg))
+    let Plan {
+        alg,
+        publish_delay_secs,
+        max_token_lifetime_secs,
+        activation,
+    } = plan;
+    let store = keys.store;
+    let generated = crate::telemetry::spawn_blocking_traced(move || generate(alg))
         .await
         .map_err(|e| KeyError::Crypto(format!("key generation task failed: {e}")))??;
-    let t = now();
+    let t = keys.clock.now();
     let delay = i64::try_from(publish_delay_secs).unwrap_or(i64::MAX / 4);
-    let activates_at = if immediate { t } else { t.saturating_add(delay) };
+    let activates_at = match activation {
+        Activation::Now => t,
+        Activation::AfterPublishDelay => t.saturating_add(delay),
+    };
     let key = seal_row(&generated, master, t, activates_at)?;
     let existing = store.list_keys().await?;
     store.insert_key(key.clone()).await?;
@@ -97,7 +126,7 @@ pub(crate) fn seal_row(
 ) -> Result<SigningKey, KeyError> {
     Ok(SigningKey {
         kid: g.kid.clone(),
-        alg: g.alg.as_str().to_string(),
+        alg: g.alg,
         private_jwk_sealed: master.seal(g.private_jwk.expose_secret().as_bytes(), g.kid.as_bytes())?,
         public_jwk: g.public_jwk.clone(),
         created_at,
@@ -107,7 +136,7 @@ pub(crate) fn seal_row(
     })
 }
 
-/// SECURITY.md E.25: `(kid, retired_at, expires_at)` for every key of `new`'s alg in `existing`
+/// docs/security.md E.25: `(kid, retired_at, expires_at)` for every key of `new`'s alg in `existing`
 /// whose retirement moves: it stops signing when `new` starts (or earlier, if it already did).
 pub(crate) fn plan_retirements(
     existing: &[SigningKey],
@@ -134,7 +163,7 @@ pub(crate) fn due_for_rotation(keys: &[SigningKey], now: i64, rotation_days: u64
     Alg::ALL
         .into_iter()
         .filter(|alg| {
-            let of_alg = || keys.iter().filter(|k| k.alg == alg.as_str());
+            let of_alg = || keys.iter().filter(|k| k.alg == *alg);
             let newest_active = of_alg()
                 .filter(|k| row_signs(k, now))
                 .max_by_key(|k| (k.activates_at, k.created_at));
@@ -145,8 +174,8 @@ pub(crate) fn due_for_rotation(keys: &[SigningKey], now: i64, rotation_days: u64
 }
 
 /// Deletes keys whose expires_at has passed (never the active one). Returns how many.
-pub async fn retire_expired(store: &DynStore) -> Result<u64, KeyError> {
-    let t = now();
+pub async fn retire_expired(keys: KeyStore<'_>) -> Result<u64, KeyError> {
+    let (store, t) = (keys.store, keys.clock.now());
     for k in store.list_keys().await? {
         // An expiry before the key even stopped signing is inconsistent: keep the key.
         if k.expires_at.is_some_and(|e| e < t) && k.retired_at.is_none_or(|r| r > t) {
@@ -161,34 +190,57 @@ pub async fn retire_expired(store: &DynStore) -> Result<u64, KeyError> {
     Ok(deleted)
 }
 
+/// Where a key is in its life (docs/operations.md, "Key rotation").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// Published, not signing yet.
+    Pending,
+    /// Signs.
+    Active,
+    /// No longer signs, still published while its tokens live.
+    Retiring,
+    /// No longer published.
+    Expired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Pending => "pending",
+            KeyState::Active => "active",
+            KeyState::Retiring => "retiring",
+            KeyState::Expired => "expired",
+        }
+    }
+}
+
 /// A row for `portcullis keys list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyInfo {
     pub kid: String,
-    pub alg: String,
-    /// "pending" | "active" | "retiring" | "expired"
-    pub state: &'static str,
+    pub alg: Alg,
+    pub state: KeyState,
     pub created_at: i64,
     pub activates_at: i64,
     pub retired_at: Option<i64>,
     pub expires_at: Option<i64>,
 }
 
-/// A row for `portcullis keys list`: kid, alg, state ("pending" | "active" | "retiring" | "expired"), created_at,
-/// activates_at, retired_at, expires_at. "retiring": no longer signs, still published (SECURITY.md E.25).
+/// The `keys list` row of `key` at `now` (docs/security.md E.25).
 pub fn describe(key: &SigningKey, now: i64) -> KeyInfo {
     let state = if key.expires_at.is_some_and(|e| e <= now) {
-        "expired"
+        KeyState::Expired
     } else if key.retired_at.is_some_and(|r| r <= now) {
-        "retiring"
+        KeyState::Retiring
     } else if key.activates_at > now {
-        "pending"
+        KeyState::Pending
     } else {
-        "active"
+        KeyState::Active
     };
     KeyInfo {
         kid: key.kid.clone(),
-        alg: key.alg.clone(),
+        alg: key.alg,
         state,
         created_at: key.created_at,
         activates_at: key.activates_at,

@@ -1,4 +1,4 @@
-//! Signing keys (DESIGN.md §2 josekit, §3 Secrets, §5 "Signing keys"; SECURITY.md C.15, E.24, E.25).
+//! Signing keys over josekit (docs/security.md C.15, E.24, E.25; docs/operations.md, "Key rotation").
 //!
 //! - [`seal`]: the master key and AES-256-GCM sealing of private JWKs at rest.
 //! - [`generate`]: new RS256 / ES256 / EdDSA key pairs with random key ids.
@@ -16,8 +16,8 @@ pub mod seal;
 mod tests;
 
 pub use generate::{GeneratedKey, generate};
-pub use lifecycle::{KeyInfo, describe, retire_expired, rotate, rotate_due};
-pub use ring::KeyRing;
+pub use lifecycle::{Activation, KeyInfo, KeyState, KeyStore, describe, retire_expired, rotate, rotate_due};
+pub use ring::{JsonMap, KeyRing};
 pub use seal::MasterKey;
 
 use crate::storage::StorageError;
@@ -42,10 +42,17 @@ impl From<josekit::JoseError> for KeyError {
 }
 
 /// RFC 7518 §3.1 / RFC 8037 §3.1: the JWS algorithms we sign with (the verification allow-list).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Named as in the `alg` header everywhere: configuration, the CLI, storage and JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 pub enum Alg {
+    #[serde(rename = "RS256")]
+    #[value(name = "RS256")]
     Rs256,
+    #[serde(rename = "ES256")]
+    #[value(name = "ES256")]
     Es256,
+    #[serde(rename = "EdDSA")]
+    #[value(name = "EdDSA")]
     EdDsa,
 }
 

@@ -1,4 +1,4 @@
-//! The key ring (DESIGN.md §5 "Signing keys", SECURITY.md C.15, E.25): per algorithm the signer of
+//! The key ring (docs/security.md C.15, E.25): per algorithm the signer of
 //! the active key, verifiers for every published key, and the JWKS, all built once per key set.
 //! The built state sits behind an `RwLock<Arc<_>>` so that [`KeyRing::reload`] can swap it while
 //! requests run; every call clones the `Arc` and never holds the lock across an await.
@@ -12,13 +12,11 @@ use josekit::jws::{self, ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, RS256}
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::lifecycle::{self, row_signs};
+use super::lifecycle::{self, Activation, KeyStore, Plan, row_signs};
 use super::{Alg, KeyError, MasterKey, jwks};
+use crate::clock::Clock;
 use crate::config::KeySettings;
 use crate::storage::{DynStore, SigningKey};
-use crate::util::now;
-
-pub use super::lifecycle::{KeyInfo, describe, retire_expired, rotate, rotate_due};
 
 /// A compact JWS longer than this is refused before any parsing (SECURITY.md E.28).
 pub const MAX_JWS_LEN: usize = 16 * 1024;
@@ -26,9 +24,10 @@ pub const MAX_JWS_LEN: usize = 16 * 1024;
 /// A JSON object, as JWS headers and JWT claims are.
 pub type JsonMap = Map<String, Value>;
 
-/// DESIGN.md §5: the signing keys of this node, shared as `Arc<KeyRing>`.
+/// The signing keys of this node, shared as `Arc<KeyRing>`.
 pub struct KeyRing {
     store: DynStore,
+    clock: Clock,
     master: MasterKey,
     inner: RwLock<Arc<Inner>>,
 }
@@ -86,27 +85,32 @@ impl KeyRing {
     /// Loads keys from the store; when the store has no key at all, creates an RS256 key that is active at once.
     /// Also ensures the configured `keys.default_alg` has a key (creates one active at once if missing).
     /// (RS256 and `default_alg` each get a key active at once whenever none of theirs is active.)
-    pub async fn load(store: DynStore, settings: &KeySettings) -> Result<Arc<KeyRing>, KeyError> {
+    pub async fn load(
+        store: DynStore,
+        settings: &KeySettings,
+        clock: Clock,
+    ) -> Result<Arc<KeyRing>, KeyError> {
         let master = MasterKey::from_settings(settings)?;
         let mut wanted = vec![Alg::Rs256];
-        let default_alg = Alg::require(&settings.default_alg)?;
-        if !wanted.contains(&default_alg) {
-            wanted.push(default_alg);
+        if !wanted.contains(&settings.default_alg) {
+            wanted.push(settings.default_alg);
         }
         let mut keys = store.list_keys().await?;
-        let t = now();
+        let t = clock.now();
         let mut created = false;
         for alg in wanted {
-            if !keys.iter().any(|k| k.alg == alg.as_str() && row_signs(k, t)) {
-                let key = lifecycle::rotate_with(
-                    &store,
-                    &master,
+            if !keys.iter().any(|k| k.alg == alg && row_signs(k, t)) {
+                let plan = Plan {
                     alg,
-                    0,
-                    lifecycle::FALLBACK_MAX_TOKEN_LIFETIME_SECS,
-                    true,
-                )
-                .await?;
+                    publish_delay_secs: 0,
+                    max_token_lifetime_secs: lifecycle::FALLBACK_MAX_TOKEN_LIFETIME_SECS,
+                    activation: Activation::Now,
+                };
+                let key_store = KeyStore {
+                    store: &store,
+                    clock: &clock,
+                };
+                let key = lifecycle::rotate_with(key_store, &master, plan).await?;
                 tracing::info!(kid = %key.kid, alg = %alg, "created a signing key (none was active)");
                 created = true;
             }
@@ -114,10 +118,11 @@ impl KeyRing {
         if created {
             keys = store.list_keys().await?;
         }
-        let inner = build_blocking(keys, master.clone()).await?;
+        let inner = build_blocking(keys, master.clone(), t).await?;
         tracing::info!(keys = inner.keys.len(), "key ring loaded");
         Ok(Arc::new(KeyRing {
             store,
+            clock,
             master,
             inner: RwLock::new(Arc::new(inner)),
         }))
@@ -126,7 +131,7 @@ impl KeyRing {
     /// Re-reads the store and swaps the built state (key rotation by another node / CLI).
     pub async fn reload(&self) -> Result<(), KeyError> {
         let keys = self.store.list_keys().await?;
-        let t = now();
+        let t = self.clock.now();
         let current = self.current();
         // Cheap when nothing changed: no key rebuilt unless the rows changed or a key left the JWKS.
         if current.fingerprint == fingerprint(&keys)
@@ -134,7 +139,7 @@ impl KeyRing {
         {
             return Ok(());
         }
-        let inner = Arc::new(build_blocking(keys, self.master.clone()).await?);
+        let inner = Arc::new(build_blocking(keys, self.master.clone(), t).await?);
         for alg in self.current().signing_algs(t) {
             if inner.active(alg, t).is_none() {
                 tracing::warn!(alg = %alg, "after reload, no active signing key for this algorithm");
@@ -148,17 +153,17 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Signs a compact JWS with the active key of `alg` ("RS256" | "ES256" | "EdDSA"); header has `alg`, `kid`
-    /// and `typ` when given (e.g. Some("at+jwt") for RFC 9068 access tokens, None -> "JWT" for ID tokens).
-    pub fn sign(&self, alg: &str, typ: Option<&str>, claims: &JsonMap) -> Result<String, KeyError> {
-        self.current().sign(alg, typ, claims, now())
+    /// Signs a compact JWS with the active key of `alg`; the header has `alg`, `kid` and `typ`
+    /// when given (e.g. Some("at+jwt") for RFC 9068 access tokens, None -> "JWT" for ID tokens).
+    pub fn sign(&self, alg: Alg, typ: Option<&str>, claims: &JsonMap) -> Result<String, KeyError> {
+        self.current().sign(alg, typ, claims, self.clock.now())
     }
 
     /// Verifies a compact JWS: header alg must be in the allow-list {RS256, ES256, EdDSA} AND equal to the alg
-    /// of the key named by `kid` (SECURITY.md C.15: never `none`, never HS*); kid must be a published key.
+    /// of the key named by `kid` (docs/security.md C.15: never `none`, never HS*); kid must be a published key.
     /// Returns (header as JSON map, claims). Does not check exp/iss/aud: callers do.
     pub fn verify(&self, jws: &str) -> Result<(JsonMap, JsonMap), KeyError> {
-        self.current().verify(jws, now())
+        self.current().verify(jws, self.clock.now())
     }
 
     /// RFC 7517 §5: the published JWKS document `{"keys":[...]}`, pre-rendered (cheap clone).
@@ -166,21 +171,17 @@ impl KeyRing {
         self.current().jwks.clone()
     }
 
-    /// Algorithms that currently have an active signing key, e.g. ["RS256","ES256"] (for discovery).
-    pub fn signing_algs(&self) -> Vec<String> {
-        self.current()
-            .signing_algs(now())
-            .into_iter()
-            .map(|a| a.as_str().to_string())
-            .collect()
+    /// Algorithms that currently have an active signing key, e.g. [RS256, ES256] (for discovery).
+    pub fn signing_algs(&self) -> Vec<Alg> {
+        self.current().signing_algs(self.clock.now())
     }
 
-    /// RFC: OpenID Core §3.1.3.6 at_hash / c_hash: left half of the hash of the ASCII token, base64url;
+    /// OpenID Core §3.1.3.6 at_hash / c_hash: left half of the hash of the ASCII token, base64url;
     /// SHA-256 for RS256/ES256, SHA-512 for EdDSA (Ed25519).
-    pub fn half_hash(alg: &str, value: &str) -> String {
-        let digest: Vec<u8> = match Alg::parse(alg) {
-            Some(Alg::EdDsa) => Sha512::digest(value.as_bytes()).to_vec(),
-            _ => Sha256::digest(value.as_bytes()).to_vec(),
+    pub fn half_hash(alg: Alg, value: &str) -> String {
+        let digest: Vec<u8> = match alg {
+            Alg::EdDsa => Sha512::digest(value.as_bytes()).to_vec(),
+            Alg::Rs256 | Alg::Es256 => Sha256::digest(value.as_bytes()).to_vec(),
         };
         URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
     }
@@ -193,8 +194,8 @@ impl KeyRing {
     }
 }
 
-async fn build_blocking(keys: Vec<SigningKey>, master: MasterKey) -> Result<Inner, KeyError> {
-    crate::util::spawn_blocking_traced(move || build(keys, &master, now()))
+async fn build_blocking(keys: Vec<SigningKey>, master: MasterKey, now: i64) -> Result<Inner, KeyError> {
+    crate::telemetry::spawn_blocking_traced(move || build(keys, &master, now))
         .await
         .map_err(|e| KeyError::Crypto(format!("key ring build task failed: {e}")))?
 }
@@ -209,12 +210,7 @@ pub(crate) fn build(keys: Vec<SigningKey>, master: &MasterKey, now: i64) -> Resu
         if key.expires_at.is_some_and(|e| e <= now) {
             continue;
         }
-        let alg = Alg::parse(&key.alg).ok_or_else(|| {
-            KeyError::Invalid(format!(
-                "stored key {} has unsupported alg {:?}",
-                key.kid, key.alg
-            ))
-        })?;
+        let alg = key.alg;
         let public = jwks::parse_public(&key.public_jwk, &key.kid, alg.as_str())?;
         let verifier = verifier_for(alg, &Jwk::from_map(public.clone())?)?;
         let signer = if key.retired_at.is_none_or(|r| r > now) {
@@ -289,12 +285,11 @@ impl Inner {
 
     pub(crate) fn sign(
         &self,
-        alg: &str,
+        alg: Alg,
         typ: Option<&str>,
         claims: &JsonMap,
         now: i64,
     ) -> Result<String, KeyError> {
-        let alg = Alg::require(alg)?;
         let key = self
             .active(alg, now)
             .ok_or_else(|| KeyError::NoKey(format!("no active {alg} key")))?;

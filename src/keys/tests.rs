@@ -1,4 +1,4 @@
-//! Key ring tests: sign/verify per algorithm, the verification refusals of SECURITY.md C.15,
+//! Key ring tests: sign/verify per algorithm, the verification refusals of docs/security.md C.15,
 //! the JWKS, rotation (E.25) and the OpenID Core half-hash examples. No store: the ring is built
 //! from rows, with the clock passed in.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,7 +9,7 @@ use josekit::jwk::Jwk;
 use josekit::jws::{ES256, HS256, JwsSigner};
 use serde_json::{Map, Value, json};
 
-use super::lifecycle::{describe, due_for_rotation, plan_retirements, seal_row};
+use super::lifecycle::{KeyState, describe, due_for_rotation, plan_retirements, seal_row};
 use super::ring::{Inner, build};
 use super::{Alg, KeyRing, MasterKey, generate, jwks};
 use crate::storage::SigningKey;
@@ -79,19 +79,18 @@ fn sign_and_verify_each_algorithm() {
         vec![Alg::Rs256, Alg::Es256, Alg::EdDsa]
     );
     for (alg, key) in Alg::ALL.into_iter().zip(&rows) {
-        let jws = inner.sign(alg.as_str(), None, &claims(), T0 + 1).unwrap();
+        let jws = inner.sign(alg, None, &claims(), T0 + 1).unwrap();
         let (header, got) = inner.verify(&jws, T0 + 2).unwrap();
         assert_eq!(header["alg"], alg.as_str());
         assert_eq!(header["kid"], key.kid.as_str());
         assert_eq!(header["typ"], "JWT");
         assert_eq!(got, claims());
-        let at = inner
-            .sign(alg.as_str(), Some("at+jwt"), &claims(), T0 + 1)
-            .unwrap();
+        let at = inner.sign(alg, Some("at+jwt"), &claims(), T0 + 1).unwrap();
         assert_eq!(inner.verify(&at, T0 + 2).unwrap().0["typ"], "at+jwt");
     }
-    assert!(inner.sign("HS256", None, &claims(), T0 + 1).is_err());
-    assert!(inner.sign("none", None, &claims(), T0 + 1).is_err());
+    // Signing takes an `Alg`: `HS256` and `none` cannot even be named.
+    assert_eq!(Alg::parse("HS256"), None);
+    assert_eq!(Alg::parse("none"), None);
 }
 
 #[test]
@@ -130,7 +129,7 @@ fn verify_refuses_hs256_keyed_with_the_public_key() {
 fn verify_refuses_unknown_kid_and_foreign_key() {
     let (rows, inner) = three();
     let stranger = build(vec![row(Alg::Rs256, T0, T0)], &master(), T0 + 1).unwrap();
-    let foreign = stranger.sign("RS256", None, &claims(), T0 + 1).unwrap();
+    let foreign = stranger.sign(Alg::Rs256, None, &claims(), T0 + 1).unwrap();
     assert!(inner.verify(&foreign, T0 + 2).is_err());
     // Our own key's signature under a kid we do not have.
     let signer = ES256.signer_from_jwk(&private_jwk(&rows[1])).unwrap();
@@ -163,7 +162,7 @@ fn verify_refuses_header_alg_other_than_the_keys() {
 fn verify_refuses_modified_payload_and_garbage() {
     let (_, inner) = three();
     for alg in Alg::ALL {
-        let jws = inner.sign(alg.as_str(), None, &claims(), T0 + 1).unwrap();
+        let jws = inner.sign(alg, None, &claims(), T0 + 1).unwrap();
         let mut parts: Vec<&str> = jws.split('.').collect();
         let mut evil = claims();
         evil.insert("sub".into(), json!("admin"));
@@ -232,22 +231,22 @@ fn rotation_publishes_first_then_signs_and_old_key_keeps_verifying() {
     // Published at once ...
     assert!(inner.jwks.contains(&new.kid) && inner.jwks.contains(&old.kid));
     // ... but the old key still signs until the activation time.
-    let before = inner.sign("RS256", None, &claims(), T0 + 699).unwrap();
+    let before = inner.sign(Alg::Rs256, None, &claims(), T0 + 699).unwrap();
     assert_eq!(header_of(&before)["kid"], old.kid.as_str());
-    assert_eq!(describe(&new, T0 + 699).state, "pending");
-    assert_eq!(describe(&old, T0 + 699).state, "active");
+    assert_eq!(describe(&new, T0 + 699).state, KeyState::Pending);
+    assert_eq!(describe(&old, T0 + 699).state, KeyState::Active);
 
     // From activation, without a rebuild, the new key signs; the old one still verifies.
-    let after = inner.sign("RS256", None, &claims(), T0 + 700).unwrap();
+    let after = inner.sign(Alg::Rs256, None, &claims(), T0 + 700).unwrap();
     assert_eq!(header_of(&after)["kid"], new.kid.as_str());
     assert!(inner.verify(&before, T0 + 700 + max_life - 1).is_ok());
     assert!(inner.verify(&after, T0 + 700 + max_life - 1).is_ok());
-    assert_eq!(describe(&old, T0 + 701).state, "retiring");
-    assert_eq!(describe(&new, T0 + 701).state, "active");
+    assert_eq!(describe(&old, T0 + 701).state, KeyState::Retiring);
+    assert_eq!(describe(&new, T0 + 701).state, KeyState::Active);
 
     // Once expired the old key no longer verifies, and a rebuild drops it from the JWKS.
     assert!(inner.verify(&before, T0 + 700 + max_life).is_err());
-    assert_eq!(describe(&old, T0 + 700 + max_life).state, "expired");
+    assert_eq!(describe(&old, T0 + 700 + max_life).state, KeyState::Expired);
     let later = build(vec![old.clone(), new.clone()], &master(), T0 + 700 + max_life).unwrap();
     assert!(!later.jwks.contains(&old.kid));
     assert_eq!(later.keys.len(), 1);
@@ -275,7 +274,7 @@ fn retirement_never_moves_later_and_only_touches_the_same_alg() {
     // A pending key retired before its activation never signs.
     pending.retired_at = Some(T0 + 20);
     let inner = build(vec![pending, now_key.clone()], &master(), T0 + 20).unwrap();
-    let jws = inner.sign("RS256", None, &claims(), T0 + 1000).unwrap();
+    let jws = inner.sign(Alg::Rs256, None, &claims(), T0 + 1000).unwrap();
     assert_eq!(header_of(&jws)["kid"], now_key.kid.as_str());
 }
 
@@ -285,11 +284,11 @@ fn retired_keys_verify_but_never_sign() {
     old.retired_at = Some(T0 + 10);
     old.expires_at = Some(T0 + 1000);
     let signing = build(vec![old.clone()], &master(), T0 + 1).unwrap();
-    let token = signing.sign("EdDSA", None, &claims(), T0 + 1).unwrap();
+    let token = signing.sign(Alg::EdDsa, None, &claims(), T0 + 1).unwrap();
     let inner = build(vec![old], &master(), T0 + 20).unwrap();
     assert!(inner.signing_algs(T0 + 20).is_empty());
     assert!(matches!(
-        inner.sign("EdDSA", None, &claims(), T0 + 20),
+        inner.sign(Alg::EdDsa, None, &claims(), T0 + 20),
         Err(super::KeyError::NoKey(_))
     ));
     assert!(inner.verify(&token, T0 + 20).is_ok());
@@ -323,18 +322,21 @@ fn rotation_falls_due_after_the_period_unless_a_successor_waits() {
 fn half_hash_matches_openid_core_examples() {
     // OpenID Core 1.0 Appendix A.3 (at_hash) and A.4 (c_hash), RS256.
     assert_eq!(
-        KeyRing::half_hash("RS256", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+        KeyRing::half_hash(Alg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
         "77QmUPtjPfzWtF2AnpK9RQ"
     );
     assert_eq!(
         KeyRing::half_hash(
-            "RS256",
+            Alg::Rs256,
             "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
         ),
         "LDktKdoQak3Pk0cnXxCltA"
     );
-    assert_eq!(KeyRing::half_hash("ES256", "x"), KeyRing::half_hash("RS256", "x"));
+    assert_eq!(
+        KeyRing::half_hash(Alg::Es256, "x"),
+        KeyRing::half_hash(Alg::Rs256, "x")
+    );
     // EdDSA (Ed25519): SHA-512, left 32 bytes.
-    let ed = KeyRing::half_hash("EdDSA", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
+    let ed = KeyRing::half_hash(Alg::EdDsa, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
     assert_eq!(URL_SAFE_NO_PAD.decode(&ed).unwrap().len(), 32);
 }

@@ -6,10 +6,10 @@ use base64::Engine;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use crate::digest::{ct_eq, sha256_hex};
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::storage::Client;
-use crate::util::{ct_eq, sha256_hex};
 
 /// RFC 7617 §2 credentials are padded base64; accept them with or without the padding.
 const BASIC_B64: GeneralPurpose = GeneralPurpose::new(
@@ -192,9 +192,9 @@ mod tests {
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             grant_types: vec![],
-            scopes: vec![],
+            scopes: crate::oauth::scope::Scope::default(),
             first_party: false,
-            id_token_signed_response_alg: "RS256".into(),
+            id_token_signed_response_alg: crate::keys::Alg::Rs256,
             created_at: 0,
         }
     }

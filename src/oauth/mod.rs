@@ -1,6 +1,7 @@
-//! The protocol core: parsing and rules of RFC 6749 and friends. No actix, no diesel.
+//! The protocol core: parsing and rules of RFC 6749 and friends, with no I/O: no actix, no
+//! diesel, no store.
 
-pub mod authorization;
+pub mod authorization_request;
 pub mod client_auth;
 pub mod error;
 pub mod params;
@@ -8,6 +9,5 @@ pub mod pkce;
 pub mod redirect_uri;
 mod robustness;
 pub mod scope;
-pub mod tokens;
 
 pub use error::{ErrorCode, OAuthError};

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::digest::ct_eq;
 use crate::oauth::OAuthError;
-use crate::util::ct_eq;
 
 /// RFC 7636 §4.1 / §4.2: shortest and longest verifier (and challenge).
 const MIN_LEN: usize = 43;
@@ -32,6 +32,25 @@ impl ChallengeMethod {
     }
 }
 
+/// Whether `code_challenge_method=plain` is accepted (RFC 9700 §2.1.1: S256 only, unless an
+/// operator allows plain with `security.allow_plain_pkce`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PkcePolicy {
+    S256Only,
+    AllowPlain,
+}
+
+impl PkcePolicy {
+    /// The policy the `security.allow_plain_pkce` setting asks for.
+    pub fn from_setting(allow_plain: bool) -> PkcePolicy {
+        if allow_plain {
+            PkcePolicy::AllowPlain
+        } else {
+            PkcePolicy::S256Only
+        }
+    }
+}
+
 /// RFC 7636 §4.4: the challenge stored with the authorization code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeChallenge {
@@ -49,12 +68,12 @@ fn is_well_formed(value: &str) -> bool {
 
 /// RFC 7636 §4.3: the authorization request side. Both absent: `Ok(None)`. A method without a
 /// challenge, an unknown method, `plain` (explicit, or implied by an absent method) unless
-/// `allow_plain`, or a malformed challenge: `invalid_request`. An S256 challenge must be 43 characters
+/// `policy` allows it, or a malformed challenge: `invalid_request`. An S256 challenge must be 43 characters
 /// (the length of BASE64URL(SHA256(..))), since no other can ever match.
 pub fn parse_challenge(
     challenge: Option<&str>,
     method: Option<&str>,
-    allow_plain: bool,
+    policy: PkcePolicy,
 ) -> Result<Option<CodeChallenge>, OAuthError> {
     let challenge = match (challenge, method) {
         (None, None) => return Ok(None),
@@ -71,7 +90,7 @@ pub fn parse_challenge(
         Some("plain") | None => ChallengeMethod::Plain,
         Some(_) => return Err(OAuthError::invalid_request("unsupported code_challenge_method")),
     };
-    if method == ChallengeMethod::Plain && !allow_plain {
+    if method == ChallengeMethod::Plain && policy == PkcePolicy::S256Only {
         return Err(OAuthError::invalid_request("code_challenge_method must be S256"));
     }
     if !is_well_formed(challenge) || (method == ChallengeMethod::S256 && challenge.len() != S256_LEN) {
@@ -122,7 +141,7 @@ mod tests {
 
     #[test]
     fn pkce_rfc7636_appendix_b_vector() {
-        let c = parse_challenge(Some(CHALLENGE), Some("S256"), false)
+        let c = parse_challenge(Some(CHALLENGE), Some("S256"), PkcePolicy::S256Only)
             .unwrap()
             .unwrap();
         assert_eq!(c.method, ChallengeMethod::S256);
@@ -133,13 +152,13 @@ mod tests {
 
     #[test]
     fn no_challenge_and_no_method_is_no_pkce() {
-        assert_eq!(parse_challenge(None, None, false).unwrap(), None);
+        assert_eq!(parse_challenge(None, None, PkcePolicy::S256Only).unwrap(), None);
     }
 
     #[test]
     fn method_without_challenge_is_rejected() {
         assert_eq!(
-            code(parse_challenge(None, Some("S256"), true)),
+            code(parse_challenge(None, Some("S256"), PkcePolicy::AllowPlain)),
             ErrorCode::InvalidRequest
         );
     }
@@ -147,10 +166,12 @@ mod tests {
     #[test]
     fn absent_method_means_plain_and_is_refused_unless_allowed() {
         assert_eq!(
-            code(parse_challenge(Some(VERIFIER), None, false)),
+            code(parse_challenge(Some(VERIFIER), None, PkcePolicy::S256Only)),
             ErrorCode::InvalidRequest
         );
-        let c = parse_challenge(Some(VERIFIER), None, true).unwrap().unwrap();
+        let c = parse_challenge(Some(VERIFIER), None, PkcePolicy::AllowPlain)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.method, ChallengeMethod::Plain);
         assert!(verify(&c, VERIFIER));
         assert!(!verify(&c, CHALLENGE));
@@ -159,17 +180,21 @@ mod tests {
     #[test]
     fn plain_is_refused_unless_configured() {
         assert_eq!(
-            code(parse_challenge(Some(VERIFIER), Some("plain"), false)),
+            code(parse_challenge(
+                Some(VERIFIER),
+                Some("plain"),
+                PkcePolicy::S256Only
+            )),
             ErrorCode::InvalidRequest
         );
-        assert!(parse_challenge(Some(VERIFIER), Some("plain"), true).is_ok());
+        assert!(parse_challenge(Some(VERIFIER), Some("plain"), PkcePolicy::AllowPlain).is_ok());
     }
 
     #[test]
     fn unknown_challenge_method_is_rejected() {
         for m in ["s256", "SHA256", "S512", "PLAIN"] {
             assert_eq!(
-                code(parse_challenge(Some(CHALLENGE), Some(m), true)),
+                code(parse_challenge(Some(CHALLENGE), Some(m), PkcePolicy::AllowPlain)),
                 ErrorCode::InvalidRequest
             );
         }
@@ -182,18 +207,25 @@ mod tests {
         let bad_char = format!("{}+", "a".repeat(42));
         for c in [short.as_str(), long.as_str(), bad_char.as_str()] {
             assert_eq!(
-                code(parse_challenge(Some(c), Some("plain"), true)),
+                code(parse_challenge(Some(c), Some("plain"), PkcePolicy::AllowPlain)),
                 ErrorCode::InvalidRequest
             );
         }
-        assert!(parse_challenge(Some(&"a~._-".repeat(26)[..128]), Some("plain"), true).is_ok());
+        assert!(
+            parse_challenge(
+                Some(&"a~._-".repeat(26)[..128]),
+                Some("plain"),
+                PkcePolicy::AllowPlain
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn s256_challenge_must_be_43_characters() {
         let long = "a".repeat(44);
         assert_eq!(
-            code(parse_challenge(Some(&long), Some("S256"), false)),
+            code(parse_challenge(Some(&long), Some("S256"), PkcePolicy::S256Only)),
             ErrorCode::InvalidRequest
         );
     }

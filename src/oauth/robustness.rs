@@ -38,7 +38,7 @@ mod tests {
             }
             let _ = Scope::parse(&text);
             let _ = pkce::validate_verifier(&text);
-            let _ = pkce::parse_challenge(Some(&text), Some(&text), true);
+            let _ = pkce::parse_challenge(Some(&text), Some(&text), pkce::PkcePolicy::AllowPlain);
             let _ = redirect_uri::validate_registration(&text);
             let _ = redirect_uri::matches_registered(&["http://127.0.0.1/cb".to_string()], &text);
             let _ = redirect_uri::with_query(&text, &[("state", &text)]);

@@ -65,6 +65,25 @@ impl Scope {
         }
     }
 
+    /// RFC 6749 §3.3: the tokens in either (consent merged with earlier consent).
+    pub fn union(&self, other: &Scope) -> Scope {
+        Scope {
+            tokens: self.tokens.union(&other.tokens).cloned().collect(),
+        }
+    }
+
+    /// The scope without the named tokens (e.g. the user-centric ones for client_credentials).
+    pub fn without(&self, removed: &[&str]) -> Scope {
+        Scope {
+            tokens: self
+                .tokens
+                .iter()
+                .filter(|t| !removed.contains(&t.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }

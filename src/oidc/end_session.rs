@@ -1,12 +1,26 @@
-//! OpenID RP-Initiated Logout 1.0 §2-3 (SECURITY.md D.22): a verified `id_token_hint`, a
-//! `post_logout_redirect_uri` only if registered for the client, `state` echoed.
+//! OpenID RP-Initiated Logout 1.0 §2-3 (docs/security.md D.22): a verified `id_token_hint`, a
+//! `post_logout_redirect_uri` only if registered for the client, `state` echoed. A logout that the
+//! user must confirm is parked for the browser like an authorization request.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::context::Context;
+use crate::interaction::pending::Parking;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oidc::id_token;
-use crate::state::AppState;
+use crate::random::secret_256;
+use crate::storage::Kind;
+
+/// How long the confirmation page may wait for the user.
+const CONFIRM_TTL: Duration = Duration::from_secs(600);
+
+const PARKING: Parking = Parking {
+    kind: Kind::LogoutRequest,
+    ttl: CONFIRM_TTL,
+};
 
 /// A validated logout request, as kept while the user confirms.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,12 +36,12 @@ pub struct LogoutRequest {
 
 /// Validates the request. Any error is shown on the error page: there is never a redirect to an
 /// unverified URI.
-pub async fn validate(state: &AppState, params: &ParamMap) -> Result<LogoutRequest, OAuthError> {
+pub async fn validate(ctx: &Context, params: &ParamMap) -> Result<LogoutRequest, OAuthError> {
     let hint = match params.get("id_token_hint") {
-        Some(h) => Some(id_token::verify_hint(state, h)?),
+        Some(h) => Some(id_token::verify_hint(ctx, h)?),
         None => None,
     };
-    let hint_client = hint.as_ref().and_then(id_token::hint_audience);
+    let hint_client = hint.as_ref().and_then(|h| h.client_id.clone());
     let client_id = match (params.get("client_id"), hint_client) {
         (Some(a), Some(b)) if a != b => {
             return Err(OAuthError::invalid_request(
@@ -39,8 +53,7 @@ pub async fn validate(state: &AppState, params: &ParamMap) -> Result<LogoutReque
     };
     let client = match &client_id {
         Some(id) => Some(
-            state
-                .store
+            ctx.store
                 .client_by_id(id)
                 .await?
                 .ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?,
@@ -66,12 +79,20 @@ pub async fn validate(state: &AppState, params: &ParamMap) -> Result<LogoutReque
         client_id,
         redirect_uri,
         state: params.get("state").map(str::to_string),
-        hint_sub: hint
-            .as_ref()
-            .and_then(|c| c.get("sub"))
-            .and_then(|s| s.as_str())
-            .map(str::to_string),
+        hint_sub: hint.map(|h| h.sub),
     })
+}
+
+/// Parks `request` for the browser bound by `binding` until the user confirms; returns its id.
+pub async fn park(ctx: &Context, request: &LogoutRequest, binding: &str) -> Result<String, OAuthError> {
+    let id = secret_256();
+    PARKING.put(ctx, &id, binding, request).await?;
+    Ok(id)
+}
+
+/// The parked request `id`, once, only for the browser that parked it.
+pub async fn unpark(ctx: &Context, id: &str, binding: &str) -> Result<Option<LogoutRequest>, OAuthError> {
+    PARKING.take(ctx, id, binding).await
 }
 
 /// Where to send the browser once logged out: the registered URI with `state`, or nowhere.

@@ -1,13 +1,13 @@
 //! ID tokens (OpenID Core §2, §3.1.3.6): `iss, sub, aud, exp, iat, auth_time, nonce, at_hash, azp,
-//! amr, sid`, signed with the client's `id_token_signed_response_alg`.
+//! amr, sid`, signed with the client's `id_token_signed_response_alg`; and checking the
+//! `id_token_hint` a client sends back.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::keys::KeyRing;
+use crate::context::Context;
+use crate::keys::{Alg, JsonMap, KeyRing};
 use crate::oauth::OAuthError;
-use crate::state::AppState;
-use crate::storage::{Client, User};
-use crate::util::now;
+use crate::storage::{AuthMethod, Client, User};
 
 /// What an ID token says.
 pub struct IdTokenInput<'a> {
@@ -16,77 +16,85 @@ pub struct IdTokenInput<'a> {
     pub nonce: Option<&'a str>,
     pub auth_time: Option<i64>,
     pub sid: Option<&'a str>,
-    pub amr: &'a [String],
+    pub amr: &'a [AuthMethod],
     /// The access token issued with it, for `at_hash`.
     pub access_token: Option<&'a str>,
 }
 
 /// The algorithm for a client's ID tokens: its registered one if we have a key for it.
-pub fn alg_for(state: &AppState, client: &Client) -> String {
-    let wanted = &client.id_token_signed_response_alg;
-    if state.keys.signing_algs().iter().any(|a| a == wanted) {
-        wanted.clone()
+pub fn alg_for(ctx: &Context, client: &Client) -> Alg {
+    let wanted = client.id_token_signed_response_alg;
+    if ctx.keys.signing_algs().contains(&wanted) {
+        wanted
     } else {
-        state.settings.keys.default_alg.clone()
+        ctx.default_alg
     }
 }
 
 /// OpenID Core §2 + §3.1.3.6: builds and signs the ID token.
-pub fn sign(state: &AppState, input: &IdTokenInput<'_>) -> Result<String, OAuthError> {
-    let alg = alg_for(state, input.client);
-    let t = now();
-    let mut claims = Map::new();
-    claims.insert("iss".into(), json!(state.settings.issuer));
-    claims.insert("sub".into(), json!(input.user.id));
-    claims.insert("aud".into(), json!(input.client.client_id));
-    claims.insert("azp".into(), json!(input.client.client_id));
-    claims.insert(
-        "exp".into(),
-        json!(t + state.settings.tokens.id_token_ttl_secs as i64),
-    );
-    claims.insert("iat".into(), json!(t));
+pub fn sign(ctx: &Context, input: &IdTokenInput<'_>) -> Result<String, OAuthError> {
+    let alg = alg_for(ctx, input.client);
+    let t = ctx.now();
+    let mut claims = JsonMap::new();
+    let mut put = |name: &str, value: Value| {
+        claims.insert(name.to_string(), value);
+    };
+    put("iss", Value::from(&*ctx.issuer));
+    put("sub", Value::from(input.user.id.as_str()));
+    put("aud", Value::from(input.client.client_id.as_str()));
+    put("azp", Value::from(input.client.client_id.as_str()));
+    put("exp", Value::from(t + ctx.tokens.id_token_ttl_secs as i64));
+    put("iat", Value::from(t));
     if let Some(auth_time) = input.auth_time {
-        claims.insert("auth_time".into(), json!(auth_time));
+        put("auth_time", Value::from(auth_time));
     }
     if let Some(nonce) = input.nonce {
-        claims.insert("nonce".into(), json!(nonce));
+        put("nonce", Value::from(nonce));
     }
     if let Some(at) = input.access_token {
-        claims.insert("at_hash".into(), json!(KeyRing::half_hash(&alg, at)));
+        put("at_hash", Value::from(KeyRing::half_hash(alg, at)));
     }
     if !input.amr.is_empty() {
-        claims.insert("amr".into(), json!(input.amr));
+        put(
+            "amr",
+            serde_json::to_value(input.amr).map_err(OAuthError::server_error)?,
+        );
     }
     if let Some(sid) = input.sid {
-        claims.insert("sid".into(), json!(sid));
+        put("sid", Value::from(sid));
     }
-    state
-        .keys
-        .sign(&alg, None, &claims)
+    ctx.keys
+        .sign(alg, None, &claims)
         .map_err(OAuthError::server_error)
 }
 
-/// Verifies an `id_token_hint` we issued (OpenID RP-Initiated Logout §2): signature and issuer;
-/// an expired hint is still accepted, as the spec allows. Returns the claims.
-pub fn verify_hint(state: &AppState, hint: &str) -> Result<Map<String, Value>, OAuthError> {
-    let (_header, claims) = state
-        .keys
-        .verify(hint)
-        .map_err(|e| OAuthError::invalid_request("invalid id_token_hint").with_detail(e))?;
-    if claims.get("iss").and_then(Value::as_str) != Some(state.issuer()) {
-        return Err(OAuthError::invalid_request("invalid id_token_hint").with_detail("foreign issuer"));
-    }
-    if claims.get("sub").and_then(Value::as_str).is_none() {
-        return Err(OAuthError::invalid_request("invalid id_token_hint").with_detail("no sub"));
-    }
-    Ok(claims)
+/// A verified `id_token_hint`: who it names and for which client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenHint {
+    pub sub: String,
+    /// The `aud` (client_id): a string, or the first of an array.
+    pub client_id: Option<String>,
 }
 
-/// The `aud` (client_id) of a verified hint: a string, or the first of an array.
-pub fn hint_audience(claims: &Map<String, Value>) -> Option<String> {
-    match claims.get("aud") {
+/// Verifies an `id_token_hint` we issued (OpenID Core §3.1.2.1, RP-Initiated Logout §2):
+/// signature and issuer; an expired hint is still accepted, as the spec allows.
+pub fn verify_hint(ctx: &Context, hint: &str) -> Result<IdTokenHint, OAuthError> {
+    let invalid = || OAuthError::invalid_request("invalid id_token_hint");
+    let (_header, claims) = ctx.keys.verify(hint).map_err(|e| invalid().with_detail(e))?;
+    if claims.get("iss").and_then(Value::as_str) != Some(&*ctx.issuer) {
+        return Err(invalid().with_detail("foreign issuer"));
+    }
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid().with_detail("no sub"))?;
+    let client_id = match claims.get("aud") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
         _ => None,
-    }
+    };
+    Ok(IdTokenHint {
+        sub: sub.to_string(),
+        client_id,
+    })
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::{Value, json};
 
 use crate::config::Settings;
+use crate::keys::Alg;
 
 /// The two well-known documents, pre-rendered.
 pub struct DiscoveryCache {
@@ -18,7 +19,7 @@ pub struct Rendered {
 }
 
 impl DiscoveryCache {
-    pub fn new(settings: &Settings, signing_algs: &[String]) -> DiscoveryCache {
+    pub fn new(settings: &Settings, signing_algs: &[Alg]) -> DiscoveryCache {
         DiscoveryCache {
             inner: RwLock::new(Arc::new(render(settings, signing_algs))),
         }
@@ -32,7 +33,7 @@ impl DiscoveryCache {
     }
 
     /// Re-renders after the key ring's algorithms changed.
-    pub fn refresh(&self, settings: &Settings, signing_algs: &[String]) {
+    pub fn refresh(&self, settings: &Settings, signing_algs: &[Alg]) {
         let rendered = Arc::new(render(settings, signing_algs));
         match self.inner.write() {
             Ok(mut g) => *g = rendered,
@@ -41,7 +42,7 @@ impl DiscoveryCache {
     }
 }
 
-fn render(settings: &Settings, signing_algs: &[String]) -> Rendered {
+fn render(settings: &Settings, signing_algs: &[Alg]) -> Rendered {
     let doc = document(settings, signing_algs);
     let text = doc.to_string();
     Rendered {
@@ -51,11 +52,11 @@ fn render(settings: &Settings, signing_algs: &[String]) -> Rendered {
 }
 
 /// The metadata document. Every endpoint and value listed here works.
-pub fn document(settings: &Settings, signing_algs: &[String]) -> Value {
+pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Value {
     let iss = &settings.issuer;
-    let mut algs: Vec<&str> = signing_algs.iter().map(String::as_str).collect();
-    if !algs.contains(&"RS256") {
-        algs.insert(0, "RS256");
+    let mut algs: Vec<&str> = signing_algs.iter().map(|a| a.as_str()).collect();
+    if !algs.contains(&Alg::Rs256.as_str()) {
+        algs.insert(0, Alg::Rs256.as_str());
     }
     let pkce: &[&str] = if settings.security.allow_plain_pkce {
         &["S256", "plain"]

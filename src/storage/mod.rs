@@ -161,6 +161,10 @@ pub enum Kind {
     RevokedJti,
     /// Pushed authorization requests.
     Par,
+    /// RP-initiated logouts waiting for the user's confirmation.
+    LogoutRequest,
+    /// Locks that let one node at a time do a periodic job (key rotation).
+    Lock,
 }
 
 impl Kind {
@@ -174,6 +178,8 @@ impl Kind {
             Kind::RateLimit => "rl",
             Kind::RevokedJti => "jti",
             Kind::Par => "par",
+            Kind::LogoutRequest => "lreq",
+            Kind::Lock => "lock",
         }
     }
 }

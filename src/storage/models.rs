@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys::Alg;
+use crate::oauth::scope::Scope;
+
 /// A person who can sign in (DESIGN.md §3 `users`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -111,11 +114,11 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
     /// Scopes the client may request.
-    pub scopes: Vec<String>,
-    /// First-party clients skip the consent page (SECURITY.md D.23).
+    pub scopes: Scope,
+    /// First-party clients skip the consent page (docs/security.md D.23).
     pub first_party: bool,
     /// JWS alg for ID tokens (OpenID Registration `id_token_signed_response_alg`).
-    pub id_token_signed_response_alg: String,
+    pub id_token_signed_response_alg: Alg,
     pub created_at: i64,
 }
 
@@ -132,8 +135,7 @@ impl Client {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub kid: String,
-    /// "RS256" | "ES256" | "EdDSA"
-    pub alg: String,
+    pub alg: Alg,
     /// AES-256-GCM sealed private JWK, base64url(nonce || ciphertext).
     pub private_jwk_sealed: String,
     /// Public JWK JSON as published in the JWKS.
@@ -154,7 +156,7 @@ pub struct TokenFamily {
     pub id: String,
     pub user_id: Option<String>,
     pub client_id: String,
-    pub scope: String,
+    pub scope: Scope,
     /// Login session id (`sid`) the family was born in, if any.
     pub sid: Option<String>,
     pub auth_time: i64,
@@ -175,7 +177,7 @@ pub struct RefreshToken {
     pub family_id: String,
     pub client_id: String,
     pub user_id: Option<String>,
-    pub scope: String,
+    pub scope: Scope,
     pub created_at: i64,
     /// Idle expiry of this token.
     pub expires_at: i64,
@@ -199,17 +201,76 @@ pub enum RotateOutcome {
 pub struct Consent {
     pub user_id: String,
     pub client_id: String,
-    /// Space-separated granted scopes.
-    pub scope: String,
+    /// The granted scopes.
+    pub scope: Scope,
     pub granted_at: i64,
+}
+
+/// What an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditKind {
+    #[serde(rename = "login.success")]
+    LoginSuccess,
+    #[serde(rename = "login.failure")]
+    LoginFailure,
+    #[serde(rename = "login.locked")]
+    LoginLocked,
+    #[serde(rename = "account.device_signed_out")]
+    DeviceSignedOut,
+    #[serde(rename = "account.consent_withdrawn")]
+    ConsentWithdrawn,
+    #[serde(rename = "account.logout_everywhere")]
+    LogoutEverywhere,
+    #[serde(rename = "account.password_failure")]
+    PasswordFailure,
+    #[serde(rename = "account.password_changed")]
+    PasswordChanged,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 8] = [
+        AuditKind::LoginSuccess,
+        AuditKind::LoginFailure,
+        AuditKind::LoginLocked,
+        AuditKind::DeviceSignedOut,
+        AuditKind::ConsentWithdrawn,
+        AuditKind::LogoutEverywhere,
+        AuditKind::PasswordFailure,
+        AuditKind::PasswordChanged,
+    ];
+
+    /// The stored name, e.g. `login.success`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::LoginSuccess => "login.success",
+            AuditKind::LoginFailure => "login.failure",
+            AuditKind::LoginLocked => "login.locked",
+            AuditKind::DeviceSignedOut => "account.device_signed_out",
+            AuditKind::ConsentWithdrawn => "account.consent_withdrawn",
+            AuditKind::LogoutEverywhere => "account.logout_everywhere",
+            AuditKind::PasswordFailure => "account.password_failure",
+            AuditKind::PasswordChanged => "account.password_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuditKind> {
+        AuditKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// RFC 8176 authentication method references (`amr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuthMethod {
+    /// A password.
+    #[serde(rename = "pwd")]
+    Password,
 }
 
 /// An entry in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub at: i64,
-    /// e.g. "login.success", "login.failure", "token.reuse", "user.disabled"
-    pub kind: String,
+    pub kind: AuditKind,
     pub user_id: Option<String>,
     pub client_id: Option<String>,
     pub ip: Option<String>,

@@ -1,10 +1,122 @@
-//! Validating a bearer access token (RFC 6750 §3.1, RFC 9068 §4, SECURITY.md C.15, C.18).
+//! JWT access tokens (RFC 9068): their claims, minting, and validating a bearer token
+//! (RFC 6750 §3.1, RFC 9068 §4, docs/security.md C.15, C.18).
 
+use serde::{Deserialize, Serialize};
+
+use crate::context::Context;
+use crate::keys::JsonMap;
 use crate::oauth::OAuthError;
-use crate::oauth::tokens::{AccessTokenClaims, check_access_token_claims};
-use crate::state::AppState;
-use crate::storage::{Kind, User};
-use crate::util::now;
+use crate::oauth::scope::Scope;
+use crate::storage::{Client, Kind, User};
+use crate::tokens::Subject;
+
+/// Longest access token accepted for validation, before any parsing.
+const MAX_TOKEN_LEN: usize = 8192;
+
+/// The claims of an access token (RFC 9068 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    /// The user's id, or the client_id for client_credentials (RFC 9068 §2.2).
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Scope::is_empty")]
+    pub scope: Scope,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub jti: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The login session, for logout and session views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl AccessTokenClaims {
+    /// Whether the token was issued to a user (as opposed to a client for itself).
+    pub fn has_user(&self) -> bool {
+        self.sub != self.client_id || self.auth_time.is_some()
+    }
+
+    pub fn to_map(&self) -> Result<JsonMap, OAuthError> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => Ok(m),
+            Ok(_) => Err(OAuthError::server_error("access token claims are not an object")),
+            Err(e) => Err(OAuthError::server_error(e)),
+        }
+    }
+}
+
+/// RFC 9068 §4 checks after the signature: `typ` is `at+jwt`, `iss` is ours, not expired, not
+/// before `nbf` (a minute of clock skew allowed). Returns the typed claims or `invalid_token`.
+pub fn check_claims(
+    header: &JsonMap,
+    claims: JsonMap,
+    issuer: &str,
+    now: i64,
+) -> Result<AccessTokenClaims, OAuthError> {
+    let typ = header.get("typ").and_then(|v| v.as_str()).unwrap_or_default();
+    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
+        return Err(OAuthError::invalid_token("not an access token"));
+    }
+    let claims: AccessTokenClaims = serde_json::from_value(serde_json::Value::Object(claims))
+        .map_err(|e| OAuthError::invalid_token("malformed access token").with_detail(e))?;
+    if claims.iss != issuer {
+        return Err(OAuthError::invalid_token("token from another issuer"));
+    }
+    if claims.exp <= now {
+        return Err(OAuthError::invalid_token("the access token expired"));
+    }
+    if claims.nbf > now + 60 {
+        return Err(OAuthError::invalid_token("the access token is not yet valid"));
+    }
+    Ok(claims)
+}
+
+/// RFC 9068 §2: signs an access token with the default algorithm; returns it and its lifetime.
+pub fn mint(
+    ctx: &Context,
+    client: &Client,
+    subject: &Subject<'_>,
+    scope: &Scope,
+    jti: String,
+) -> Result<(String, i64), OAuthError> {
+    let t = ctx.now();
+    let ttl = ctx.tokens.access_token_ttl_secs as i64;
+    let claims = AccessTokenClaims {
+        iss: ctx.issuer.to_string(),
+        sub: subject
+            .user
+            .map(|u| u.id.clone())
+            .unwrap_or_else(|| client.client_id.clone()),
+        aud: ctx.audience.to_string(),
+        client_id: client.client_id.clone(),
+        scope: scope.clone(),
+        exp: t + ttl,
+        iat: t,
+        nbf: t,
+        jti,
+        auth_time: subject.auth_time,
+        sid: subject.sid.map(str::to_string),
+    };
+    let token = ctx
+        .keys
+        .sign(ctx.default_alg, Some("at+jwt"), &claims.to_map()?)
+        .map_err(OAuthError::server_error)?;
+    Ok((token, ttl))
+}
+
+/// Verifies the signature and RFC 9068 claims of something that looks like one of our access
+/// tokens. `None` when it is not a JWS we can verify.
+pub fn verify(ctx: &Context, token: &str) -> Option<Result<AccessTokenClaims, OAuthError>> {
+    if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
+        return None;
+    }
+    let (header, claims) = ctx.keys.verify(token).ok()?;
+    Some(check_claims(&header, claims, &ctx.issuer, ctx.now()))
+}
 
 /// A valid access token and, when it was issued to a user, that user.
 pub struct ValidToken {
@@ -15,25 +127,20 @@ pub struct ValidToken {
 /// Verifies signature (allow-listed algorithm, the kid's own), `typ`, issuer, expiry, that the
 /// `jti` was not revoked, and that the user is still enabled and not logged out since. Every
 /// failure is `invalid_token`.
-pub async fn validate(state: &AppState, token: &str) -> Result<ValidToken, OAuthError> {
-    if token.len() > 8192 || token.split('.').count() != 3 {
+pub async fn validate(ctx: &Context, token: &str) -> Result<ValidToken, OAuthError> {
+    if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
         return Err(OAuthError::invalid_token("malformed access token"));
     }
-    let (header, claims) = state
+    let (header, claims) = ctx
         .keys
         .verify(token)
         .map_err(|e| OAuthError::invalid_token("invalid access token").with_detail(e))?;
-    let claims = check_access_token_claims(&header, claims, state.issuer(), now())?;
-    if state
-        .ephemeral
-        .get(Kind::RevokedJti, &claims.jti)
-        .await?
-        .is_some()
-    {
+    let claims = check_claims(&header, claims, &ctx.issuer, ctx.now())?;
+    if ctx.ephemeral.get(Kind::RevokedJti, &claims.jti).await?.is_some() {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
     let user = if claims.has_user() {
-        let user = state
+        let user = ctx
             .store
             .user_by_id(&claims.sub)
             .await?
@@ -44,4 +151,52 @@ pub async fn validate(state: &AppState, token: &str) -> Result<ValidToken, OAuth
         None
     };
     Ok(ValidToken { claims, user })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn claims(now: i64) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: "https://id.example".into(),
+            sub: "u1".into(),
+            aud: "https://id.example".into(),
+            client_id: "c1".into(),
+            scope: Scope::from_tokens(["openid"]),
+            exp: now + 60,
+            iat: now,
+            nbf: now,
+            jti: "j".into(),
+            auth_time: Some(now),
+            sid: None,
+        }
+    }
+
+    fn header(typ: &str) -> JsonMap {
+        let mut h = JsonMap::new();
+        h.insert("typ".into(), typ.into());
+        h
+    }
+
+    #[test]
+    fn rfc9068_typ_must_be_at_jwt() {
+        let c = claims(100).to_map().unwrap();
+        assert!(check_claims(&header("JWT"), c.clone(), "https://id.example", 100).is_err());
+        assert!(check_claims(&header("at+jwt"), c, "https://id.example", 100).is_ok());
+    }
+
+    #[test]
+    fn expired_or_foreign_tokens_are_invalid() {
+        let c = claims(100).to_map().unwrap();
+        assert!(check_claims(&header("at+jwt"), c.clone(), "https://id.example", 160).is_err());
+        assert!(check_claims(&header("at+jwt"), c, "https://other.example", 100).is_err());
+    }
+
+    #[test]
+    fn scope_is_a_space_separated_string_in_the_token() {
+        let map = claims(100).to_map().unwrap();
+        assert_eq!(map["scope"], "openid");
+    }
 }

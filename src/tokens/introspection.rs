@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::oauth::OAuthError;
-use crate::state::AppState;
+use crate::context::Context;
+use crate::digest::sha256_hex;
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::{Client, TokenFamily, User};
 use crate::tokens::access;
-use crate::util::{now, sha256_hex};
 
 fn inactive() -> Value {
     json!({ "active": false })
@@ -15,30 +15,30 @@ fn inactive() -> Value {
 
 /// RFC 7662 §2.1: `token_type_hint` only orders the look-ups; both kinds are tried.
 pub async fn introspect(
-    state: &AppState,
+    ctx: &Context,
     _caller: &Client,
     token: &str,
     hint: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let access_first = hint != Some("refresh_token");
     if access_first {
-        if let Some(v) = as_access(state, token).await? {
+        if let Some(v) = as_access(ctx, token).await? {
             return Ok(v);
         }
-        Ok(as_refresh(state, token).await?.unwrap_or_else(inactive))
+        Ok(as_refresh(ctx, token).await?.unwrap_or_else(inactive))
     } else {
-        if let Some(v) = as_refresh(state, token).await? {
+        if let Some(v) = as_refresh(ctx, token).await? {
             return Ok(v);
         }
-        Ok(as_access(state, token).await?.unwrap_or_else(inactive))
+        Ok(as_access(ctx, token).await?.unwrap_or_else(inactive))
     }
 }
 
-async fn as_access(state: &AppState, token: &str) -> Result<Option<Value>, OAuthError> {
+async fn as_access(ctx: &Context, token: &str) -> Result<Option<Value>, OAuthError> {
     if token.split('.').count() != 3 {
         return Ok(None);
     }
-    match access::validate(state, token).await {
+    match access::validate(ctx, token).await {
         Ok(valid) => {
             let c = valid.claims;
             let mut body = json!({
@@ -59,18 +59,18 @@ async fn as_access(state: &AppState, token: &str) -> Result<Option<Value>, OAuth
             }
             Ok(Some(body))
         }
-        Err(e) if e.code == crate::oauth::ErrorCode::InvalidToken => Ok(Some(inactive())),
+        Err(e) if e.code == ErrorCode::InvalidToken => Ok(Some(inactive())),
         Err(e) => Err(e),
     }
 }
 
-async fn as_refresh(state: &AppState, token: &str) -> Result<Option<Value>, OAuthError> {
-    let Some((rt, family)) = state.store.refresh_token(&sha256_hex(token)).await? else {
+async fn as_refresh(ctx: &Context, token: &str) -> Result<Option<Value>, OAuthError> {
+    let Some((rt, family)) = ctx.store.refresh_token(&sha256_hex(token)).await? else {
         return Ok(None);
     };
-    let t = now();
+    let t = ctx.now();
     let user = match &rt.user_id {
-        Some(id) => state.store.user_by_id(id).await?,
+        Some(id) => ctx.store.user_by_id(id).await?,
         None => None,
     };
     if rt.used_at.is_some()
@@ -87,7 +87,7 @@ async fn as_refresh(state: &AppState, token: &str) -> Result<Option<Value>, OAut
         "client_id": rt.client_id,
         "sub": rt.user_id,
         "username": user.map(|u| u.username),
-        "iss": state.issuer(),
+        "iss": &*ctx.issuer,
         "exp": rt.expires_at.min(family.absolute_expires_at),
         "iat": rt.created_at,
     })))

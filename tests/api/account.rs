@@ -2,8 +2,8 @@
 //! signed in, one row per token family, and can end any of them, everything at once, withdraw
 //! consent and change the password. Every form needs its CSRF token and the signed-in browser.
 
+use portcullis::random::random_id;
 use portcullis::storage::{NewUser, TokenFamily};
-use portcullis::util::{now, random_id};
 
 use crate::authorize::{
     SESSION_COOKIE, assert_login_page, has_session, redirect_params, set_cookie, token_error, unescape,
@@ -66,8 +66,9 @@ async fn account_lists_sessions_per_token_family() {
     assert_eq!(rows.len(), 3, "one row per family:\n{page}");
     let families = app
         .state
+        .ctx
         .store
-        .active_families_for_user(&app.user_id, now())
+        .active_families_for_user(&app.user_id, app.clock.now())
         .await
         .unwrap();
     for f in &families {
@@ -155,12 +156,13 @@ async fn cannot_revoke_another_users_family() {
         assert_eq!(res.status(), 404, "{family_id}");
         assert!(res.headers().get("location").is_none());
     }
-    let family = app.state.store.family_by_id(&bob_family).await.unwrap().unwrap();
+    let family = app.ctx().store.family_by_id(&bob_family).await.unwrap().unwrap();
     assert!(family.revoked_at.is_none(), "bob's family is untouched");
     assert_eq!(
         app.state
+            .ctx
             .store
-            .active_families_for_user(&app.user_id, now())
+            .active_families_for_user(&app.user_id, app.clock.now())
             .await
             .unwrap()
             .len(),
@@ -200,8 +202,9 @@ async fn sign_out_everywhere_ends_all_sessions_and_families() {
     );
     assert!(
         app.state
+            .ctx
             .store
-            .active_families_for_user(&app.user_id, now())
+            .active_families_for_user(&app.user_id, app.clock.now())
             .await
             .unwrap()
             .is_empty()
@@ -246,6 +249,7 @@ async fn withdrawing_consent_shows_consent_again() {
 
     assert!(
         app.state
+            .ctx
             .store
             .consent(&app.user_id, THIRD_PARTY_ID)
             .await
@@ -369,9 +373,10 @@ async fn change_password_requires_current_password_and_matching_new_one() {
         200,
         "nothing changed"
     );
-    let user = app.state.store.user_by_id(&app.user_id).await.unwrap().unwrap();
+    let user = app.ctx().store.user_by_id(&app.user_id).await.unwrap().unwrap();
     assert!(
         app.state
+            .ctx
             .hasher
             .verify(Some(user.password_hash), PASSWORD.into())
             .await
@@ -436,9 +441,10 @@ async fn account_forms_require_csrf() {
         200,
         "the family is still active"
     );
-    let user = app.state.store.user_by_id(&app.user_id).await.unwrap().unwrap();
+    let user = app.ctx().store.user_by_id(&app.user_id).await.unwrap().unwrap();
     assert!(
         app.state
+            .ctx
             .hasher
             .verify(Some(user.password_hash), PASSWORD.into())
             .await
@@ -605,9 +611,10 @@ async fn partner_exchange(app: &TestApp, code: &str) -> String {
 
 /// Creates user bob with one active token family; returns the family id.
 async fn bob_with_a_family(app: &TestApp) -> String {
-    let t = now();
+    let t = app.clock.now();
     let bob = app
         .state
+        .ctx
         .store
         .create_user(NewUser {
             id: random_id(),
@@ -615,7 +622,7 @@ async fn bob_with_a_family(app: &TestApp) -> String {
             email: None,
             email_verified: false,
             name: None,
-            password_hash: app.state.hasher.hash("bob's password".into()).await.unwrap(),
+            password_hash: app.ctx().hasher.hash("bob's password".into()).await.unwrap(),
             created_at: t,
         })
         .await
@@ -624,7 +631,7 @@ async fn bob_with_a_family(app: &TestApp) -> String {
         id: random_id(),
         user_id: Some(bob.id),
         client_id: CONFIDENTIAL_ID.into(),
-        scope: "openid offline_access".into(),
+        scope: portcullis::oauth::scope::Scope::from_tokens(["openid", "offline_access"]),
         sid: None,
         auth_time: t,
         created_at: t,
@@ -635,6 +642,6 @@ async fn bob_with_a_family(app: &TestApp) -> String {
         user_agent: None,
         ip: None,
     };
-    app.state.store.create_family(family.clone(), None).await.unwrap();
+    app.ctx().store.create_family(family.clone(), None).await.unwrap();
     family.id
 }

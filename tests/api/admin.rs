@@ -30,7 +30,7 @@ async fn admin_logout_ends_access_tokens_families_and_sessions_at_once() {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     assert_eq!(userinfo_status(&app, access).await, 200);
 
-    let ended = users::logout_everywhere(&app.state.store, &app.user_id)
+    let ended = users::logout_everywhere(&app.ctx().store, &app.clock, &app.user_id)
         .await
         .unwrap();
     assert_eq!(ended, 1, "one token family ended");
@@ -66,9 +66,14 @@ async fn disabled_user_tokens_are_inactive_at_once() {
     let app = spawn_app().await;
     let tokens = signed_in_tokens(&app).await;
     let access = tokens["access_token"].as_str().unwrap();
-    users::set_disabled(&app.state.store, &app.user_id, true)
-        .await
-        .unwrap();
+    users::set_state(
+        &app.ctx().store,
+        &app.clock,
+        &app.user_id,
+        portcullis::accounts::users::AccountState::Disabled,
+    )
+    .await
+    .unwrap();
     assert_eq!(app.introspect(access).await["active"], false);
     assert_eq!(userinfo_status(&app, access).await, 401);
     let res = app
@@ -130,8 +135,9 @@ async fn device_name_at_the_token_request_names_the_session() {
     assert_eq!(res.status(), 200);
     let families = app
         .state
+        .ctx
         .store
-        .active_families_for_user(&app.user_id, portcullis::util::now())
+        .active_families_for_user(&app.user_id, app.clock.now())
         .await
         .unwrap();
     assert_eq!(families.len(), 1);

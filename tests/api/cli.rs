@@ -21,8 +21,8 @@ impl Cli {
         let db_url = format!("sqlite://{}", dir.path().join("x.db").display());
         let master_key = format!(
             "{}{}",
-            portcullis::util::random_id(),
-            portcullis::util::random_id()
+            portcullis::random::random_id(),
+            portcullis::random::random_id()
         );
         Cli {
             db_url,
@@ -168,7 +168,9 @@ async fn cli_manages_users_clients_keys_and_config() {
     let shown = cli.json(&["client", "show", &id, "--json"], None);
     assert!(shown.get("client_secret").is_none());
     assert!(
-        !shown.to_string().contains(&portcullis::util::sha256_hex(&secret)),
+        !shown
+            .to_string()
+            .contains(&portcullis::digest::sha256_hex(&secret)),
         "nor its digest"
     );
     let rotated = cli.json(&["client", "rotate-secret", &id, "--json"], None);
@@ -311,9 +313,9 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert!(body["refresh_token"].is_string());
-    let claims = crate::token::jwt_part(body["access_token"].as_str().unwrap(), 1);
+    let claims = crate::helpers::jwt_part(body["access_token"].as_str().unwrap(), 1);
     assert_eq!(claims["client_id"], id.as_str());
-    let res = crate::token::get_userinfo(&app, body["access_token"].as_str().unwrap()).await;
+    let res = crate::helpers::get_userinfo(&app, body["access_token"].as_str().unwrap()).await;
     assert_eq!(res.status(), 200);
 
     // Disabling carol from the CLI ends her refresh tokens on the running server.
@@ -329,5 +331,5 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
         .send()
         .await
         .unwrap();
-    crate::token::error_body(res, 400, "invalid_grant").await;
+    crate::helpers::error_body(res, 400, "invalid_grant").await;
 }

@@ -2,12 +2,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use portcullis::digest::sha256_hex;
 use portcullis::storage::{Client, GrantType};
-use portcullis::util::sha256_hex;
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::token::{error_body, header};
 
 /// A client whose id and secret both need form-url-encoding.
 const ODD_ID: &str = "a:b c";
@@ -21,12 +20,12 @@ async fn add_odd_client(app: &TestApp) {
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         grant_types: vec![GrantType::ClientCredentials],
-        scopes: vec!["api:read".into()],
+        scopes: portcullis::oauth::scope::Scope::from_tokens(["api:read"]),
         first_party: true,
-        id_token_signed_response_alg: "RS256".into(),
+        id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
     };
-    app.state.store.create_client(client).await.unwrap();
+    app.ctx().store.create_client(client).await.unwrap();
 }
 
 fn form_encode(s: &str) -> String {
@@ -57,7 +56,7 @@ async fn basic_credentials_are_form_url_decoded() {
     assert_eq!(res.status(), 200, "urlencoded Basic credentials authenticate");
     let body: Value = res.json().await.unwrap();
     assert_eq!(
-        crate::token::jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"],
+        crate::helpers::jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"],
         ODD_ID
     );
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::helpers::*;
+use portcullis::keys::Alg;
 
 #[tokio::test]
 async fn two_nodes_serve_one_issuer_end_to_end() {
@@ -184,9 +185,13 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
     let old_access = before["access_token"].as_str().unwrap().to_string();
     let old_kid = kid_of(&old_access);
 
-    let mut keys = a.state.settings.keys.clone();
-    keys.publish_delay_secs = 3;
-    let new = portcullis::keys::rotate(&a.state.store, &keys, "RS256", 3600, false)
+    let keys = a.state.settings.keys.clone();
+    let key_store = portcullis::keys::KeyStore {
+        store: &a.ctx().store,
+        clock: &a.clock,
+    };
+    let delayed = portcullis::keys::Activation::AfterPublishDelay;
+    let new = portcullis::keys::rotate(key_store, &keys, Alg::Rs256, 3600, delayed)
         .await
         .unwrap();
     portcullis::keys::notify::announce(&a.state.settings.redis).await;
@@ -212,17 +217,19 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let early = client_credentials_token(&b).await;
-    if portcullis::util::now() < new.activates_at {
-        assert_eq!(
-            kid_of(&early),
-            old_kid,
-            "the new key does not sign during the publish delay"
-        );
-    }
-    tokio::time::sleep(Duration::from_millis(
-        ((new.activates_at - portcullis::util::now()).max(0) as u64 + 1) * 1000,
-    ))
-    .await;
+    assert!(
+        a.clock.now() < new.activates_at,
+        "the publish delay has not passed"
+    );
+    assert_eq!(
+        kid_of(&early),
+        old_kid,
+        "the new key does not sign during the publish delay"
+    );
+    // The publish delay passes on both nodes' shared clock.
+    a.clock.advance(Duration::from_secs(
+        (new.activates_at - a.clock.now()).max(0) as u64 + 1,
+    ));
     let late = client_credentials_token(&b).await;
     assert_eq!(kid_of(&late), new.kid, "after the delay the new key signs");
     // Tokens signed before the rotation still verify, on either node.

@@ -58,9 +58,10 @@ async fn reused_authorization_code_revokes_tokens_issued_from_it() {
 /// B.7: a code expires (`code_ttl_secs`).
 #[tokio::test]
 async fn expired_authorization_code_is_refused() {
-    let app = spawn_app_with(|s| s.tokens.code_ttl_secs = 1).await;
+    let app = spawn_app().await;
     let (code, verifier) = app.login_for_code("openid").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let ttl = app.state.settings.tokens.code_ttl_secs;
+    app.clock.advance(std::time::Duration::from_secs(ttl + 1));
     let res = exchange_raw(&app, &code, Some(REDIRECT_URI), Some(&verifier)).await;
     assert_eq!(token_error(res).await, (400, "invalid_grant".to_string()));
 }

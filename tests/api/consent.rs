@@ -108,6 +108,7 @@ async fn first_party_client_never_shows_consent() {
     );
     assert!(
         app.state
+            .ctx
             .store
             .consent(&app.user_id, CONFIDENTIAL_ID)
             .await

@@ -6,13 +6,17 @@ use std::net::TcpListener;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portcullis::Application;
 use portcullis::accounts::password::PasswordHasher;
 use portcullis::config::Settings;
+use portcullis::digest::sha256_hex;
+use portcullis::keys::Alg;
+use portcullis::oauth::scope::Scope;
+use portcullis::random::{random_id, secret_256};
 use portcullis::state::AppState;
 use portcullis::storage::{Client, GrantType, NewUser};
-use portcullis::util::{random_id, secret_256, sha256_hex};
+use portcullis::{Application, Clock, Context};
 use secrecy::SecretString;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const USERNAME: &str = "alice";
@@ -36,6 +40,8 @@ pub struct TestApp {
     pub user_id: String,
     /// The per-test PostgreSQL database, dropped with the app.
     pub pg_database: Option<(String, String)>,
+    /// The server's clock: real time plus an offset the test can advance (expiry without sleeping).
+    pub clock: Clock,
     _dir: tempfile::TempDir,
 }
 
@@ -125,14 +131,19 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with_settings(settings, dir).await
 }
 
-pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir) -> TestApp {
+pub async fn spawn_with_settings(settings: Settings, dir: tempfile::TempDir) -> TestApp {
+    spawn_with_clock(settings, dir, Clock::shifted()).await
+}
+
+/// Like [`spawn_with_settings`], with the clock the server reads.
+pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, clock: Clock) -> TestApp {
     let database_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let address = format!("http://127.0.0.1:{port}");
     settings.issuer = address.clone();
     settings.listen = format!("127.0.0.1:{port}");
-    let app = Application::build_with_listener(settings, listener)
+    let app = Application::build_with(settings, listener, clock.clone())
         .await
         .expect("build app");
     let state = app.state().clone();
@@ -141,6 +152,7 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
     let client_secret = secret_256();
     let hasher = PasswordHasher::new(&state.settings.argon2).expect("hasher");
     let user = state
+        .ctx
         .store
         .create_user(NewUser {
             id: random_id(),
@@ -149,11 +161,11 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
             email_verified: true,
             name: Some("Alice Liddell".into()),
             password_hash: hasher.hash(PASSWORD.into()).await.expect("hash"),
-            created_at: portcullis::util::now() - 10,
+            created_at: clock.now() - 10,
         })
         .await
         .expect("create user");
-    let standard: Vec<String> = [
+    let standard = Scope::from_tokens([
         "openid",
         "profile",
         "email",
@@ -161,9 +173,7 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         "phone",
         "offline_access",
         "api:read",
-    ]
-    .map(String::from)
-    .to_vec();
+    ]);
     let confidential = Client {
         client_id: CONFIDENTIAL_ID.into(),
         name: "Web App".into(),
@@ -173,10 +183,11 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         grant_types: GrantType::ALL.to_vec(),
         scopes: standard.clone(),
         first_party: true,
-        id_token_signed_response_alg: "RS256".into(),
+        id_token_signed_response_alg: Alg::Rs256,
         created_at: 0,
     };
     state
+        .ctx
         .store
         .create_client(confidential.clone())
         .await
@@ -189,7 +200,7 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         ..confidential.clone()
     };
-    state.store.create_client(public).await.expect("client");
+    state.ctx.store.create_client(public).await.expect("client");
     let partner = Client {
         client_id: THIRD_PARTY_ID.into(),
         name: "Partner <Corp>".into(),
@@ -197,7 +208,7 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         ..confidential
     };
-    state.store.create_client(partner).await.expect("client");
+    state.ctx.store.create_client(partner).await.expect("client");
 
     TestApp {
         address,
@@ -208,6 +219,7 @@ pub async fn spawn_with_settings(mut settings: Settings, dir: tempfile::TempDir)
         client_secret,
         user_id: user.id,
         pg_database: pg_database_of(&database_url),
+        clock,
         _dir: dir,
     }
 }
@@ -262,6 +274,11 @@ pub fn hidden(html: &str, name: &str) -> String {
 }
 
 impl TestApp {
+    /// What the server's flows see: its stores, key ring and clock.
+    pub fn ctx(&self) -> &Context {
+        &self.state.ctx
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -384,7 +401,7 @@ impl TestApp {
 }
 
 /// A second node serving the same issuer on the same database (and Redis, when configured): no
-/// seeding, its own port. Node-local state must not matter (DESIGN.md §4).
+/// seeding, its own port, the same clock. Node-local state must not matter.
 pub async fn spawn_second_node(first: &TestApp) -> TestApp {
     let mut settings = (*first.state.settings).clone();
     spawn_node(&mut settings, first).await
@@ -396,7 +413,7 @@ pub async fn spawn_node(settings: &mut Settings, first: &TestApp) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
     settings.listen = format!("127.0.0.1:{port}");
     settings.issuer = first.address.clone();
-    let app = Application::build_with_listener(settings.clone(), listener)
+    let app = Application::build_with(settings.clone(), listener, first.clock.clone())
         .await
         .expect("build node");
     let state = app.state().clone();
@@ -410,6 +427,7 @@ pub async fn spawn_node(settings: &mut Settings, first: &TestApp) -> TestApp {
         client_secret: first.client_secret.clone(),
         user_id: first.user_id.clone(),
         pg_database: None,
+        clock: first.clock.clone(),
         _dir: tempfile::tempdir().expect("temp dir"),
     }
 }
@@ -425,4 +443,121 @@ impl TestApp {
             .await
             .expect("introspect")
     }
+}
+
+// Shared by the back-channel test files (client_auth, refresh, userinfo, ...).
+
+/// Password grant for the confidential client; asserts 200 and returns the JSON body.
+pub async fn password_tokens(app: &TestApp, scope: &str) -> Value {
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ])
+        .await;
+    assert_eq!(res.status(), 200, "password grant failed");
+    res.json().await.unwrap()
+}
+
+/// A client_credentials access token of the confidential client (no user, no openid).
+pub async fn client_token(app: &TestApp) -> String {
+    let res = app
+        .token(&[("grant_type", "client_credentials"), ("scope", "api:read")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// `grant_type=refresh_token` for the confidential client.
+pub async fn refresh(app: &TestApp, token: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    app.token(&form).await
+}
+
+/// Asserts an RFC 6749 §5.2 error: the status, the exact `error`, and that no token was issued.
+pub async fn error_body(res: reqwest::Response, status: u16, error: &str) -> Value {
+    let got = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "status, body {body}");
+    assert_eq!(body["error"], error, "error code, body {body}");
+    for field in ["access_token", "refresh_token", "id_token"] {
+        assert!(body.get(field).is_none(), "{field} issued with an error: {body}");
+    }
+    body
+}
+
+/// GET /userinfo with the token in the Authorization header.
+pub async fn get_userinfo(app: &TestApp, token: &str) -> reqwest::Response {
+    app.api
+        .get(app.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// RFC 6750 §3.1: 401 with `WWW-Authenticate: Bearer ... error="invalid_token"`.
+pub async fn assert_invalid_token(res: reqwest::Response) {
+    assert_eq!(res.status(), 401);
+    let challenge = header(&res, "www-authenticate");
+    assert!(challenge.starts_with("Bearer "), "challenge: {challenge}");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "challenge: {challenge}"
+    );
+}
+
+/// RFC 6749 §5.1 / SECURITY.md C.17.
+pub fn assert_no_store(res: &reqwest::Response) {
+    assert_eq!(header(res, "cache-control"), "no-store", "{}", res.url());
+    assert_eq!(header(res, "pragma"), "no-cache", "{}", res.url());
+}
+
+/// A response header as text ("" when absent).
+pub fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Part `i` (0 header, 1 payload) of a compact JWS, decoded as JSON.
+pub fn jwt_part(token: &str, i: usize) -> Value {
+    let part = token.split('.').nth(i).expect("JWS part");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+}
+
+/// base64url(JSON) without padding.
+pub fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+/// Overwrites one column of a stored client with raw SQL (the store has no update; an admin could
+/// edit the row). `value` is the column's stored JSON text.
+pub fn set_client_column(app: &TestApp, client_id: &str, column: &str, value: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    use secrecy::ExposeSecret;
+    let url = app.state.settings.database.url.expose_secret().to_string();
+    let sql = format!(
+        "UPDATE clients SET {column} = '{}' WHERE client_id = '{client_id}'",
+        value.replace('\'', "''")
+    );
+    let n = if url.starts_with("postgres") {
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap()
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap();
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("PRAGMA busy_timeout = 5000")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap()
+    };
+    assert_eq!(n, 1, "client {client_id} updated");
 }

@@ -5,7 +5,6 @@
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::token::{assert_invalid_token, error_body, get_userinfo, header};
 
 #[tokio::test]
 async fn pages_carry_security_headers() {

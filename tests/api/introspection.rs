@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::token::{assert_invalid_token, error_body, get_userinfo, password_tokens, refresh};
 
 async fn revoke(app: &TestApp, token: &str, hint: Option<&str>) -> reqwest::Response {
     let mut form = vec![("token", token)];
@@ -94,7 +93,7 @@ async fn introspection_reports_live_access_and_refresh_tokens() {
     assert_eq!(access["client_id"], CONFIDENTIAL_ID);
     assert_eq!(access["sub"], app.user_id.as_str());
     assert_eq!(access["iss"], app.address.as_str());
-    assert!(access["exp"].as_i64().unwrap() > portcullis::util::now());
+    assert!(access["exp"].as_i64().unwrap() > app.clock.now());
     assert_eq!(access["username"], USERNAME);
 
     let rt = app.introspect(tokens["refresh_token"].as_str().unwrap()).await;
@@ -144,7 +143,7 @@ async fn introspection_requires_a_confidential_client() {
         .send()
         .await
         .unwrap();
-    assert!(crate::token::header(&res, "www-authenticate").starts_with("Basic realm="));
+    assert!(crate::helpers::header(&res, "www-authenticate").starts_with("Basic realm="));
     error_body(res, 401, "invalid_client").await;
 }
 

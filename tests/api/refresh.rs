@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::token::{error_body, password_tokens, refresh, set_client_column};
 
 const SCOPE: &str = "openid profile email offline_access";
 
@@ -133,7 +132,7 @@ async fn refresh_scope_can_only_narrow() {
     // The failed attempts did not consume the token; narrowing works.
     let narrowed = refresh_ok(&app, &token, Some("openid profile")).await;
     assert_eq!(narrowed["scope"], "openid profile");
-    let claims = crate::token::jwt_part(narrowed["access_token"].as_str().unwrap(), 1);
+    let claims = crate::helpers::jwt_part(narrowed["access_token"].as_str().unwrap(), 1);
     assert_eq!(claims["scope"], "openid profile");
     // The family keeps the original grant: a later refresh without scope is not wider than it.
     let next = narrowed["refresh_token"].as_str().unwrap();
@@ -149,14 +148,24 @@ async fn refresh_scope_can_only_narrow() {
 async fn refresh_is_denied_after_user_is_disabled() {
     let app = spawn_app().await;
     let token = refresh_token(&app).await;
-    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, true)
-        .await
-        .unwrap();
+    portcullis::accounts::users::set_state(
+        &app.ctx().store,
+        &app.clock,
+        &app.user_id,
+        portcullis::accounts::users::AccountState::Disabled,
+    )
+    .await
+    .unwrap();
     error_body(refresh(&app, &token, None).await, 400, "invalid_grant").await;
     // Enabling the user again does not bring the revoked family back.
-    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, false)
-        .await
-        .unwrap();
+    portcullis::accounts::users::set_state(
+        &app.ctx().store,
+        &app.clock,
+        &app.user_id,
+        portcullis::accounts::users::AccountState::Enabled,
+    )
+    .await
+    .unwrap();
     error_body(refresh(&app, &token, None).await, 400, "invalid_grant").await;
 }
 
@@ -165,8 +174,9 @@ async fn refresh_is_denied_after_password_change() {
     let app = spawn_app().await;
     let token = refresh_token(&app).await;
     portcullis::accounts::users::change_password(
-        &app.state.store,
-        &app.state.hasher,
+        &app.ctx().store,
+        &app.ctx().hasher,
+        &app.clock,
         &app.user_id,
         "a brand new passphrase 2".into(),
     )
@@ -191,12 +201,12 @@ async fn refresh_is_rechecked_against_the_clients_current_scopes_and_grants() {
     let scope = body["scope"].as_str().unwrap();
     assert!(!scope.split(' ').any(|s| s == "email"), "scope {scope}");
     assert!(scope.split(' ').any(|s| s == "profile"), "scope {scope}");
-    let claims = crate::token::jwt_part(body["access_token"].as_str().unwrap(), 1);
+    let claims = crate::helpers::jwt_part(body["access_token"].as_str().unwrap(), 1);
     assert!(
         !claims["scope"].as_str().unwrap().split(' ').any(|s| s == "email"),
         "{claims}"
     );
-    let userinfo: Value = crate::token::get_userinfo(&app, body["access_token"].as_str().unwrap())
+    let userinfo: Value = crate::helpers::get_userinfo(&app, body["access_token"].as_str().unwrap())
         .await
         .json()
         .await
@@ -228,21 +238,28 @@ async fn refresh_is_rechecked_against_the_clients_current_scopes_and_grants() {
 
 #[tokio::test]
 async fn refresh_token_expires_after_idle_timeout() {
-    let app = spawn_app_with(|s| s.tokens.refresh_idle_ttl_secs = 1).await;
+    let app = spawn_app().await;
     let token = refresh_token(&app).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let idle = app.state.settings.tokens.refresh_idle_ttl_secs;
+    app.clock.advance(std::time::Duration::from_secs(idle + 1));
     error_body(refresh(&app, &token, None).await, 400, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn refresh_token_family_expires_at_absolute_lifetime() {
-    let app = spawn_app_with(|s| s.tokens.refresh_absolute_ttl_secs = 2).await;
+    let app = spawn_app_with(|s| {
+        s.tokens.refresh_idle_ttl_secs = 60;
+        s.tokens.refresh_absolute_ttl_secs = 100;
+    })
+    .await;
     let token = refresh_token(&app).await;
-    // Used within the lifetime, rotation still cannot extend the family past its end.
+    // Used within the lifetime, rotation still cannot extend the family past its end: the next
+    // token would be idle-valid until 110 s, but the family ends at 100 s.
+    app.clock.advance(std::time::Duration::from_secs(50));
     let next = refresh_ok(&app, &token, None).await["refresh_token"]
         .as_str()
         .unwrap()
         .to_string();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.clock.advance(std::time::Duration::from_secs(55));
     error_body(refresh(&app, &next, None).await, 400, "invalid_grant").await;
 }

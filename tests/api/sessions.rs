@@ -38,7 +38,7 @@ async fn login_with_wrong_csrf_token_creates_no_session() {
     let page = login_page(&app, &app.browser).await;
     let form = [
         ("request_id", hidden(&page, "request_id")),
-        ("csrf_token", portcullis::util::secret_256()),
+        ("csrf_token", portcullis::random::secret_256()),
         ("username", USERNAME.to_string()),
         ("password", PASSWORD.to_string()),
     ];
@@ -196,7 +196,7 @@ async fn prompt_login_forces_the_login_page() {
 async fn max_age_exceeded_forces_the_login_page() {
     let app = spawn_app().await;
     sign_in(&app).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(std::time::Duration::from_secs(2));
     let (_, challenge) = pkce_pair();
     let mut request = app.code_request("st", "n", &challenge, "openid");
     request.push(("max_age", "3600"));

@@ -1,6 +1,5 @@
 //! The token endpoint (SECURITY.md C.14, C.15, C.17; RFC 6749 §4.3, §4.4, §5): the password and
 //! client_credentials grants, the shape of access tokens, grant_type errors and caching headers.
-//! The bottom `support` section holds helpers the other back-channel test files share.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -157,12 +156,12 @@ async fn client_credentials_grant_refuses_public_clients() {
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         grant_types: vec![GrantType::ClientCredentials],
-        scopes: vec!["api:read".into()],
+        scopes: portcullis::oauth::scope::Scope::from_tokens(["api:read"]),
         first_party: true,
-        id_token_signed_response_alg: "RS256".into(),
+        id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
     };
-    app.state.store.create_client(public).await.unwrap();
+    app.ctx().store.create_client(public).await.unwrap();
     let res = app
         .api
         .post(app.url("/token"))
@@ -213,7 +212,7 @@ async fn access_tokens_are_rs256_at_jwt_with_audience_expiry_and_jti() {
         "jti: {claims}"
     );
     let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
-    let now = portcullis::util::now();
+    let now = app.clock.now();
     assert!((now - 5..=now + 5).contains(&iat));
     assert_eq!(exp - iat, body["expires_in"].as_i64().unwrap());
     assert!(exp > now);
@@ -343,123 +342,4 @@ async fn missing_grant_type_is_invalid_request() {
         .token(&[("grant_type", ""), ("username", USERNAME), ("password", PASSWORD)])
         .await;
     error_body(res, 400, "invalid_request").await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// support: helpers shared by the back-channel test files (client_auth, refresh, userinfo, ...).
-// ---------------------------------------------------------------------------------------------
-
-/// Password grant for the confidential client; asserts 200 and returns the JSON body.
-pub(crate) async fn password_tokens(app: &TestApp, scope: &str) -> Value {
-    let res = app
-        .token(&[
-            ("grant_type", "password"),
-            ("username", USERNAME),
-            ("password", PASSWORD),
-            ("scope", scope),
-        ])
-        .await;
-    assert_eq!(res.status(), 200, "password grant failed");
-    res.json().await.unwrap()
-}
-
-/// A client_credentials access token of the confidential client (no user, no openid).
-pub(crate) async fn client_token(app: &TestApp) -> String {
-    let res = app
-        .token(&[("grant_type", "client_credentials"), ("scope", "api:read")])
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-/// `grant_type=refresh_token` for the confidential client.
-pub(crate) async fn refresh(app: &TestApp, token: &str, scope: Option<&str>) -> reqwest::Response {
-    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
-    if let Some(s) = scope {
-        form.push(("scope", s));
-    }
-    app.token(&form).await
-}
-
-/// Asserts an RFC 6749 §5.2 error: the status, the exact `error`, and that no token was issued.
-pub(crate) async fn error_body(res: reqwest::Response, status: u16, error: &str) -> Value {
-    let got = res.status().as_u16();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "status, body {body}");
-    assert_eq!(body["error"], error, "error code, body {body}");
-    for field in ["access_token", "refresh_token", "id_token"] {
-        assert!(body.get(field).is_none(), "{field} issued with an error: {body}");
-    }
-    body
-}
-
-/// GET /userinfo with the token in the Authorization header.
-pub(crate) async fn get_userinfo(app: &TestApp, token: &str) -> reqwest::Response {
-    app.api
-        .get(app.url("/userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// RFC 6750 §3.1: 401 with `WWW-Authenticate: Bearer ... error="invalid_token"`.
-pub(crate) async fn assert_invalid_token(res: reqwest::Response) {
-    assert_eq!(res.status(), 401);
-    let challenge = header(&res, "www-authenticate");
-    assert!(challenge.starts_with("Bearer "), "challenge: {challenge}");
-    assert!(
-        challenge.contains(r#"error="invalid_token""#),
-        "challenge: {challenge}"
-    );
-}
-
-/// RFC 6749 §5.1 / SECURITY.md C.17.
-pub(crate) fn assert_no_store(res: &reqwest::Response) {
-    assert_eq!(header(res, "cache-control"), "no-store", "{}", res.url());
-    assert_eq!(header(res, "pragma"), "no-cache", "{}", res.url());
-}
-
-/// A response header as text ("" when absent).
-pub(crate) fn header(res: &reqwest::Response, name: &str) -> String {
-    res.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
-/// Part `i` (0 header, 1 payload) of a compact JWS, decoded as JSON.
-pub(crate) fn jwt_part(token: &str, i: usize) -> Value {
-    let part = token.split('.').nth(i).expect("JWS part");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
-}
-
-/// base64url(JSON) without padding.
-pub(crate) fn b64(v: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(v.to_string())
-}
-
-/// Overwrites one column of a stored client with raw SQL (the store has no update; an admin could
-/// edit the row). `value` is the column's stored JSON text.
-pub(crate) fn set_client_column(app: &TestApp, client_id: &str, column: &str, value: &str) {
-    use diesel::{Connection, RunQueryDsl};
-    use secrecy::ExposeSecret;
-    let url = app.state.settings.database.url.expose_secret().to_string();
-    let sql = format!(
-        "UPDATE clients SET {column} = '{}' WHERE client_id = '{client_id}'",
-        value.replace('\'', "''")
-    );
-    let n = if url.starts_with("postgres") {
-        let mut conn = diesel::PgConnection::establish(&url).unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap()
-    } else {
-        let path = url.strip_prefix("sqlite://").unwrap();
-        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
-        diesel::sql_query("PRAGMA busy_timeout = 5000")
-            .execute(&mut conn)
-            .unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap()
-    };
-    assert_eq!(n, 1, "client {client_id} updated");
 }

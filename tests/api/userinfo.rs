@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::token::{assert_invalid_token, client_token, get_userinfo, header, password_tokens};
 
 async fn access_token(app: &TestApp) -> String {
     password_tokens(app, "openid profile email").await["access_token"]
@@ -163,8 +162,13 @@ async fn userinfo_refuses_token_without_openid_scope() {
 async fn userinfo_refuses_tokens_of_a_disabled_user() {
     let app = spawn_app().await;
     let token = access_token(&app).await;
-    portcullis::accounts::users::set_disabled(&app.state.store, &app.user_id, true)
-        .await
-        .unwrap();
+    portcullis::accounts::users::set_state(
+        &app.ctx().store,
+        &app.clock,
+        &app.user_id,
+        portcullis::accounts::users::AccountState::Disabled,
+    )
+    .await
+    .unwrap();
     assert_invalid_token(get_userinfo(&app, &token).await).await;
 }

@@ -28,7 +28,7 @@ impl AuditStore for DieselStore {
                 .limit(limit.max(0))
                 .select(AuditRow::as_select())
                 .load(conn)?;
-            Ok(rows.into_iter().map(AuditEvent::from).collect())
+            rows.into_iter().map(AuditEvent::try_from).collect()
         })
         .await
     }

@@ -13,7 +13,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
 use crate::storage::{StorageError, StorageResult};
-use crate::util::spawn_blocking_traced;
+use crate::telemetry::spawn_blocking_traced;
 
 /// A connection to either backend; the common query DSL works on it directly, and
 /// backend-specific statements match on the variant ([`on_backend!`]).

@@ -27,7 +27,7 @@ impl KeyStore for DieselStore {
                 .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
                 .select(KeyRow::as_select())
                 .load(conn)?;
-            Ok(rows.into_iter().map(SigningKey::from).collect())
+            rows.into_iter().map(SigningKey::try_from).collect()
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! The system of record over diesel: SQLite (embedded default) or PostgreSQL (production),
 //! chosen from the database URL's scheme (DESIGN.md §2-§3). Every query runs on the blocking
-//! pool ([`crate::util::spawn_blocking_traced`]).
+//! pool ([`crate::telemetry::spawn_blocking_traced`]).
 
 mod audit;
 mod clients;
@@ -23,7 +23,7 @@ pub use conn::{DbConnection, DbManager, DbPool};
 pub(crate) use conn::{on_backend, run, write_tx};
 
 use crate::storage::{StorageError, StorageResult, Store};
-use crate::util::spawn_blocking_traced;
+use crate::telemetry::spawn_blocking_traced;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -1,13 +1,15 @@
 //! Row structs for the diesel tables, private to `storage`, with conversions to and from
-//! the [`crate::storage::models`] types the core sees (STYLE.md §5).
+//! the [`crate::storage::models`] types the core sees (docs/architecture.md, "Storage").
 
 use diesel::prelude::*;
 
 use super::schema::{
     audit_events, clients, consents, ephemeral, refresh_tokens, signing_keys, token_families, users,
 };
+use crate::keys::Alg;
+use crate::oauth::scope::Scope;
 use crate::storage::models::{
-    AuditEvent, Client, Consent, GrantType, NewUser, RefreshToken, SigningKey, TokenFamily, User,
+    AuditEvent, AuditKind, Client, Consent, GrantType, NewUser, RefreshToken, SigningKey, TokenFamily, User,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -84,6 +86,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
     serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("encoding a list column: {e}")))
 }
 
+fn alg(stored: &str, owner: &str) -> StorageResult<Alg> {
+    Alg::parse(stored).ok_or_else(|| StorageError::Corrupt(format!("alg of {owner}: {stored:?}")))
+}
+
+/// Scopes are stored space-separated (RFC 6749 §3.3).
+fn scope(stored: &str) -> Scope {
+    Scope::from_tokens(stored.split(' '))
+}
+
 fn from_json<T: serde::de::DeserializeOwned>(column: &str, owner: &str, text: &str) -> StorageResult<T> {
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{column} of {owner}: {e}")))
 }
@@ -97,9 +108,9 @@ impl ClientRow {
             redirect_uris: to_json(&c.redirect_uris)?,
             post_logout_redirect_uris: to_json(&c.post_logout_redirect_uris)?,
             grant_types: to_json(&c.grant_types)?,
-            scopes: to_json(&c.scopes)?,
+            scopes: to_json(&c.scopes.iter().collect::<Vec<_>>())?,
             first_party: c.first_party,
-            id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
+            id_token_signed_response_alg: c.id_token_signed_response_alg.to_string(),
             created_at: c.created_at,
         })
     }
@@ -111,6 +122,8 @@ impl TryFrom<ClientRow> for Client {
     fn try_from(r: ClientRow) -> StorageResult<Client> {
         let owner = format!("client {}", r.client_id);
         let grant_types: Vec<GrantType> = from_json("grant_types", &owner, &r.grant_types)?;
+        let scopes: Vec<String> = from_json("scopes", &owner, &r.scopes)?;
+        let id_token_signed_response_alg = alg(&r.id_token_signed_response_alg, &owner)?;
         Ok(Client {
             redirect_uris: from_json("redirect_uris", &owner, &r.redirect_uris)?,
             post_logout_redirect_uris: from_json(
@@ -119,12 +132,12 @@ impl TryFrom<ClientRow> for Client {
                 &r.post_logout_redirect_uris,
             )?,
             grant_types,
-            scopes: from_json("scopes", &owner, &r.scopes)?,
+            scopes: Scope::from_tokens(scopes),
             client_id: r.client_id,
             name: r.name,
             secret_hash: r.secret_hash,
             first_party: r.first_party,
-            id_token_signed_response_alg: r.id_token_signed_response_alg,
+            id_token_signed_response_alg,
             created_at: r.created_at,
         })
     }
@@ -147,7 +160,7 @@ impl From<SigningKey> for KeyRow {
     fn from(k: SigningKey) -> KeyRow {
         KeyRow {
             kid: k.kid,
-            alg: k.alg,
+            alg: k.alg.to_string(),
             private_jwk_sealed: k.private_jwk_sealed,
             public_jwk: k.public_jwk,
             created_at: k.created_at,
@@ -158,18 +171,20 @@ impl From<SigningKey> for KeyRow {
     }
 }
 
-impl From<KeyRow> for SigningKey {
-    fn from(r: KeyRow) -> SigningKey {
-        SigningKey {
+impl TryFrom<KeyRow> for SigningKey {
+    type Error = StorageError;
+
+    fn try_from(r: KeyRow) -> StorageResult<SigningKey> {
+        Ok(SigningKey {
+            alg: alg(&r.alg, &format!("key {}", r.kid))?,
             kid: r.kid,
-            alg: r.alg,
             private_jwk_sealed: r.private_jwk_sealed,
             public_jwk: r.public_jwk,
             created_at: r.created_at,
             activates_at: r.activates_at,
             retired_at: r.retired_at,
             expires_at: r.expires_at,
-        }
+        })
     }
 }
 
@@ -197,7 +212,7 @@ impl From<TokenFamily> for FamilyRow {
             id: f.id,
             user_id: f.user_id,
             client_id: f.client_id,
-            scope: f.scope,
+            scope: f.scope.to_string(),
             sid: f.sid,
             auth_time: f.auth_time,
             created_at: f.created_at,
@@ -217,7 +232,7 @@ impl From<FamilyRow> for TokenFamily {
             id: r.id,
             user_id: r.user_id,
             client_id: r.client_id,
-            scope: r.scope,
+            scope: scope(&r.scope),
             sid: r.sid,
             auth_time: r.auth_time,
             created_at: r.created_at,
@@ -251,7 +266,7 @@ impl From<RefreshToken> for TokenRow {
             family_id: t.family_id,
             client_id: t.client_id,
             user_id: t.user_id,
-            scope: t.scope,
+            scope: t.scope.to_string(),
             created_at: t.created_at,
             expires_at: t.expires_at,
             used_at: t.used_at,
@@ -266,7 +281,7 @@ impl From<TokenRow> for RefreshToken {
             family_id: r.family_id,
             client_id: r.client_id,
             user_id: r.user_id,
-            scope: r.scope,
+            scope: scope(&r.scope),
             created_at: r.created_at,
             expires_at: r.expires_at,
             used_at: r.used_at,
@@ -288,7 +303,7 @@ impl From<Consent> for ConsentRow {
         ConsentRow {
             user_id: c.user_id,
             client_id: c.client_id,
-            scope: c.scope,
+            scope: c.scope.to_string(),
             granted_at: c.granted_at,
         }
     }
@@ -299,7 +314,7 @@ impl From<ConsentRow> for Consent {
         Consent {
             user_id: r.user_id,
             client_id: r.client_id,
-            scope: r.scope,
+            scope: scope(&r.scope),
             granted_at: r.granted_at,
         }
     }
@@ -335,7 +350,7 @@ impl From<AuditEvent> for NewAuditRow {
     fn from(e: AuditEvent) -> NewAuditRow {
         NewAuditRow {
             at: e.at,
-            kind: e.kind,
+            kind: e.kind.as_str().to_string(),
             user_id: e.user_id,
             client_id: e.client_id,
             ip: e.ip,
@@ -344,20 +359,23 @@ impl From<AuditEvent> for NewAuditRow {
     }
 }
 
-impl From<AuditRow> for AuditEvent {
-    fn from(r: AuditRow) -> AuditEvent {
-        AuditEvent {
+impl TryFrom<AuditRow> for AuditEvent {
+    type Error = StorageError;
+
+    fn try_from(r: AuditRow) -> StorageResult<AuditEvent> {
+        Ok(AuditEvent {
+            kind: AuditKind::parse(&r.kind)
+                .ok_or_else(|| StorageError::Corrupt(format!("audit event kind {:?}", r.kind)))?,
             at: r.at,
-            kind: r.kind,
             user_id: r.user_id,
             client_id: r.client_id,
             ip: r.ip,
             detail: r.detail,
-        }
+        })
     }
 }
 
-/// A row of the `ephemeral` table (DESIGN.md §3, short-lived state).
+/// A row of the `ephemeral` table (short-lived state).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ephemeral)]
 pub(crate) struct EphemeralRow {

@@ -177,13 +177,13 @@ mod tests {
 
     fn redis() -> Option<RedisEphemeral> {
         let url = std::env::var("REDIS_URL").ok()?;
-        Some(RedisEphemeral::connect(&url, &format!("pc-test-{}", crate::util::random_id())).unwrap())
+        Some(RedisEphemeral::connect(&url, &format!("pc-test-{}", crate::random::random_id())).unwrap())
     }
 
     #[tokio::test]
     async fn redis_take_is_single_use_across_concurrent_callers() {
         let Some(r) = redis() else { return };
-        let k = crate::util::random_id();
+        let k = crate::random::random_id();
         r.put(Kind::Code, &k, "v", Duration::from_secs(30)).await.unwrap();
         let mut tasks = Vec::new();
         for _ in 0..20 {
@@ -203,7 +203,7 @@ mod tests {
     #[tokio::test]
     async fn redis_consume_reports_first_then_again() {
         let Some(r) = redis() else { return };
-        let k = crate::util::random_id();
+        let k = crate::random::random_id();
         assert_eq!(r.consume(Kind::Code, &k).await.unwrap(), Consumed::Missing);
         r.put(Kind::Code, &k, "grant", Duration::from_secs(30))
             .await
@@ -233,7 +233,7 @@ mod tests {
     #[tokio::test]
     async fn redis_entries_expire_and_counters_count() {
         let Some(r) = redis() else { return };
-        let k = crate::util::random_id();
+        let k = crate::random::random_id();
         r.put(Kind::Csrf, &k, "x", Duration::from_secs(1)).await.unwrap();
         assert_eq!(r.get(Kind::Csrf, &k).await.unwrap().as_deref(), Some("x"));
         assert_eq!(

@@ -1,4 +1,4 @@
-//! [`Ephemeral`] on the SQL `ephemeral` table (DESIGN.md §3, the embedded default): rows carry
+//! [`Ephemeral`] on the SQL `ephemeral` table (the embedded default): rows carry
 //! `expires_at` and are invisible once it has passed; `purge_expired` deletes them.
 //! Every single-use operation is one write transaction, atomic across nodes sharing the database.
 
@@ -9,16 +9,18 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
 
+use crate::clock::Clock;
 use crate::storage::diesel::rows::EphemeralRow;
 use crate::storage::diesel::schema::ephemeral;
 use crate::storage::diesel::{DbConnection, DbPool, on_backend, run, write_tx};
 use crate::storage::{Consumed, Ephemeral, Kind, StorageResult};
-use crate::util::now;
 
-/// The SQL implementation of [`Ephemeral`], sharing the store's connection pool.
+/// The SQL implementation of [`Ephemeral`], sharing the store's connection pool. Expiry follows
+/// its clock.
 #[derive(Clone)]
 pub struct SqlEphemeral {
     pool: DbPool,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for SqlEphemeral {
@@ -28,9 +30,9 @@ impl std::fmt::Debug for SqlEphemeral {
 }
 
 impl SqlEphemeral {
-    /// DESIGN.md §3: short-lived state in the system-of-record database (from `DieselStore::pool`).
-    pub fn new(pool: DbPool) -> SqlEphemeral {
-        SqlEphemeral { pool }
+    /// Short-lived state in the system-of-record database (from `DieselStore::pool`).
+    pub fn new(pool: DbPool, clock: Clock) -> SqlEphemeral {
+        SqlEphemeral { pool, clock }
     }
 }
 
@@ -38,10 +40,6 @@ impl SqlEphemeral {
 fn ttl_secs(ttl: Duration) -> i64 {
     let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
     i64::try_from(secs.max(1)).unwrap_or(i64::MAX)
-}
-
-fn expiry(ttl: Duration) -> i64 {
-    now().saturating_add(ttl_secs(ttl))
 }
 
 /// Upserts (kind, key): a fresh, unconsumed entry with counter 0.
@@ -69,8 +67,7 @@ fn live_value(conn: &mut DbConnection, kind: &str, key: &str, now: i64) -> Query
         .optional()
 }
 
-fn take_once(conn: &mut DbConnection, kind: &str, key: &str) -> QueryResult<Option<String>> {
-    let now = now();
+fn take_once(conn: &mut DbConnection, kind: &str, key: &str, now: i64) -> QueryResult<Option<String>> {
     let Some(value) = live_value(conn, kind, key, now)? else {
         return Ok(None);
     };
@@ -85,8 +82,7 @@ fn take_once(conn: &mut DbConnection, kind: &str, key: &str) -> QueryResult<Opti
     Ok((deleted == 1).then_some(value))
 }
 
-fn consume_once(conn: &mut DbConnection, kind: &str, key: &str) -> QueryResult<Consumed> {
-    let now = now();
+fn consume_once(conn: &mut DbConnection, kind: &str, key: &str, now: i64) -> QueryResult<Consumed> {
     let first = diesel::update(
         ephemeral::table
             .find((kind, key))
@@ -102,8 +98,21 @@ fn consume_once(conn: &mut DbConnection, kind: &str, key: &str) -> QueryResult<C
     })
 }
 
-fn incr_once(conn: &mut DbConnection, kind: &str, key: &str, window: i64) -> QueryResult<i64> {
-    let now = now();
+/// One named counter to bump at `now`, in a window of `window` seconds.
+struct Counter<'a> {
+    kind: &'a str,
+    key: &'a str,
+    window: i64,
+    now: i64,
+}
+
+fn incr_once(conn: &mut DbConnection, c: &Counter<'_>) -> QueryResult<i64> {
+    let Counter {
+        kind,
+        key,
+        window,
+        now,
+    } = *c;
     // An expired counter restarts at 1 with a fresh window.
     diesel::delete(
         ephemeral::table
@@ -140,7 +149,7 @@ impl Ephemeral for SqlEphemeral {
             value: value.to_owned(),
             consumed: false,
             counter: 0,
-            expires_at: expiry(ttl),
+            expires_at: self.clock.now().saturating_add(ttl_secs(ttl)),
         };
         run(&self.pool, move |conn| {
             put_row(conn, &row)?;
@@ -150,25 +159,27 @@ impl Ephemeral for SqlEphemeral {
     }
 
     async fn get(&self, kind: Kind, key: &str) -> StorageResult<Option<String>> {
-        let key = key.to_owned();
+        let (key, now) = (key.to_owned(), self.clock.now());
         run(&self.pool, move |conn| {
-            Ok(live_value(conn, kind.prefix(), &key, now())?)
+            Ok(live_value(conn, kind.prefix(), &key, now)?)
         })
         .await
     }
 
     async fn take(&self, kind: Kind, key: &str) -> StorageResult<Option<String>> {
-        let key = key.to_owned();
+        let (key, now) = (key.to_owned(), self.clock.now());
         run(&self.pool, move |conn| {
-            Ok(write_tx(conn, |conn| take_once(conn, kind.prefix(), &key))?)
+            Ok(write_tx(conn, |conn| take_once(conn, kind.prefix(), &key, now))?)
         })
         .await
     }
 
     async fn consume(&self, kind: Kind, key: &str) -> StorageResult<Consumed> {
-        let key = key.to_owned();
+        let (key, now) = (key.to_owned(), self.clock.now());
         run(&self.pool, move |conn| {
-            Ok(write_tx(conn, |conn| consume_once(conn, kind.prefix(), &key))?)
+            Ok(write_tx(conn, |conn| {
+                consume_once(conn, kind.prefix(), &key, now)
+            })?)
         })
         .await
     }
@@ -183,18 +194,25 @@ impl Ephemeral for SqlEphemeral {
     }
 
     async fn incr(&self, kind: Kind, key: &str, window: Duration) -> StorageResult<u64> {
-        let key = key.to_owned();
+        let (key, now) = (key.to_owned(), self.clock.now());
         let window = ttl_secs(window);
         run(&self.pool, move |conn| {
-            let n = write_tx(conn, |conn| incr_once(conn, kind.prefix(), &key, window))?;
+            let counter = Counter {
+                kind: kind.prefix(),
+                key: &key,
+                window,
+                now,
+            };
+            let n = write_tx(conn, |conn| incr_once(conn, &counter))?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
         .await
     }
 
     async fn purge_expired(&self) -> StorageResult<u64> {
-        run(&self.pool, |conn| {
-            let n = diesel::delete(ephemeral::table.filter(ephemeral::expires_at.le(now()))).execute(conn)?;
+        let now = self.clock.now();
+        run(&self.pool, move |conn| {
+            let n = diesel::delete(ephemeral::table.filter(ephemeral::expires_at.le(now))).execute(conn)?;
             Ok(n as u64)
         })
         .await

@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use super::{client, new_user, test_dbs};
+use crate::digest::sha256_hex;
+use crate::random::{random_id, secret_256};
 use crate::storage::*;
-use crate::util::{random_id, secret_256, sha256_hex};
 
 fn family(user_id: &str, client_id: &str, now: i64) -> TokenFamily {
     TokenFamily {
         id: random_id(),
         user_id: Some(user_id.into()),
         client_id: client_id.into(),
-        scope: "openid offline_access".into(),
+        scope: crate::oauth::scope::Scope::from_tokens(["openid", "offline_access"]),
         sid: Some("sid-1".into()),
         auth_time: now,
         created_at: now,
@@ -206,7 +207,7 @@ async fn deleting_a_user_removes_their_grants() {
         s.save_consent(Consent {
             user_id: user.id.clone(),
             client_id: "web".into(),
-            scope: "openid".into(),
+            scope: crate::oauth::scope::Scope::from_tokens(["openid"]),
             granted_at: 1,
         })
         .await

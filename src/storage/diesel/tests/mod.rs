@@ -10,9 +10,10 @@ use ::diesel::prelude::*;
 
 use super::DieselStore;
 use super::conn::Target;
+use crate::random::random_id;
 use crate::storage::ephemeral::sql::SqlEphemeral;
 use crate::storage::*;
-use crate::util::{random_id, spawn_blocking_traced};
+use crate::telemetry::spawn_blocking_traced;
 
 /// One backend under test; keeps the temp dir alive and drops the PostgreSQL database at the end.
 pub(super) struct TestDb {
@@ -24,7 +25,7 @@ pub(super) struct TestDb {
 
 impl TestDb {
     pub fn ephemeral(&self) -> SqlEphemeral {
-        SqlEphemeral::new(self.store.pool())
+        SqlEphemeral::new(self.store.pool(), crate::clock::Clock::system())
     }
 
     /// Drops the per-test PostgreSQL database (best effort).
@@ -104,9 +105,9 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         redirect_uris: vec!["https://app.example.com/cb".into(), "http://127.0.0.1/cb".into()],
         post_logout_redirect_uris: vec!["https://app.example.com/bye".into()],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-        scopes: vec!["openid".into(), "profile".into(), "offline_access".into()],
+        scopes: crate::oauth::scope::Scope::from_tokens(["openid", "profile", "offline_access"]),
         first_party: false,
-        id_token_signed_response_alg: "RS256".into(),
+        id_token_signed_response_alg: crate::keys::Alg::Rs256,
         created_at: 1_700_000_000,
     }
 }
@@ -285,7 +286,7 @@ async fn corrupt_list_column_is_reported() {
 fn key(kid: &str, created_at: i64) -> SigningKey {
     SigningKey {
         kid: kid.into(),
-        alg: "ES256".into(),
+        alg: crate::keys::Alg::Es256,
         private_jwk_sealed: "sealed".into(),
         public_jwk: r#"{"kty":"EC"}"#.into(),
         created_at,
@@ -338,7 +339,7 @@ async fn consents_upsert_list_delete() {
         let consent = |client_id: &str, scope: &str, at| Consent {
             user_id: u.id.clone(),
             client_id: client_id.into(),
-            scope: scope.into(),
+            scope: crate::oauth::scope::Scope::from_tokens(scope.split(' ')),
             granted_at: at,
         };
         s.save_consent(consent("b-client", "openid", 10)).await.unwrap();
@@ -372,10 +373,15 @@ async fn consents_upsert_list_delete() {
 async fn audit_events_newest_first() {
     for db in test_dbs().await {
         let s = &db.store;
-        for (at, kind) in [(1, "login.success"), (3, "token.reuse"), (2, "login.failure")] {
+        let kinds = [
+            (1, AuditKind::LoginSuccess),
+            (3, AuditKind::PasswordChanged),
+            (2, AuditKind::LoginFailure),
+        ];
+        for (at, kind) in kinds {
             let event = AuditEvent {
                 at,
-                kind: kind.into(),
+                kind,
                 user_id: Some("u".into()),
                 client_id: None,
                 ip: Some("127.0.0.1".into()),
@@ -390,7 +396,12 @@ async fn audit_events_newest_first() {
             .into_iter()
             .map(|e| e.kind)
             .collect();
-        assert_eq!(kinds, ["token.reuse", "login.failure"], "{}", db.name);
+        assert_eq!(
+            kinds,
+            [AuditKind::PasswordChanged, AuditKind::LoginFailure],
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }

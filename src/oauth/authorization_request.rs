@@ -1,11 +1,11 @@
 //! The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Core §3.1.2.1), parsed and
 //! validated in two stages: first the client and redirect URI (errors there must never redirect,
-//! SECURITY.md A.3), then everything else (errors there go back to the client by redirect).
+//! docs/security.md A.3), then everything else (errors there go back to the client by redirect).
 
 use serde::{Deserialize, Serialize};
 
 use crate::oauth::params::ParamMap;
-use crate::oauth::pkce::{self, CodeChallenge};
+use crate::oauth::pkce::{self, CodeChallenge, PkcePolicy};
 use crate::oauth::redirect_uri;
 use crate::oauth::scope::{OPENID, Scope};
 use crate::oauth::{ErrorCode, OAuthError};
@@ -27,13 +27,59 @@ pub struct Prompt {
     pub select_account: bool,
 }
 
+/// The redirect URI a request will be answered at, and where it came from. Stored as
+/// `redirect_uri` and `redirect_uri_sent`, the form codes and pending requests have always had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RedirectUriFields", into = "RedirectUriFields")]
+pub enum RedirectUri {
+    /// Named by the request: the token request must repeat it (RFC 6749 §4.1.3).
+    Sent(String),
+    /// Omitted by the request: the client's only registered URI (RFC 6749 §3.1.2.3).
+    Registered(String),
+}
+
+impl RedirectUri {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RedirectUri::Sent(uri) | RedirectUri::Registered(uri) => uri,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RedirectUriFields {
+    redirect_uri: String,
+    #[serde(default)]
+    redirect_uri_sent: bool,
+}
+
+impl From<RedirectUriFields> for RedirectUri {
+    fn from(f: RedirectUriFields) -> Self {
+        if f.redirect_uri_sent {
+            RedirectUri::Sent(f.redirect_uri)
+        } else {
+            RedirectUri::Registered(f.redirect_uri)
+        }
+    }
+}
+
+impl From<RedirectUri> for RedirectUriFields {
+    fn from(r: RedirectUri) -> Self {
+        let redirect_uri_sent = matches!(r, RedirectUri::Sent(_));
+        let (RedirectUri::Sent(redirect_uri) | RedirectUri::Registered(redirect_uri)) = r;
+        RedirectUriFields {
+            redirect_uri,
+            redirect_uri_sent,
+        }
+    }
+}
+
 /// A validated authorization request, as kept while the user logs in and consents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     pub client_id: String,
-    pub redirect_uri: String,
-    /// Whether `redirect_uri` was sent (then the token request must repeat it, RFC 6749 §4.1.3).
-    pub redirect_uri_sent: bool,
+    #[serde(flatten)]
+    pub redirect_uri: RedirectUri,
     pub response_mode: ResponseMode,
     pub scope: Scope,
     pub state: Option<String>,
@@ -62,23 +108,20 @@ pub struct RedirectError {
     pub response_mode: ResponseMode,
 }
 
-/// Stage one (SECURITY.md A.1, A.3): the client must exist and the redirect URI be registered.
-/// An error here is shown on the error page. Returns the redirect URI to use and whether it was sent.
-pub fn resolve_redirect_uri(
-    params: &ParamMap,
-    client: Option<&Client>,
-) -> Result<(String, bool), OAuthError> {
+/// Stage one (docs/security.md A.1, A.3): the client must exist and the redirect URI be
+/// registered. An error here is shown on the error page, never redirected.
+pub fn resolve_redirect_uri(params: &ParamMap, client: Option<&Client>) -> Result<RedirectUri, OAuthError> {
     let client = client.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
     match params.get("redirect_uri") {
         Some(uri) if redirect_uri::matches_registered(&client.redirect_uris, uri) => {
-            Ok((uri.to_string(), true))
+            Ok(RedirectUri::Sent(uri.to_string()))
         }
         Some(_) => Err(OAuthError::invalid_request(
             "redirect_uri is not registered for this client",
         )),
         // OpenID Core §3.1.2.1 requires it; RFC 6749 §3.1.2.3 allows omission with one registered URI.
         None if client.redirect_uris.len() == 1 && !scope_mentions_openid(params) => {
-            Ok((client.redirect_uris[0].clone(), false))
+            Ok(RedirectUri::Registered(client.redirect_uris[0].clone()))
         }
         None => Err(OAuthError::invalid_request("missing parameter: redirect_uri")),
     }
@@ -90,13 +133,12 @@ fn scope_mentions_openid(params: &ParamMap) -> bool {
         .is_some_and(|s| s.split(' ').any(|t| t == OPENID))
 }
 
-/// Stage two: everything else. Errors are redirected to `redirect_uri` with `state`.
+/// Stage two: everything else. Errors are redirected to the redirect URI with `state`.
 pub fn validate(
     params: &ParamMap,
     client: &Client,
-    redirect_uri: String,
-    redirect_uri_sent: bool,
-    allow_plain_pkce: bool,
+    redirect_uri: RedirectUri,
+    pkce_policy: PkcePolicy,
 ) -> Result<AuthorizationRequest, Box<RedirectError>> {
     let state = params.get("state").map(str::to_string);
     let response_mode = match params.get("response_mode") {
@@ -106,60 +148,17 @@ pub fn validate(
     let fail = |error: OAuthError| {
         Box::new(RedirectError {
             error,
-            redirect_uri: redirect_uri.clone(),
+            redirect_uri: redirect_uri.as_str().to_string(),
             state: state.clone(),
             response_mode,
         })
     };
-    match params.get("response_mode") {
-        None | Some("query") | Some("form_post") => {}
-        Some(_) => return Err(fail(OAuthError::invalid_request("unsupported response_mode"))),
-    }
-    if params.contains("request") {
-        return Err(fail(OAuthError::new(
-            ErrorCode::RequestNotSupported,
-            "request objects are not supported",
-        )));
-    }
-    if params.contains("request_uri") {
-        return Err(fail(OAuthError::new(
-            ErrorCode::RequestUriNotSupported,
-            "request_uri is not supported",
-        )));
-    }
-    match params.get("response_type") {
-        None => {
-            return Err(fail(OAuthError::invalid_request(
-                "missing parameter: response_type",
-            )));
-        }
-        Some("code") => {}
-        Some(_) => {
-            return Err(fail(OAuthError::new(
-                ErrorCode::UnsupportedResponseType,
-                "only response_type=code is supported",
-            )));
-        }
-    }
-    if !client.allows_grant(GrantType::AuthorizationCode) {
-        return Err(fail(OAuthError::unauthorized_client(
-            "the client may not use the authorization code grant",
-        )));
-    }
-    let scope = Scope::parse(params.get("scope").unwrap_or_default()).map_err(fail)?;
-    if scope.is_empty() {
-        return Err(fail(OAuthError::invalid_scope("scope is required")));
-    }
-    let allowed = Scope::from_tokens(&client.scopes);
-    if !scope.is_subset_of(&allowed) {
-        return Err(fail(OAuthError::invalid_scope(
-            "a requested scope is not allowed for this client",
-        )));
-    }
+    check_request_shape(params, client).map_err(fail)?;
+    let scope = requested_scope(params, client).map_err(fail)?;
     let code_challenge = pkce::parse_challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
-        allow_plain_pkce,
+        pkce_policy,
     )
     .map_err(fail)?;
     if client.is_public() && code_challenge.is_none() {
@@ -168,18 +167,10 @@ pub fn validate(
         )));
     }
     let prompt = parse_prompt(params.get("prompt")).map_err(fail)?;
-    let max_age = match params.get("max_age") {
-        None => None,
-        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            fail(OAuthError::invalid_request(
-                "max_age must be a non-negative integer",
-            ))
-        })?),
-    };
-    let request = AuthorizationRequest {
+    let max_age = parse_max_age(params.get("max_age")).map_err(fail)?;
+    Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
-        redirect_uri_sent,
         response_mode,
         nonce: params.get("nonce").map(str::to_string),
         code_challenge,
@@ -190,8 +181,71 @@ pub fn validate(
         device_name: params.device_name(),
         scope,
         state: state.clone(),
-    };
-    Ok(request)
+    })
+}
+
+/// RFC 6749 §4.1.1, OAuth 2.0 Form Post, OpenID Core §6: the response mode is known, no request
+/// objects, `response_type=code`, and the client may use the code grant.
+fn check_request_shape(params: &ParamMap, client: &Client) -> Result<(), OAuthError> {
+    match params.get("response_mode") {
+        None | Some("query") | Some("form_post") => {}
+        Some(_) => return Err(OAuthError::invalid_request("unsupported response_mode")),
+    }
+    if params.contains("request") {
+        return Err(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
+    }
+    if params.contains("request_uri") {
+        return Err(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
+    }
+    match params.get("response_type") {
+        None => return Err(OAuthError::invalid_request("missing parameter: response_type")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(OAuthError::unauthorized_client(
+            "the client may not use the authorization code grant",
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 6749 §3.3: a non-empty scope within what the client may ask for.
+fn requested_scope(params: &ParamMap, client: &Client) -> Result<Scope, OAuthError> {
+    let scope = Scope::parse(params.get("scope").unwrap_or_default())?;
+    if scope.is_empty() {
+        return Err(OAuthError::invalid_scope("scope is required"));
+    }
+    if !scope.is_subset_of(&client.scopes) {
+        return Err(OAuthError::invalid_scope(
+            "a requested scope is not allowed for this client",
+        ));
+    }
+    Ok(scope)
+}
+
+/// OpenID Core §3.1.2.1: `max_age` is a non-negative number of seconds.
+fn parse_max_age(raw: Option<&str>) -> Result<Option<i64>, OAuthError> {
+    match raw {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer")),
+    }
 }
 
 /// OpenID Core §3.1.2.1: `none` with any other value is an error.
@@ -218,6 +272,7 @@ fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::keys::Alg;
 
     fn client(public: bool) -> Client {
         Client {
@@ -227,15 +282,19 @@ mod tests {
             redirect_uris: vec!["https://app.example/cb".into()],
             post_logout_redirect_uris: vec![],
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            scopes: vec!["openid".into(), "profile".into()],
+            scopes: Scope::from_tokens(["openid", "profile"]),
             first_party: false,
-            id_token_signed_response_alg: "RS256".into(),
+            id_token_signed_response_alg: Alg::Rs256,
             created_at: 0,
         }
     }
 
     fn params(q: &str) -> ParamMap {
         ParamMap::from_urlencoded(q.as_bytes()).unwrap()
+    }
+
+    fn sent() -> RedirectUri {
+        RedirectUri::Sent("https://app.example/cb".into())
     }
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -252,34 +311,38 @@ mod tests {
     fn openid_requests_must_send_redirect_uri() {
         let c = client(false);
         assert!(resolve_redirect_uri(&params("scope=openid"), Some(&c)).is_err());
-        let (_, sent) = resolve_redirect_uri(&params("scope=profile"), Some(&c)).unwrap();
-        assert!(!sent, "an omitted redirect_uri is recorded as not sent");
+        let uri = resolve_redirect_uri(&params("scope=profile"), Some(&c)).unwrap();
+        assert_eq!(
+            uri,
+            RedirectUri::Registered("https://app.example/cb".into()),
+            "an omitted redirect_uri is recorded as not sent"
+        );
     }
 
     #[test]
     fn public_clients_must_use_pkce() {
         let c = client(true);
         let p = params("response_type=code&scope=openid&state=s");
-        let err = validate(&p, &c, "https://app.example/cb".into(), true, false).unwrap_err();
+        let err = validate(&p, &c, sent(), PkcePolicy::S256Only).unwrap_err();
         assert_eq!(err.error.code, ErrorCode::InvalidRequest);
         assert_eq!(err.state.as_deref(), Some("s"));
         let p = params(&format!(
             "response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"
         ));
-        assert!(validate(&p, &c, "https://app.example/cb".into(), true, false).is_ok());
+        assert!(validate(&p, &c, sent(), PkcePolicy::S256Only).is_ok());
     }
 
     #[test]
     fn only_response_type_code_is_supported() {
         let p = params("response_type=token&scope=openid");
-        let err = validate(&p, &client(false), "https://app.example/cb".into(), true, false).unwrap_err();
+        let err = validate(&p, &client(false), sent(), PkcePolicy::S256Only).unwrap_err();
         assert_eq!(err.error.code, ErrorCode::UnsupportedResponseType);
     }
 
     #[test]
     fn scope_outside_the_clients_allowance_is_invalid_scope() {
         let p = params("response_type=code&scope=openid%20admin");
-        let err = validate(&p, &client(false), "https://app.example/cb".into(), true, false).unwrap_err();
+        let err = validate(&p, &client(false), sent(), PkcePolicy::S256Only).unwrap_err();
         assert_eq!(err.error.code, ErrorCode::InvalidScope);
     }
 

@@ -1,0 +1,78 @@
+//! What the flows see (docs/architecture.md, "Layers"): the stores, the key ring, the clock and
+//! the few settings the protocol needs. Everything below the endpoints takes a `&Context`, never
+//! the whole application state, so a flow can be unit-tested with an in-memory store and a test
+//! clock.
+
+use std::sync::Arc;
+
+use crate::accounts::password::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::{RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::keys::{Alg, KeyRing};
+use crate::storage::{DynEphemeral, DynStore};
+
+/// The narrow context of the flow layer (grants, interaction, tokens, OpenID). Cheap to share.
+#[derive(Clone)]
+pub struct Context {
+    /// The system of record.
+    pub store: DynStore,
+    /// Short-lived shared state (codes, pending requests, sessions, CSRF tokens, counters).
+    pub ephemeral: DynEphemeral,
+    pub keys: Arc<KeyRing>,
+    pub clock: Clock,
+    /// The issuer identifier (`iss`), without a trailing slash.
+    pub issuer: Arc<str>,
+    /// `aud` of access tokens when no resource is named: `tokens.audience`, else the issuer.
+    pub audience: Arc<str>,
+    /// Algorithm of access tokens and default of ID tokens (`keys.default_alg`).
+    pub default_alg: Alg,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    /// Limits on password attempts (login form and password grant).
+    pub rate_limit: RateLimitSettings,
+    /// Argon2id hashing on its own threads.
+    pub hasher: PasswordHasher,
+}
+
+/// What a [`Context`] is built from besides the settings.
+pub struct Parts {
+    pub store: DynStore,
+    pub ephemeral: DynEphemeral,
+    pub keys: Arc<KeyRing>,
+    pub clock: Clock,
+    pub hasher: PasswordHasher,
+}
+
+impl Context {
+    /// The context for `settings` over already-connected stores.
+    pub fn new(settings: &Settings, parts: Parts) -> Context {
+        Context {
+            store: parts.store,
+            ephemeral: parts.ephemeral,
+            keys: parts.keys,
+            clock: parts.clock,
+            issuer: Arc::from(settings.issuer.as_str()),
+            audience: Arc::from(settings.audience()),
+            default_alg: settings.keys.default_alg,
+            tokens: settings.tokens.clone(),
+            sessions: settings.sessions.clone(),
+            rate_limit: settings.rate_limit.clone(),
+            hasher: parts.hasher,
+        }
+    }
+
+    /// Now, in whole seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Facts about the HTTP request that a flow may record (account page, audit log, rate limits);
+/// never used for decisions beyond rate limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// The client's IP address (the TCP peer), or "unknown".
+    pub ip: String,
+    /// The `User-Agent`, at most 256 characters.
+    pub user_agent: Option<String>,
+}

@@ -1,0 +1,42 @@
+//! The client of a back-channel request (RFC 6749 §2.3, §3.2.1): read from the Authorization
+//! header or the form, checked against the registered client (`oauth/client_auth.rs`).
+
+use actix_web::HttpRequest;
+
+use crate::context::Context;
+use crate::http::extract;
+use crate::oauth::OAuthError;
+use crate::oauth::client_auth;
+use crate::oauth::params::ParamMap;
+use crate::storage::Client;
+
+/// Which clients an endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// Confidential and public clients (token, revocation).
+    AnyClient,
+    /// Confidential clients only (introspection).
+    ConfidentialOnly,
+}
+
+/// RFC 6749 §2.3 / §3.2.1: identifies and authenticates the client. Every failure is
+/// `invalid_client` (docs/security.md C.12).
+pub async fn authenticate(
+    ctx: &Context,
+    req: &HttpRequest,
+    params: &ParamMap,
+    accepts: Accepts,
+) -> Result<Client, OAuthError> {
+    let header = extract::authorization_header(req)?;
+    let auth = client_auth::extract(header, params)?
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    let client = ctx.store.client_by_id(auth.client_id()).await?;
+    client_auth::authenticate(client.as_ref(), &auth)?;
+    let client = client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
+    if accepts == Accepts::ConfidentialOnly && client.is_public() {
+        return Err(OAuthError::invalid_client(
+            "this endpoint is for confidential clients",
+        ));
+    }
+    Ok(client)
+}

@@ -1,0 +1,278 @@
+//! Errors that render themselves (actix `ResponseError`): handlers return `Result` and `?` turns a
+//! protocol error into the response its spec prescribes.
+//!
+//! - [`ApiError`]: the JSON endpoints (token, introspection, revocation, userinfo). RFC 6749 §5.2
+//!   error JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a `Basic` challenge;
+//!   bearer-token endpoints answer with the RFC 6750 §3 `Bearer` challenge; 503 carries
+//!   `Retry-After`.
+//! - [`PageError`]: the browser pages. The HTML error page, never a redirect (docs/security.md A.3).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::accounts::csrf::CsrfError;
+use crate::accounts::users::AccountError;
+use crate::http::templates::{self, ErrorPage};
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::storage::StorageError;
+
+/// Logs an error at the level its kind deserves; never a secret (docs/architecture.md, "Logs").
+pub fn log(err: &OAuthError) {
+    match err.code {
+        ErrorCode::ServerError => tracing::error!(error = %err, cause = ?err.detail, "request failed"),
+        ErrorCode::TemporarilyUnavailable => {
+            tracing::warn!(error = %err, cause = ?err.detail, "backend unavailable")
+        }
+        _ => tracing::debug!(error = %err, cause = ?err.detail, "protocol error"),
+    }
+}
+
+fn status_of(err: &OAuthError) -> StatusCode {
+    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+/// Adds `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1, docs/security.md C.17).
+pub fn no_store(mut res: HttpResponse) -> HttpResponse {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// Which challenge a 401 carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    /// Client authentication (RFC 6749 §5.2): `Basic` on `invalid_client`.
+    Client,
+    /// A protected resource (RFC 6750 §3): `Bearer`.
+    Bearer,
+}
+
+/// An error of a JSON endpoint. `None` inside a bearer error means no token was sent at all.
+#[derive(Debug)]
+pub struct ApiError {
+    error: Option<OAuthError>,
+    scheme: Scheme,
+}
+
+impl ApiError {
+    /// RFC 6750 §3.1: an error of a bearer-token endpoint (`invalid_token`, `invalid_request`,
+    /// `insufficient_scope` carry the challenge with the error code).
+    pub fn bearer(error: OAuthError) -> ApiError {
+        ApiError {
+            error: Some(error),
+            scheme: Scheme::Bearer,
+        }
+    }
+
+    /// RFC 6750 §3.1: no token at all: 401 with a bare `WWW-Authenticate: Bearer`, no error code.
+    pub fn bearer_missing() -> ApiError {
+        ApiError {
+            error: None,
+            scheme: Scheme::Bearer,
+        }
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthError> {
+        self.error.as_ref()
+    }
+}
+
+impl From<OAuthError> for ApiError {
+    fn from(error: OAuthError) -> ApiError {
+        ApiError {
+            error: Some(error),
+            scheme: Scheme::Client,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> ApiError {
+        OAuthError::from(e).into()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.error {
+            Some(e) => e.fmt(f),
+            None => f.write_str("no bearer token"),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_ref().map_or(StatusCode::UNAUTHORIZED, status_of)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let Some(err) = &self.error else {
+            return no_store(
+                HttpResponse::Unauthorized()
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#))
+                    .finish(),
+            );
+        };
+        log(err);
+        let mut res = HttpResponse::build(status_of(err));
+        let bearer_codes = [
+            ErrorCode::InvalidToken,
+            ErrorCode::InvalidRequest,
+            ErrorCode::InsufficientScope,
+        ];
+        if self.scheme == Scheme::Bearer && bearer_codes.contains(&err.code) {
+            let desc = err.description.replace(['"', '\\'], "");
+            let challenge = format!(
+                r#"Bearer realm="portcullis", error="{}", error_description="{}""#,
+                err.code, desc
+            );
+            res.insert_header((header::WWW_AUTHENTICATE, challenge));
+        } else if err.code == ErrorCode::InvalidClient {
+            // RFC 6749 §5.2: every 401 carries a challenge.
+            res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="portcullis""#));
+        }
+        if err.code == ErrorCode::TemporarilyUnavailable {
+            res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        no_store(res.json(err.to_json()))
+    }
+}
+
+/// An error shown to a person as the HTML error page.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    title: Cow<'static, str>,
+    message: Cow<'static, str>,
+    code: Option<&'static str>,
+    /// The protocol error behind it, logged when the page is rendered.
+    cause: Option<OAuthError>,
+}
+
+impl PageError {
+    /// A page with its own words.
+    pub fn new(status: StatusCode, title: &'static str, message: &'static str) -> PageError {
+        PageError {
+            status,
+            title: title.into(),
+            message: message.into(),
+            code: None,
+            cause: None,
+        }
+    }
+
+    /// A submitted form whose CSRF token is missing, spent or another browser's
+    /// (docs/security.md D.20): the same page for every form.
+    pub fn form_expired() -> PageError {
+        PageError {
+            code: Some(ErrorCode::InvalidRequest.as_str()),
+            ..PageError::new(
+                StatusCode::BAD_REQUEST,
+                "This form has expired",
+                "Go back, reload the page and try again.",
+            )
+        }
+    }
+
+    /// A pending sign-in request that is gone (expired, finished, or from another browser).
+    pub fn request_expired() -> PageError {
+        PageError {
+            code: Some(ErrorCode::InvalidRequest.as_str()),
+            ..PageError::new(
+                StatusCode::BAD_REQUEST,
+                "This sign-in request has expired",
+                "Go back to the application you came from and start again.",
+            )
+        }
+    }
+}
+
+impl From<OAuthError> for PageError {
+    fn from(err: OAuthError) -> PageError {
+        let (status, title) = match err.code {
+            ErrorCode::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
+            ErrorCode::TemporarilyUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
+            _ => (StatusCode::BAD_REQUEST, "This request cannot be completed"),
+        };
+        PageError {
+            status,
+            title: title.into(),
+            message: err.description.clone(),
+            code: Some(err.code.as_str()),
+            cause: Some(err),
+        }
+    }
+}
+
+impl From<StorageError> for PageError {
+    fn from(e: StorageError) -> PageError {
+        OAuthError::from(e).into()
+    }
+}
+
+impl From<AccountError> for PageError {
+    fn from(e: AccountError) -> PageError {
+        match e {
+            AccountError::Storage(s) => s.into(),
+            other => OAuthError::server_error(other).into(),
+        }
+    }
+}
+
+impl From<CsrfError> for PageError {
+    fn from(e: CsrfError) -> PageError {
+        match e {
+            CsrfError::Expired => PageError::form_expired(),
+            CsrfError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl fmt::Display for PageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.title, self.message)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(cause) = &self.cause {
+            log(cause);
+        }
+        let page = ErrorPage {
+            title: self.title.to_string(),
+            message: self.message.to_string(),
+            code: self.code.map(str::to_string),
+        };
+        match templates::render(&page) {
+            Ok(body) => html(self.status, body),
+            Err(e) => {
+                tracing::error!(error = %e, "could not render the error page");
+                no_store(
+                    HttpResponse::build(self.status)
+                        .content_type("text/plain; charset=utf-8")
+                        .body(self.message.to_string()),
+                )
+            }
+        }
+    }
+}
+
+/// An HTML page with `no-store` (pages carry CSRF tokens and sometimes codes).
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    no_store(
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    )
+}

@@ -1,0 +1,112 @@
+//! Turning an interaction [`Step`] into a page or a redirect. The login and consent pages carry a
+//! CSRF token bound to the browser's binding cookie (docs/security.md D.20).
+
+use actix_web::HttpResponse;
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+
+use crate::accounts::csrf;
+use crate::context::Context;
+use crate::http::errors::PageError;
+use crate::http::response;
+use crate::http::templates::{ConsentPage, LoginPage, ScopeItem};
+use crate::interaction::{Pending, Step};
+use crate::oidc::claims::describe_scope;
+
+/// The browser a page is rendered for: its binding cookie value, and cookies to set with the page.
+pub struct Browser {
+    pub binding: String,
+    pub set_cookies: Vec<Cookie<'static>>,
+}
+
+impl Browser {
+    /// Adds the cookies to `res`.
+    pub fn finish(self, mut res: HttpResponse) -> HttpResponse {
+        for c in self.set_cookies {
+            let _ = res.add_cookie(&c);
+        }
+        res
+    }
+}
+
+/// Renders a step of the authorization request for `browser`.
+pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpResponse, PageError> {
+    let res = match step {
+        Step::Respond(r) => response::authorization_response(&r)?,
+        Step::Login { pending, client_name } => {
+            let form = LoginForm {
+                client_name: Some(client_name),
+                request_id: pending.id.clone(),
+                username: pending.request.login_hint.clone().unwrap_or_default(),
+            };
+            login_page(ctx, &browser.binding, form, None).await?
+        }
+        Step::Consent {
+            pending,
+            client_name,
+            username,
+        } => consent_page(ctx, &browser.binding, &pending, client_name, username).await?,
+    };
+    Ok(browser.finish(res))
+}
+
+async fn consent_page(
+    ctx: &Context,
+    binding: &str,
+    pending: &Pending,
+    client_name: String,
+    username: String,
+) -> Result<HttpResponse, PageError> {
+    let csrf_token = csrf::issue(&ctx.ephemeral, binding).await?;
+    let scopes = pending
+        .request
+        .scope
+        .iter()
+        .map(|s| ScopeItem {
+            name: s.to_string(),
+            description: describe_scope(s).to_string(),
+        })
+        .collect();
+    let page = ConsentPage {
+        client_name,
+        username,
+        scopes,
+        request_id: pending.id.clone(),
+        csrf_token,
+    };
+    response::page(StatusCode::OK, &page)
+}
+
+/// What the login form is for.
+#[derive(Debug, Clone, Default)]
+pub struct LoginForm {
+    /// The client signed in to; `None` for the account page.
+    pub client_name: Option<String>,
+    /// The pending authorization request (empty for the account page).
+    pub request_id: String,
+    /// Prefilled username (`login_hint` or the last attempt).
+    pub username: String,
+}
+
+/// The login page with a fresh CSRF token; with an error, a 401 and the message.
+pub async fn login_page(
+    ctx: &Context,
+    binding: &str,
+    form: LoginForm,
+    error: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let csrf_token = csrf::issue(&ctx.ephemeral, binding).await?;
+    let page = LoginPage {
+        client_name: form.client_name,
+        request_id: form.request_id,
+        csrf_token,
+        username: form.username,
+        error: error.map(str::to_string),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    response::page(status, &page)
+}

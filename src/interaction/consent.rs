@@ -1,0 +1,56 @@
+//! Consent (OpenID Core §3.1.2.4, docs/security.md D.23): third-party clients need the user's
+//! explicit, remembered and revocable consent for the scopes they ask; first-party clients skip it.
+
+use crate::context::Context;
+use crate::interaction::{AuthResponse, Pending};
+use crate::oauth::OAuthError;
+use crate::oauth::authorization_request::AuthorizationRequest;
+use crate::storage::{Client, Consent, User};
+
+/// Whether the user must see the consent page: a third-party client, no consent given for this
+/// request, and either `prompt=consent` or remembered consent that does not cover the scope.
+pub async fn needed(
+    ctx: &Context,
+    pending: &Pending,
+    client: &Client,
+    user: &User,
+) -> Result<bool, OAuthError> {
+    if client.first_party || pending.consent_given {
+        return Ok(false);
+    }
+    let request = &pending.request;
+    if request.prompt.consent {
+        return Ok(true);
+    }
+    let remembered = ctx.store.consent(&user.id, &client.client_id).await?;
+    Ok(!remembered.is_some_and(|c| request.scope.is_subset_of(&c.scope)))
+}
+
+/// Records the user's consent for the pending request's scopes (merged with earlier consent).
+pub async fn grant_consent(ctx: &Context, pending: &mut Pending, user: &User) -> Result<(), OAuthError> {
+    let client_id = &pending.request.client_id;
+    let earlier = ctx.store.consent(&user.id, client_id).await?;
+    let scope = match earlier {
+        Some(c) => pending.request.scope.union(&c.scope),
+        None => pending.request.scope.clone(),
+    };
+    ctx.store
+        .save_consent(Consent {
+            user_id: user.id.clone(),
+            client_id: client_id.clone(),
+            scope,
+            granted_at: ctx.now(),
+        })
+        .await?;
+    pending.consent_given = true;
+    Ok(())
+}
+
+/// RFC 6749 §4.1.2.1: the request as an `access_denied` response when the user said no.
+pub fn deny(ctx: &Context, request: &AuthorizationRequest) -> AuthResponse {
+    AuthResponse::error(
+        &ctx.issuer,
+        request,
+        OAuthError::access_denied("the user denied the request"),
+    )
+}

@@ -1,0 +1,44 @@
+//! Times for people and documents, all in UTC, formatted by the `time` crate: the account page
+//! ("2026-11-23 14:05 UTC" and RFC 3339 for `<time datetime>`) and the CLI's tables.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+fn utc(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Unix seconds as UTC to the minute, e.g. "2026-11-23 14:05 UTC".
+pub fn minute(secs: i64) -> String {
+    let f = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    utc(secs).format(f).unwrap_or_default()
+}
+
+/// Unix seconds as UTC to the second, e.g. "2026-11-23 14:05:59Z" (CLI tables).
+pub fn second(secs: i64) -> String {
+    let f = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    utc(secs).format(f).unwrap_or_default()
+}
+
+/// Unix seconds as an RFC 3339 timestamp, e.g. "2026-11-23T14:05:59Z".
+pub fn rfc3339(secs: i64) -> String {
+    utc(secs).format(&Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(minute(0), "1970-01-01 00:00 UTC");
+        // 2026-11-23 14:05:59 UTC
+        assert_eq!(minute(1_795_442_759), "2026-11-23 14:05 UTC");
+        assert_eq!(second(1_795_442_759), "2026-11-23 14:05:59Z");
+        assert_eq!(rfc3339(1_795_442_759), "2026-11-23T14:05:59Z");
+        // A leap day.
+        assert_eq!(minute(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(minute(-1), "1969-12-31 23:59 UTC");
+    }
+}

@@ -1,0 +1,75 @@
+//! The token response (RFC 6749 §5.1, OpenID Core §3.1.3.3), shared by every grant: an access
+//! token, then for OpenID requests the ID token bound to it by `at_hash`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::context::Context;
+use crate::oauth::OAuthError;
+use crate::oauth::scope::{OPENID, Scope};
+use crate::oidc::id_token::{self, IdTokenInput};
+use crate::storage::Client;
+use crate::tokens::{Subject, access};
+
+/// The JSON body of a successful token response (RFC 6749 §5.1, OpenID Core §3.1.3.3).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Scope::is_empty")]
+    pub scope: Scope,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// What one token response is made of.
+pub struct Grant<'a> {
+    pub client: &'a Client,
+    pub subject: Subject<'a>,
+    pub scope: &'a Scope,
+    /// The access token's `jti` (chosen ahead when a code reuse must be able to revoke it).
+    pub jti: String,
+    /// OpenID Core §3.1.3.6: the authorization request's `nonce`, echoed in the ID token.
+    pub nonce: Option<&'a str>,
+    /// The refresh token, when the grant issues one.
+    pub refresh_token: Option<String>,
+}
+
+/// RFC 6749 §5.1 + OpenID Core §3.1.3.3: mints the access token and, for OpenID requests of a
+/// user, the ID token with `at_hash`.
+pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
+    let Grant {
+        client,
+        subject,
+        scope,
+        jti,
+        nonce,
+        refresh_token,
+    } = grant;
+    let (access_token, expires_in) = access::mint(ctx, client, &subject, scope, jti)?;
+    let id_token = match subject.user {
+        Some(user) if scope.contains(OPENID) => Some(id_token::sign(
+            ctx,
+            &IdTokenInput {
+                client,
+                user,
+                nonce,
+                auth_time: subject.auth_time,
+                sid: subject.sid,
+                amr: subject.amr,
+                access_token: Some(&access_token),
+            },
+        )?),
+        _ => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: scope.clone(),
+        refresh_token,
+        id_token,
+    })
+}

@@ -1,0 +1,111 @@
+//! Background upkeep on every node (docs/operations.md, "Key rotation"): pick up key changes made
+//! by other nodes or the CLI (a Redis notice, or the poll), rotate and retire keys, purge expired
+//! short-lived rows and dead grants.
+
+use secrecy::ExposeSecret;
+
+use crate::keys::KeyStore;
+use crate::state::AppState;
+use crate::storage::Kind;
+
+/// How long revoked and expired token families are kept before they are purged.
+const KEEP_DEAD_GRANTS_SECS: i64 = 7 * 24 * 3600;
+
+/// Runs forever; the server aborts it at shutdown.
+pub async fn run(state: AppState) {
+    let redis = &state.settings.redis;
+    let watcher = redis.url.as_ref().map(|url| {
+        let (state, url, prefix) = (
+            state.clone(),
+            url.expose_secret().to_string(),
+            redis.key_prefix.clone(),
+        );
+        tokio::spawn(async move {
+            crate::keys::notify::watch(url, prefix, || async { reload_keys(&state).await }).await;
+        })
+    });
+    let mut tick = tokio::time::interval(crate::keys::notify::POLL);
+    let mut round: u64 = 0;
+    loop {
+        tick.tick().await;
+        if round % 60 == 0 {
+            rotate_keys(&state).await;
+        }
+        reload_keys(&state).await;
+        if round % 12 == 0 {
+            purge(&state).await;
+        }
+        round += 1;
+        if watcher.as_ref().is_some_and(|w| w.is_finished()) {
+            tracing::warn!("key notice watcher stopped; relying on polling");
+        }
+    }
+}
+
+async fn reload_keys(state: &AppState) {
+    match state.ctx.keys.reload().await {
+        Ok(()) => state
+            .discovery
+            .refresh(&state.settings, &state.ctx.keys.signing_algs()),
+        Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
+    }
+}
+
+async fn purge(state: &AppState) {
+    let ctx = &state.ctx;
+    if let Err(e) = ctx.ephemeral.purge_expired().await {
+        tracing::warn!(error = %e, "could not purge expired entries");
+    }
+    if let Err(e) = ctx.store.purge_grants(ctx.now(), KEEP_DEAD_GRANTS_SECS).await {
+        tracing::warn!(error = %e, "could not purge expired grants");
+    }
+}
+
+/// One node at a time: the first to count this minute's lock does the periodic job.
+async fn take_lock(state: &AppState, job: &str) -> bool {
+    let minute = state.ctx.now() / 60;
+    let window = std::time::Duration::from_secs(120);
+    match state
+        .ctx
+        .ephemeral
+        .incr(Kind::Lock, &format!("{job}:{minute}"), window)
+        .await
+    {
+        Ok(1) => true,
+        Ok(_) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, job, "could not take the lock");
+            false
+        }
+    }
+}
+
+/// Automatic rotation (`keys.rotation_days`) and retirement of keys whose tokens have all expired.
+async fn rotate_keys(state: &AppState) {
+    if !take_lock(state, "key-rotation").await {
+        return;
+    }
+    let t = &state.settings.tokens;
+    let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
+    let keys = KeyStore {
+        store: &state.ctx.store,
+        clock: &state.ctx.clock,
+    };
+    let mut changed = false;
+    match crate::keys::rotate_due(keys, &state.settings.keys, max_lifetime).await {
+        Ok(created) => {
+            for key in created {
+                changed = true;
+                tracing::info!(kid = %key.kid, alg = %key.alg, activates_at = key.activates_at, "signing key rotated");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "automatic key rotation failed"),
+    }
+    match crate::keys::retire_expired(keys).await {
+        Ok(n) => changed |= n > 0,
+        Err(e) => tracing::warn!(error = %e, "could not retire expired keys"),
+    }
+    if changed {
+        crate::keys::notify::announce(&state.settings.redis).await;
+    }
+}
