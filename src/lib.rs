@@ -23,6 +23,8 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod timefmt;
 pub mod tokens;
 mod upkeep;

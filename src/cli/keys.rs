@@ -33,68 +33,83 @@ pub enum KeysCommand {
 pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
     let store = open_store(&settings).await?;
     let clock = Clock::system();
+    let keys = KeyStore {
+        store: &store,
+        clock: &clock,
+    };
     match cmd {
-        KeysCommand::List { json } => {
-            let t = clock.now();
-            let infos = store
-                .list_keys()
-                .await?
-                .iter()
-                .map(|k| serde_json::to_value(crate::keys::describe(k, t)))
-                .collect::<Result<Vec<Value>, _>>()?;
-            if json {
-                return output::json(&infos);
-            }
-            let rows: Vec<Vec<String>> = infos.iter().map(key_row).collect();
-            output::print_table(
-                &[
-                    "KID",
-                    "ALG",
-                    "STATE",
-                    "CREATED",
-                    "SIGNS_FROM",
-                    "RETIRED",
-                    "EXPIRES",
-                ],
-                &rows,
-                "no signing keys (the server makes one at first start)",
-            )
-        }
+        KeysCommand::List { json } => list(keys, json).await,
         KeysCommand::Rotate {
             alg,
             now: immediate,
             json,
         } => {
-            let alg = alg.unwrap_or(settings.keys.default_alg);
-            let max_lifetime = settings
-                .tokens
-                .access_token_ttl_secs
-                .max(settings.tokens.id_token_ttl_secs) as i64;
             let activation = if immediate {
                 Activation::Now
             } else {
                 Activation::AfterPublishDelay
             };
-            let keys = KeyStore {
-                store: &store,
-                clock: &clock,
-            };
-            let key = crate::keys::rotate(keys, &settings.keys, alg, max_lifetime, activation).await?;
-            crate::keys::notify::announce(&settings.redis).await;
-            if json {
-                return output::json(&crate::keys::describe(&key, clock.now()));
-            }
-            let when = if key.activates_at <= clock.now() {
-                "now".to_string()
-            } else {
-                format!("from {}", fmt_time(key.activates_at))
-            };
-            output::line(&format!(
-                "new {} key {} is published and signs {when}; running servers pick it up within seconds",
-                key.alg, key.kid
-            ))
+            rotate(&settings, keys, alg, activation, json).await
         }
     }
+}
+
+/// `keys list`: every stored key with its state.
+async fn list(keys: KeyStore<'_>, json: bool) -> Result<(), CliError> {
+    let t = keys.clock.now();
+    let infos = keys
+        .store
+        .list_keys()
+        .await?
+        .iter()
+        .map(|k| serde_json::to_value(crate::keys::describe(k, t)))
+        .collect::<Result<Vec<Value>, _>>()?;
+    if json {
+        return output::json(&infos);
+    }
+    let rows: Vec<Vec<String>> = infos.iter().map(key_row).collect();
+    output::print_table(
+        &[
+            "KID",
+            "ALG",
+            "STATE",
+            "CREATED",
+            "SIGNS_FROM",
+            "RETIRED",
+            "EXPIRES",
+        ],
+        &rows,
+        "no signing keys (the server makes one at first start)",
+    )
+}
+
+/// `keys rotate`: a new key, published now; running servers learn of it at once (Redis notice)
+/// or within seconds (poll).
+async fn rotate(
+    settings: &Settings,
+    keys: KeyStore<'_>,
+    alg: Option<Alg>,
+    activation: Activation,
+    json: bool,
+) -> Result<(), CliError> {
+    let alg = alg.unwrap_or(settings.keys.default_alg);
+    let t = &settings.tokens;
+    let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
+    let key = crate::keys::rotate(keys, &settings.keys, alg, max_lifetime, activation).await?;
+    crate::keys::notify::announce(&settings.redis).await;
+    let now = keys.clock.now();
+    if json {
+        return output::json(&crate::keys::describe(&key, now));
+    }
+    let when = if key.activates_at <= now {
+        "now".to_string()
+    } else {
+        format!("from {}", fmt_time(key.activates_at))
+    };
+    output::line(&format!(
+        "new {} key {} is published and signs {when}; running servers pick it up within seconds",
+        key.alg, key.kid
+    ))
 }
 
 /// One table row from a serialized `KeyInfo`.

@@ -21,6 +21,16 @@ use crate::http::cors;
 
 /// Every route Portcullis serves.
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
+    protocol_routes(cfg);
+    page_routes(cfg);
+    if dev_mode {
+        cfg.route("/dev/callback", web::get().to(dev::callback));
+    }
+}
+
+/// The discovery documents, the JWKS and the back-channel endpoints; those browsers call directly
+/// send CORS headers and answer preflights (docs/security.md A.4).
+fn protocol_routes(cfg: &mut web::ServiceConfig) {
     let options = || web::method(actix_web::http::Method::OPTIONS).to(cors::preflight);
     cfg.service(
         web::resource("/.well-known/openid-configuration")
@@ -37,10 +47,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
             .route(web::get().to(discovery::jwks))
             .route(options()),
     )
-    .route("/authorize", web::get().to(authorize::handle))
-    .route("/authorize", web::post().to(authorize::handle))
-    .route("/login", web::post().to(login::post))
-    .route("/consent", web::post().to(consent::post))
     .service(
         web::resource("/token")
             .wrap(cors::allow_any_origin())
@@ -61,13 +67,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
             .route(options()),
     )
     .route("/introspect", web::post().to(introspect::post))
-    .route("/logout", web::get().to(logout::handle))
-    .route("/logout", web::post().to(logout::handle))
-    .route("/logout/confirm", web::post().to(logout::confirm))
     .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz))
-    .route("/static/{path:.*}", web::get().to(assets::asset));
-    cfg.route("/account", web::get().to(account::get))
+    .route("/readyz", web::get().to(health::readyz));
+}
+
+/// The browser's pages and forms, and the static files they load.
+fn page_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/authorize", web::get().to(authorize::handle))
+        .route("/authorize", web::post().to(authorize::handle))
+        .route("/login", web::post().to(login::post))
+        .route("/consent", web::post().to(consent::post))
+        .route("/logout", web::get().to(logout::handle))
+        .route("/logout", web::post().to(logout::handle))
+        .route("/logout/confirm", web::post().to(logout::confirm))
+        .route("/static/{path:.*}", web::get().to(assets::asset))
+        .route("/account", web::get().to(account::get))
         .route(
             "/account/sessions/revoke",
             web::post().to(account::revoke_session),
@@ -82,7 +96,4 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
         )
         .route("/account/signout", web::post().to(account::signout))
         .route("/account/password", web::post().to(account::change_password));
-    if dev_mode {
-        cfg.route("/dev/callback", web::get().to(dev::callback));
-    }
 }

@@ -135,3 +135,134 @@ async fn revoke_grant(ctx: &Context, record: &CodeRecord) -> Result<(), OAuthErr
     let access_expiry = record.expires_at + ctx.tokens.access_token_ttl_secs as i64;
     revocation::revoke_jti(ctx, &record.access_jti, access_expiry.max(t + 1)).await
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::interaction::{SignedIn, code};
+    use crate::oauth::ErrorCode;
+    use crate::testing::{self, FIRST_PARTY, PUBLIC, REDIRECT_URI, VERIFIER, World};
+
+    /// A code for the user's fresh session, issued to `client_id`.
+    async fn code_for(w: &World, client_id: &str) -> String {
+        let session = w.sign_in().await;
+        let request = w.request(client_id, "").await;
+        let signed_in = SignedIn {
+            session: &session,
+            user: &w.user,
+        };
+        code::issue(&w.ctx, &request, &signed_in, &testing::meta())
+            .await
+            .unwrap()
+    }
+
+    fn token_request(code: &str, verifier: &str) -> ParamMap {
+        let q = format!(
+            "grant_type=authorization_code&code={code}&code_verifier={verifier}&redirect_uri={}",
+            crate::cli::serve::percent_encode(REDIRECT_URI)
+        );
+        ParamMap::from_urlencoded(q.as_bytes()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn authorization_code_is_exchanged_once_for_tokens_of_its_session() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+            .await
+            .unwrap();
+        assert!(tokens.id_token.is_some(), "openid: an ID token");
+        assert!(tokens.refresh_token.is_some(), "the client may refresh");
+        let claims = crate::tokens::access::validate(&w.ctx, &tokens.access_token)
+            .await
+            .unwrap()
+            .claims;
+        assert_eq!(claims.sub, w.user.id);
+        assert_eq!(claims.scope.to_string(), "offline_access openid");
+    }
+
+    #[tokio::test]
+    async fn reused_code_is_invalid_grant_and_revokes_what_the_first_use_issued() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+            .await
+            .unwrap();
+        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+            .await
+            .unwrap_err();
+        assert_eq!(again.code, ErrorCode::InvalidGrant);
+        let refresh = first.refresh_token.unwrap();
+        let (_, family) = w
+            .ctx
+            .store
+            .refresh_token(&sha256_hex(&refresh))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(family.revoked_at.is_some(), "the family is revoked");
+        let access = crate::tokens::access::validate(&w.ctx, &first.access_token).await;
+        assert_eq!(access.err().map(|e| e.code), Some(ErrorCode::InvalidToken));
+    }
+
+    #[tokio::test]
+    async fn authorization_code_expires_after_code_ttl() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        w.advance(w.ctx.tokens.code_ttl_secs);
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn code_is_bound_to_its_client_redirect_uri_and_pkce_verifier() {
+        let w = testing::world().await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        let other = w.client(PUBLIC).await;
+        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant, "another client");
+
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        let wrong_verifier = "x".repeat(43);
+        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant, "PKCE mismatch");
+
+        let code = code_for(&w, FIRST_PARTY).await;
+        let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
+        let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
+        let e = exchange(&w.ctx, &client, &missing).await.unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidRequest,
+            "redirect_uri was sent, so it must be repeated"
+        );
+    }
+
+    #[tokio::test]
+    async fn code_of_a_user_who_changed_password_since_is_refused() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        w.advance(1);
+        let store = &w.ctx.store;
+        store
+            .set_password(&w.user.id, "$argon2id$new", w.ctx.clock.now_ms())
+            .await
+            .unwrap();
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+}

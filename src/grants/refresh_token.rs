@@ -103,3 +103,161 @@ async fn active_user(ctx: &Context, family: &TokenFamily) -> Result<User, OAuthE
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::oauth::ErrorCode;
+    use crate::testing::{self, FIRST_PARTY, PUBLIC, World};
+    use crate::tokens::refresh::{NewFamily, start_family};
+
+    /// The first refresh token of a new family of the user with `client`.
+    async fn family(w: &World, client: &Client) -> String {
+        let new = NewFamily {
+            id: random_id(),
+            user_id: w.user.id.clone(),
+            scope: Scope::from_tokens(["openid", "profile", "offline_access"]),
+            sid: None,
+            auth_time: w.ctx.now(),
+            device_name: None,
+            user_agent: None,
+            ip: None,
+        };
+        start_family(&w.ctx, client, new).await.unwrap()
+    }
+
+    async fn use_token(
+        w: &World,
+        client: &Client,
+        token: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let mut q = format!("grant_type=refresh_token&refresh_token={token}");
+        if let Some(s) = scope {
+            q.push_str(&format!("&scope={s}"));
+        }
+        let params = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
+        refresh(&w.ctx, client, &params, &testing::meta()).await
+    }
+
+    fn refresh_of(r: &TokenResponse) -> String {
+        r.refresh_token.clone().unwrap()
+    }
+
+    #[tokio::test]
+    async fn refresh_rotates_the_token_within_its_family() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let first = family(&w, &client).await;
+        let next = refresh_of(&use_token(&w, &client, &first, None).await.unwrap());
+        assert_ne!(next, first);
+        let (_, a) = w
+            .ctx
+            .store
+            .refresh_token(&sha256_hex(&first))
+            .await
+            .unwrap()
+            .unwrap();
+        let (_, b) = w
+            .ctx
+            .store
+            .refresh_token(&sha256_hex(&next))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.id, b.id, "same family");
+        assert!(use_token(&w, &client, &next, None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn reused_refresh_token_revokes_the_family() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let first = family(&w, &client).await;
+        let next = refresh_of(&use_token(&w, &client, &first, None).await.unwrap());
+        let e = use_token(&w, &client, &first, None).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        let e = use_token(&w, &client, &next, None).await.unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidGrant,
+            "the newest token of the family is dead too"
+        );
+    }
+
+    #[tokio::test]
+    async fn refresh_token_expires_after_idle_and_absolute_lifetimes() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let idle = w.ctx.tokens.refresh_idle_ttl_secs;
+        let token = family(&w, &client).await;
+        w.advance(idle);
+        assert_eq!(
+            use_token(&w, &client, &token, None).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+
+        // Used every day, a family still ends at its absolute lifetime.
+        let mut token = family(&w, &client).await;
+        let absolute = w.ctx.tokens.refresh_absolute_ttl_secs;
+        for _ in 0..absolute / idle {
+            w.advance(idle - 1);
+            token = refresh_of(&use_token(&w, &client, &token, None).await.unwrap());
+        }
+        w.advance(idle - 1);
+        assert_eq!(
+            use_token(&w, &client, &token, None).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn refresh_scope_may_only_narrow() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let token = family(&w, &client).await;
+        let narrowed = use_token(&w, &client, &token, Some("openid")).await.unwrap();
+        assert_eq!(narrowed.scope.to_string(), "openid");
+        let e = use_token(&w, &client, &refresh_of(&narrowed), Some("openid+email")).await;
+        assert_eq!(e.unwrap_err().code, ErrorCode::InvalidScope);
+    }
+
+    #[tokio::test]
+    async fn refresh_token_is_bound_to_its_client() {
+        let w = testing::world().await;
+        let token = family(&w, &w.client(FIRST_PARTY).await).await;
+        let other = w.client(PUBLIC).await;
+        assert_eq!(
+            use_token(&w, &other, &token, None).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn disabled_user_ends_the_family() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let token = family(&w, &client).await;
+        w.ctx
+            .store
+            .set_disabled(&w.user.id, true, w.ctx.now())
+            .await
+            .unwrap();
+        assert_eq!(
+            use_token(&w, &client, &token, None).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        w.ctx
+            .store
+            .set_disabled(&w.user.id, false, w.ctx.now())
+            .await
+            .unwrap();
+        let e = use_token(&w, &client, &token, None).await.unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidGrant,
+            "enabling again does not revive the family"
+        );
+    }
+}

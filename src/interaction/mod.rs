@@ -110,3 +110,127 @@ pub async fn after_login(
     pending.login_sid = Some(signed_in.session.sid.clone());
     evaluate(ctx, pending, client, Some(signed_in), meta).await
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::testing::{self, FIRST_PARTY, THIRD_PARTY, World};
+
+    const BROWSER: &str = "a-browser-binding-cookie-value-of-43-chars!";
+
+    async fn step(w: &World, client_id: &str, extra: &str, session: Option<&LoginSession>) -> Step {
+        let request = w.request(client_id, extra).await;
+        let client = w.client(client_id).await;
+        let pending = Pending::new(&w.ctx, request, BROWSER);
+        let signed_in = session.map(|session| SignedIn {
+            session,
+            user: &w.user,
+        });
+        evaluate(&w.ctx, pending, &client, signed_in, &testing::meta())
+            .await
+            .unwrap()
+    }
+
+    fn param<'a>(r: &'a AuthResponse, name: &str) -> Option<&'a str> {
+        r.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    #[tokio::test]
+    async fn without_a_session_the_user_signs_in_and_the_request_waits_for_this_browser() {
+        let w = testing::world().await;
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        assert!(
+            Pending::load(&w.ctx, &pending.id, BROWSER)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let other_browser = "another-browser-binding-cookie-value-43-chr";
+        assert!(
+            Pending::load(&w.ctx, &pending.id, other_browser)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn signed_in_user_of_a_first_party_client_gets_a_code_with_state_and_iss() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Respond(r) = step(&w, FIRST_PARTY, "", Some(&session)).await else {
+            panic!("expected the authorization response");
+        };
+        assert!(param(&r, "code").is_some());
+        assert_eq!(param(&r, "state"), Some("st"));
+        assert_eq!(param(&r, "iss"), Some(testing::ISSUER));
+    }
+
+    #[tokio::test]
+    async fn third_party_client_needs_consent_once_then_it_is_remembered() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Consent { mut pending, .. } = step(&w, THIRD_PARTY, "", Some(&session)).await else {
+            panic!("expected the consent page");
+        };
+        grant_consent(&w.ctx, &mut pending, &w.user).await.unwrap();
+        let client = w.client(THIRD_PARTY).await;
+        let signed_in = SignedIn {
+            session: &session,
+            user: &w.user,
+        };
+        let next = evaluate(&w.ctx, pending, &client, Some(signed_in), &testing::meta()).await;
+        assert!(matches!(next.unwrap(), Step::Respond(_)));
+        assert!(matches!(
+            step(&w, THIRD_PARTY, "", Some(&session)).await,
+            Step::Respond(_)
+        ));
+        let again = step(&w, THIRD_PARTY, "&prompt=consent", Some(&session)).await;
+        assert!(matches!(again, Step::Consent { .. }), "prompt=consent asks again");
+    }
+
+    #[tokio::test]
+    async fn prompt_none_never_shows_a_page() {
+        let w = testing::world().await;
+        let Step::Respond(r) = step(&w, FIRST_PARTY, "&prompt=none", None).await else {
+            panic!("expected a redirect");
+        };
+        assert_eq!(param(&r, "error"), Some("login_required"));
+        let session = w.sign_in().await;
+        let Step::Respond(r) = step(&w, THIRD_PARTY, "&prompt=none", Some(&session)).await else {
+            panic!("expected a redirect");
+        };
+        assert_eq!(param(&r, "error"), Some("consent_required"));
+    }
+
+    #[tokio::test]
+    async fn max_age_exceeded_or_prompt_login_asks_for_a_new_login_that_then_counts() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        w.advance(61);
+        let within = step(&w, FIRST_PARTY, "&max_age=3600", Some(&session)).await;
+        assert!(matches!(within, Step::Respond(_)));
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "&max_age=60", Some(&session)).await else {
+            panic!("max_age exceeded: the login page");
+        };
+        let fresh = w.sign_in().await;
+        let client = w.client(FIRST_PARTY).await;
+        let signed_in = SignedIn {
+            session: &fresh,
+            user: &w.user,
+        };
+        let next = after_login(&w.ctx, pending, &client, signed_in, &testing::meta()).await;
+        assert!(
+            matches!(next.unwrap(), Step::Respond(_)),
+            "the new login satisfies max_age"
+        );
+        let forced = step(&w, FIRST_PARTY, "&prompt=login", Some(&fresh)).await;
+        assert!(
+            matches!(forced, Step::Login { .. }),
+            "prompt=login: a session found is not enough"
+        );
+    }
+}

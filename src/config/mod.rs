@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::Alg;
 
+mod validate;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration could not be read: {0}")]
@@ -321,93 +323,6 @@ impl Settings {
         let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
         settings.validate()?;
         Ok(settings)
-    }
-
-    /// Start-up checks: https issuer off loopback, lifetimes in bounds, a well-formed master key.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: String| Err(ConfigError::Invalid(m));
-        let issuer = url::Url::parse(&self.issuer)
-            .map_err(|e| ConfigError::Invalid(format!("issuer {:?} is not a URL: {e}", self.issuer)))?;
-        if issuer.query().is_some() || issuer.fragment().is_some() {
-            return invalid("issuer must not have a query or fragment (RFC 8414 §2)".into());
-        }
-        if self.issuer.ends_with('/') {
-            return invalid("issuer must not end with '/'".into());
-        }
-        match issuer.scheme() {
-            "https" => {}
-            "http" if is_loopback_host(issuer.host_str().unwrap_or_default()) => {}
-            "http" => {
-                return invalid(
-                    "issuer must be https unless its host is loopback (127.0.0.1, [::1], localhost)".into(),
-                );
-            }
-            other => return invalid(format!("issuer scheme {other} is not https")),
-        }
-        let t = &self.tokens;
-        if !(1..=600).contains(&t.code_ttl_secs) {
-            return invalid("tokens.code_ttl_secs must be 1..=600 (RFC 6749 §4.1.2)".into());
-        }
-        if !(30..=86_400).contains(&t.access_token_ttl_secs) {
-            return invalid("tokens.access_token_ttl_secs must be 30..=86400".into());
-        }
-        if !(30..=86_400).contains(&t.id_token_ttl_secs) {
-            return invalid("tokens.id_token_ttl_secs must be 30..=86400".into());
-        }
-        if t.refresh_idle_ttl_secs == 0 || t.refresh_absolute_ttl_secs == 0 {
-            return invalid(
-                "tokens.refresh_idle_ttl_secs and refresh_absolute_ttl_secs must be positive".into(),
-            );
-        }
-        if t.refresh_idle_ttl_secs > t.refresh_absolute_ttl_secs {
-            return invalid("tokens.refresh_idle_ttl_secs must not exceed refresh_absolute_ttl_secs".into());
-        }
-        if !(60..=86_400).contains(&t.auth_request_ttl_secs) {
-            return invalid("tokens.auth_request_ttl_secs must be 60..=86400".into());
-        }
-        if self.sessions.idle_ttl_secs == 0 || self.sessions.absolute_ttl_secs == 0 {
-            return invalid("sessions.idle_ttl_secs and absolute_ttl_secs must be positive".into());
-        }
-        if self.sessions.idle_ttl_secs > self.sessions.absolute_ttl_secs {
-            return invalid("sessions.idle_ttl_secs must not exceed absolute_ttl_secs".into());
-        }
-        if self.sessions.cookie_name.is_empty()
-            || !self
-                .sessions
-                .cookie_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return invalid("sessions.cookie_name must be a plain token".into());
-        }
-        let a = &self.argon2;
-        if a.memory_kib < 8 * a.parallelism.max(1) || a.iterations == 0 || a.parallelism == 0 {
-            return invalid("argon2 parameters out of range".into());
-        }
-        if let Some(mk) = &self.keys.master_key {
-            let ok =
-                mk.expose_secret().len() == 64 && mk.expose_secret().chars().all(|c| c.is_ascii_hexdigit());
-            if !ok {
-                return invalid("keys.master_key must be 64 hex characters (32 bytes)".into());
-            }
-        }
-        let db = self.database.url.expose_secret();
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-            return invalid("database.url must start with sqlite:// or postgres://".into());
-        }
-        if self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(char::is_whitespace) {
-            return invalid("redis.key_prefix must be a non-empty word".into());
-        }
-        if self.database.pool_size == 0 {
-            return invalid("database.pool_size must be at least 1".into());
-        }
-        if self.security.max_body_bytes < 1024 {
-            return invalid("security.max_body_bytes must be at least 1024".into());
-        }
-        self.listen
-            .parse::<std::net::SocketAddr>()
-            .map_err(|e| ConfigError::Invalid(format!("listen {:?}: {e}", self.listen)))?;
-        Ok(())
     }
 
     /// True when the issuer is https: cookies get `Secure`, pages get HSTS.
