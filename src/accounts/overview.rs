@@ -29,7 +29,7 @@ pub struct DeviceSession {
     pub this_browser: bool,
 }
 
-/// A remembered consent (SECURITY.md D.23).
+/// A remembered consent (docs/security.md D.23).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppAccess {
     pub client_id: String,

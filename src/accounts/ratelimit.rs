@@ -1,4 +1,4 @@
-//! Rate limits for password checks (SECURITY.md C.14, D.20): per client IP and per username,
+//! Rate limits for password checks (docs/security.md C.14, D.20): per client IP and per username,
 //! counted in the shared ephemeral store so every node sees the same counts.
 
 use std::time::Duration;
@@ -58,7 +58,7 @@ pub async fn record_failure(
     Ok(failures)
 }
 
-/// A growing delay after failures (SECURITY.md D.20): 0, 0, 250 ms, 500 ms, 1 s ... capped at 2 s.
+/// A growing delay after failures (docs/security.md D.20): 0, 0, 250 ms, 500 ms, 1 s ... capped at 2 s.
 pub fn delay_after(failures: u64) -> Duration {
     if failures < 2 {
         return Duration::ZERO;

@@ -1,4 +1,4 @@
-//! `portcullis config check`: the effective configuration with secrets masked (DESIGN.md §7).
+//! `portcullis config check`: the effective configuration with secrets masked (docs/configuration.md).
 
 use clap::Subcommand;
 

@@ -90,7 +90,7 @@ pub struct TokenSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct SessionSettings {
     pub cookie_name: String,
-    /// A login session unused this long ends (SECURITY.md D.21).
+    /// A login session unused this long ends (docs/security.md D.21).
     pub idle_ttl_secs: u64,
     /// A login session ends this long after login, however active.
     pub absolute_ttl_secs: u64,
@@ -127,9 +127,9 @@ pub struct KeySettings {
 pub struct SecuritySettings {
     /// RFC 7636 `plain` is refused unless this is set (RFC 9700 §2.1.1).
     pub allow_plain_pkce: bool,
-    /// RFC 6750 §2.3 query-string bearer tokens: off (RFC 9700 §4.3.2 / SECURITY.md C.16).
+    /// RFC 6750 §2.3 query-string bearer tokens: off (RFC 9700 §4.3.2 / docs/security.md C.16).
     pub allow_query_bearer: bool,
-    /// Largest request body accepted, in bytes (SECURITY.md E.28).
+    /// Largest request body accepted, in bytes (docs/security.md E.28).
     pub max_body_bytes: usize,
 }
 

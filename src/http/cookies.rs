@@ -1,4 +1,4 @@
-//! Cookies (SECURITY.md D.21): the login session and the browser binding that CSRF tokens and
+//! Cookies (docs/security.md D.21): the login session and the browser binding that CSRF tokens and
 //! pending requests are tied to. HttpOnly, SameSite=Lax, Secure whenever the issuer is https.
 
 use actix_web::HttpRequest;

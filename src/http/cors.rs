@@ -1,6 +1,6 @@
 //! CORS for the endpoints browsers call directly (single-page apps using PKCE): token, userinfo,
 //! revocation, discovery and JWKS. They use no cookies, so any origin may call them; the
-//! authorization endpoint and the pages send no CORS headers at all (SECURITY.md A.4).
+//! authorization endpoint and the pages send no CORS headers at all (docs/security.md A.4).
 
 use actix_web::HttpResponse;
 use actix_web::middleware::DefaultHeaders;

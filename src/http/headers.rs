@@ -1,4 +1,4 @@
-//! Security headers on every response (SECURITY.md E.26, A.6).
+//! Security headers on every response (docs/security.md E.26, A.6).
 
 use actix_web::middleware::DefaultHeaders;
 

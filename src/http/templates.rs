@@ -1,4 +1,4 @@
-//! DESIGN.md §6 + SECURITY.md E.26: the HTML pages, rendered with askama.
+//! docs/architecture.md, "Pages" + docs/security.md E.26: the HTML pages, rendered with askama.
 //!
 //! Every template extends `templates/base.html`, loads the one stylesheet `/static/css/portcullis.css`
 //! and carries no inline script or style, so the strict CSP `default-src 'self'; frame-ancestors 'none'`
@@ -119,12 +119,12 @@ impl DevCallbackPage {
     }
 }
 
-/// DESIGN.md §6: renders any page; the caller turns errors into a 500.
+/// docs/architecture.md, "Pages": renders any page; the caller turns errors into a 500.
 pub fn render<T: Template>(page: &T) -> Result<String, askama::Error> {
     page.render()
 }
 
-/// Issue 3 §4: one row of "Where you're signed in" on the account page: an active token family.
+/// one row of "Where you're signed in" on the account page: an active token family.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     /// Hidden input `family_id` of its "Sign out this device" form.
@@ -147,7 +147,7 @@ pub struct SessionRow {
     pub csrf_token: String,
 }
 
-/// SECURITY.md D.23: one row of "Apps you've given access to": a remembered consent.
+/// docs/security.md D.23: one row of "Apps you've given access to": a remembered consent.
 #[derive(Debug, Clone)]
 pub struct AppRow {
     /// Hidden input `client_id` of its "Remove access" form.
@@ -163,7 +163,7 @@ pub struct AppRow {
     pub csrf_token: String,
 }
 
-/// Issue 3 §4: a confirmation shown in one section of the account page (`role="status"`).
+/// a confirmation shown in one section of the account page (`role="status"`).
 #[derive(Debug, Clone)]
 pub struct Notice {
     /// `sessions`, `apps` or `password`.
@@ -171,7 +171,7 @@ pub struct Notice {
     pub message: String,
 }
 
-/// Issue 3 §4 (DESIGN.md §5 `/account`): the user's own sessions and devices, each revocable; the
+/// docs/architecture.md, "Flows": the user's own sessions and devices, each revocable; the
 /// apps they consented to; "sign out everywhere"; and the password form. One CSRF token per form.
 #[derive(Template)]
 #[template(path = "account.html")]

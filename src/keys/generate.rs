@@ -1,5 +1,5 @@
-//! New signing key pairs (DESIGN.md §5 "Signing keys"): RS256 (RSA 2048), ES256 (P-256) and
-//! EdDSA (Ed25519), with random key ids (SECURITY.md E.24: never derived from a secret).
+//! New signing key pairs (docs/architecture.md, "Flows"): RS256 (RSA 2048), ES256 (P-256) and
+//! EdDSA (Ed25519), with random key ids (docs/security.md E.24: never derived from a secret).
 //! RSA generation takes tens of milliseconds: call [`generate`] on the blocking pool.
 
 use josekit::jwk::{Ed25519, Jwk, KeyPair};

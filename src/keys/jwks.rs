@@ -1,6 +1,6 @@
 //! RFC 7517 §5 JWK Set: only the public members of our signing keys are ever published
 //! (`kty, kid, use, alg, n, e` for RSA, `kty, kid, use, alg, crv, x, y` for EC / OKP): never `d`,
-//! `p`, `q`, `dp`, `dq`, `qi` (SECURITY.md E.24).
+//! `p`, `q`, `dp`, `dq`, `qi` (docs/security.md E.24).
 
 use serde_json::{Map, Value};
 

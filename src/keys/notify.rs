@@ -1,4 +1,4 @@
-//! Key-ring change notices between nodes (issue 3 §3): a Redis pub/sub message on `pc:keys` when
+//! Key-ring change notices between nodes : a Redis pub/sub message on `pc:keys` when
 //! Redis is configured, so every node reloads within moments; without Redis each node polls the
 //! key table every few seconds (a cheap query; the ring is rebuilt only when the rows changed).
 

@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::config::KeySettings;
 use crate::storage::{DynStore, SigningKey};
 
-/// A compact JWS longer than this is refused before any parsing (SECURITY.md E.28).
+/// A compact JWS longer than this is refused before any parsing (docs/security.md E.28).
 pub const MAX_JWS_LEN: usize = 16 * 1024;
 
 /// A JSON object, as JWS headers and JWT claims are.

@@ -1,4 +1,4 @@
-//! The master key and sealing of private keys at rest (DESIGN.md §3 Secrets, SECURITY.md E.24):
+//! The master key and sealing of private keys at rest (docs/architecture.md, "Secrets at rest"; docs/security.md E.24):
 //! AES-256-GCM, a random 96-bit nonce per seal, `base64url(nonce || ciphertext)`, and the key id
 //! as associated data so that a sealed key cannot be moved to another row.
 
@@ -19,7 +19,7 @@ use crate::config::KeySettings;
 
 const NONCE_LEN: usize = 12;
 
-/// SECURITY.md E.24: the 256-bit key that seals private signing keys. Never stored in the
+/// docs/security.md E.24: the 256-bit key that seals private signing keys. Never stored in the
 /// database; never printed (its `Debug` is redacted); overwritten with zeros on drop (best effort).
 #[derive(Clone)]
 pub struct MasterKey([u8; 32]);
@@ -55,7 +55,7 @@ impl MasterKey {
         Ok(MasterKey(out))
     }
 
-    /// DESIGN.md §3: `keys.master_key` when set (production: `PORTCULLIS_KEYS__MASTER_KEY`);
+    /// docs/architecture.md, "Secrets at rest": `keys.master_key` when set (production: `PORTCULLIS_KEYS__MASTER_KEY`);
     /// otherwise the development key file, created with mode 0600 if missing. A key file that
     /// group or others may access is refused.
     pub fn from_settings(settings: &KeySettings) -> Result<MasterKey, KeyError> {

@@ -1,5 +1,5 @@
 //! Client authentication at the token, introspection and revocation endpoints: RFC 6749 §2.3.1 and
-//! §3.2.1, SECURITY.md C.11 (form-url-decoded Basic credentials, one method per request, constant-time
+//! §3.2.1, docs/security.md C.11 (form-url-decoded Basic credentials, one method per request, constant-time
 //! comparison of digests) and C.12 (failures are `invalid_client`).
 
 use base64::Engine;
@@ -37,7 +37,7 @@ impl ClientAuth {
         }
     }
 
-    /// SECURITY.md C.12: whether the Authorization header was used (then a failure carries
+    /// docs/security.md C.12: whether the Authorization header was used (then a failure carries
     /// `WWW-Authenticate: Basic`).
     pub fn used_header(&self) -> bool {
         matches!(self, ClientAuth::Basic { .. })
@@ -53,7 +53,7 @@ impl ClientAuth {
     }
 }
 
-/// RFC 6749 §2.3.1 / §3.2.1, SECURITY.md C.11: reads the Authorization header value (if any) and the
+/// RFC 6749 §2.3.1 / §3.2.1, docs/security.md C.11: reads the Authorization header value (if any) and the
 /// body parameters. Both Basic and `client_secret` (or a client assertion): `invalid_request`
 /// "multiple client authentication methods"; a Basic client_id different from the body's
 /// `client_id`: `invalid_request`; a malformed Basic header, a non-Basic scheme or an unsupported
@@ -142,7 +142,7 @@ fn form_url_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// RFC 6749 §2.3.1 / §3.2.1, SECURITY.md C.11: checks `auth` against the registered client (`None` =
+/// RFC 6749 §2.3.1 / §3.2.1, docs/security.md C.11: checks `auth` against the registered client (`None` =
 /// unknown). Confidential clients need Basic or Post with a secret whose SHA-256 digest equals
 /// `secret_hash` (constant time); public clients must use `none`. Every failure is `invalid_client`
 /// "client authentication failed", with the real reason as the logged detail.

@@ -55,7 +55,7 @@ impl ErrorCode {
         }
     }
 
-    /// STYLE.md §2: invalid_client and invalid_token 401, insufficient_scope 403,
+    /// docs/architecture.md: invalid_client and invalid_token 401, insufficient_scope 403,
     /// server_error 500, temporarily_unavailable 503, the rest 400.
     pub fn status(self) -> u16 {
         match self {
@@ -77,7 +77,7 @@ impl fmt::Display for ErrorCode {
 type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// A protocol error: its code, a short description the client may see, and a cause that is
-/// logged, never sent (STYLE.md §2).
+/// logged, never sent (docs/architecture.md).
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {description}")]
 pub struct OAuthError {

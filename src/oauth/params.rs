@@ -1,6 +1,6 @@
 //! RFC 6749 §3.1 / §3.2: protocol parameters. Parameters sent without a value are treated as
 //! omitted, a parameter sent twice is an error, unknown parameters are kept but callers ignore them.
-//! Bounded input (SECURITY.md E.28): at most [`MAX_PARAMS`] parameters of [`MAX_VALUE_LEN`] bytes.
+//! Bounded input (docs/security.md E.28): at most [`MAX_PARAMS`] parameters of [`MAX_VALUE_LEN`] bytes.
 
 use std::collections::BTreeMap;
 

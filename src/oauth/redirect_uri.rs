@@ -1,5 +1,5 @@
-//! Redirect URIs: registration rules (SECURITY.md A.2, RFC 6749 §3.1.2), exact matching with the
-//! loopback port exception (SECURITY.md A.1, RFC 8252 §7.3), and building responses (RFC 6749 §3.1.2).
+//! Redirect URIs: registration rules (docs/security.md A.2, RFC 6749 §3.1.2), exact matching with the
+//! loopback port exception (docs/security.md A.1, RFC 8252 §7.3), and building responses (RFC 6749 §3.1.2).
 
 use std::net::Ipv6Addr;
 
@@ -13,7 +13,7 @@ const RESERVED_PARAMS: [&str; 6] = ["code", "state", "iss", "error", "error_desc
 /// RFC 8252 §7.3: loopback IP literals whose port may vary (never `localhost`, RFC 8252 §8.3).
 const LOOPBACK_PREFIXES: [&str; 2] = ["http://127.0.0.1", "http://[::1]"];
 
-/// SECURITY.md A.2, RFC 6749 §3.1.2, RFC 8252 §7: checks a redirect URI at registration. It must be
+/// docs/security.md A.2, RFC 6749 §3.1.2, RFC 8252 §7: checks a redirect URI at registration. It must be
 /// an absolute URI of printable ASCII with no fragment, no `*`, no user info, no reserved response
 /// parameter (`code`, `state`, `iss`, `error`, ...) in its query, and a scheme other than
 /// `javascript`/`data`/`vbscript` (any case). `http` only for loopback: 127.0.0.0/8, `[::1]` and
@@ -65,7 +65,7 @@ fn is_loopback_host(host: Option<Host<&str>>) -> bool {
     }
 }
 
-/// SECURITY.md A.1, RFC 6749 §3.1.2.3, RFC 8252 §7.3: exact, case-sensitive string match against
+/// docs/security.md A.1, RFC 6749 §3.1.2.3, RFC 8252 §7.3: exact, case-sensitive string match against
 /// one of `registered`, no normalisation. The only leniency: when a registered URI is `http` on the
 /// IP literal `127.0.0.1` or `[::1]`, the requested one may differ in its port alone.
 pub fn matches_registered(registered: &[String], requested: &str) -> bool {

@@ -1,4 +1,4 @@
-//! SECURITY.md E.28: protocol parsers never panic, whatever bytes arrive. A seeded random
+//! docs/security.md E.28: protocol parsers never panic, whatever bytes arrive. A seeded random
 //! generator throws structured garbage at every parser of untrusted input.
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Storage behind traits (DESIGN.md §3). The protocol core sees only these traits and
+//! Storage behind traits (docs/architecture.md, "State"). The protocol core sees only these traits and
 //! the types of [`models`]; `diesel/` and `ephemeral/` implement them.
 //!
 //! Every method is async; the diesel implementation runs its queries on the blocking
@@ -31,7 +31,7 @@ pub enum StorageError {
 
 pub type StorageResult<T> = Result<T, StorageError>;
 
-/// Users (DESIGN.md §3 `users`).
+/// Users (docs/architecture.md, "State").
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Inserts a user; `Conflict` when the username is taken.
@@ -65,7 +65,7 @@ pub trait ClientStore: Send + Sync {
     async fn delete_client(&self, client_id: &str) -> StorageResult<bool>;
 }
 
-/// Signing keys (SECURITY.md E.24-25).
+/// Signing keys (docs/security.md E.24-25).
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, key: SigningKey) -> StorageResult<()>;
@@ -115,7 +115,7 @@ pub trait GrantStore: Send + Sync {
     async fn purge_grants(&self, now: i64, keep_secs: i64) -> StorageResult<u64>;
 }
 
-/// Remembered consents (SECURITY.md D.23).
+/// Remembered consents (docs/security.md D.23).
 #[async_trait]
 pub trait ConsentStore: Send + Sync {
     async fn consent(&self, user_id: &str, client_id: &str) -> StorageResult<Option<Consent>>;
@@ -196,7 +196,7 @@ pub enum Consumed {
     Missing,
 }
 
-/// The short-lived shared state (DESIGN.md §3). Values are opaque strings (JSON).
+/// The short-lived shared state (docs/architecture.md, "State"). Values are opaque strings (JSON).
 /// Every entry has a TTL and is invisible once expired, whether or not it has been purged.
 /// Implementations: SQL (`ephemeral::sql`, the embedded default) and Redis (`ephemeral::redis`).
 #[async_trait]

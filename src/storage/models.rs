@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
 
-/// A person who can sign in (DESIGN.md §3 `users`).
+/// A person who can sign in (docs/architecture.md, "State").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Stable, random, never reused: the `sub` claim.
@@ -34,19 +34,19 @@ impl User {
         self.password_changed_at.max(self.sessions_revoked_at)
     }
 
-    /// SECURITY.md D.21: a login session that authenticated at `auth_ms` still counts.
+    /// docs/security.md D.21: a login session that authenticated at `auth_ms` still counts.
     pub fn accepts_session(&self, auth_ms: i64) -> bool {
         !self.disabled && self.credentials_epoch_ms() <= auth_ms
     }
 
-    /// SECURITY.md C.13: a grant (code, token family) from a login at whole second `auth_time`
+    /// docs/security.md C.13: a grant (code, token family) from a login at whole second `auth_time`
     /// still counts. A tie within one second is allowed: password changes and "sign out
     /// everywhere" also revoke every family explicitly.
     pub fn accepts_grant(&self, auth_time: i64) -> bool {
         !self.disabled && self.credentials_epoch_ms() / 1000 <= auth_time
     }
 
-    /// SECURITY.md C.18: an access token issued at whole second `iat` survives "sign out
+    /// docs/security.md C.18: an access token issued at whole second `iat` survives "sign out
     /// everywhere" only if that second began after it (a tie is refused: fail closed).
     pub fn accepts_access_token(&self, iat: i64) -> bool {
         !self.disabled && self.sessions_revoked_at < iat.saturating_mul(1000)
@@ -131,7 +131,7 @@ impl Client {
     }
 }
 
-/// A signing key as stored: the private JWK is sealed under the master key (SECURITY.md E.24).
+/// A signing key as stored: the private JWK is sealed under the master key (docs/security.md E.24).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub kid: String,
@@ -196,7 +196,7 @@ pub enum RotateOutcome {
     NotFound,
 }
 
-/// A user's remembered consent for a client (SECURITY.md D.23).
+/// A user's remembered consent for a client (docs/security.md D.23).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
     pub user_id: String,

@@ -1,4 +1,4 @@
-//! Issue 3 §4 (DESIGN.md §5 `/account`; SECURITY.md C.13, D.20-D.23): the user sees where they are
+//! docs/architecture.md, "Flows"; docs/security.md C.13, D.20-D.23: the user sees where they are
 //! signed in, one row per token family, and can end any of them, everything at once, withdraw
 //! consent and change the password. Every form needs its CSRF token and the signed-in browser.
 
@@ -49,7 +49,7 @@ async fn account_page_requires_login() {
     );
 }
 
-/// Issue 3 §4: one row per token family, with the client's name, the device (the client-given
+/// one row per token family, with the client's name, the device (the client-given
 /// `device_name`, else a summary of the User-Agent), the times and the IP.
 #[tokio::test]
 async fn account_lists_sessions_per_token_family() {
@@ -211,7 +211,7 @@ async fn sign_out_everywhere_ends_all_sessions_and_families() {
     );
 }
 
-/// SECURITY.md D.23: removing an app's access deletes the consent and its families; the next
+/// docs/security.md D.23: removing an app's access deletes the consent and its families; the next
 /// authorization request shows the consent page again.
 #[tokio::test]
 async fn withdrawing_consent_shows_consent_again() {
@@ -282,7 +282,7 @@ async fn withdrawing_consent_shows_consent_again() {
     );
 }
 
-/// SECURITY.md C.13, D.21: a new password ends every other session and every family; this browser
+/// docs/security.md C.13, D.21: a new password ends every other session and every family; this browser
 /// stays signed in with a new session id; the old password stops working.
 #[tokio::test]
 async fn change_password_ends_other_sessions() {
@@ -384,7 +384,7 @@ async fn change_password_requires_current_password_and_matching_new_one() {
     );
 }
 
-/// SECURITY.md D.20: every account form needs its single-use CSRF token: without it (or with a
+/// docs/security.md D.20: every account form needs its single-use CSRF token: without it (or with a
 /// spent one) the answer is 400 and nothing changes.
 #[tokio::test]
 async fn account_forms_require_csrf() {

@@ -1,4 +1,4 @@
-//! Administrators end a user's sessions (issue 3 §5): disabling a user or logging them out makes
+//! Administrators end a user's sessions : disabling a user or logging them out makes
 //! introspection report their access tokens inactive and userinfo refuse them at once, and ends
 //! their refresh-token families and browser sessions.
 

@@ -1,4 +1,4 @@
-//! SECURITY.md A: redirect URIs and the authorization endpoint (RFC 6749 §3.1.2, §4.1.2.1,
+//! docs/security.md A: redirect URIs and the authorization endpoint (RFC 6749 §3.1.2, §4.1.2.1,
 //! RFC 8252 §7.3, RFC 9207, OAuth 2.0 Form Post Response Mode).
 
 use crate::helpers::*;

@@ -1,6 +1,6 @@
 //! The `portcullis` command line, run as the real binary against a temp SQLite database: users,
 //! clients (secret shown once), keys, config check with secrets masked, registration rules
-//! (SECURITY.md A.2), and a CLI-made user and client working against a served instance.
+//! (docs/security.md A.2), and a CLI-made user and client working against a served instance.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -42,7 +42,7 @@ impl Cli {
     pub(crate) fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
             .args(args)
-            // DATABASE_URL and REDIS_URL override the configuration (DESIGN.md §7): the CLI must
+            // DATABASE_URL and REDIS_URL override the configuration (docs/configuration.md): the CLI must
             // use this test's own database, never the shared one the suite may point at.
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
@@ -179,7 +179,7 @@ async fn cli_manages_users_clients_keys_and_config() {
     assert!(new_secret.len() >= 43);
     assert_ne!(new_secret, secret);
 
-    // Registration rules (SECURITY.md A.2): refused with a non-zero exit, nothing stored.
+    // Registration rules (docs/security.md A.2): refused with a non-zero exit, nothing stored.
     for bad in [
         "https://cli.example/cb#frag",
         "javascript:alert(1)",

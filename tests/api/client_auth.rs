@@ -1,4 +1,4 @@
-//! Client authentication at the back channel (SECURITY.md C.11, C.12; RFC 6749 §2.3.1, §5.2).
+//! Client authentication at the back channel (docs/security.md C.11, C.12; RFC 6749 §2.3.1, §5.2).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -1,4 +1,4 @@
-//! Many nodes, one issuer (DESIGN.md §4): two server instances on one database (and one Redis
+//! Many nodes, one issuer (docs/operations.md, "Many nodes"): two server instances on one database (and one Redis
 //! when `REDIS_URL` is set) behave as one provider; refresh rotation is atomic across them.
 
 use std::time::Duration;

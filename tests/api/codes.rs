@@ -1,4 +1,4 @@
-//! SECURITY.md B: authorization codes and PKCE (RFC 6749 §4.1.3, §10.5, RFC 7636 §4.5-4.6,
+//! docs/security.md B: authorization codes and PKCE (RFC 6749 §4.1.3, §10.5, RFC 7636 §4.5-4.6,
 //! RFC 9700 §2.1.1, conformance `oidcc-codereuse-30seconds`).
 
 use crate::authorize::{assert_login_page, redirect_params, spa_request, token_error};

@@ -1,4 +1,4 @@
-//! SECURITY.md D.23, OpenID Core §3.1.2.4: explicit, remembered consent for third-party clients;
+//! docs/security.md D.23, OpenID Core §3.1.2.4: explicit, remembered consent for third-party clients;
 //! first-party clients skip it.
 
 use crate::authorize::{assert_login_page, assert_redirect_error, redirect_params, sign_in};

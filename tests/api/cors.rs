@@ -1,5 +1,5 @@
 //! CORS: single-page apps call the token, userinfo and revocation endpoints, discovery and the
-//! JWKS from the browser; the authorization endpoint sends no CORS headers (SECURITY.md A.4).
+//! JWKS from the browser; the authorization endpoint sends no CORS headers (docs/security.md A.4).
 
 use crate::helpers::*;
 

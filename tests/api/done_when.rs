@@ -1,4 +1,4 @@
-//! Issue 2's "done when", as one test: a user made with `portcullis user add`, a confidential
+//! The core's acceptance test, as one test: a user made with `portcullis user add`, a confidential
 //! client (client_secret_basic; authorization_code, refresh_token, client_credentials, password)
 //! and a public PKCE client made with `portcullis client add` complete every flow with a real
 //! relying party (the `openidconnect` crate), on whichever backend this run uses.

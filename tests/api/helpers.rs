@@ -1,6 +1,6 @@
 //! `spawn_app()`: a Portcullis server on port 0 with a fresh database (a temp SQLite file, or a
 //! fresh PostgreSQL database when `DATABASE_URL` names one), a user and two clients, and an HTTP
-//! client with a cookie jar and redirects off (STYLE.md §7).
+//! client with a cookie jar and redirects off (docs/architecture.md).
 
 use std::net::TcpListener;
 
@@ -513,7 +513,7 @@ pub async fn assert_invalid_token(res: reqwest::Response) {
     );
 }
 
-/// RFC 6749 §5.1 / SECURITY.md C.17.
+/// RFC 6749 §5.1 / docs/security.md C.17.
 pub fn assert_no_store(res: &reqwest::Response) {
     assert_eq!(header(res, "cache-control"), "no-store", "{}", res.url());
     assert_eq!(header(res, "pragma"), "no-cache", "{}", res.url());

@@ -1,4 +1,4 @@
-//! Hostile and malformed input (SECURITY.md E.26, E.28; RFC 6749 §3.1-3.2): security headers on
+//! Hostile and malformed input (docs/security.md E.26, E.28; RFC 6749 §3.1-3.2): security headers on
 //! pages, bounded bodies and parameters, duplicate parameters, content types, garbage headers and
 //! tokens; health endpoints.
 

@@ -1,4 +1,4 @@
-//! Introspection (RFC 7662) and revocation (RFC 7009), SECURITY.md C.18: revoked tokens are
+//! Introspection (RFC 7662) and revocation (RFC 7009), docs/security.md C.18: revoked tokens are
 //! refused and reported inactive; introspection is for confidential clients only.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! SECURITY.md D.22, OpenID RP-Initiated Logout 1.0: a verified `id_token_hint`, a registered
+//! docs/security.md D.22, OpenID RP-Initiated Logout 1.0: a verified `id_token_hint`, a registered
 //! `post_logout_redirect_uri` or no redirect at all, `state` echoed, and the session really ends.
 
 use crate::authorize::{SESSION_COOKIE, assert_error_page, has_session, redirect_params, set_cookie};

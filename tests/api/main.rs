@@ -1,4 +1,4 @@
-//! The one integration-test binary (STYLE.md §7): one module per spec area.
+//! The one integration-test binary (docs/architecture.md): one module per spec area.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account;

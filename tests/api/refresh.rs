@@ -1,4 +1,4 @@
-//! Refresh tokens (SECURITY.md C.13; RFC 6749 §6, RFC 9700 §4.14): bound to the client, rotated,
+//! Refresh tokens (docs/security.md C.13; RFC 6749 §6, RFC 9700 §4.14): bound to the client, rotated,
 //! reuse revokes the family, one winner under concurrency, expiry, user state and scope checks.
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! SECURITY.md D.20-D.21: the login form (CSRF, one message for every failure, lockout) and the
+//! docs/security.md D.20-D.21: the login form (CSRF, one message for every failure, lockout) and the
 //! session cookie (flags, a new id at every login, prompt=login / max_age / prompt=none).
 
 use crate::authorize::{

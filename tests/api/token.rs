@@ -1,4 +1,4 @@
-//! The token endpoint (SECURITY.md C.14, C.15, C.17; RFC 6749 §4.3, §4.4, §5): the password and
+//! The token endpoint (docs/security.md C.14, C.15, C.17; RFC 6749 §4.3, §4.4, §5): the password and
 //! client_credentials grants, the shape of access tokens, grant_type errors and caching headers.
 
 use base64::Engine;

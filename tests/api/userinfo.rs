@@ -1,4 +1,4 @@
-//! The userinfo endpoint as a bearer-protected resource (SECURITY.md C.16; RFC 6750 §2-3,
+//! The userinfo endpoint as a bearer-protected resource (docs/security.md C.16; RFC 6750 §2-3,
 //! OpenID Core §5.3).
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! [`ConsentStore`] over diesel (SECURITY.md D.23): one remembered consent per (user, client).
+//! [`ConsentStore`] over diesel (docs/security.md D.23): one remembered consent per (user, client).
 
 use async_trait::async_trait;
 use diesel::prelude::*;

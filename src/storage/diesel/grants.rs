@@ -1,5 +1,5 @@
 //! [`GrantStore`] over diesel: refresh-token families and rotation with reuse detection
-//! (RFC 6749 §6, RFC 9700 §4.14, SECURITY.md C.13).
+//! (RFC 6749 §6, RFC 9700 §4.14, docs/security.md C.13).
 
 use async_trait::async_trait;
 use diesel::prelude::*;

@@ -1,4 +1,4 @@
-//! [`KeyStore`] over diesel (SECURITY.md E.24-25): sealed private JWKs and their lifecycle.
+//! [`KeyStore`] over diesel (docs/security.md E.24-25): sealed private JWKs and their lifecycle.
 
 use async_trait::async_trait;
 use diesel::prelude::*;

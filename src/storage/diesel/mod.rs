@@ -1,5 +1,5 @@
 //! The system of record over diesel: SQLite (embedded default) or PostgreSQL (production),
-//! chosen from the database URL's scheme (DESIGN.md §2-§3). Every query runs on the blocking
+//! chosen from the database URL's scheme (docs/architecture.md, "State"). Every query runs on the blocking
 //! pool ([`crate::telemetry::spawn_blocking_traced`]).
 
 mod audit;
@@ -47,7 +47,7 @@ impl std::fmt::Debug for DieselStore {
 }
 
 impl DieselStore {
-    /// DESIGN.md §2: connects to `url` (`sqlite://path`, `sqlite:path`, `sqlite::memory:`,
+    /// docs/architecture.md: connects to `url` (`sqlite://path`, `sqlite:path`, `sqlite::memory:`,
     /// `postgres://...`) with a pool of `pool_size` connections. The pool is built on the
     /// blocking pool; a connection failure is `StorageError::Unavailable` with the backend's message.
     pub async fn connect(url: &str, pool_size: u32) -> Result<DieselStore, StorageError> {

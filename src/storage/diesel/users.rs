@@ -1,4 +1,4 @@
-//! [`UserStore`] over diesel (DESIGN.md §3 `users`).
+//! [`UserStore`] over diesel (docs/architecture.md, "State").
 
 use async_trait::async_trait;
 use diesel::prelude::*;

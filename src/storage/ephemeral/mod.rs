@@ -1,4 +1,4 @@
-//! Implementations of [`crate::storage::Ephemeral`], the short-lived shared state (DESIGN.md §3).
+//! Implementations of [`crate::storage::Ephemeral`], the short-lived shared state (docs/architecture.md, "State").
 
 pub mod redis;
 pub mod sql;

@@ -1,4 +1,4 @@
-//! The Redis implementation of [`Ephemeral`] (DESIGN.md §3-4): native TTLs, keys namespaced by
+//! The Redis implementation of [`Ephemeral`] (docs/architecture.md, "State"): native TTLs, keys namespaced by
 //! purpose (`pc:code:`, `pc:sess:` ...), and every single-use take atomic on the server
 //! (`GETDEL`, or a Lua script), so a code can never be redeemed twice across nodes.
 

@@ -1,4 +1,4 @@
-//! The SQL `Ephemeral` (DESIGN.md §3): expiry, atomic take and consume, counters.
+//! The SQL `Ephemeral` (docs/architecture.md, "State"): expiry, atomic take and consume, counters.
 
 use std::sync::Arc;
 use std::time::Duration;

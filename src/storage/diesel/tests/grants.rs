@@ -1,4 +1,4 @@
-//! Refresh-token families and rotation (RFC 6749 §6, RFC 9700 §4.14, SECURITY.md C.13).
+//! Refresh-token families and rotation (RFC 6749 §6, RFC 9700 §4.14, docs/security.md C.13).
 
 use std::sync::Arc;
 
