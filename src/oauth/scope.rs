@@ -1,6 +1,7 @@
 //! RFC 6749 §3.3: access token scope, a set of case-sensitive scope tokens separated by spaces.
-//! The charset check is RFC 6749 §3.3's `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` (the same rule
-//! `oxide_auth::primitives::scope::Scope` applies); tokens are kept sorted so output is stable.
+//! The `scope` parameter is parsed by oxide-auth's `Scope` (`oxide_auth::primitives::scope`), which
+//! applies RFC 6749 §3.3's `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`; this wrapper keeps the
+//! tokens sorted so output is stable, and adds the set operations the grants need.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -22,19 +23,14 @@ pub struct Scope {
     tokens: BTreeSet<String>,
 }
 
-/// RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E` (printable ASCII except space, `"` and `\`).
-fn is_scope_char(c: char) -> bool {
-    matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')
-}
-
 impl Scope {
     /// RFC 6749 §3.3: parses a space-delimited `scope` parameter. `""` is the empty scope; repeated
     /// spaces are tolerated; any other character outside the scope-token charset is `invalid_scope`.
     pub fn parse(s: &str) -> Result<Scope, OAuthError> {
-        if s.chars().any(|c| c != ' ' && !is_scope_char(c)) {
-            return Err(OAuthError::invalid_scope("scope contains an invalid character"));
-        }
-        Ok(Scope::from_tokens(s.split(' ')))
+        let parsed: oxide_auth::primitives::scope::Scope = s
+            .parse()
+            .map_err(|e| OAuthError::invalid_scope("scope contains an invalid character").with_detail(e))?;
+        Ok(Scope::from_tokens(parsed.iter()))
     }
 
     /// RFC 6749 §3.3: builds a scope from trusted tokens (configuration, storage). Empty tokens are

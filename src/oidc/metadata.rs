@@ -3,10 +3,21 @@
 
 use std::sync::{Arc, RwLock};
 
-use serde_json::{Value, json};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, ResponseTypes, Scope,
+    TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::keys::Alg;
+use crate::oauth::scope::STANDARD_SCOPES;
+use crate::oidc::claims;
 
 /// The two well-known documents, pre-rendered.
 pub struct DiscoveryCache {
@@ -43,52 +54,190 @@ impl DiscoveryCache {
 }
 
 fn render(settings: &Settings, signing_algs: &[Alg]) -> Rendered {
-    let doc = document(settings, signing_algs);
-    let text = doc.to_string();
+    let text = match document(settings, signing_algs) {
+        Ok(doc) => serde_json::to_string(&doc).unwrap_or_default(),
+        Err(e) => {
+            // Settings::validate refuses an issuer that is not a URL, so this is unreachable.
+            tracing::error!(error = %e, "could not build the discovery document");
+            String::from("{}")
+        }
+    };
     Rendered {
         openid_configuration: text.clone(),
         oauth_authorization_server: text,
     }
 }
 
-/// The metadata document. Every endpoint and value listed here works.
-pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Value {
-    let iss = &settings.issuer;
-    let mut algs: Vec<&str> = signing_algs.iter().map(|a| a.as_str()).collect();
-    if !algs.contains(&Alg::Rs256.as_str()) {
-        algs.insert(0, Alg::Rs256.as_str());
+/// The members OpenID Discovery leaves to extensions: RFC 8414, RFC 7662, RFC 7009, RFC 7636,
+/// RFC 9207 and RP-Initiated Logout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extensions {
+    pub introspection_endpoint: String,
+    pub revocation_endpoint: String,
+    pub end_session_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    pub revocation_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    pub code_challenge_methods_supported: Vec<String>,
+    pub prompt_values_supported: Vec<String>,
+    pub authorization_response_iss_parameter_supported: bool,
+    pub frontchannel_logout_supported: bool,
+    pub backchannel_logout_supported: bool,
+}
+
+impl AdditionalProviderMetadata for Extensions {}
+
+/// The discovery document, typed by the `openidconnect` crate's `ProviderMetadata` (the same
+/// types relying parties parse it with) plus [`Extensions`].
+pub type Metadata = ProviderMetadata<
+    Extensions,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+fn jws_alg(alg: Alg) -> CoreJwsSigningAlgorithm {
+    match alg {
+        Alg::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        Alg::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        Alg::EdDsa => CoreJwsSigningAlgorithm::EdDsa,
     }
-    let pkce: &[&str] = if settings.security.allow_plain_pkce {
-        &["S256", "plain"]
-    } else {
-        &["S256"]
+}
+
+/// The metadata document. Every endpoint and value listed here works.
+pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, url::ParseError> {
+    let iss = &settings.issuer;
+    let endpoint = |path: &str| format!("{iss}{path}");
+    let mut algs = vec![Alg::Rs256];
+    algs.extend(signing_algs.iter().filter(|a| **a != Alg::Rs256));
+    let secret_methods = vec![
+        CoreClientAuthMethod::ClientSecretBasic,
+        CoreClientAuthMethod::ClientSecretPost,
+    ];
+    let mut any_client = secret_methods.clone();
+    any_client.push(CoreClientAuthMethod::None);
+    let extensions = Extensions {
+        introspection_endpoint: endpoint("/introspect"),
+        revocation_endpoint: endpoint("/revoke"),
+        end_session_endpoint: endpoint("/logout"),
+        introspection_endpoint_auth_methods_supported: secret_methods,
+        revocation_endpoint_auth_methods_supported: any_client.clone(),
+        code_challenge_methods_supported: strings(if settings.security.allow_plain_pkce {
+            &["S256", "plain"]
+        } else {
+            &["S256"]
+        }),
+        prompt_values_supported: strings(&["none", "login", "consent", "select_account"]),
+        authorization_response_iss_parameter_supported: true,
+        frontchannel_logout_supported: false,
+        backchannel_logout_supported: false,
     };
-    json!({
-        "issuer": iss,
-        "authorization_endpoint": format!("{iss}/authorize"),
-        "token_endpoint": format!("{iss}/token"),
-        "userinfo_endpoint": format!("{iss}/userinfo"),
-        "jwks_uri": format!("{iss}/jwks"),
-        "introspection_endpoint": format!("{iss}/introspect"),
-        "revocation_endpoint": format!("{iss}/revoke"),
-        "end_session_endpoint": format!("{iss}/logout"),
-        "scopes_supported": crate::oauth::scope::STANDARD_SCOPES,
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": algs,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "code_challenge_methods_supported": pkce,
-        "claims_supported": crate::oidc::claims::SUPPORTED,
-        "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "authorization_response_iss_parameter_supported": true,
-        "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
-    })
+    let grants = [
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
+        CoreGrantType::Password,
+        CoreGrantType::ClientCredentials,
+    ];
+    let doc = Metadata::new(
+        IssuerUrl::new(iss.clone())?,
+        AuthUrl::new(endpoint("/authorize"))?,
+        JsonWebKeySetUrl::new(endpoint("/jwks"))?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        algs.into_iter().map(jws_alg).collect(),
+        extensions,
+    )
+    .set_token_endpoint(Some(TokenUrl::new(endpoint("/token"))?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(endpoint("/userinfo"))?))
+    .set_scopes_supported(Some(STANDARD_SCOPES.map(|s| Scope::new(s.into())).to_vec()))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
+    .set_grant_types_supported(Some(grants.to_vec()))
+    .set_token_endpoint_auth_methods_supported(Some(any_client))
+    .set_claims_supported(Some(
+        claims::SUPPORTED
+            .iter()
+            .map(|c| CoreClaimName::new(c.to_string()))
+            .collect(),
+    ))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false));
+    Ok(doc)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The document as rendered before it was typed, member for member.
+    fn expected(iss: &str) -> serde_json::Value {
+        json!({
+            "issuer": iss,
+            "authorization_endpoint": format!("{iss}/authorize"),
+            "token_endpoint": format!("{iss}/token"),
+            "userinfo_endpoint": format!("{iss}/userinfo"),
+            "jwks_uri": format!("{iss}/jwks"),
+            "introspection_endpoint": format!("{iss}/introspect"),
+            "revocation_endpoint": format!("{iss}/revoke"),
+            "end_session_endpoint": format!("{iss}/logout"),
+            "scopes_supported": STANDARD_SCOPES,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": claims::SUPPORTED,
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "authorization_response_iss_parameter_supported": true,
+            "frontchannel_logout_supported": false,
+            "backchannel_logout_supported": false,
+        })
+    }
+
+    #[test]
+    fn typed_document_has_exactly_the_members_it_always_had() {
+        let settings = Settings {
+            issuer: "https://id.example.com".into(),
+            ..Settings::default()
+        };
+        let rendered = render(&settings, &[Alg::Es256, Alg::Rs256]).openid_configuration;
+        let got: serde_json::Value = serde_json::from_str(&rendered).unwrap();
+        assert_eq!(got, expected("https://id.example.com"));
+    }
+
+    #[test]
+    fn relying_parties_parse_it_with_openidconnect_core_types() {
+        let rendered = render(&Settings::default(), &[Alg::EdDsa]).openid_configuration;
+        let parsed: openidconnect::core::CoreProviderMetadata = serde_json::from_str(&rendered).unwrap();
+        assert_eq!(parsed.issuer().as_str(), "http://127.0.0.1:8080");
+        let algs = parsed.id_token_signing_alg_values_supported();
+        assert_eq!(
+            algs,
+            &[
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+                CoreJwsSigningAlgorithm::EdDsa
+            ]
+        );
+    }
 }
