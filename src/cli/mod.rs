@@ -115,10 +115,11 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
     }
 }
 
-/// Connects to the configured database and applies pending migrations (idempotent), so every
-/// administrative command works on a fresh database.
+/// Connects to the configured database with one connection and applies pending migrations
+/// (idempotent), so every administrative command works on a fresh database. The store closes
+/// when the command drops it, before the process exits.
 pub async fn open_store(settings: &Settings) -> Result<DynStore, CliError> {
-    let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
+    let db = DieselStore::connect_once(settings.database.url.expose_secret()).await?;
     db.migrate().await?;
     Ok(std::sync::Arc::new(db))
 }

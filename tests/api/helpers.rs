@@ -79,9 +79,10 @@ pub fn test_database_url(dir: &std::path::Path) -> String {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .expect("create database");
-            // Loopback needs no TLS; libpq's OpenSSL state racing process exit has crashed test runs.
+            // libpq's default `sslmode=prefer` negotiates TLS when the server offers it, as in
+            // production: the tests must run the connection code users run.
             match base.rsplit_once('/') {
-                Some((prefix, _)) => format!("{prefix}/{name}?sslmode=disable"),
+                Some((prefix, _)) => format!("{prefix}/{name}"),
                 None => panic!("DATABASE_URL has no database name"),
             }
         }

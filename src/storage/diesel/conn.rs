@@ -3,7 +3,9 @@
 //! (the derived `establish` swallows the real error), SQLite pragmas at every connection,
 //! error mapping, write transactions with retries, and the hop onto the blocking pool.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -93,15 +95,51 @@ impl Target {
     }
 }
 
+/// Connections being opened right now, and whether the store is closing. libpq opens TLS
+/// connections with OpenSSL; a process that exits while one is being opened on a pool thread runs
+/// OpenSSL's exit-time cleanup under it and crashes. [`Gate::close`] refuses new connects and
+/// waits for those under way, so nothing is connecting when the process returns.
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    connecting: AtomicUsize,
+    closing: AtomicBool,
+}
+
+impl Gate {
+    /// Refuses new connections, then waits (at most `limit`) until none is being opened.
+    /// True when none is.
+    pub(crate) fn close(&self, limit: Duration) -> bool {
+        self.closing.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + limit;
+        while self.connecting.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+}
+
+/// Counts a connect that is under way, for as long as it lives.
+struct Connecting<'a>(&'a Gate);
+
+impl Drop for Connecting<'_> {
+    fn drop(&mut self) {
+        self.0.connecting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// r2d2 manager that establishes the concrete connection, keeping its real error.
 #[derive(Debug, Clone)]
 pub struct DbManager {
     target: Target,
+    gate: Arc<Gate>,
 }
 
 impl DbManager {
-    pub(crate) fn new(target: Target) -> DbManager {
-        DbManager { target }
+    pub(crate) fn new(target: Target, gate: Arc<Gate>) -> DbManager {
+        DbManager { target, gate }
     }
 }
 
@@ -110,6 +148,12 @@ impl ManageConnection for DbManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.gate.connecting.fetch_add(1, Ordering::SeqCst);
+        let _counted = Connecting(&self.gate);
+        if self.gate.closing.load(Ordering::SeqCst) {
+            let closed = ConnectionError::BadConnection("the store is closing".into());
+            return Err(r2d2::Error::ConnectionError(closed));
+        }
         match &self.target {
             Target::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
             Target::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
@@ -145,9 +189,11 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
 }
 
 /// Builds the pool (blocking: call on the blocking pool). The first connection is made
-/// directly so that a failure reports the backend's own message.
-pub(crate) fn build_pool(target: Target, pool_size: u32) -> StorageResult<DbPool> {
-    let manager = DbManager::new(target.clone());
+/// directly so that a failure reports the backend's own message. Connections are opened only
+/// when a request waits for one (`min_idle` 0): the pool never connects in the background on its
+/// own, and closing its [`Gate`] leaves nothing connecting.
+pub(crate) fn build_pool(target: Target, pool_size: u32, gate: Arc<Gate>) -> StorageResult<DbPool> {
+    let manager = DbManager::new(target.clone(), gate);
     drop(
         manager
             .connect()
@@ -155,7 +201,7 @@ pub(crate) fn build_pool(target: Target, pool_size: u32) -> StorageResult<DbPool
     );
     let mut builder = r2d2::Pool::builder()
         .max_size(pool_size.max(1))
-        .min_idle(Some(1))
+        .min_idle(Some(0))
         // A request waits at most this long for a connection; past it the database counts as
         // unavailable (503 temporarily_unavailable). Longer than SQLite's busy_timeout (5 s), so
         // a burst of writers waiting on the file lock is never mistaken for an outage.

@@ -15,6 +15,9 @@ mod users;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -36,6 +39,20 @@ const MIGRATION_LOCK_ID: i64 = 0x706f_7274_6375_6c6c;
 pub struct DieselStore {
     pool: DbPool,
     backend: &'static str,
+    gate: Arc<conn::Gate>,
+}
+
+/// Longest a dropped store waits for a connection that is being opened.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// A store that goes away lets every connection being opened finish, and refuses new ones: the
+/// process never exits in the middle of opening a (TLS) connection.
+impl Drop for DieselStore {
+    fn drop(&mut self) {
+        if !self.gate.close(CLOSE_WAIT) {
+            tracing::warn!("a database connection was still being opened when the store closed");
+        }
+    }
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -53,10 +70,17 @@ impl DieselStore {
     pub async fn connect(url: &str, pool_size: u32) -> Result<DieselStore, StorageError> {
         let target = conn::Target::parse(url)?;
         let backend = target.backend_name();
-        let pool = spawn_blocking_traced(move || conn::build_pool(target, pool_size))
+        let gate = Arc::new(conn::Gate::default());
+        let pool_gate = gate.clone();
+        let pool = spawn_blocking_traced(move || conn::build_pool(target, pool_size, pool_gate))
             .await
             .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))??;
-        Ok(DieselStore { pool, backend })
+        Ok(DieselStore { pool, backend, gate })
+    }
+
+    /// One connection, for a command that runs once and exits (the CLI).
+    pub async fn connect_once(url: &str) -> Result<DieselStore, StorageError> {
+        Self::connect(url, 1).await
     }
 
     /// A clone of the connection pool (for [`crate::storage::ephemeral::sql::SqlEphemeral`]).
