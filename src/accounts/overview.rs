@@ -11,7 +11,7 @@ use crate::accounts::session::{self, LoginSession};
 use crate::accounts::users::{self, AccountError};
 use crate::accounts::{AuditSubject, devices};
 use crate::context::Context;
-use crate::storage::{AuditKind, AuthMethod, DynStore, StorageResult, User};
+use crate::storage::{AuditKind, AuthMethod, DynStore, FamilyLifetime, StorageResult, User};
 
 /// One active token family as the user sees it: an app signed in on a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub struct DeviceSession {
     pub ip: Option<String>,
     /// Born in this browser's current login session.
     pub this_browser: bool,
+    /// OpenID Core §11: offline access, or bound to its login session.
+    pub lifetime: FamilyLifetime,
 }
 
 /// A remembered consent (docs/security.md D.23).
@@ -82,6 +84,7 @@ pub async fn load(store: &DynStore, user_id: &str, current_sid: &str, at: i64) -
             client_name: names.get(&f.client_id).await?,
             device: devices::label(f.device_name.as_deref(), f.user_agent.as_deref()),
             this_browser: f.sid.as_deref() == Some(current_sid),
+            lifetime: f.lifetime,
             family_id: f.id,
             client_id: f.client_id,
             created_at: f.created_at,

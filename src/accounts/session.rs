@@ -1,5 +1,8 @@
 //! Login sessions (docs/security.md D.21): a random 256-bit id in a cookie, stored server-side only
-//! as its digest, with idle and absolute expiry, and a public `sid` for ID tokens and logout.
+//! as its digest, with idle and absolute expiry, and a public `sid` for ID tokens and logout. The
+//! `sid` also points to the session, so a token family bound to it (no `offline_access`, OpenID
+//! Core §11) can tell whether its session still lives; a session that ends takes those families
+//! with it.
 
 use std::time::Duration;
 
@@ -45,12 +48,47 @@ pub async fn create(
     user_id: &str,
     amr: Vec<AuthMethod>,
 ) -> Result<(String, LoginSession), StorageError> {
+    start(ctx, user_id, amr, random_id()).await
+}
+
+/// A login in a browser that may already be signed in (`old_cookie`): the cookie value is always
+/// new (session fixation). When the old session is the same user's, the login continues it: the
+/// public `sid` stays, so apps bound to it stay signed in. Otherwise the old session ends.
+pub async fn renew(
+    ctx: &Context,
+    old_cookie: Option<&str>,
+    user_id: &str,
+    amr: Vec<AuthMethod>,
+) -> Result<(String, LoginSession), StorageError> {
+    let old = match old_cookie {
+        Some(c) => load(ctx, c).await?.map(|s| (c, s)),
+        None => None,
+    };
+    match old {
+        Some((cookie, s)) if s.user_id == user_id => {
+            ctx.ephemeral.delete(Kind::Session, &sha256_hex(cookie)).await?;
+            start(ctx, user_id, amr, s.sid).await
+        }
+        Some((cookie, _)) => {
+            destroy(ctx, cookie).await?;
+            create(ctx, user_id, amr).await
+        }
+        None => create(ctx, user_id, amr).await,
+    }
+}
+
+async fn start(
+    ctx: &Context,
+    user_id: &str,
+    amr: Vec<AuthMethod>,
+    sid: String,
+) -> Result<(String, LoginSession), StorageError> {
     let t_ms = ctx.clock.now_ms();
     let t = t_ms.div_euclid(1000);
     let cookie = secret_256();
     let session = LoginSession {
         user_id: user_id.to_string(),
-        sid: random_id(),
+        sid,
         auth_time: t,
         auth_time_ms: t_ms,
         last_seen: t,
@@ -65,9 +103,20 @@ async fn store(ctx: &Context, cookie: &str, session: &LoginSession) -> Result<()
     let remaining = (session.expires_at - session.last_seen).max(1) as u64;
     let ttl = Duration::from_secs(ctx.sessions.idle_ttl_secs.min(remaining));
     let value = serde_json::to_string(session).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    ctx.ephemeral
-        .put(Kind::Session, &sha256_hex(cookie), &value, ttl)
-        .await
+    let key = sha256_hex(cookie);
+    ctx.ephemeral.put(Kind::Session, &key, &value, ttl).await?;
+    ctx.ephemeral.put(Kind::SessionId, &session.sid, &key, ttl).await
+}
+
+/// Whether the session `session` is still live at the clock's now (not past its absolute end,
+/// used within its idle lifetime).
+fn live(ctx: &Context, session: &LoginSession) -> bool {
+    let t = ctx.now();
+    session.expires_at > t && t - session.last_seen < ctx.sessions.idle_ttl_secs as i64
+}
+
+fn parse(raw: &str) -> Option<LoginSession> {
+    serde_json::from_str(raw).ok()
 }
 
 /// The session behind a cookie value, unless it ended (absolute or idle lifetime); a used session's
@@ -76,14 +125,10 @@ pub async fn load(ctx: &Context, cookie: &str) -> Result<Option<LoginSession>, S
     let Some(raw) = ctx.ephemeral.get(Kind::Session, &sha256_hex(cookie)).await? else {
         return Ok(None);
     };
-    let Ok(mut session) = serde_json::from_str::<LoginSession>(&raw) else {
+    let Some(mut session) = parse(&raw).filter(|s| live(ctx, s)) else {
         return Ok(None);
     };
     let t = ctx.now();
-    let idle = ctx.sessions.idle_ttl_secs as i64;
-    if session.expires_at <= t || t - session.last_seen >= idle {
-        return Ok(None);
-    }
     if t - session.last_seen >= TOUCH_EVERY_SECS {
         session.last_seen = t;
         store(ctx, cookie, &session).await?;
@@ -91,7 +136,26 @@ pub async fn load(ctx: &Context, cookie: &str) -> Result<Option<LoginSession>, S
     Ok(Some(session))
 }
 
-/// Ends the session behind a cookie value.
+/// OpenID Core §11: whether the login session with public id `sid` still lives.
+pub async fn is_live(ctx: &Context, sid: &str) -> Result<bool, StorageError> {
+    let Some(key) = ctx.ephemeral.get(Kind::SessionId, sid).await? else {
+        return Ok(false);
+    };
+    let Some(raw) = ctx.ephemeral.get(Kind::Session, &key).await? else {
+        return Ok(false);
+    };
+    Ok(parse(&raw).is_some_and(|s| s.sid == sid && live(ctx, &s)))
+}
+
+/// Ends the session behind a cookie value, and the token families bound to it (OpenID Core §11:
+/// those without `offline_access`).
 pub async fn destroy(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
-    ctx.ephemeral.delete(Kind::Session, &sha256_hex(cookie)).await
+    let key = sha256_hex(cookie);
+    let raw = ctx.ephemeral.get(Kind::Session, &key).await?;
+    ctx.ephemeral.delete(Kind::Session, &key).await?;
+    if let Some(session) = raw.as_deref().and_then(parse) {
+        ctx.ephemeral.delete(Kind::SessionId, &session.sid).await?;
+        ctx.store.revoke_session_families(&session.sid, ctx.now()).await?;
+    }
+    Ok(())
 }

@@ -64,6 +64,9 @@ pub struct AddArgs {
     /// First-party client: no consent page.
     #[arg(long)]
     pub first_party: bool,
+    /// A resource server (RFC 7662 §4): it may introspect access tokens meant for it.
+    #[arg(long)]
+    pub resource_server: bool,
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
@@ -215,6 +218,7 @@ pub fn build_client(
         first_party: args.first_party,
         id_token_signed_response_alg: args.id_token_alg.unwrap_or(default_alg),
         created_at: clock.now(),
+        resource_server: args.resource_server,
     };
     Ok((client, secret))
 }

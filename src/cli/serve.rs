@@ -83,6 +83,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             first_party: true,
             id_token_signed_response_alg: settings.keys.default_alg,
             created_at: t,
+            resource_server: false,
         })
         .await?;
     Ok(Some(DemoSeed {

@@ -105,16 +105,14 @@ async fn check_password(
         .map_err(|e| crate::oauth::OAuthError::server_error(e).into())
 }
 
-/// A new session id at every login (session fixation, docs/security.md D.21): the browser's old
-/// session ends.
+/// A new session id at every login (session fixation, docs/security.md D.21); the browser's old
+/// session ends, or continues under the new id when it was the same user's.
 async fn new_session(
     ctx: &Context,
     state: &AppState,
     req: &HttpRequest,
     user: &User,
 ) -> Result<(String, LoginSession), PageError> {
-    if let Some(old) = cookies::session_value(req, &state.settings) {
-        let _ = session::destroy(ctx, &old).await;
-    }
-    Ok(session::create(ctx, &user.id, vec![AuthMethod::Password]).await?)
+    let old = cookies::session_value(req, &state.settings);
+    Ok(session::renew(ctx, old.as_deref(), &user.id, vec![AuthMethod::Password]).await?)
 }

@@ -7,7 +7,8 @@ use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
-use crate::storage::{Client, Consumed, Kind, User};
+use crate::oauth::scope::OFFLINE_ACCESS;
+use crate::storage::{Client, Consumed, FamilyLifetime, Kind, User};
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 use crate::tokens::{Subject, revocation};
@@ -88,6 +89,12 @@ fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily 
         device_name: params.device_name().or_else(|| record.device_name.clone()),
         user_agent: record.user_agent.clone(),
         ip: record.ip.clone(),
+        // OpenID Core §11: without offline_access the family ends with the login session.
+        lifetime: if record.scope.contains(OFFLINE_ACCESS) {
+            FamilyLifetime::Offline
+        } else {
+            FamilyLifetime::Session
+        },
     }
 }
 

@@ -6,9 +6,9 @@ use crate::accounts::login::{self, LoginOutcome};
 use crate::context::{Context, RequestMeta};
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
-use crate::oauth::scope::Scope;
+use crate::oauth::scope::{OFFLINE_ACCESS, Scope};
 use crate::random::random_id;
-use crate::storage::{AuthMethod, Client, User};
+use crate::storage::{AuthMethod, Client, FamilyLifetime, User};
 use crate::tokens::Subject;
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
@@ -53,7 +53,9 @@ pub async fn grant(
         sid: None,
         amr: &[AuthMethod::Password],
     };
-    let refresh_token = if refresh::issued_to(client, &subject) {
+    // OpenID Core §11: there is no login session to bind a refresh token to, so one is issued
+    // only for offline access.
+    let refresh_token = if refresh::issued_to(client, &subject) && scope.contains(OFFLINE_ACCESS) {
         Some(refresh::start_family(ctx, client, new_family(&user, &scope, t, params, meta)).await?)
     } else {
         None
@@ -79,5 +81,6 @@ fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &Requ
         device_name: params.device_name(),
         user_agent: meta.user_agent.clone(),
         ip: Some(meta.ip.clone()),
+        lifetime: FamilyLifetime::Offline,
     }
 }

@@ -8,7 +8,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::scope::Scope;
 use crate::random::random_id;
-use crate::storage::{AuthMethod, Client, RotateOutcome, TokenFamily, User};
+use crate::storage::{AuthMethod, Client, FamilyLifetime, RotateOutcome, TokenFamily, User};
 use crate::tokens::Subject;
 use crate::tokens::refresh;
 use crate::tokens::response::{self, Grant, TokenResponse};
@@ -37,6 +37,7 @@ pub async fn refresh(
         return Err(invalid().with_detail("refresh token expired"));
     }
     let user = active_user(ctx, &family).await?;
+    check_session(ctx, &family).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
     let (value, row) = refresh::mint(ctx, &family);
     match ctx
@@ -88,6 +89,23 @@ fn narrowed_scope(
     }
 }
 
+/// OpenID Core §11: a family without offline access lives only as long as the login session it
+/// was born in; once that session has ended, the family is revoked.
+async fn check_session(ctx: &Context, family: &TokenFamily) -> Result<(), OAuthError> {
+    if family.lifetime == FamilyLifetime::Offline {
+        return Ok(());
+    }
+    let live = match &family.sid {
+        Some(sid) => crate::accounts::session::is_live(ctx, sid).await?,
+        None => false,
+    };
+    if live {
+        return Ok(());
+    }
+    ctx.store.revoke_family(&family.id, ctx.now()).await?;
+    Err(invalid().with_detail("the login session of this family has ended"))
+}
+
 /// The family's user must still exist, be enabled, and not have changed password or been logged
 /// out since the family began; otherwise the family is revoked.
 async fn active_user(ctx: &Context, family: &TokenFamily) -> Result<User, OAuthError> {
@@ -123,6 +141,7 @@ mod tests {
             device_name: None,
             user_agent: None,
             ip: None,
+            lifetime: FamilyLifetime::Offline,
         };
         start_family(&w.ctx, client, new).await.unwrap()
     }

@@ -14,6 +14,7 @@ use crate::http::session::Current;
 use crate::http::templates::{AccountPage, AppRow, Notice, ScopeItem, SessionRow};
 use crate::oauth::OAuthError;
 use crate::oidc::claims::describe_scope;
+use crate::storage::FamilyLifetime;
 use crate::timefmt;
 
 /// The confirmation named by `?notice=` (only these fixed texts; the query is never echoed).
@@ -99,6 +100,7 @@ fn session_row(s: DeviceSession, now: i64, csrf_token: String) -> SessionRow {
         device: s.device,
         ip: s.ip,
         this_browser: s.this_browser,
+        offline: s.lifetime == FamilyLifetime::Offline,
         csrf_token,
     }
 }
@@ -151,6 +153,11 @@ mod tests {
                     "203.0.113.7".into()
                 }),
                 this_browser,
+                lifetime: if n == 1 {
+                    FamilyLifetime::Offline
+                } else {
+                    FamilyLifetime::Session
+                },
             },
             NOW,
             format!("csrf-session-{n}"),
@@ -217,6 +224,8 @@ mod tests {
         assert!(html.contains("Partner &#60;Corp&#62;") || html.contains("Partner &lt;Corp&gt;"));
         assert!(html.contains("Signed in as <strong>alice</strong>"));
         assert!(html.contains("This browser"));
+        assert_eq!(html.matches("(offline access)").count(), 1, "one offline family");
+        assert_eq!(html.matches("Ends when you sign out").count(), 2);
         assert!(html.contains("Access to api:read"));
         assert!(!html.contains("<script") && !html.contains("style="));
     }

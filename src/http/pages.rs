@@ -11,6 +11,7 @@ use crate::http::errors::PageError;
 use crate::http::response;
 use crate::http::templates::{ConsentPage, LoginPage, ScopeItem};
 use crate::interaction::{Pending, Step};
+use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::oidc::claims::describe_scope;
 
 /// The browser a page is rendered for: its binding cookie value, and cookies to set with the page.
@@ -58,7 +59,8 @@ async fn consent_page(
     username: String,
 ) -> Result<HttpResponse, PageError> {
     let csrf_token = csrf::issue(&ctx.ephemeral, binding).await?;
-    let scopes = pending
+    // OpenID Core §11: offline access is shown last, where the page highlights it.
+    let mut scopes: Vec<ScopeItem> = pending
         .request
         .scope
         .iter()
@@ -67,6 +69,7 @@ async fn consent_page(
             description: describe_scope(s).to_string(),
         })
         .collect();
+    scopes.sort_by_key(|s| s.name == OFFLINE_ACCESS);
     let page = ConsentPage {
         client_name,
         username,

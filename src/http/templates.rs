@@ -48,6 +48,13 @@ pub struct ConsentPage {
 }
 
 impl ConsentPage {
+    /// OpenID Core §11: the request asks for access that outlives the login session.
+    pub fn asks_offline_access(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.name == crate::oauth::scope::OFFLINE_ACCESS)
+    }
+
     /// The first letter of the client name, upper-cased, for the avatar.
     pub fn client_initial(&self) -> String {
         self.client_name
@@ -143,6 +150,9 @@ pub struct SessionRow {
     pub ip: Option<String>,
     /// Born in this browser's current login session.
     pub this_browser: bool,
+    /// OpenID Core §11: offline access (independent of the browser session) rather than bound
+    /// to the login session it was born in.
+    pub offline: bool,
     /// Hidden input `csrf_token` of its form.
     pub csrf_token: String,
 }
@@ -417,6 +427,23 @@ mod tests {
         assert!(html.contains(r#"name="decision" value="deny">Deny</button>"#));
         assert!(html.contains(r#"href="/account""#));
         assert!(html.contains(r#"<span class="avatar">A</span>"#));
+    }
+
+    #[test]
+    fn consent_page_highlights_offline_access_last() {
+        let html = render(&consent("Acme Dashboard")).unwrap();
+        assert!(html.contains(r#"<li class="scope scope-offline">"#));
+        assert!(html.contains("Stays connected after you sign out."));
+        let without = ConsentPage {
+            scopes: consent("Acme")
+                .scopes
+                .into_iter()
+                .filter(|s| s.name != "offline_access")
+                .collect(),
+            ..consent("Acme")
+        };
+        let html = render(&without).unwrap();
+        assert!(!html.contains("scope-offline") && !html.contains("Stays connected"));
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_family(&self, id: &str, now: i64) -> StorageResult<bool>;
     /// Revokes every live family of a user; returns how many.
     async fn revoke_user_families(&self, user_id: &str, now: i64) -> StorageResult<u64>;
+    /// OpenID Core §11: revokes the live session-bound families born in login session `sid`
+    /// (offline families are left alone); returns how many.
+    async fn revoke_session_families(&self, sid: &str, now: i64) -> StorageResult<u64>;
     /// Families of a user that are not revoked, newest `last_used_at` first.
     async fn active_families_for_user(&self, user_id: &str, now: i64) -> StorageResult<Vec<TokenFamily>>;
     /// Deletes refresh tokens whose family is revoked or that expired before `now`,
@@ -153,6 +156,8 @@ pub enum Kind {
     AuthRequest,
     /// Login sessions, keyed by session-id digest.
     Session,
+    /// The public `sid` of a live login session, pointing to the session's key.
+    SessionId,
     /// CSRF tokens.
     Csrf,
     /// Rate-limit counters.
@@ -174,6 +179,7 @@ impl Kind {
             Kind::Code => "code",
             Kind::AuthRequest => "areq",
             Kind::Session => "sess",
+            Kind::SessionId => "sid",
             Kind::Csrf => "csrf",
             Kind::RateLimit => "rl",
             Kind::RevokedJti => "jti",

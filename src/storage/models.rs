@@ -120,6 +120,8 @@ pub struct Client {
     /// JWS alg for ID tokens (OpenID Registration `id_token_signed_response_alg`).
     pub id_token_signed_response_alg: Alg,
     pub created_at: i64,
+    /// RFC 7662 §4: a resource server may introspect access tokens meant for it.
+    pub resource_server: bool,
 }
 
 impl Client {
@@ -168,6 +170,18 @@ pub struct TokenFamily {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub lifetime: FamilyLifetime,
+}
+
+/// OpenID Core §11: how long a token family may live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FamilyLifetime {
+    /// `offline_access` was granted: the family is independent of the browser session and lives
+    /// until its absolute lifetime (or a revocation).
+    Offline,
+    /// Bound to the login session (`sid`) it was born in: it ends with that session (logout,
+    /// sign-out everywhere, session expiry).
+    Session,
 }
 
 /// A refresh token as stored: only its SHA-256 digest.

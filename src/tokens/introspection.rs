@@ -1,73 +1,141 @@
-//! Token introspection (RFC 7662 §2.2): `active` plus the token's claims, for access and refresh
-//! tokens. Anything not active is just `{"active": false}`.
+//! Token introspection (RFC 7662 §2.2), bound to the caller (§4, docs/security.md E.31): a client
+//! learns about the tokens issued to it and about access tokens meant for it (it is their audience,
+//! or it is a resource server and they are for the provider's APIs); only the owning client
+//! introspects a refresh token; `username` appears only when the token's scope covers the profile.
+//! Anything the caller may not see, and anything not active, is just `{"active": false}`.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::context::Context;
 use crate::digest::sha256_hex;
+use crate::oauth::scope::Scope;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::{Client, TokenFamily, User};
-use crate::tokens::access;
+use crate::tokens::access::{self, AccessTokenClaims};
 
-fn inactive() -> Value {
-    json!({ "active": false })
+/// The scope that lets a token's introspection name the user (`username`).
+const PROFILE: &str = "profile";
+
+/// RFC 7662 §2.2: the introspection response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(flatten)]
+    pub details: Option<Details>,
+}
+
+/// The members of an active token's introspection response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Details {
+    pub token_type: &'static str,
+    pub scope: Scope,
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    pub iss: String,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+impl Introspection {
+    /// `{"active": false}`: unknown, expired, revoked, or not the caller's to see.
+    pub fn inactive() -> Introspection {
+        Introspection {
+            active: false,
+            details: None,
+        }
+    }
+
+    fn active(details: Details) -> Introspection {
+        Introspection {
+            active: true,
+            details: Some(details),
+        }
+    }
 }
 
 /// RFC 7662 §2.1: `token_type_hint` only orders the look-ups; both kinds are tried.
 pub async fn introspect(
     ctx: &Context,
-    _caller: &Client,
+    caller: &Client,
     token: &str,
     hint: Option<&str>,
-) -> Result<Value, OAuthError> {
-    let access_first = hint != Some("refresh_token");
-    if access_first {
-        if let Some(v) = as_access(ctx, token).await? {
-            return Ok(v);
+) -> Result<Introspection, OAuthError> {
+    let found = if hint == Some("refresh_token") {
+        match as_refresh(ctx, caller, token).await? {
+            Some(v) => Some(v),
+            None => as_access(ctx, caller, token).await?,
         }
-        Ok(as_refresh(ctx, token).await?.unwrap_or_else(inactive))
     } else {
-        if let Some(v) = as_refresh(ctx, token).await? {
-            return Ok(v);
+        match as_access(ctx, caller, token).await? {
+            Some(v) => Some(v),
+            None => as_refresh(ctx, caller, token).await?,
         }
-        Ok(as_access(ctx, token).await?.unwrap_or_else(inactive))
-    }
+    };
+    Ok(found.unwrap_or_else(Introspection::inactive))
 }
 
-async fn as_access(ctx: &Context, token: &str) -> Result<Option<Value>, OAuthError> {
+/// RFC 7662 §4: whether `caller` may learn about this access token: it was issued to the caller,
+/// the caller is its audience, or the caller is a resource server and the token is for the
+/// provider's APIs (the configured audience).
+fn may_see_access(ctx: &Context, caller: &Client, claims: &AccessTokenClaims) -> bool {
+    claims.client_id == caller.client_id
+        || claims.aud == caller.client_id
+        || (caller.resource_server && claims.aud == *ctx.audience)
+}
+
+async fn as_access(ctx: &Context, caller: &Client, token: &str) -> Result<Option<Introspection>, OAuthError> {
     if token.split('.').count() != 3 {
         return Ok(None);
     }
-    match access::validate(ctx, token).await {
-        Ok(valid) => {
-            let c = valid.claims;
-            let mut body = json!({
-                "active": true,
-                "token_type": "Bearer",
-                "scope": c.scope,
-                "client_id": c.client_id,
-                "sub": c.sub,
-                "aud": c.aud,
-                "iss": c.iss,
-                "exp": c.exp,
-                "iat": c.iat,
-                "nbf": c.nbf,
-                "jti": c.jti,
-            });
-            if let Some(user) = valid.user {
-                body["username"] = json!(user.username);
-            }
-            Ok(Some(body))
-        }
-        Err(e) if e.code == ErrorCode::InvalidToken => Ok(Some(inactive())),
-        Err(e) => Err(e),
+    let valid = match access::validate(ctx, token).await {
+        Ok(valid) => valid,
+        Err(e) if e.code == ErrorCode::InvalidToken => return Ok(Some(Introspection::inactive())),
+        Err(e) => return Err(e),
+    };
+    let c = valid.claims;
+    if !may_see_access(ctx, caller, &c) {
+        return Ok(Some(Introspection::inactive()));
     }
+    let username = valid
+        .user
+        .filter(|_| c.scope.contains(PROFILE))
+        .map(|u| u.username);
+    Ok(Some(Introspection::active(Details {
+        token_type: "Bearer",
+        username,
+        sub: Some(c.sub),
+        aud: Some(c.aud),
+        nbf: Some(c.nbf),
+        jti: Some(c.jti),
+        scope: c.scope,
+        client_id: c.client_id,
+        iss: c.iss,
+        exp: c.exp,
+        iat: c.iat,
+    })))
 }
 
-async fn as_refresh(ctx: &Context, token: &str) -> Result<Option<Value>, OAuthError> {
+async fn as_refresh(
+    ctx: &Context,
+    caller: &Client,
+    token: &str,
+) -> Result<Option<Introspection>, OAuthError> {
     let Some((rt, family)) = ctx.store.refresh_token(&sha256_hex(token)).await? else {
         return Ok(None);
     };
+    // RFC 7662 §4: a refresh token is only ever shown to the client it was issued to.
+    if rt.client_id != caller.client_id {
+        return Ok(Some(Introspection::inactive()));
+    }
     let t = ctx.now();
     let user = match &rt.user_id {
         Some(id) => ctx.store.user_by_id(id).await?,
@@ -78,18 +146,21 @@ async fn as_refresh(ctx: &Context, token: &str) -> Result<Option<Value>, OAuthEr
         || rt.expires_at <= t
         || !user_ok(user.as_ref(), &family)
     {
-        return Ok(Some(inactive()));
+        return Ok(Some(Introspection::inactive()));
     }
-    Ok(Some(json!({
-        "active": true,
-        "token_type": "refresh_token",
-        "scope": rt.scope,
-        "client_id": rt.client_id,
-        "sub": rt.user_id,
-        "username": user.map(|u| u.username),
-        "iss": &*ctx.issuer,
-        "exp": rt.expires_at.min(family.absolute_expires_at),
-        "iat": rt.created_at,
+    let username = user.filter(|_| rt.scope.contains(PROFILE)).map(|u| u.username);
+    Ok(Some(Introspection::active(Details {
+        token_type: "refresh_token",
+        username,
+        sub: rt.user_id,
+        aud: None,
+        nbf: None,
+        jti: None,
+        scope: rt.scope,
+        client_id: rt.client_id,
+        iss: ctx.issuer.to_string(),
+        exp: rt.expires_at.min(family.absolute_expires_at),
+        iat: rt.created_at,
     })))
 }
 

@@ -7,7 +7,7 @@ use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
 use crate::oauth::scope::Scope;
 use crate::random::secret_256;
-use crate::storage::{Client, GrantType, RefreshToken, TokenFamily};
+use crate::storage::{Client, FamilyLifetime, GrantType, RefreshToken, TokenFamily};
 use crate::tokens::Subject;
 
 /// A new refresh token for `family`: (the value handed out, the row to store). It expires after
@@ -39,6 +39,8 @@ pub struct NewFamily {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// OpenID Core §11: offline, or bound to the login session `sid`.
+    pub lifetime: FamilyLifetime,
 }
 
 /// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
@@ -59,6 +61,7 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         device_name: new.device_name,
         user_agent: new.user_agent,
         ip: new.ip,
+        lifetime: new.lifetime,
     };
     let (value, row) = mint(ctx, &family);
     ctx.store.create_family(family, Some(row)).await?;

@@ -283,6 +283,7 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
             "--scope",
             "openid",
             "profile",
+            "offline_access",
             "--json",
         ],
         None,
@@ -305,7 +306,8 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
             ("grant_type", "password"),
             ("username", "carol"),
             ("password", BOB_PASSWORD),
-            ("scope", "openid profile"),
+            // OpenID Core §11: a refresh token without a login session is offline access.
+            ("scope", "openid profile offline_access"),
         ])
         .send()
         .await

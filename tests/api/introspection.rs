@@ -174,3 +174,83 @@ async fn revocation_of_unknown_token_is_200() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
 }
+
+/// A second confidential client with the fixture's secret; `resource_server` as given.
+async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
+    let client = portcullis::storage::Client {
+        client_id: client_id.into(),
+        name: format!("Client {client_id}"),
+        secret_hash: Some(portcullis::digest::sha256_hex(&app.client_secret)),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        post_logout_redirect_uris: Vec::new(),
+        grant_types: vec![portcullis::storage::GrantType::ClientCredentials],
+        scopes: portcullis::oauth::scope::Scope::from_tokens(["api:read"]),
+        first_party: false,
+        id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
+        created_at: 0,
+        resource_server,
+    };
+    app.ctx().store.create_client(client).await.unwrap();
+}
+
+async fn introspect_as(app: &TestApp, client_id: &str, token: &str) -> Value {
+    let res = app
+        .api
+        .post(app.url("/introspect"))
+        .basic_auth(client_id, Some(&app.client_secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// RFC 7662 §4: a client learns nothing about another client's tokens.
+#[tokio::test]
+async fn introspection_of_another_clients_tokens_is_inactive() {
+    let app = spawn_app().await;
+    other_client(&app, "snoop", false).await;
+    let tokens = password_tokens(&app, "openid profile offline_access").await;
+    for kind in ["access_token", "refresh_token"] {
+        let token = tokens[kind].as_str().unwrap();
+        assert_eq!(
+            introspect_as(&app, "snoop", token).await,
+            json!({ "active": false }),
+            "{kind}"
+        );
+        assert_eq!(
+            app.introspect(token).await["active"],
+            true,
+            "the owner still sees its {kind}"
+        );
+    }
+}
+
+/// RFC 7662 §4: a resource server may introspect access tokens meant for it, never refresh tokens.
+#[tokio::test]
+async fn resource_server_introspects_access_tokens_meant_for_it_only() {
+    let app = spawn_app().await;
+    other_client(&app, "photos-api", true).await;
+    let tokens = password_tokens(&app, "openid offline_access").await;
+    let access = introspect_as(&app, "photos-api", tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(access["active"], true);
+    assert_eq!(access["client_id"], CONFIDENTIAL_ID);
+    let refresh = introspect_as(&app, "photos-api", tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(refresh, json!({ "active": false }));
+}
+
+/// RFC 7662 §4: claims appear only when the token's scope covers them.
+#[tokio::test]
+async fn introspection_names_the_user_only_with_the_profile_scope() {
+    let app = spawn_app().await;
+    let without = password_tokens(&app, "openid offline_access").await;
+    for kind in ["access_token", "refresh_token"] {
+        let v = app.introspect(without[kind].as_str().unwrap()).await;
+        assert_eq!(v["active"], true);
+        assert!(v.get("username").is_none(), "{kind}: {v}");
+    }
+    let with = password_tokens(&app, "openid profile offline_access").await;
+    let v = app.introspect(with["access_token"].as_str().unwrap()).await;
+    assert_eq!(v["username"], USERNAME);
+}

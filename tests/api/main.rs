@@ -16,6 +16,7 @@ mod helpers;
 mod input;
 mod introspection;
 mod logout;
+mod offline;
 mod refresh;
 mod relying_party;
 mod sessions;

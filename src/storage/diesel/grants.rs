@@ -115,6 +115,22 @@ impl GrantStore for DieselStore {
         .await
     }
 
+    async fn revoke_session_families(&self, sid: &str, now: i64) -> StorageResult<u64> {
+        let sid = sid.to_owned();
+        self.run(move |conn| {
+            let n = diesel::update(
+                token_families::table
+                    .filter(token_families::sid.eq(sid))
+                    .filter(token_families::session_bound.eq(true))
+                    .filter(token_families::revoked_at.is_null()),
+            )
+            .set(token_families::revoked_at.eq(Some(now)))
+            .execute(conn)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     /// Not revoked and not past `absolute_expires_at`, newest `last_used_at` first.
     async fn active_families_for_user(&self, user_id: &str, now: i64) -> StorageResult<Vec<TokenFamily>> {
         let user_id = user_id.to_owned();

@@ -9,7 +9,8 @@ use super::schema::{
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
 use crate::storage::models::{
-    AuditEvent, AuditKind, Client, Consent, GrantType, NewUser, RefreshToken, SigningKey, TokenFamily, User,
+    AuditEvent, AuditKind, Client, Consent, FamilyLifetime, GrantType, NewUser, RefreshToken, SigningKey,
+    TokenFamily, User,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -80,6 +81,7 @@ pub(crate) struct ClientRow {
     pub first_party: bool,
     pub id_token_signed_response_alg: String,
     pub created_at: i64,
+    pub resource_server: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -112,6 +114,7 @@ impl ClientRow {
             first_party: c.first_party,
             id_token_signed_response_alg: c.id_token_signed_response_alg.to_string(),
             created_at: c.created_at,
+            resource_server: c.resource_server,
         })
     }
 }
@@ -139,6 +142,7 @@ impl TryFrom<ClientRow> for Client {
             first_party: r.first_party,
             id_token_signed_response_alg,
             created_at: r.created_at,
+            resource_server: r.resource_server,
         })
     }
 }
@@ -204,6 +208,7 @@ pub(crate) struct FamilyRow {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub session_bound: bool,
 }
 
 impl From<TokenFamily> for FamilyRow {
@@ -222,6 +227,7 @@ impl From<TokenFamily> for FamilyRow {
             device_name: f.device_name,
             user_agent: f.user_agent,
             ip: f.ip,
+            session_bound: f.lifetime == FamilyLifetime::Session,
         }
     }
 }
@@ -242,6 +248,11 @@ impl From<FamilyRow> for TokenFamily {
             device_name: r.device_name,
             user_agent: r.user_agent,
             ip: r.ip,
+            lifetime: if r.session_bound {
+                FamilyLifetime::Session
+            } else {
+                FamilyLifetime::Offline
+            },
         }
     }
 }

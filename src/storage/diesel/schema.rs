@@ -28,6 +28,7 @@ diesel::table! {
         first_party -> Bool,
         id_token_signed_response_alg -> Text,
         created_at -> BigInt,
+        resource_server -> Bool,
     }
 }
 
@@ -59,6 +60,7 @@ diesel::table! {
         device_name -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        session_bound -> Bool,
     }
 }
 
