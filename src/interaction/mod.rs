@@ -7,6 +7,7 @@ pub mod code;
 pub mod consent;
 pub mod pending;
 pub mod response;
+pub mod throttle;
 
 use crate::accounts::session::LoginSession;
 use crate::context::{Context, RequestMeta};
@@ -14,8 +15,8 @@ use crate::oauth::{ErrorCode, OAuthError};
 use crate::oidc::id_token;
 use crate::storage::{Client, User};
 
-pub use consent::{deny, grant_consent};
-pub use pending::Pending;
+pub use consent::{awaiting_consent, deny, grant_consent};
+pub use pending::{Pending, ShownTo};
 pub use response::AuthResponse;
 
 /// What the browser sees next.
@@ -44,14 +45,16 @@ pub struct SignedIn<'a> {
 /// code when neither login nor consent is needed.
 pub async fn evaluate(
     ctx: &Context,
-    pending: Pending,
+    mut pending: Pending,
     client: &Client,
     signed_in: Option<SignedIn<'_>>,
     meta: &RequestMeta,
 ) -> Result<Step, OAuthError> {
+    // docs/security.md E.32: parked in the browser's current login session, if any.
+    pending.park_in(signed_in.map(|s| s.session.sid.as_str()));
     let request = &pending.request;
     let hint_sub = match &request.id_token_hint {
-        Some(h) => match id_token::verify_hint(ctx, h) {
+        Some(h) => match id_token::verify_hint(ctx, h).await {
             Ok(hint) => Some(hint.sub),
             Err(e) => return Ok(Step::Respond(AuthResponse::error(&ctx.issuer, request, e))),
         },
@@ -71,6 +74,10 @@ pub async fn evaluate(
             let e = OAuthError::new(ErrorCode::ConsentRequired, "the user must consent");
             return Ok(Step::Respond(AuthResponse::error(&ctx.issuer, request, e)));
         }
+        pending.consent_shown_to = Some(ShownTo {
+            user_id: signed_in.user.id.clone(),
+            sid: signed_in.session.sid.clone(),
+        });
         pending.save(ctx).await?;
         return Ok(Step::Consent {
             pending,
@@ -85,7 +92,8 @@ pub async fn evaluate(
 
 /// OpenID Core §3.1.2.1 and §3.1.2.3: the browser's session does not serve this request when it is
 /// another user's (`id_token_hint`), or when `prompt=login`, `prompt=select_account` or an exceeded
-/// `max_age` asks for a new login that did not happen for this very request.
+/// `max_age` asks for a new login that did not happen for this very request. `max_age=0` is
+/// `prompt=login` (OpenID Core §3.1.2.1, errata set 2): even a login of this very second is too old.
 fn needs_login(ctx: &Context, pending: &Pending, s: &SignedIn<'_>, hint_sub: Option<&str>) -> bool {
     let request = &pending.request;
     let fresh = pending.login_sid.as_deref() == Some(s.session.sid.as_str());
@@ -94,7 +102,7 @@ fn needs_login(ctx: &Context, pending: &Pending, s: &SignedIn<'_>, hint_sub: Opt
         || request.prompt.select_account
         || request
             .max_age
-            .is_some_and(|max| ctx.now() - s.session.auth_time > max);
+            .is_some_and(|max| max == 0 || ctx.now() - s.session.auth_time > max);
     (stale && !fresh) || hint_sub.is_some_and(|sub| sub != s.user.id)
 }
 
@@ -115,14 +123,23 @@ pub async fn after_login(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::accounts::csrf::Holder;
     use crate::testing::{self, FIRST_PARTY, THIRD_PARTY, World};
 
     const BROWSER: &str = "a-browser-binding-cookie-value-of-43-chars!";
+    const SIGNED_OUT: Holder<'static> = Holder {
+        binding: BROWSER,
+        sid: None,
+    };
 
     async fn step(w: &World, client_id: &str, extra: &str, session: Option<&LoginSession>) -> Step {
         let request = w.request(client_id, extra).await;
         let client = w.client(client_id).await;
-        let pending = Pending::new(&w.ctx, request, BROWSER);
+        let holder = Holder {
+            binding: BROWSER,
+            sid: session.map(|s| s.sid.as_str()),
+        };
+        let pending = Pending::new(&w.ctx, request, holder);
         let signed_in = session.map(|session| SignedIn {
             session,
             user: &w.user,
@@ -143,12 +160,15 @@ mod tests {
             panic!("expected the login page");
         };
         assert!(
-            Pending::load(&w.ctx, &pending.id, BROWSER)
+            Pending::load(&w.ctx, &pending.id, SIGNED_OUT)
                 .await
                 .unwrap()
                 .is_some()
         );
-        let other_browser = "another-browser-binding-cookie-value-43-chr";
+        let other_browser = Holder {
+            binding: "another-browser-binding-cookie-value-43-chr",
+            sid: None,
+        };
         assert!(
             Pending::load(&w.ctx, &pending.id, other_browser)
                 .await
