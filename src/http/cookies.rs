@@ -104,3 +104,52 @@ pub fn binding_is_ours(keys: &KeyRing, value: &str) -> bool {
     };
     nonce.len() == NONCE_LEN && ct_eq(mac, &binding_mac(keys, nonce))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    /// E.32: only binding values this server made verify: not a value of the attacker's choosing,
+    /// not one with its MAC changed or moved to another nonce.
+    #[tokio::test]
+    async fn only_binding_values_the_server_issued_are_accepted() {
+        let w = testing::world().await;
+        let keys = &w.ctx.keys;
+        let issued = new_binding(keys);
+        assert!(binding_is_ours(keys, &issued));
+        let (nonce, mac) = issued.split_once('.').unwrap();
+        let other = new_binding(keys);
+        let (other_nonce, _) = other.split_once('.').unwrap();
+        let mut flipped = mac.to_string().into_bytes();
+        flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        for forged in [
+            "attacker-chosen-value-of-well-over-32-characters".to_string(),
+            secret_256(),
+            nonce.to_string(),
+            format!("{nonce}."),
+            format!("{nonce}.{flipped}"),
+            format!("{other_nonce}.{mac}"),
+            format!("{nonce}x.{mac}"),
+            String::new(),
+        ] {
+            assert!(!binding_is_ours(keys, &forged), "{forged}");
+        }
+    }
+
+    /// E.32: `__Host-` names on an https issuer, plain names on http.
+    #[test]
+    fn cookie_names_carry_the_host_prefix_on_https() {
+        let mut s = Settings::default();
+        assert_eq!(name(&s, BROWSER_COOKIE), "portcullis_browser");
+        s.issuer = "https://id.example.com".into();
+        assert_eq!(name(&s, BROWSER_COOKIE), "__Host-portcullis_browser");
+        let c = session(&s, "v");
+        assert_eq!(c.name(), "__Host-portcullis_session");
+        assert_eq!(c.secure(), Some(true));
+        assert_eq!(c.path(), Some("/"));
+        assert_eq!(c.domain(), None);
+    }
+}

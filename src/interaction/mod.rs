@@ -253,4 +253,114 @@ mod tests {
             "prompt=login: a session found is not enough"
         );
     }
+
+    /// D.21, OpenID Core §3.1.2.1 (errata set 2): `max_age=0` is `prompt=login`: a login of this
+    /// very second does not serve it; the login made for the request does.
+    #[tokio::test]
+    async fn max_age_zero_forces_a_new_login_even_within_the_same_second() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "&max_age=0", Some(&session)).await else {
+            panic!("max_age=0: the login page, even for a login of this second");
+        };
+        let fresh = w.sign_in().await;
+        let client = w.client(FIRST_PARTY).await;
+        let signed_in = SignedIn {
+            session: &fresh,
+            user: &w.user,
+        };
+        let next = after_login(&w.ctx, pending, &client, signed_in, &testing::meta()).await;
+        assert!(
+            matches!(next.unwrap(), Step::Respond(_)),
+            "the login for this request satisfies max_age=0"
+        );
+    }
+
+    /// E.32: the consent form answers only for the browser and the login session (user and `sid`)
+    /// its page was shown to; a request whose consent page was never shown cannot be consented.
+    #[tokio::test]
+    async fn consent_is_answered_only_by_the_session_it_was_shown_to() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Consent { pending, .. } = step(&w, THIRD_PARTY, "", Some(&session)).await else {
+            panic!("expected the consent page");
+        };
+        let as_ = |session| SignedIn {
+            session,
+            user: &w.user,
+        };
+        let other_session = w.sign_in().await;
+        let id = pending.id.as_str();
+        let found = |binding, s| awaiting_consent(&w.ctx, id, binding, s);
+        assert!(found(BROWSER, as_(&other_session)).await.unwrap().is_none());
+        let other_browser = "another-browser-binding-cookie-value-43-chr";
+        assert!(found(other_browser, as_(&session)).await.unwrap().is_none());
+        let mut bob = w.user.clone();
+        bob.id = "bob".into();
+        let as_bob = SignedIn {
+            session: &session,
+            user: &bob,
+        };
+        assert!(found(BROWSER, as_bob).await.unwrap().is_none(), "another user");
+        assert!(found(BROWSER, as_(&session)).await.unwrap().is_some());
+
+        let Step::Login { pending, .. } = step(&w, THIRD_PARTY, "&prompt=login", Some(&session)).await else {
+            panic!("expected the login page");
+        };
+        let never_shown = awaiting_consent(&w.ctx, &pending.id, BROWSER, as_(&session)).await;
+        assert!(never_shown.unwrap().is_none(), "no consent page was shown for it");
+    }
+
+    /// E.32: a request parked in a login session is not handed back while another session is
+    /// current; one parked signed out goes to its browser, signed in or not.
+    #[tokio::test]
+    async fn pending_request_is_bound_to_the_login_session_it_was_parked_in() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "&prompt=login", Some(&session)).await else {
+            panic!("expected the login page");
+        };
+        let in_session = |sid| Holder {
+            binding: BROWSER,
+            sid: Some(sid),
+        };
+        let load = |holder| Pending::load(&w.ctx, &pending.id, holder);
+        assert!(load(in_session(&session.sid)).await.unwrap().is_some());
+        assert!(load(in_session("another-sid")).await.unwrap().is_none());
+        assert!(load(SIGNED_OUT).await.unwrap().is_some(), "its session ended");
+
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        let loaded = Pending::load(&w.ctx, &pending.id, in_session("any-sid")).await;
+        assert!(loaded.unwrap().is_some(), "signed in since, in another tab");
+    }
+
+    /// A.7: a new pending request lives `tokens.auth_request_first_ttl_secs`; once a login form
+    /// is submitted for it, `tokens.auth_request_ttl_secs`.
+    #[tokio::test]
+    async fn pending_request_is_short_lived_until_its_login_form_is_submitted() {
+        let w = testing::world().await;
+        let first = w.ctx.tokens.auth_request_first_ttl_secs;
+        let full = w.ctx.tokens.auth_request_ttl_secs;
+        assert!(first < full);
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        w.advance(first + 1);
+        let gone = Pending::load(&w.ctx, &pending.id, SIGNED_OUT).await.unwrap();
+        assert!(gone.is_none(), "unanswered past the first lifetime");
+
+        let Step::Login { mut pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        w.advance(first - 10);
+        pending.login_submitted(&w.ctx).await.unwrap();
+        w.advance(full - 10);
+        let kept = Pending::load(&w.ctx, &pending.id, SIGNED_OUT).await.unwrap();
+        assert!(kept.is_some(), "extended once the login form was submitted");
+        w.advance(20);
+        let gone = Pending::load(&w.ctx, &pending.id, SIGNED_OUT).await.unwrap();
+        assert!(gone.is_none(), "until auth_request_ttl_secs after the submission");
+    }
 }
