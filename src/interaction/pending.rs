@@ -150,6 +150,10 @@ pub struct Pending {
     pub consent_shown_to: Option<ShownTo>,
     #[serde(default)]
     pub progress: Progress,
+    /// When the request is gone: checked against the clock as well as the store's own expiry, so
+    /// the lifetime follows the clock every flow reads (docs/architecture.md, "Time").
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 impl Pending {
@@ -165,6 +169,7 @@ impl Pending {
             consent_given: false,
             consent_shown_to: None,
             progress: Progress::New,
+            expires_at: None,
         }
     }
 
@@ -192,9 +197,11 @@ impl Pending {
         self.parked_in = sid.map(str::to_string);
     }
 
-    /// Parks (or parks again) the request, for as long as its [`Progress`] allows.
-    pub async fn save(&self, ctx: &Context) -> Result<(), OAuthError> {
-        self.parking(ctx).put(ctx, &self.id, self.holder(), self).await
+    /// Parks (or parks again) the request, for as long as its [`Progress`] allows from now.
+    pub async fn save(&mut self, ctx: &Context) -> Result<(), OAuthError> {
+        let parking = self.parking(ctx);
+        self.expires_at = Some(ctx.now() + parking.ttl.as_secs() as i64);
+        parking.put(ctx, &self.id, self.holder(), self).await
     }
 
     /// docs/security.md A.7: a login form was submitted for this request; it is kept for
@@ -213,6 +220,8 @@ impl Pending {
             ttl: Duration::ZERO,
         };
         let pending: Option<Pending> = parking.get(ctx, id, holder).await?;
+        let now = ctx.now();
+        let pending = pending.filter(|p| p.expires_at.is_none_or(|end| end > now));
         Ok(pending.map(|p| Pending {
             binding: holder.binding.to_string(),
             parked_in: holder.sid.map(str::to_string),

@@ -313,6 +313,16 @@ async fn control_characters_in_parameters_are_invalid_request() {
         .await
         .unwrap();
     error_body(res, 400, "invalid_request").await;
+    // In HTTP Basic credentials (form-url-encoded inside): `invalid_client`.
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth("web%00app", Some("x"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 401, "invalid_client").await;
 
     // At the authorization endpoint: the error page, as for anything the parser refuses (it runs
     // before the client and redirect URI are known).
