@@ -391,12 +391,26 @@ mod tests {
             with(|s| s.tokens.auth_request_first_ttl_secs = 86_401),
             with(|s| s.rate_limit.authorize_window_secs = 0),
             with(|s| s.rate_limit.authorize_window_secs = 3601),
-            with(|s| s.sessions.cookie_name = "__Host-sid".into()),
-            with(|s| s.sessions.cookie_name = "__secure-sid".into()),
         ];
         for (i, s) in bad.iter().enumerate() {
             assert!(s.validate().is_err(), "case {i} must be refused");
         }
+    }
+
+    /// docs/security.md E.32: the `__Host-` prefix is added on https; a configured prefix is refused.
+    #[test]
+    fn cookie_names_with_a_prefix_are_refused() {
+        for name in ["__Host-sid", "__secure-sid", "__HOST-x", "a b", ""] {
+            assert!(
+                with(|s| s.sessions.cookie_name = name.into()).validate().is_err(),
+                "{name}"
+            );
+        }
+        assert!(
+            with(|s| s.sessions.cookie_name = "host_sid".into())
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
