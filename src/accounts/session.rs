@@ -32,9 +32,22 @@ pub struct LoginSession {
     pub expires_at: i64,
     /// Authentication methods (RFC 8176), e.g. `["pwd"]`.
     pub amr: Vec<AuthMethod>,
+    /// This login: new at every login, where `sid` continues across logins of the same user in
+    /// the same browser. Forms and parked requests are bound to it (docs/security.md E.32).
+    #[serde(default)]
+    pub login_id: String,
 }
 
 impl LoginSession {
+    /// The id of this login (see `login_id`; sessions made before it existed use their `sid`).
+    pub fn login(&self) -> &str {
+        if self.login_id.is_empty() {
+            &self.sid
+        } else {
+            &self.login_id
+        }
+    }
+
     /// The session still counts for this user: not disabled, no password change or admin logout since login.
     pub fn is_valid_for(&self, user: &User) -> bool {
         user.accepts_session(self.auth_time_ms.max(self.auth_time.saturating_mul(1000)))
@@ -94,6 +107,7 @@ async fn start(
         last_seen: t,
         expires_at: t + ctx.sessions.absolute_ttl_secs as i64,
         amr,
+        login_id: random_id(),
     };
     store(ctx, &cookie, &session).await?;
     Ok((cookie, session))

@@ -84,6 +84,10 @@ pub struct TokenSettings {
     pub audience: Option<String>,
     /// How long a pending authorization request waits for login and consent.
     pub auth_request_ttl_secs: u64,
+    /// How long a new pending authorization request waits until its login form is submitted
+    /// (at most `auth_request_ttl_secs`); then it waits `auth_request_ttl_secs`. Keeps what
+    /// unauthenticated requests can park short-lived (docs/security.md A.7).
+    pub auth_request_first_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +145,11 @@ pub struct RateLimitSettings {
     /// Login and password-grant attempts per client IP within the window.
     pub attempts_per_ip: u64,
     pub window_secs: u64,
+    /// Requests to `/authorize` per client IP within `authorize_window_secs`; beyond it, 429 with
+    /// `Retry-After` (docs/security.md A.7). 0 turns the limit off.
+    pub authorize_per_ip: u64,
+    /// The counting window of `authorize_per_ip`.
+    pub authorize_window_secs: u64,
 }
 
 /// How log lines are written.
@@ -209,6 +218,7 @@ impl Default for TokenSettings {
             refresh_absolute_ttl_secs: 90 * 24 * 3600,
             audience: None,
             auth_request_ttl_secs: 30 * 60,
+            auth_request_first_ttl_secs: 10 * 60,
         }
     }
 }
@@ -261,6 +271,8 @@ impl Default for RateLimitSettings {
             failures_per_user: 5,
             attempts_per_ip: 50,
             window_secs: 15 * 60,
+            authorize_per_ip: 120,
+            authorize_window_secs: 60,
         }
     }
 }
@@ -375,10 +387,30 @@ mod tests {
             with(|s| s.sessions.idle_ttl_secs = 0),
             with(|s| s.sessions.absolute_ttl_secs = 0),
             with(|s| s.sessions.idle_ttl_secs = s.sessions.absolute_ttl_secs + 1),
+            with(|s| s.tokens.auth_request_first_ttl_secs = 0),
+            with(|s| s.tokens.auth_request_first_ttl_secs = 86_401),
+            with(|s| s.rate_limit.authorize_window_secs = 0),
+            with(|s| s.rate_limit.authorize_window_secs = 3601),
         ];
         for (i, s) in bad.iter().enumerate() {
             assert!(s.validate().is_err(), "case {i} must be refused");
         }
+    }
+
+    /// docs/security.md E.32: the `__Host-` prefix is added on https; a configured prefix is refused.
+    #[test]
+    fn cookie_names_with_a_prefix_are_refused() {
+        for name in ["__Host-sid", "__secure-sid", "__HOST-x", "a b", ""] {
+            assert!(
+                with(|s| s.sessions.cookie_name = name.into()).validate().is_err(),
+                "{name}"
+            );
+        }
+        assert!(
+            with(|s| s.sessions.cookie_name = "host_sid".into())
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ impl Settings {
         if !(60..=86_400).contains(&t.auth_request_ttl_secs) {
             return invalid("tokens.auth_request_ttl_secs must be 60..=86400");
         }
+        if !(30..=86_400).contains(&t.auth_request_first_ttl_secs) {
+            return invalid("tokens.auth_request_first_ttl_secs must be 30..=86400");
+        }
         Ok(())
     }
 
@@ -75,6 +78,11 @@ impl Settings {
         let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
         if s.cookie_name.is_empty() || !s.cookie_name.chars().all(plain) {
             return invalid("sessions.cookie_name must be a plain token");
+        }
+        // docs/security.md E.32: the `__Host-` prefix is added on an https issuer, never configured.
+        let lower = s.cookie_name.to_ascii_lowercase();
+        if lower.starts_with("__host-") || lower.starts_with("__secure-") {
+            return invalid("sessions.cookie_name must not start with __Host- or __Secure- (added on https)");
         }
         Ok(())
     }
@@ -103,6 +111,9 @@ impl Settings {
         let a = &self.argon2;
         if a.memory_kib < 8 * a.parallelism.max(1) || a.iterations == 0 || a.parallelism == 0 {
             return invalid("argon2 parameters out of range");
+        }
+        if !(1..=3600).contains(&self.rate_limit.authorize_window_secs) {
+            return invalid("rate_limit.authorize_window_secs must be 1..=3600");
         }
         if self.security.max_body_bytes < 1024 {
             return invalid("security.max_body_bytes must be at least 1024");

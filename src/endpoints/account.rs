@@ -8,8 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::accounts::csrf::{self, Holder};
 use crate::accounts::overview::{self, PasswordForm, PasswordOutcome};
-use crate::accounts::{csrf, session};
+use crate::accounts::session;
 use crate::http::account_page;
 use crate::http::errors::PageError;
 use crate::http::pages::{self, LoginForm};
@@ -23,14 +24,20 @@ use crate::state::AppState;
 #[tracing::instrument(name = "account", skip_all)]
 pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
-    let (binding, new_cookie) = cookies::browser(&req, &state.settings);
+    let (binding, new_cookie) = cookies::browser(&req, &state);
     let mut res = match crate::http::session::current(ctx, &state.settings, &req).await? {
         Some(current) => {
             let query = extract::query(&req).ok();
             let notice = account_page::notice(query.as_ref().and_then(|q| q.get("notice")));
             account_page::render(ctx, &current, &binding, notice, None).await?
         }
-        None => pages::login_page(ctx, &binding, LoginForm::default(), None).await?,
+        None => {
+            let holder = Holder {
+                binding: &binding,
+                login: None,
+            };
+            pages::login_page(ctx, holder, LoginForm::default(), None).await?
+        }
     };
     if let Some(c) = new_cookie {
         let _ = res.add_cookie(&c);
@@ -146,15 +153,22 @@ struct Post {
     current: Current,
 }
 
-/// docs/security.md D.20: the CSRF token first (the "form expired" page when missing or spent),
-/// then the session (`None` when there is none: the caller sends the browser to `/account`,
-/// which shows the login page).
+/// docs/security.md D.20, E.32: the session first (`None` when there is none: the caller sends the
+/// browser to `/account`, which shows the login page), then the CSRF token, which must have been
+/// issued to this browser in this login session (the "form expired" page when missing, spent or
+/// another's).
 async fn accept(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Option<Post>, PageError> {
     let params = extract::form(req, body)?;
-    let (binding, _) = cookies::browser(req, &state.settings);
-    csrf::require(&state.ctx.ephemeral, &params, &binding).await?;
-    let current = crate::http::session::current(&state.ctx, &state.settings, req).await?;
-    Ok(current.map(|current| Post {
+    let (binding, _) = cookies::browser(req, state);
+    let Some(current) = crate::http::session::current(&state.ctx, &state.settings, req).await? else {
+        return Ok(None);
+    };
+    let holder = Holder {
+        binding: &binding,
+        login: Some(current.session.login()),
+    };
+    csrf::require(&state.ctx.ephemeral, &params, holder).await?;
+    Ok(Some(Post {
         params,
         binding,
         current,

@@ -1,12 +1,15 @@
 //! `GET|POST /authorize` (RFC 6749 §4.1.1, OpenID Core §3.1.2). Errors about the client or the
 //! redirect URI render the error page; all others go back to the client (docs/security.md A.3).
+//! Requests are limited per client address (docs/security.md A.7).
 
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::accounts::csrf::Holder;
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
+use crate::interaction::throttle::{self, Admission};
 use crate::interaction::{self, AuthResponse, Pending};
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request as request;
@@ -16,6 +19,9 @@ use crate::state::AppState;
 #[tracing::instrument(name = "authorize", skip_all)]
 pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
+    if let Admission::RetryAfter(secs) = throttle::admit(ctx, &extract::client_ip(&req)).await? {
+        return Ok(pages::too_many_requests(secs));
+    }
     let params = extract::query_or_form(&req, &body)?;
     let client_id = params.require("client_id")?;
     let client = ctx.store.client_by_id(client_id).await?;
@@ -28,13 +34,19 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
             return response::authorization_response(&AuthResponse::from_redirect_error(&ctx.issuer, *e));
         }
     };
-    let (binding, new_cookie) = cookies::browser(&req, &state.settings);
+    let (binding, new_cookie) = cookies::browser(&req, &state);
     let current = session::current(ctx, &state.settings, &req).await?;
-    let pending = Pending::new(ctx, validated, &binding);
+    let login = current.as_ref().map(|c| c.session.login().to_string());
+    let holder = Holder {
+        binding: &binding,
+        login: login.as_deref(),
+    };
+    let pending = Pending::new(ctx, validated, holder);
     let signed_in = current.as_ref().map(|c| c.signed_in());
     let step = interaction::evaluate(ctx, pending, &client, signed_in, &extract::meta(&req)).await?;
     let browser = Browser {
         binding,
+        login,
         set_cookies: new_cookie.into_iter().collect(),
     };
     pages::render(ctx, step, browser).await

@@ -1,26 +1,31 @@
-//! `POST /consent` (docs/security.md D.23): the user's explicit decision, remembered when allowed.
+//! `POST /consent` (docs/security.md D.23, E.32): the user's explicit decision, remembered when
+//! allowed. Only the login session the consent page was shown to can answer it.
 
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::accounts::csrf;
+use crate::accounts::csrf::{self, Holder};
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
-use crate::interaction::{self, Pending};
+use crate::interaction;
 use crate::state::AppState;
 
 #[tracing::instrument(name = "consent", skip_all)]
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
-    let (binding, _) = cookies::browser(&req, &state.settings);
-    csrf::require(&ctx.ephemeral, &params, &binding).await?;
-    let request_id = params.get("request_id").unwrap_or_default();
-    let mut pending = Pending::load(ctx, request_id, &binding)
+    let (binding, _) = cookies::browser(&req, &state);
+    let current = session::current(ctx, &state.settings, &req)
         .await?
         .ok_or_else(PageError::request_expired)?;
-    let current = session::current(ctx, &state.settings, &req)
+    let holder = Holder {
+        binding: &binding,
+        login: Some(current.session.login()),
+    };
+    csrf::require(&ctx.ephemeral, &params, holder).await?;
+    let request_id = params.get("request_id").unwrap_or_default();
+    let mut pending = interaction::awaiting_consent(ctx, request_id, &binding, current.signed_in())
         .await?
         .ok_or_else(PageError::request_expired)?;
     let client = ctx
@@ -37,6 +42,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let step = interaction::evaluate(ctx, pending, &client, Some(current.signed_in()), &meta).await?;
     let browser = Browser {
         binding,
+        login: Some(current.session.login().to_string()),
         set_cookies: Vec::new(),
     };
     pages::render(ctx, step, browser).await

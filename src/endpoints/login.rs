@@ -5,7 +5,7 @@
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::accounts::csrf::{self, CsrfError};
+use crate::accounts::csrf::{self, CsrfError, Holder};
 use crate::accounts::login::{self, Attempt, LoginOutcome};
 use crate::accounts::session::{self, LoginSession};
 use crate::context::Context;
@@ -25,11 +25,19 @@ const STALE: &str = "This form has expired. Please sign in again.";
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
-    let (binding, new_cookie) = cookies::browser(&req, &state.settings);
-    let target = waiting_request(ctx, &params, &binding).await?;
-    let retry =
-        |message| pages::login_page(ctx, &binding, form_again(&params, target.as_ref()), Some(message));
-    match csrf::require(&ctx.ephemeral, &params, &binding).await {
+    let (binding, new_cookie) = cookies::browser(&req, &state);
+    let current = crate::http::session::current(ctx, &state.settings, &req).await?;
+    let holder = Holder {
+        binding: &binding,
+        login: current.as_ref().map(|c| c.session.login()),
+    };
+    let mut target = waiting_request(ctx, &params, holder).await?;
+    let checked = csrf::require(&ctx.ephemeral, &params, holder).await;
+    if let (Ok(()), Some((pending, _))) = (&checked, target.as_mut()) {
+        pending.login_submitted(ctx).await?;
+    }
+    let retry = |message| pages::login_page(ctx, holder, form_again(&params, target.as_ref()), Some(message));
+    match checked {
         Err(CsrfError::Expired) => return retry(STALE).await,
         checked => checked?,
     }
@@ -42,7 +50,11 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let (cookie, login) = new_session(ctx, &state, &req, &user).await?;
     let mut set_cookies = vec![cookies::session(&state.settings, &cookie)];
     set_cookies.extend(new_cookie);
-    let browser = Browser { binding, set_cookies };
+    let browser = Browser {
+        binding,
+        login: Some(login.login().to_string()),
+        set_cookies,
+    };
     let Some((pending, client)) = target else {
         return Ok(browser.finish(response::see_other("/account")));
     };
@@ -59,13 +71,13 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
 async fn waiting_request(
     ctx: &Context,
     params: &ParamMap,
-    binding: &str,
+    holder: Holder<'_>,
 ) -> Result<Option<(Pending, Client)>, PageError> {
     let request_id = params.get("request_id").unwrap_or_default();
     if request_id.is_empty() {
         return Ok(None);
     }
-    let pending = Pending::load(ctx, request_id, binding)
+    let pending = Pending::load(ctx, request_id, holder)
         .await?
         .ok_or_else(PageError::request_expired)?;
     let client = ctx

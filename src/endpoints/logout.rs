@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::accounts::{csrf, session};
+use crate::accounts::csrf::{self, Holder};
+use crate::accounts::session;
 use crate::http::errors::PageError;
 use crate::http::templates::{LoggedOutPage, LogoutConfirmPage};
 use crate::http::{cookies, extract, response};
@@ -25,11 +26,15 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
     if request.hint_sub.as_deref() == Some(current.user.id.as_str()) {
         return finish(&state, &request, Some(&current.cookie)).await;
     }
-    let (binding, new_cookie) = cookies::browser(&req, &state.settings);
+    let (binding, new_cookie) = cookies::browser(&req, &state);
+    let holder = Holder {
+        binding: &binding,
+        login: Some(current.session.login()),
+    };
     let page = LogoutConfirmPage {
         client_name: request.client_name.clone(),
-        logout_id: end_session::park(ctx, &request, &binding).await?,
-        csrf_token: csrf::issue(&ctx.ephemeral, &binding).await?,
+        logout_id: end_session::park(ctx, &request, holder).await?,
+        csrf_token: csrf::issue(&ctx.ephemeral, holder).await?,
     };
     let mut res = response::page(StatusCode::OK, &page)?;
     if let Some(c) = new_cookie {
@@ -46,10 +51,15 @@ pub async fn confirm(
 ) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
-    let (binding, _) = cookies::browser(&req, &state.settings);
-    csrf::require(&ctx.ephemeral, &params, &binding).await?;
+    let (binding, _) = cookies::browser(&req, &state);
+    let current = crate::http::session::current(ctx, &state.settings, &req).await?;
+    let holder = Holder {
+        binding: &binding,
+        login: current.as_ref().map(|c| c.session.login()),
+    };
+    csrf::require(&ctx.ephemeral, &params, holder).await?;
     let id = params.require("logout_id")?;
-    let request = end_session::unpark(ctx, id, &binding)
+    let request = end_session::unpark(ctx, id, holder)
         .await?
         .ok_or_else(|| OAuthError::invalid_request("this sign-out request has expired"))?;
     if params.get("decision") != Some("logout") {

@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 
-use crate::accounts::csrf;
+use crate::accounts::csrf::{self, Holder};
 use crate::accounts::devices::ago;
 use crate::accounts::overview::{self, AppAccess, DeviceSession, PasswordProblem};
 use crate::context::Context;
@@ -63,7 +63,11 @@ async fn build(
 ) -> Result<AccountPage, OAuthError> {
     let t = ctx.now();
     let view = overview::load(&ctx.store, &current.user.id, &current.session.sid, t).await?;
-    let issue = || csrf::issue(&ctx.ephemeral, binding);
+    let holder = Holder {
+        binding,
+        login: Some(current.session.login()),
+    };
+    let issue = || csrf::issue(&ctx.ephemeral, holder);
     let mut sessions = Vec::with_capacity(view.sessions.len());
     for s in view.sessions {
         sessions.push(session_row(s, t, issue().await?));

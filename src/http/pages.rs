@@ -1,11 +1,12 @@
 //! Turning an interaction [`Step`] into a page or a redirect. The login and consent pages carry a
-//! CSRF token bound to the browser's binding cookie (docs/security.md D.20).
+//! CSRF token bound to the browser's binding cookie and its login session (docs/security.md D.20,
+//! E.32).
 
 use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 
-use crate::accounts::csrf;
+use crate::accounts::csrf::{self, Holder};
 use crate::context::Context;
 use crate::http::errors::PageError;
 use crate::http::response;
@@ -14,13 +15,23 @@ use crate::interaction::{Pending, Step};
 use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::oidc::claims::describe_scope;
 
-/// The browser a page is rendered for: its binding cookie value, and cookies to set with the page.
+/// The browser a page is rendered for: its binding cookie value, the id of the login it has once
+/// this response is in (a login sets a new one), and cookies to set with the page.
 pub struct Browser {
     pub binding: String,
+    pub login: Option<String>,
     pub set_cookies: Vec<Cookie<'static>>,
 }
 
 impl Browser {
+    /// Who the page's form is for (docs/security.md E.32).
+    pub fn holder(&self) -> Holder<'_> {
+        Holder {
+            binding: &self.binding,
+            login: self.login.as_deref(),
+        }
+    }
+
     /// Adds the cookies to `res`.
     pub fn finish(self, mut res: HttpResponse) -> HttpResponse {
         for c in self.set_cookies {
@@ -40,25 +51,25 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
                 request_id: pending.id.clone(),
                 username: pending.request.login_hint.clone().unwrap_or_default(),
             };
-            login_page(ctx, &browser.binding, form, None).await?
+            login_page(ctx, browser.holder(), form, None).await?
         }
         Step::Consent {
             pending,
             client_name,
             username,
-        } => consent_page(ctx, &browser.binding, &pending, client_name, username).await?,
+        } => consent_page(ctx, browser.holder(), &pending, client_name, username).await?,
     };
     Ok(browser.finish(res))
 }
 
 async fn consent_page(
     ctx: &Context,
-    binding: &str,
+    holder: Holder<'_>,
     pending: &Pending,
     client_name: String,
     username: String,
 ) -> Result<HttpResponse, PageError> {
-    let csrf_token = csrf::issue(&ctx.ephemeral, binding).await?;
+    let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
     // OpenID Core §11: offline access is shown last, where the page highlights it.
     let mut scopes: Vec<ScopeItem> = pending
         .request
@@ -94,11 +105,11 @@ pub struct LoginForm {
 /// The login page with a fresh CSRF token; with an error, a 401 and the message.
 pub async fn login_page(
     ctx: &Context,
-    binding: &str,
+    holder: Holder<'_>,
     form: LoginForm,
     error: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
-    let csrf_token = csrf::issue(&ctx.ephemeral, binding).await?;
+    let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
     let page = LoginPage {
         client_name: form.client_name,
         request_id: form.request_id,
@@ -112,4 +123,20 @@ pub async fn login_page(
         StatusCode::OK
     };
     response::page(status, &page)
+}
+
+/// docs/security.md A.7: the error page with 429 and `Retry-After` for a browser over the
+/// authorization endpoint's limit.
+pub fn too_many_requests(retry_after_secs: u64) -> HttpResponse {
+    use actix_web::ResponseError;
+    let mut res = PageError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests",
+        "Too many sign-in requests came from your network. Wait a minute and try again.",
+    )
+    .error_response();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+    }
+    res
 }

@@ -1,8 +1,9 @@
 //! Consent (OpenID Core §3.1.2.4, docs/security.md D.23): third-party clients need the user's
 //! explicit, remembered and revocable consent for the scopes they ask; first-party clients skip it.
 
+use crate::accounts::csrf::Holder;
 use crate::context::Context;
-use crate::interaction::{AuthResponse, Pending};
+use crate::interaction::{AuthResponse, Pending, SignedIn};
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::AuthorizationRequest;
 use crate::storage::{Client, Consent, User};
@@ -24,6 +25,27 @@ pub async fn needed(
     }
     let remembered = ctx.store.consent(&user.id, &client.client_id).await?;
     Ok(!remembered.is_some_and(|c| request.scope.is_subset_of(&c.scope)))
+}
+
+/// docs/security.md E.32: the pending request a consent form answers, for the browser and login
+/// session that submit it, and only if its consent page was shown to that very session (the same
+/// user and `sid`). `None` for anything else: gone, another browser's, or prepared elsewhere.
+pub async fn awaiting_consent(
+    ctx: &Context,
+    request_id: &str,
+    binding: &str,
+    signed_in: SignedIn<'_>,
+) -> Result<Option<Pending>, OAuthError> {
+    let holder = Holder {
+        binding,
+        login: Some(signed_in.session.login()),
+    };
+    let pending = Pending::load(ctx, request_id, holder).await?;
+    Ok(pending.filter(|p| {
+        p.consent_shown_to.as_ref().is_some_and(|shown| {
+            shown.user_id == signed_in.user.id && shown.login == signed_in.session.login()
+        })
+    }))
 }
 
 /// Records the user's consent for the pending request's scopes (merged with earlier consent).

@@ -7,6 +7,7 @@ pub mod code;
 pub mod consent;
 pub mod pending;
 pub mod response;
+pub mod throttle;
 
 use crate::accounts::session::LoginSession;
 use crate::context::{Context, RequestMeta};
@@ -14,8 +15,8 @@ use crate::oauth::{ErrorCode, OAuthError};
 use crate::oidc::id_token;
 use crate::storage::{Client, User};
 
-pub use consent::{deny, grant_consent};
-pub use pending::Pending;
+pub use consent::{awaiting_consent, deny, grant_consent};
+pub use pending::{Pending, ShownTo};
 pub use response::AuthResponse;
 
 /// What the browser sees next.
@@ -44,14 +45,16 @@ pub struct SignedIn<'a> {
 /// code when neither login nor consent is needed.
 pub async fn evaluate(
     ctx: &Context,
-    pending: Pending,
+    mut pending: Pending,
     client: &Client,
     signed_in: Option<SignedIn<'_>>,
     meta: &RequestMeta,
 ) -> Result<Step, OAuthError> {
+    // docs/security.md E.32: parked in the browser's current login session, if any.
+    pending.park_in(signed_in.map(|s| s.session.login()));
     let request = &pending.request;
     let hint_sub = match &request.id_token_hint {
-        Some(h) => match id_token::verify_hint(ctx, h) {
+        Some(h) => match id_token::verify_hint(ctx, h).await {
             Ok(hint) => Some(hint.sub),
             Err(e) => return Ok(Step::Respond(AuthResponse::error(&ctx.issuer, request, e))),
         },
@@ -71,6 +74,10 @@ pub async fn evaluate(
             let e = OAuthError::new(ErrorCode::ConsentRequired, "the user must consent");
             return Ok(Step::Respond(AuthResponse::error(&ctx.issuer, request, e)));
         }
+        pending.consent_shown_to = Some(ShownTo {
+            user_id: signed_in.user.id.clone(),
+            login: signed_in.session.login().to_string(),
+        });
         pending.save(ctx).await?;
         return Ok(Step::Consent {
             pending,
@@ -85,16 +92,17 @@ pub async fn evaluate(
 
 /// OpenID Core §3.1.2.1 and §3.1.2.3: the browser's session does not serve this request when it is
 /// another user's (`id_token_hint`), or when `prompt=login`, `prompt=select_account` or an exceeded
-/// `max_age` asks for a new login that did not happen for this very request.
+/// `max_age` asks for a new login that did not happen for this very request. `max_age=0` is
+/// `prompt=login` (OpenID Core §3.1.2.1, errata set 2): even a login of this very second is too old.
 fn needs_login(ctx: &Context, pending: &Pending, s: &SignedIn<'_>, hint_sub: Option<&str>) -> bool {
     let request = &pending.request;
-    let fresh = pending.login_sid.as_deref() == Some(s.session.sid.as_str());
+    let fresh = pending.login_for_request.as_deref() == Some(s.session.login());
     // `select_account` shows the login page too: it is where the user picks another account.
     let stale = request.prompt.login
         || request.prompt.select_account
         || request
             .max_age
-            .is_some_and(|max| ctx.now() - s.session.auth_time > max);
+            .is_some_and(|max| max == 0 || ctx.now() - s.session.auth_time > max);
     (stale && !fresh) || hint_sub.is_some_and(|sub| sub != s.user.id)
 }
 
@@ -107,7 +115,7 @@ pub async fn after_login(
     signed_in: SignedIn<'_>,
     meta: &RequestMeta,
 ) -> Result<Step, OAuthError> {
-    pending.login_sid = Some(signed_in.session.sid.clone());
+    pending.login_for_request = Some(signed_in.session.login().to_string());
     evaluate(ctx, pending, client, Some(signed_in), meta).await
 }
 
@@ -115,14 +123,23 @@ pub async fn after_login(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::accounts::csrf::Holder;
     use crate::testing::{self, FIRST_PARTY, THIRD_PARTY, World};
 
     const BROWSER: &str = "a-browser-binding-cookie-value-of-43-chars!";
+    const SIGNED_OUT: Holder<'static> = Holder {
+        binding: BROWSER,
+        login: None,
+    };
 
     async fn step(w: &World, client_id: &str, extra: &str, session: Option<&LoginSession>) -> Step {
         let request = w.request(client_id, extra).await;
         let client = w.client(client_id).await;
-        let pending = Pending::new(&w.ctx, request, BROWSER);
+        let holder = Holder {
+            binding: BROWSER,
+            login: session.map(|s| s.login()),
+        };
+        let pending = Pending::new(&w.ctx, request, holder);
         let signed_in = session.map(|session| SignedIn {
             session,
             user: &w.user,
@@ -143,12 +160,15 @@ mod tests {
             panic!("expected the login page");
         };
         assert!(
-            Pending::load(&w.ctx, &pending.id, BROWSER)
+            Pending::load(&w.ctx, &pending.id, SIGNED_OUT)
                 .await
                 .unwrap()
                 .is_some()
         );
-        let other_browser = "another-browser-binding-cookie-value-43-chr";
+        let other_browser = Holder {
+            binding: "another-browser-binding-cookie-value-43-chr",
+            login: None,
+        };
         assert!(
             Pending::load(&w.ctx, &pending.id, other_browser)
                 .await
@@ -232,5 +252,115 @@ mod tests {
             matches!(forced, Step::Login { .. }),
             "prompt=login: a session found is not enough"
         );
+    }
+
+    /// D.21, OpenID Core §3.1.2.1 (errata set 2): `max_age=0` is `prompt=login`: a login of this
+    /// very second does not serve it; the login made for the request does.
+    #[tokio::test]
+    async fn max_age_zero_forces_a_new_login_even_within_the_same_second() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "&max_age=0", Some(&session)).await else {
+            panic!("max_age=0: the login page, even for a login of this second");
+        };
+        let fresh = w.sign_in().await;
+        let client = w.client(FIRST_PARTY).await;
+        let signed_in = SignedIn {
+            session: &fresh,
+            user: &w.user,
+        };
+        let next = after_login(&w.ctx, pending, &client, signed_in, &testing::meta()).await;
+        assert!(
+            matches!(next.unwrap(), Step::Respond(_)),
+            "the login for this request satisfies max_age=0"
+        );
+    }
+
+    /// E.32: the consent form answers only for the browser and the login session (user and `sid`)
+    /// its page was shown to; a request whose consent page was never shown cannot be consented.
+    #[tokio::test]
+    async fn consent_is_answered_only_by_the_session_it_was_shown_to() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Consent { pending, .. } = step(&w, THIRD_PARTY, "", Some(&session)).await else {
+            panic!("expected the consent page");
+        };
+        let as_ = |session| SignedIn {
+            session,
+            user: &w.user,
+        };
+        let other_session = w.sign_in().await;
+        let id = pending.id.as_str();
+        let found = |binding, s| awaiting_consent(&w.ctx, id, binding, s);
+        assert!(found(BROWSER, as_(&other_session)).await.unwrap().is_none());
+        let other_browser = "another-browser-binding-cookie-value-43-chr";
+        assert!(found(other_browser, as_(&session)).await.unwrap().is_none());
+        let mut bob = w.user.clone();
+        bob.id = "bob".into();
+        let as_bob = SignedIn {
+            session: &session,
+            user: &bob,
+        };
+        assert!(found(BROWSER, as_bob).await.unwrap().is_none(), "another user");
+        assert!(found(BROWSER, as_(&session)).await.unwrap().is_some());
+
+        let Step::Login { pending, .. } = step(&w, THIRD_PARTY, "&prompt=login", Some(&session)).await else {
+            panic!("expected the login page");
+        };
+        let never_shown = awaiting_consent(&w.ctx, &pending.id, BROWSER, as_(&session)).await;
+        assert!(never_shown.unwrap().is_none(), "no consent page was shown for it");
+    }
+
+    /// E.32: a request parked in a login session is not handed back while another session is
+    /// current; one parked signed out goes to its browser, signed in or not.
+    #[tokio::test]
+    async fn pending_request_is_bound_to_the_login_session_it_was_parked_in() {
+        let w = testing::world().await;
+        let session = w.sign_in().await;
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "&prompt=login", Some(&session)).await else {
+            panic!("expected the login page");
+        };
+        let in_session = |sid| Holder {
+            binding: BROWSER,
+            login: Some(sid),
+        };
+        let load = |holder| Pending::load(&w.ctx, &pending.id, holder);
+        assert!(load(in_session(session.login())).await.unwrap().is_some());
+        assert!(load(in_session("another-sid")).await.unwrap().is_none());
+        assert!(load(SIGNED_OUT).await.unwrap().is_some(), "its session ended");
+
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        let loaded = Pending::load(&w.ctx, &pending.id, in_session("any-sid")).await;
+        assert!(loaded.unwrap().is_some(), "signed in since, in another tab");
+    }
+
+    /// A.7: a new pending request lives `tokens.auth_request_first_ttl_secs`; once a login form
+    /// is submitted for it, `tokens.auth_request_ttl_secs`.
+    #[tokio::test]
+    async fn pending_request_is_short_lived_until_its_login_form_is_submitted() {
+        let w = testing::world().await;
+        let first = w.ctx.tokens.auth_request_first_ttl_secs;
+        let full = w.ctx.tokens.auth_request_ttl_secs;
+        assert!(first < full);
+        let Step::Login { pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        w.advance(first + 1);
+        let gone = Pending::load(&w.ctx, &pending.id, SIGNED_OUT).await.unwrap();
+        assert!(gone.is_none(), "unanswered past the first lifetime");
+
+        let Step::Login { mut pending, .. } = step(&w, FIRST_PARTY, "", None).await else {
+            panic!("expected the login page");
+        };
+        w.advance(first - 10);
+        pending.login_submitted(&w.ctx).await.unwrap();
+        w.advance(full - 10);
+        let kept = Pending::load(&w.ctx, &pending.id, SIGNED_OUT).await.unwrap();
+        assert!(kept.is_some(), "extended once the login form was submitted");
+        w.advance(20);
+        let gone = Pending::load(&w.ctx, &pending.id, SIGNED_OUT).await.unwrap();
+        assert!(gone.is_none(), "until auth_request_ttl_secs after the submission");
     }
 }

@@ -1,13 +1,15 @@
 //! Requests parked while the user acts in the browser: the authorization request waiting for login
 //! and consent ([`Pending`]), and the logout waiting for confirmation (`oidc/end_session.rs`). Each
 //! is kept in the short-lived store under the digest of a random id, together with the digest of
-//! the browser's binding cookie, and is only ever handed back to that browser.
+//! the browser's binding cookie and the id of the login (`LoginSession::login`) it was parked in,
+//! and is only ever handed back to that browser, never in another login (docs/security.md E.32).
 
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::csrf::Holder;
 use crate::context::Context;
 use crate::digest::{ct_eq, sha256_hex};
 use crate::oauth::OAuthError;
@@ -20,6 +22,9 @@ use crate::storage::Kind;
 struct Parked<T> {
     /// Digest of the browser's binding cookie.
     browser: String,
+    /// The login (`LoginSession::login`) the value was parked in, if the browser had one.
+    #[serde(default)]
+    session: Option<String>,
     #[serde(flatten)]
     value: T,
 }
@@ -32,16 +37,17 @@ pub struct Parking {
 }
 
 impl Parking {
-    /// Parks `value` under `id` for the browser whose binding cookie is `binding`.
+    /// Parks `value` under `id` for `holder` (the browser, and its login session if any).
     pub async fn put<T: Serialize>(
         &self,
         ctx: &Context,
         id: &str,
-        binding: &str,
+        holder: Holder<'_>,
         value: &T,
     ) -> Result<(), OAuthError> {
         let parked = Parked {
-            browser: sha256_hex(binding),
+            browser: sha256_hex(holder.binding),
+            session: holder.login.map(str::to_string),
             value,
         };
         let json = serde_json::to_string(&parked).map_err(OAuthError::server_error)?;
@@ -51,18 +57,18 @@ impl Parking {
         Ok(())
     }
 
-    /// The value parked under `id`, only for the browser that parked it.
+    /// The value parked under `id`, only for the browser that parked it (see [`unpark`]).
     pub async fn get<T: DeserializeOwned>(
         &self,
         ctx: &Context,
         id: &str,
-        binding: &str,
+        holder: Holder<'_>,
     ) -> Result<Option<T>, OAuthError> {
         if id.is_empty() {
             return Ok(None);
         }
         let raw = ctx.ephemeral.get(self.kind, &sha256_hex(id)).await?;
-        unpark(raw.as_deref(), binding)
+        unpark(raw.as_deref(), holder)
     }
 
     /// Like [`Parking::get`], and the value is gone afterwards (single use across all nodes).
@@ -70,13 +76,13 @@ impl Parking {
         &self,
         ctx: &Context,
         id: &str,
-        binding: &str,
+        holder: Holder<'_>,
     ) -> Result<Option<T>, OAuthError> {
         if id.is_empty() {
             return Ok(None);
         }
         let raw = ctx.ephemeral.take(self.kind, &sha256_hex(id)).await?;
-        unpark(raw.as_deref(), binding)
+        unpark(raw.as_deref(), holder)
     }
 
     pub async fn discard(&self, ctx: &Context, id: &str) -> Result<(), OAuthError> {
@@ -85,12 +91,41 @@ impl Parking {
     }
 }
 
-fn unpark<T: DeserializeOwned>(raw: Option<&str>, binding: &str) -> Result<Option<T>, OAuthError> {
+/// docs/security.md E.32: a parked value goes back only to the browser that parked it, and, if it
+/// was parked in a login session, never while another login session is current (the browser may
+/// have none: the user signs in again for the very request).
+fn unpark<T: DeserializeOwned>(raw: Option<&str>, holder: Holder<'_>) -> Result<Option<T>, OAuthError> {
     let Some(raw) = raw else {
         return Ok(None);
     };
     let parked: Parked<T> = serde_json::from_str(raw).map_err(OAuthError::server_error)?;
-    Ok(ct_eq(&parked.browser, &sha256_hex(binding)).then_some(parked.value))
+    let same_browser = ct_eq(&parked.browser, &sha256_hex(holder.binding));
+    let other_session = match (parked.session.as_deref(), holder.login) {
+        (Some(parked_in), Some(current)) => parked_in != current,
+        _ => false,
+    };
+    Ok((same_browser && !other_session).then_some(parked.value))
+}
+
+/// How far the user got with a pending request, which decides how long it is kept
+/// (docs/security.md A.7): `tokens.auth_request_first_ttl_secs` until a login form is submitted for
+/// it, then `tokens.auth_request_ttl_secs`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Progress {
+    /// Nobody answered its login or consent page yet.
+    #[default]
+    New,
+    /// A login form was submitted for it (with a valid CSRF token).
+    LoginSubmitted,
+}
+
+/// The login session a consent page was shown to (docs/security.md E.32).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownTo {
+    pub user_id: String,
+    /// The login (`LoginSession::login`) it was shown to.
+    #[serde(alias = "sid")]
+    pub login: String,
 }
 
 /// An authorization request waiting for login or consent.
@@ -98,52 +133,105 @@ fn unpark<T: DeserializeOwned>(raw: Option<&str>, binding: &str) -> Result<Optio
 pub struct Pending {
     pub id: String,
     pub request: AuthorizationRequest,
-    /// Digest of the browser's binding cookie.
+    /// The browser's binding cookie value (never stored: the parking keeps its digest).
     #[serde(skip)]
     binding: String,
+    /// The login (`LoginSession::login`) the request is parked in (never stored in the value itself: the
+    /// parking keeps it).
+    #[serde(skip)]
+    parked_in: Option<String>,
     pub created_at: i64,
-    /// `sid` of the session created by a login for this very request (POST /login): only that
-    /// session satisfies `prompt=login` and `max_age`. Any session found when the request arrived,
-    /// even one from the same second, does not (OpenID Core §3.1.2.1).
-    #[serde(default)]
-    pub login_sid: Option<String>,
+    /// The login made for this very request (POST /login, `LoginSession::login`): only it
+    /// satisfies `prompt=login` and `max_age`. Any session found when the request arrived, even
+    /// one from the same second, does not (OpenID Core §3.1.2.1).
+    #[serde(default, alias = "login_sid")]
+    pub login_for_request: Option<String>,
     pub consent_given: bool,
+    /// The login session the consent page was shown to: only it may answer (docs/security.md E.32).
+    #[serde(default)]
+    pub consent_shown_to: Option<ShownTo>,
+    #[serde(default)]
+    pub progress: Progress,
+    /// When the request is gone: checked against the clock as well as the store's own expiry, so
+    /// the lifetime follows the clock every flow reads (docs/architecture.md, "Time").
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 impl Pending {
-    /// A new pending request for the browser whose binding cookie is `binding`.
-    pub fn new(ctx: &Context, request: AuthorizationRequest, binding: &str) -> Pending {
+    /// A new pending request for `holder` (the browser, and its login session if any).
+    pub fn new(ctx: &Context, request: AuthorizationRequest, holder: Holder<'_>) -> Pending {
         Pending {
             id: secret_256(),
-            login_sid: None,
+            login_for_request: None,
             request,
-            binding: binding.to_string(),
+            binding: holder.binding.to_string(),
+            parked_in: holder.login.map(str::to_string),
             created_at: ctx.now(),
             consent_given: false,
+            consent_shown_to: None,
+            progress: Progress::New,
+            expires_at: None,
         }
     }
 
-    fn parking(ctx: &Context) -> Parking {
+    fn parking(&self, ctx: &Context) -> Parking {
+        let full = ctx.tokens.auth_request_ttl_secs;
+        let secs = match self.progress {
+            Progress::New => ctx.tokens.auth_request_first_ttl_secs.min(full),
+            Progress::LoginSubmitted => full,
+        };
         Parking {
             kind: Kind::AuthRequest,
-            ttl: Duration::from_secs(ctx.tokens.auth_request_ttl_secs),
+            ttl: Duration::from_secs(secs),
         }
     }
 
-    pub async fn save(&self, ctx: &Context) -> Result<(), OAuthError> {
-        Self::parking(ctx).put(ctx, &self.id, &self.binding, self).await
+    fn holder(&self) -> Holder<'_> {
+        Holder {
+            binding: &self.binding,
+            login: self.parked_in.as_deref(),
+        }
     }
 
-    /// Loads a pending request, only for the browser that started it.
-    pub async fn load(ctx: &Context, id: &str, binding: &str) -> Result<Option<Pending>, OAuthError> {
-        let pending: Option<Pending> = Self::parking(ctx).get(ctx, id, binding).await?;
+    /// The request is from now on parked in the login `login` (or in none).
+    pub fn park_in(&mut self, login: Option<&str>) {
+        self.parked_in = login.map(str::to_string);
+    }
+
+    /// Parks (or parks again) the request, for as long as its [`Progress`] allows from now.
+    pub async fn save(&mut self, ctx: &Context) -> Result<(), OAuthError> {
+        let parking = self.parking(ctx);
+        self.expires_at = Some(ctx.now() + parking.ttl.as_secs() as i64);
+        parking.put(ctx, &self.id, self.holder(), self).await
+    }
+
+    /// docs/security.md A.7: a login form was submitted for this request; it is kept for
+    /// `tokens.auth_request_ttl_secs` from now on.
+    pub async fn login_submitted(&mut self, ctx: &Context) -> Result<(), OAuthError> {
+        self.progress = Progress::LoginSubmitted;
+        self.save(ctx).await
+    }
+
+    /// Loads a pending request, only for the browser that started it and never in another login
+    /// session than the one it is parked in.
+    pub async fn load(ctx: &Context, id: &str, holder: Holder<'_>) -> Result<Option<Pending>, OAuthError> {
+        // Reading needs no lifetime; saving picks it from the request's progress.
+        let parking = Parking {
+            kind: Kind::AuthRequest,
+            ttl: Duration::ZERO,
+        };
+        let pending: Option<Pending> = parking.get(ctx, id, holder).await?;
+        let now = ctx.now();
+        let pending = pending.filter(|p| p.expires_at.is_none_or(|end| end > now));
         Ok(pending.map(|p| Pending {
-            binding: binding.to_string(),
+            binding: holder.binding.to_string(),
+            parked_in: holder.login.map(str::to_string),
             ..p
         }))
     }
 
     pub async fn discard(&self, ctx: &Context) -> Result<(), OAuthError> {
-        Self::parking(ctx).discard(ctx, &self.id).await
+        self.parking(ctx).discard(ctx, &self.id).await
     }
 }

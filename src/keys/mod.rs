@@ -18,7 +18,7 @@ mod tests;
 pub use generate::{GeneratedKey, generate};
 pub use lifecycle::{Activation, KeyInfo, KeyState, KeyStore, describe, retire_expired, rotate, rotate_due};
 pub use ring::{JsonMap, KeyRing};
-pub use seal::MasterKey;
+pub use seal::{DerivedKey, MasterKey};
 
 use crate::storage::StorageError;
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::lifecycle::{self, Activation, KeyStore, Plan, row_signs};
-use super::{Alg, KeyError, MasterKey, jwks};
+use super::{Alg, DerivedKey, KeyError, MasterKey, jwks};
 use crate::clock::Clock;
 use crate::config::KeySettings;
 use crate::storage::{DynStore, SigningKey};
@@ -164,6 +164,12 @@ impl KeyRing {
     /// Returns (header as JSON map, claims). Does not check exp/iss/aud: callers do.
     pub fn verify(&self, jws: &str) -> Result<(JsonMap, JsonMap), KeyError> {
         self.current().verify(jws, self.clock.now())
+    }
+
+    /// A key for one `purpose`, derived from the master key (`MasterKey::derive`), e.g. the MAC
+    /// key of the browser binding cookie (docs/security.md E.32).
+    pub fn derive(&self, purpose: &str) -> DerivedKey {
+        self.master.derive(purpose)
     }
 
     /// RFC 7517 §5: the published JWKS document `{"keys":[...]}`, pre-rendered (cheap clone).

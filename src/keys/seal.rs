@@ -101,9 +101,52 @@ impl MasterKey {
             })
     }
 
+    /// A key for one `purpose`, derived from the master key as HMAC-SHA256(master key,
+    /// "portcullis:" purpose) (a PRF used as a key-derivation function, NIST SP 800-108), so the
+    /// master key itself does nothing but seal, and each purpose has a key of its own.
+    pub fn derive(&self, purpose: &str) -> DerivedKey {
+        DerivedKey(hmac_sha256(&self.0, format!("portcullis:{purpose}").as_bytes()))
+    }
+
     fn cipher(&self) -> Result<Aes256Gcm, KeyError> {
         Aes256Gcm::new_from_slice(&self.0).map_err(|_| KeyError::Crypto("bad master key length".into()))
     }
+}
+
+/// A 256-bit key derived from the master key for one purpose ([`MasterKey::derive`]). Its `Debug`
+/// is redacted and it is overwritten with zeros on drop (best effort).
+pub struct DerivedKey([u8; 32]);
+
+impl std::fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedKey(********)")
+    }
+}
+
+impl Drop for DerivedKey {
+    fn drop(&mut self) {
+        self.0.fill(0);
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl DerivedKey {
+    /// RFC 2104: HMAC-SHA256 of `message` under this key.
+    pub fn mac(&self, message: &[u8]) -> [u8; 32] {
+        hmac_sha256(&self.0, message)
+    }
+}
+
+/// RFC 2104 HMAC-SHA256 with a 32-byte key. A key shorter than SHA-256's 64-byte block is padded
+/// with zeros (RFC 2104 §2), which is what the infallible fixed-size constructor takes.
+fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac, digest::KeyInit};
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new(GenericArray::from_slice(&block));
+    block.fill(0);
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 enum FileState {
@@ -198,6 +241,26 @@ mod tests {
         // Garbage.
         assert!(k.open("not base64!", b"kid-1").is_err());
         assert!(k.open("AAAA", b"kid-1").is_err());
+    }
+
+    /// RFC 4231 §4.3 (test case 2 has a short key; this checks the padding path against a known
+    /// HMAC-SHA256 value) and one key per purpose.
+    #[test]
+    fn derived_keys_are_hmac_sha256_and_differ_per_purpose() {
+        let mut key = [0u8; 32];
+        key[..4].copy_from_slice(b"Jefe");
+        let mac = hmac_sha256(&key, b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let k = super::MasterKey::from_hex(&"42".repeat(32)).unwrap();
+        let a = k.derive("a").mac(b"m");
+        assert_eq!(a, k.derive("a").mac(b"m"));
+        assert_ne!(a, k.derive("b").mac(b"m"));
+        let other = super::MasterKey::from_hex(&"43".repeat(32)).unwrap();
+        assert_ne!(a, other.derive("a").mac(b"m"));
+        assert_eq!(format!("{:?}", k.derive("a")), "DerivedKey(********)");
     }
 
     #[test]

@@ -153,8 +153,22 @@ pub fn validate(
             response_mode,
         })
     };
+    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        // An over-long `state` is not echoed back.
+        return Err(Box::new(RedirectError {
+            state: None,
+            ..*fail(OAuthError::invalid_request("state is too long"))
+        }));
+    }
+    check_lengths(params).map_err(fail)?;
     check_request_shape(params, client).map_err(fail)?;
     let scope = requested_scope(params, client).map_err(fail)?;
+    // docs/security.md B.9: `plain` is never for a public client, whatever the setting.
+    let pkce_policy = if client.is_public() {
+        PkcePolicy::S256Only
+    } else {
+        pkce_policy
+    };
     let code_challenge = pkce::parse_challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
@@ -182,6 +196,32 @@ pub fn validate(
         scope,
         state: state.clone(),
     })
+}
+
+/// docs/security.md A.7: the longest `state` kept with a pending request and echoed back, in bytes
+/// (common practice; RFC 6749 sets no limit).
+pub const MAX_STATE_LEN: usize = 2048;
+/// docs/security.md A.7: the longest free-text value kept with a pending request (`nonce`,
+/// `login_hint`), in bytes.
+pub const MAX_HINT_LEN: usize = 1024;
+/// docs/security.md A.7: the longest `id_token_hint`: a compact JWS, and our ID tokens carry a
+/// `nonce` of up to [`MAX_HINT_LEN`] bytes, so it gets more room than the free-text values.
+pub const MAX_ID_TOKEN_HINT_LEN: usize = 4096;
+
+/// docs/security.md A.7: the values a pending request keeps are bounded, so that unauthenticated
+/// requests park little; an over-long one is `invalid_request`.
+fn check_lengths(params: &ParamMap) -> Result<(), OAuthError> {
+    let limits = [
+        ("nonce", MAX_HINT_LEN),
+        ("login_hint", MAX_HINT_LEN),
+        ("id_token_hint", MAX_ID_TOKEN_HINT_LEN),
+    ];
+    for (name, max) in limits {
+        if params.get(name).is_some_and(|v| v.len() > max) {
+            return Err(OAuthError::invalid_request(format!("{name} is too long")));
+        }
+    }
+    Ok(())
 }
 
 /// RFC 6749 §4.1.1, OAuth 2.0 Form Post, OpenID Core §6: the response mode is known, no request
@@ -345,6 +385,58 @@ mod tests {
         let p = params("response_type=code&scope=openid%20admin");
         let err = validate(&p, &client(false), sent(), PkcePolicy::S256Only).unwrap_err();
         assert_eq!(err.error.code, ErrorCode::InvalidScope);
+    }
+
+    /// B.9: `security.allow_plain_pkce` never lets a public client use `plain` (nor a challenge
+    /// without a method, which means `plain`); a confidential client may.
+    #[test]
+    fn plain_pkce_is_never_allowed_for_public_clients() {
+        let plain = "response_type=code&scope=openid&code_challenge=\
+                     dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk&code_challenge_method=plain";
+        let implied = "response_type=code&scope=openid&code_challenge=\
+                       dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        for q in [plain, implied] {
+            let err = validate(&params(q), &client(true), sent(), PkcePolicy::AllowPlain).unwrap_err();
+            assert_eq!(err.error.code, ErrorCode::InvalidRequest, "{q}");
+            let ok = validate(&params(q), &client(false), sent(), PkcePolicy::AllowPlain).unwrap();
+            assert_eq!(
+                ok.code_challenge.unwrap().method,
+                pkce::ChallengeMethod::Plain,
+                "{q}"
+            );
+        }
+    }
+
+    /// A.7: `state` up to 2 KiB, `nonce` and `login_hint` up to 1 KiB, `id_token_hint` up to 4 KiB;
+    /// longer is `invalid_request` by redirect, and an over-long `state` is not echoed.
+    #[test]
+    fn over_long_state_nonce_and_hints_are_invalid_request() {
+        let base =
+            format!("response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256");
+        let c = client(false);
+        let at_limit = format!(
+            "{base}&state={}&nonce={}&login_hint={}&id_token_hint={}",
+            "s".repeat(MAX_STATE_LEN),
+            "n".repeat(MAX_HINT_LEN),
+            "l".repeat(MAX_HINT_LEN),
+            "i".repeat(MAX_ID_TOKEN_HINT_LEN)
+        );
+        assert!(validate(&params(&at_limit), &c, sent(), PkcePolicy::S256Only).is_ok());
+        for (name, len) in [
+            ("nonce", MAX_HINT_LEN),
+            ("login_hint", MAX_HINT_LEN),
+            ("id_token_hint", MAX_ID_TOKEN_HINT_LEN),
+        ] {
+            let q = format!("{base}&state=st&{name}={}", "x".repeat(len + 1));
+            let err = validate(&params(&q), &c, sent(), PkcePolicy::S256Only).unwrap_err();
+            assert_eq!(err.error.code, ErrorCode::InvalidRequest, "{name}");
+            assert_eq!(err.state.as_deref(), Some("st"), "{name}");
+            assert_eq!(err.redirect_uri, "https://app.example/cb");
+        }
+        let q = format!("{base}&state={}", "s".repeat(MAX_STATE_LEN + 1));
+        let err = validate(&params(&q), &c, sent(), PkcePolicy::S256Only).unwrap_err();
+        assert_eq!(err.error.code, ErrorCode::InvalidRequest);
+        assert_eq!(err.state, None, "an over-long state is not echoed");
     }
 
     #[test]

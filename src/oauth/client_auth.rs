@@ -117,6 +117,11 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     if client_id.is_empty() {
         return Err(malformed().with_detail("empty client_id"));
     }
+    // docs/security.md E.28: no control characters, as in every other parameter (a NUL reached
+    // PostgreSQL).
+    if client_id.chars().chain(secret.chars()).any(char::is_control) {
+        return Err(malformed().with_detail("control character in credentials"));
+    }
     Ok((client_id, secret))
 }
 
@@ -246,6 +251,8 @@ mod tests {
             basic(":secret"),
             basic("a%zz:b"),
             basic("a:%"),
+            basic("web%00app:secret"),
+            basic("web-app:sec%0Aret"),
             format!("Basic {}", B64.encode([0xff, b':', b'x'])),
         ] {
             assert_eq!(

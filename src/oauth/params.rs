@@ -1,6 +1,8 @@
 //! RFC 6749 §3.1 / §3.2: protocol parameters. Parameters sent without a value are treated as
 //! omitted, a parameter sent twice is an error, unknown parameters are kept but callers ignore them.
-//! Bounded input (docs/security.md E.28): at most [`MAX_PARAMS`] parameters of [`MAX_VALUE_LEN`] bytes.
+//! Bounded input (docs/security.md E.28): at most [`MAX_PARAMS`] parameters of [`MAX_VALUE_LEN`] bytes,
+//! and no control characters (U+0000-U+001F, U+007F-U+009F) in a name or a value: no protocol
+//! parameter may contain one (not even a newline), and a NUL would reach the database.
 
 use std::collections::BTreeMap;
 
@@ -31,7 +33,7 @@ impl ParamMap {
 
     /// RFC 6749 §3.1: builds the map from already-decoded pairs, with the same rules as
     /// [`ParamMap::from_urlencoded`]. Errors: `invalid_request` "duplicate parameter: x", too many
-    /// parameters, a value over 8 KiB.
+    /// parameters, a value over 8 KiB, a control character.
     pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Result<ParamMap, OAuthError> {
         let mut inner = BTreeMap::new();
         for (count, (name, value)) in pairs.into_iter().enumerate() {
@@ -44,6 +46,12 @@ impl ParamMap {
             if value.len() > MAX_VALUE_LEN {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter too long: {}",
+                    printable(&name)
+                )));
+            }
+            if name.chars().any(char::is_control) || value.chars().any(char::is_control) {
+                return Err(OAuthError::invalid_request(format!(
+                    "control character in parameter: {}",
                     printable(&name)
                 )));
             }
@@ -174,6 +182,28 @@ mod tests {
         assert!(ParamMap::from_pairs(dup).is_err());
         let p = ParamMap::from_pairs(vec![("a".to_string(), String::new())]).unwrap();
         assert!(p.is_empty());
+    }
+
+    /// E.28: a control character (NUL, a newline, DEL, a C1 control) in any name or value is
+    /// `invalid_request`; other Unicode, spaces included, is kept.
+    #[test]
+    fn control_characters_are_invalid_request() {
+        for q in [
+            "state=a%00b",
+            "username=alice%0A",
+            "password=pass%0D%0Aword",
+            "nonce=%09",
+            "login_hint=%7F",
+            "login_hint=%C2%85",
+            "a%00=1",
+            "client_id=web-app&x=%1B",
+        ] {
+            let e = parse(q).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{q}");
+            assert!(e.description.starts_with("control character"), "{q}");
+        }
+        let p = parse("password=p%C3%A4ss+w%E2%80%94rd+%F0%9F%94%91&state=%3C%3E%22").unwrap();
+        assert_eq!(p.get("password"), Some("päss w—rd 🔑"));
     }
 
     #[test]

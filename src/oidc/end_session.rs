@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::csrf::Holder;
 use crate::context::Context;
 use crate::interaction::pending::Parking;
 use crate::oauth::OAuthError;
@@ -38,7 +39,7 @@ pub struct LogoutRequest {
 /// unverified URI.
 pub async fn validate(ctx: &Context, params: &ParamMap) -> Result<LogoutRequest, OAuthError> {
     let hint = match params.get("id_token_hint") {
-        Some(h) => Some(id_token::verify_hint(ctx, h)?),
+        Some(h) => Some(id_token::verify_hint(ctx, h).await?),
         None => None,
     };
     let hint_client = hint.as_ref().and_then(|h| h.client_id.clone());
@@ -83,16 +84,22 @@ pub async fn validate(ctx: &Context, params: &ParamMap) -> Result<LogoutRequest,
     })
 }
 
-/// Parks `request` for the browser bound by `binding` until the user confirms; returns its id.
-pub async fn park(ctx: &Context, request: &LogoutRequest, binding: &str) -> Result<String, OAuthError> {
+/// Parks `request` for `holder` (the browser and its login session) until the user confirms;
+/// returns its id.
+pub async fn park(ctx: &Context, request: &LogoutRequest, holder: Holder<'_>) -> Result<String, OAuthError> {
     let id = secret_256();
-    PARKING.put(ctx, &id, binding, request).await?;
+    PARKING.put(ctx, &id, holder, request).await?;
     Ok(id)
 }
 
-/// The parked request `id`, once, only for the browser that parked it.
-pub async fn unpark(ctx: &Context, id: &str, binding: &str) -> Result<Option<LogoutRequest>, OAuthError> {
-    PARKING.take(ctx, id, binding).await
+/// The parked request `id`, once, only for the browser that parked it and never in another login
+/// session (docs/security.md E.32).
+pub async fn unpark(
+    ctx: &Context,
+    id: &str,
+    holder: Holder<'_>,
+) -> Result<Option<LogoutRequest>, OAuthError> {
+    PARKING.take(ctx, id, holder).await
 }
 
 /// Where to send the browser once logged out: the registered URI with `state`, or nowhere.

@@ -76,11 +76,17 @@ pub struct IdTokenHint {
     pub client_id: Option<String>,
 }
 
-/// Verifies an `id_token_hint` we issued (OpenID Core §3.1.2.1, RP-Initiated Logout §2):
-/// signature and issuer; an expired hint is still accepted, as the spec allows.
-pub fn verify_hint(ctx: &Context, hint: &str) -> Result<IdTokenHint, OAuthError> {
+/// Verifies an `id_token_hint` we issued (OpenID Core §3.1.2.1, RP-Initiated Logout §2,
+/// docs/security.md D.22): signature and issuer; an ID token, not an access token (`typ` is not
+/// `at+jwt`, RFC 9068 §2.1); and its `aud` names a client of this issuer. An expired hint is still
+/// accepted, as RP-Initiated Logout §2 allows.
+pub async fn verify_hint(ctx: &Context, hint: &str) -> Result<IdTokenHint, OAuthError> {
     let invalid = || OAuthError::invalid_request("invalid id_token_hint");
-    let (_header, claims) = ctx.keys.verify(hint).map_err(|e| invalid().with_detail(e))?;
+    let (header, claims) = ctx.keys.verify(hint).map_err(|e| invalid().with_detail(e))?;
+    let typ = header.get("typ").and_then(Value::as_str).unwrap_or_default();
+    if typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt") {
+        return Err(invalid().with_detail("an access token, not an ID token"));
+    }
     if claims.get("iss").and_then(Value::as_str) != Some(&*ctx.issuer) {
         return Err(invalid().with_detail("foreign issuer"));
     }
@@ -88,13 +94,80 @@ pub fn verify_hint(ctx: &Context, hint: &str) -> Result<IdTokenHint, OAuthError>
         .get("sub")
         .and_then(Value::as_str)
         .ok_or_else(|| invalid().with_detail("no sub"))?;
+    // OpenID Core §2: our ID tokens have one audience, the client (a string, or an array of one).
     let client_id = match claims.get("aud") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_string),
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Array(a)) if a.len() == 1 => a[0].as_str(),
         _ => None,
-    };
+    }
+    .ok_or_else(|| invalid().with_detail("aud is not one client"))?;
+    if ctx.store.client_by_id(client_id).await?.is_none() {
+        return Err(invalid().with_detail("aud is not a client of this issuer"));
+    }
     Ok(IdTokenHint {
         sub: sub.to_string(),
-        client_id,
+        client_id: Some(client_id.to_string()),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::testing::{self, FIRST_PARTY};
+
+    /// D.22: an `id_token_hint` must be an ID token (not `typ: at+jwt`) whose `aud` is one client
+    /// of this issuer; an expired ID token is still a hint.
+    #[tokio::test]
+    async fn id_token_hint_must_be_an_id_token_for_one_of_our_clients() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let input = IdTokenInput {
+            client: &client,
+            user: &w.user,
+            nonce: None,
+            auth_time: None,
+            sid: None,
+            amr: &[],
+            access_token: None,
+        };
+        let id_token = sign(&w.ctx, &input).unwrap();
+        let hint = verify_hint(&w.ctx, &id_token).await.unwrap();
+        assert_eq!(hint.sub, w.user.id);
+        assert_eq!(hint.client_id.as_deref(), Some(FIRST_PARTY));
+        w.advance(w.ctx.tokens.id_token_ttl_secs + 60);
+        assert!(
+            verify_hint(&w.ctx, &id_token).await.is_ok(),
+            "expired: still a hint"
+        );
+
+        let token = |typ: Option<&str>, aud: Value| {
+            let mut claims = JsonMap::new();
+            claims.insert("iss".into(), Value::from(&*w.ctx.issuer));
+            claims.insert("sub".into(), Value::from(w.user.id.as_str()));
+            claims.insert("aud".into(), aud);
+            claims.insert("exp".into(), Value::from(w.ctx.now() + 60));
+            w.ctx.keys.sign(w.ctx.default_alg, typ, &claims).unwrap()
+        };
+        let refused = [
+            ("an access token", token(Some("at+jwt"), Value::from(FIRST_PARTY))),
+            (
+                "a media-type access token",
+                token(Some("application/at+jwt"), Value::from(FIRST_PARTY)),
+            ),
+            ("the issuer as audience", token(None, Value::from(&*w.ctx.issuer))),
+            ("an unknown client", token(None, Value::from("stranger"))),
+            (
+                "two audiences",
+                token(None, serde_json::json!([FIRST_PARTY, "stranger"])),
+            ),
+            ("no audience", token(None, Value::Null)),
+        ];
+        for (what, t) in refused {
+            let e = verify_hint(&w.ctx, &t).await.unwrap_err();
+            assert_eq!(e.code, crate::oauth::ErrorCode::InvalidRequest, "{what}");
+        }
+        let one = token(None, serde_json::json!([FIRST_PARTY]));
+        assert!(verify_hint(&w.ctx, &one).await.is_ok(), "an array of one client");
+    }
 }

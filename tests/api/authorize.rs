@@ -137,6 +137,36 @@ async fn other_authorization_errors_redirect_with_error_state_and_iss() {
     assert_redirect_error(&app, &res, REDIRECT_URI, "invalid_request", "s-5");
 }
 
+/// B.9: `security.allow_plain_pkce` lets confidential clients use `plain`, never a public client
+/// (explicitly or by leaving the method out).
+#[tokio::test]
+async fn plain_pkce_is_never_allowed_for_public_clients() {
+    let app = spawn_app_with(|s| s.security.allow_plain_pkce = true).await;
+    let (verifier, _) = pkce_pair();
+    let mut spa = spa_request(SPA_REDIRECT, &verifier);
+    set(&mut spa, "code_challenge_method", "plain");
+    set(&mut spa, "state", "s-plain");
+    assert_redirect_error(
+        &app,
+        &app.authorize(&spa).await,
+        SPA_REDIRECT,
+        "invalid_request",
+        "s-plain",
+    );
+    spa.retain(|(k, _)| *k != "code_challenge_method");
+    assert_redirect_error(
+        &app,
+        &app.authorize(&spa).await,
+        SPA_REDIRECT,
+        "invalid_request",
+        "s-plain",
+    );
+
+    let mut confidential = app.code_request("st", "n", &verifier, "openid");
+    set(&mut confidential, "code_challenge_method", "plain");
+    assert_login_page(app.authorize(&confidential).await).await;
+}
+
 /// A.4: redirects are 303 (on GET /authorize, after POST /authorize, after POST /login) and the
 /// authorization endpoint answers cross-origin requests without any CORS header.
 #[tokio::test]

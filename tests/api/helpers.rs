@@ -142,7 +142,11 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let address = format!("http://127.0.0.1:{port}");
-    settings.issuer = address.clone();
+    // An https issuer chosen by the test stays (as behind a TLS-terminating proxy); otherwise the
+    // issuer is the server's own http address.
+    if !settings.issuer.starts_with("https://") {
+        settings.issuer = address.clone();
+    }
     settings.listen = format!("127.0.0.1:{port}");
     let app = Application::build_with(settings, listener, clock.clone())
         .await

@@ -274,3 +274,75 @@ async fn health_endpoints_answer_200() {
     assert_eq!(body["database"], "ok");
     assert_eq!(body["ephemeral"], "ok");
 }
+
+/// E.28: a control character (a NUL, a newline) in any parameter is `invalid_request` at every
+/// endpoint, never a 500 (a NUL reached PostgreSQL before), and never a login.
+#[tokio::test]
+async fn control_characters_in_parameters_are_invalid_request() {
+    let app = spawn_app().await;
+    for (name, value) in [
+        ("username", "alice\0"),
+        ("username", "alice\n"),
+        ("password", "correct horse\0battery staple"),
+    ] {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ];
+        form.retain(|(k, _)| *k != name);
+        form.push((name, value));
+        error_body(app.token(&form).await, 400, "invalid_request").await;
+    }
+    for path in ["/introspect", "/revoke"] {
+        let res = app
+            .api
+            .post(app.url(path))
+            .basic_auth(CONFIDENTIAL_ID, Some(&app.client_secret))
+            .form(&[("token", "a\0b")])
+            .send()
+            .await
+            .unwrap();
+        error_body(res, 400, "invalid_request").await;
+    }
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "web\0app")])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "invalid_request").await;
+    // In HTTP Basic credentials (form-url-encoded inside): `invalid_client`.
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth("web%00app", Some("x"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 401, "invalid_client").await;
+
+    // At the authorization endpoint: the error page, as for anything the parser refuses (it runs
+    // before the client and redirect URI are known).
+    let (_, challenge) = pkce_pair();
+    let mut request = app.code_request("st", "n", &challenge, "openid");
+    request.push(("login_hint", "alice\r\nX-Injected: 1"));
+    let res = app.authorize(&request).await;
+    assert_eq!(res.status(), 400, "control characters: not the login page");
+    assert!(res.headers().get("location").is_none());
+    let res = app.authorize(&[("client_id", "web\0app")]).await;
+    assert_eq!(res.status(), 400);
+
+    // The login form: refused before any password check, no session.
+    let page = app
+        .authorize(&app.code_request("st", "n", &challenge, "openid"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let res = app.submit_login(&page, "alice\0", PASSWORD).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("set-cookie").is_none());
+}

@@ -157,6 +157,56 @@ async fn logout_without_hint_asks_for_confirmation() {
     assert!(!has_session(&app, &app.browser).await, "signed out");
 }
 
+/// D.22: an `id_token_hint` must be an ID token of one of our clients: an access token (`typ:
+/// at+jwt`) or a token for an unknown audience is the error page at `/logout` and an error back to
+/// the client at `/authorize`; an expired ID token is still a hint at `/logout`.
+#[tokio::test]
+async fn id_token_hint_must_be_an_id_token_of_one_of_our_clients() {
+    let app = spawn_app().await;
+    let (code, verifier) = app.login_for_code("openid").await;
+    let tokens = app.exchange(&code, &verifier).await;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let mut claims = jwt_part(id_token, 1).as_object().unwrap().clone();
+    claims.insert("aud".into(), "no-such-client".into());
+    let ctx = app.ctx();
+    let foreign_aud = ctx.keys.sign(ctx.default_alg, None, &claims).unwrap();
+
+    for hint in [access_token, foreign_aud.as_str()] {
+        let res = logout(
+            &app,
+            &[
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+            ],
+        )
+        .await;
+        assert!(set_cookie(&res, SESSION_COOKIE).is_none());
+        assert_error_page(res, "invalid_request").await;
+        assert!(has_session(&app, &app.browser).await, "still signed in");
+
+        let (_, challenge) = pkce_pair();
+        let mut request = app.code_request("st-h", "n", &challenge, "openid");
+        request.push(("id_token_hint", hint));
+        let res = app.authorize(&request).await;
+        crate::authorize::assert_redirect_error(&app, &res, REDIRECT_URI, "invalid_request", "st-h");
+    }
+
+    // Expired, the ID token is still a hint for logout (RP-Initiated Logout 1.0 §2).
+    let ttl = app.state.settings.tokens.id_token_ttl_secs;
+    app.clock.advance(std::time::Duration::from_secs(ttl + 60));
+    let res = logout(
+        &app,
+        &[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+        ],
+    )
+    .await;
+    redirect_params(&res, LOGOUT_REDIRECT);
+    assert!(!has_session(&app, &app.browser).await, "signed out");
+}
+
 // support
 
 /// Signs alice in (web-app) and returns the ID token of that login.

@@ -4,6 +4,8 @@
 mod account;
 mod admin;
 mod authorize;
+mod authorize_bounds;
+mod browser_binding;
 mod cli;
 mod client_auth;
 mod cluster;

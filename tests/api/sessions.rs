@@ -212,6 +212,23 @@ async fn max_age_exceeded_forces_the_login_page() {
     assert_login_page(res).await;
 }
 
+/// D.21, OpenID Core §3.1.2.1 (errata set 2): `max_age=0` is `prompt=login`: right after a login,
+/// within the same second, it still shows the login page; that new login then gives the code.
+#[tokio::test]
+async fn max_age_zero_forces_a_new_login_even_right_after_one() {
+    let app = spawn_app().await;
+    sign_in(&app).await;
+    // Each round's login is the one the next round's request comes right after.
+    for _ in 0..3 {
+        let (_, challenge) = pkce_pair();
+        let mut request = app.code_request("st", "n", &challenge, "openid");
+        request.push(("max_age", "0"));
+        let page = assert_login_page(app.authorize(&request).await).await;
+        let res = app.submit_login(&page, USERNAME, PASSWORD).await;
+        assert!(param(&redirect_params(&res, REDIRECT_URI), "code").is_some());
+    }
+}
+
 /// OpenID Core §3.1.2.6: `prompt=none` without a session is `login_required`, by redirect.
 #[tokio::test]
 async fn prompt_none_without_session_is_login_required() {
