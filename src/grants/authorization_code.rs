@@ -7,7 +7,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
-use crate::storage::{Client, Consumed, Kind, User};
+use crate::storage::{Client, Consumed, Kind, TokenFamily, User};
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 use crate::tokens::{Subject, revocation};
@@ -128,12 +128,34 @@ fn check_pkce(record: &CodeRecord, verifier: Option<&str>) -> Result<(), OAuthEr
     }
 }
 
-/// Revokes the family and the access token a code's first use created.
+/// docs/security.md B.8: revokes the family and the access token a code's first use created, or
+/// will create: when the first use has not stored its family yet, a revoked placeholder takes the
+/// grant's id, so the first use's `start_family` fails and it gets `invalid_grant`.
 async fn revoke_grant(ctx: &Context, record: &CodeRecord) -> Result<(), OAuthError> {
     let t = ctx.now();
-    ctx.store.revoke_family(&record.grant_id, t).await?;
+    ctx.store.revoke_grant(barred_family(record, t), t).await?;
     let access_expiry = record.expires_at + ctx.tokens.access_token_ttl_secs as i64;
     revocation::revoke_jti(ctx, &record.access_jti, access_expiry.max(t + 1)).await
+}
+
+/// The placeholder that bars a code's grant id: revoked, no refresh token, gone with the next purge
+/// of dead grants.
+fn barred_family(record: &CodeRecord, t: i64) -> TokenFamily {
+    TokenFamily {
+        id: record.grant_id.clone(),
+        user_id: Some(record.user_id.clone()),
+        client_id: record.client_id.clone(),
+        scope: record.scope.clone(),
+        sid: Some(record.sid.clone()),
+        auth_time: record.auth_time,
+        created_at: t,
+        last_used_at: t,
+        absolute_expires_at: t,
+        revoked_at: Some(t),
+        device_name: None,
+        user_agent: None,
+        ip: None,
+    }
 }
 
 #[cfg(test)]

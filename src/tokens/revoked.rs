@@ -1,0 +1,198 @@
+//! RFC 7009 §2.1 + docs/security.md C.18, E.30: each node's cache of the revoked, unexpired
+//! access-token ids. The `revoked_tokens` table is the truth; the cache spares the hot paths
+//! (introspection, userinfo) a database round trip. It is filled at start, updated at once on the
+//! node that revokes, and on every other node by a Redis notice (when Redis is configured) and by a
+//! poll of the rows newer than its watermark every [`POLL`], so a lost notice costs at most that.
+//! The cache answers "not revoked" only while it is known to be complete: when its last read of the
+//! table is older than [`TRUSTED_FOR_MS`] (the database did not answer), every check asks the
+//! database itself, and a database outage becomes `Unavailable` (503), never an accepted token.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, Notify};
+
+use crate::clock::Clock;
+use crate::keys::notify::Publisher;
+use crate::storage::{RevocationStore, StorageResult};
+
+/// How often each node reads the revocations recorded since its watermark.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// How long after the start of its last successful read the cache counts as complete (three polls).
+pub const TRUSTED_FOR_MS: i64 = 3_000;
+
+/// Rows read per query while catching up.
+const PAGE: i64 = 1_000;
+
+/// How often expired entries are dropped from memory.
+const PURGE_EVERY_MS: i64 = 60_000;
+
+/// The revoked `jti`s this node knows, with the `exp` of their tokens.
+pub struct RevokedJtis {
+    entries: RwLock<HashMap<String, i64>>,
+    /// The largest `seq` read; the lock also keeps two reads of the table from running at once.
+    watermark: Mutex<i64>,
+    /// When (clock milliseconds) the last successful read began; 0 when the last read failed.
+    complete_as_of_ms: AtomicI64,
+    last_purge_ms: AtomicI64,
+    wake: Notify,
+    publisher: Publisher,
+}
+
+impl std::fmt::Debug for RevokedJtis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevokedJtis")
+            .field("entries", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RevokedJtis {
+    /// An empty cache that has never read the table (so it trusts nothing until [`Self::sync`]),
+    /// announcing revocations through `publisher`.
+    pub fn new(publisher: Publisher) -> RevokedJtis {
+        RevokedJtis {
+            entries: RwLock::new(HashMap::new()),
+            watermark: Mutex::new(0),
+            complete_as_of_ms: AtomicI64::new(0),
+            last_purge_ms: AtomicI64::new(0),
+            wake: Notify::new(),
+            publisher,
+        }
+    }
+
+    /// Whether the token `jti` (not yet expired) was revoked: from memory while the cache is
+    /// complete, else from the database.
+    pub async fn is_revoked<S>(&self, store: &S, clock: &Clock, jti: &str) -> StorageResult<bool>
+    where
+        S: RevocationStore + ?Sized,
+    {
+        let now_ms = clock.now_ms();
+        let now = clock.now();
+        let known = self.read().get(jti).is_some_and(|exp| *exp > now);
+        if known {
+            return Ok(true);
+        }
+        if self.is_complete(now_ms) {
+            return Ok(false);
+        }
+        store.is_token_revoked(jti, now).await
+    }
+
+    /// Whether the last read of the table began less than [`TRUSTED_FOR_MS`] ago.
+    pub fn is_complete(&self, now_ms: i64) -> bool {
+        let as_of = self.complete_as_of_ms.load(Ordering::SeqCst);
+        as_of > 0 && now_ms - as_of < TRUSTED_FOR_MS
+    }
+
+    /// Adds a revocation this node has just written to the database, and tells the other nodes.
+    pub fn record(&self, jti: &str, expires_at: i64) {
+        self.write().insert(jti.to_owned(), expires_at);
+        self.publisher.announce();
+    }
+
+    /// Reads every revocation recorded since the watermark, drops expired entries (once a
+    /// minute), and marks the cache complete as of the read's start. A failed read marks it
+    /// incomplete, so checks go to the database until a read succeeds. Returns the rows read.
+    pub async fn sync<S>(&self, store: &S, clock: &Clock) -> StorageResult<usize>
+    where
+        S: RevocationStore + ?Sized,
+    {
+        let mut watermark = self.watermark.lock().await;
+        let started_ms = clock.now_ms();
+        match self.read_since(store, &mut watermark, clock.now()).await {
+            Ok(n) => {
+                self.complete_as_of_ms.store(started_ms.max(1), Ordering::SeqCst);
+                self.purge_expired(clock);
+                Ok(n)
+            }
+            Err(e) => {
+                self.complete_as_of_ms.store(0, Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_since<S>(&self, store: &S, watermark: &mut i64, now: i64) -> StorageResult<usize>
+    where
+        S: RevocationStore + ?Sized,
+    {
+        let mut read = 0;
+        loop {
+            let rows = store.revoked_after(*watermark, PAGE).await?;
+            read += rows.len();
+            let full_page = rows.len() as i64 == PAGE;
+            let mut entries = self.write();
+            for row in rows {
+                *watermark = (*watermark).max(row.seq);
+                if row.expires_at > now {
+                    entries.insert(row.jti, row.expires_at);
+                }
+            }
+            drop(entries);
+            if !full_page {
+                return Ok(read);
+            }
+        }
+    }
+
+    fn purge_expired(&self, clock: &Clock) {
+        let now_ms = clock.now_ms();
+        if now_ms - self.last_purge_ms.load(Ordering::SeqCst) < PURGE_EVERY_MS {
+            return;
+        }
+        self.last_purge_ms.store(now_ms, Ordering::SeqCst);
+        let now = clock.now();
+        self.write().retain(|_, exp| *exp > now);
+    }
+
+    /// Asks the follower for an immediate read (a notice came in).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Resolves at the next [`Self::wake`] (or at once if one came in since the last wait).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// How many revoked ids are in memory.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether no revoked id is in memory.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, i64>> {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, i64>> {
+        self.entries.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Keeps the cache following the table until dropped: a read every [`POLL`], and one at once for
+/// each notice.
+pub async fn follow<S>(cache: &RevokedJtis, store: &S, clock: &Clock)
+where
+    S: RevocationStore + ?Sized,
+{
+    let mut tick = tokio::time::interval(POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = cache.woken() => {}
+        }
+        if let Err(e) = cache.sync(store, clock).await {
+            tracing::warn!(error = %e, "could not read new revocations; checking each token in the database");
+        }
+    }
+}
