@@ -230,6 +230,45 @@ mod tests {
         assert_eq!(access.err().map(|e| e.code), Some(ErrorCode::InvalidToken));
     }
 
+    /// B.8: a reuse that lands between the first redemption's `consume` and its `start_family`
+    /// bars the family id: the first redemption gets `invalid_grant` instead of a live refresh
+    /// token, and the access token it would have minted is revoked.
+    #[tokio::test]
+    async fn reuse_before_the_first_redemption_stores_its_family_leaves_no_live_token() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        let params = token_request(&code, VERIFIER);
+        // The first redemption has consumed the code ...
+        let consumed = w.ctx.ephemeral.consume(Kind::Code, &sha256_hex(&code)).await;
+        let Ok(Consumed::First(raw)) = consumed else {
+            panic!("first use: {consumed:?}")
+        };
+        let record = parse(&raw).unwrap();
+        // ... when the second one arrives ...
+        let again = exchange(&w.ctx, &client, &params).await.unwrap_err();
+        assert_eq!(again.code, ErrorCode::InvalidGrant);
+        // ... and only then does the first try to start its family.
+        let family = new_family(&record, &w.user, &params);
+        let first = refresh::start_family(&w.ctx, &client, family).await;
+        assert_eq!(first.err().map(|e| e.code), Some(ErrorCode::InvalidGrant));
+        let stored = w.ctx.store.family_by_id(&record.grant_id).await.unwrap().unwrap();
+        assert!(
+            stored.revoked_at.is_some(),
+            "only a revoked placeholder carries the id"
+        );
+        let subject = Subject {
+            user: Some(&w.user),
+            auth_time: Some(record.auth_time),
+            sid: Some(&record.sid),
+            amr: &record.amr,
+        };
+        let jti = record.access_jti.clone();
+        let (access, _) = crate::tokens::access::mint(&w.ctx, &client, &subject, &record.scope, jti).unwrap();
+        let checked = crate::tokens::access::validate(&w.ctx, &access).await;
+        assert_eq!(checked.err().map(|e| e.code), Some(ErrorCode::InvalidToken));
+    }
+
     #[tokio::test]
     async fn authorization_code_expires_after_code_ttl() {
         let w = testing::world().await;

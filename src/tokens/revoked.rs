@@ -196,3 +196,153 @@ where
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::sync::atomic::AtomicBool;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::storage::{RevokedToken, StorageError};
+
+    const T0_MS: i64 = 1_800_000_000_000;
+    const T0: i64 = T0_MS / 1000;
+
+    /// A revocation table in memory that can go down.
+    #[derive(Default)]
+    struct Table {
+        rows: StdMutex<Vec<RevokedToken>>,
+        down: AtomicBool,
+        lookups: AtomicI64,
+    }
+
+    impl Table {
+        fn add(&self, jti: &str, expires_at: i64) {
+            let mut rows = self.rows.lock().unwrap();
+            let seq = rows.len() as i64 + 1;
+            rows.push(RevokedToken {
+                jti: jti.into(),
+                expires_at,
+                revoked_at: T0,
+                seq,
+            });
+        }
+
+        fn check(&self) -> StorageResult<()> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(StorageError::Unavailable("down".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl RevocationStore for Table {
+        async fn revoke_token(&self, jti: &str, expires_at: i64, _now: i64) -> StorageResult<()> {
+            self.check()?;
+            self.add(jti, expires_at);
+            Ok(())
+        }
+
+        async fn is_token_revoked(&self, jti: &str, now: i64) -> StorageResult<bool> {
+            self.check()?;
+            self.lookups.fetch_add(1, Ordering::SeqCst);
+            let rows = self.rows.lock().unwrap();
+            Ok(rows.iter().any(|r| r.jti == jti && r.expires_at > now))
+        }
+
+        async fn revoked_after(&self, after: i64, limit: i64) -> StorageResult<Vec<RevokedToken>> {
+            self.check()?;
+            let rows = self.rows.lock().unwrap();
+            let newer = rows.iter().filter(|r| r.seq > after).take(limit as usize);
+            Ok(newer.cloned().collect())
+        }
+
+        async fn purge_revoked_tokens(&self, _now: i64) -> StorageResult<u64> {
+            Ok(0)
+        }
+    }
+
+    fn lookups(table: &Table) -> i64 {
+        table.lookups.load(Ordering::SeqCst)
+    }
+
+    /// E.30: the cache learns revocations from the table by its watermark, past a page of rows, and
+    /// answers from memory while it is complete.
+    #[tokio::test]
+    async fn the_cache_follows_the_table_from_its_watermark() {
+        let (table, clock) = (Table::default(), Clock::fixed(T0_MS));
+        for i in 0..(PAGE + 5) {
+            table.add(&format!("old-{i}"), T0 + 60);
+        }
+        table.add("expired", T0);
+        let cache = RevokedJtis::new(Publisher::none());
+        assert_eq!(cache.sync(&table, &clock).await.unwrap(), PAGE as usize + 6);
+        assert_eq!(cache.len(), PAGE as usize + 5, "expired rows are not kept");
+        assert!(cache.is_revoked(&table, &clock, "old-1004").await.unwrap());
+        assert!(!cache.is_revoked(&table, &clock, "live").await.unwrap());
+        assert_eq!(lookups(&table), 0, "a complete cache needs no database");
+
+        table.add("new", T0 + 60);
+        assert_eq!(
+            cache.sync(&table, &clock).await.unwrap(),
+            1,
+            "only rows past the watermark"
+        );
+        assert!(cache.is_revoked(&table, &clock, "new").await.unwrap());
+        cache.record("here", T0 + 60);
+        assert!(
+            cache.is_revoked(&table, &clock, "here").await.unwrap(),
+            "at once on this node"
+        );
+
+        clock.advance(Duration::from_secs(61));
+        assert!(
+            !cache.is_revoked(&table, &clock, "new").await.unwrap(),
+            "expired with its token"
+        );
+        cache.sync(&table, &clock).await.unwrap();
+        assert!(cache.is_empty(), "expired entries are dropped");
+    }
+
+    /// E.29, E.30: a cache that is not known to be complete (never read, its last read failed, or
+    /// that read is older than three polls) asks the database; a database outage is `Unavailable`
+    /// (503), never an accepted token.
+    #[tokio::test]
+    async fn an_incomplete_cache_asks_the_database_and_fails_closed() {
+        let (table, clock) = (Table::default(), Clock::fixed(T0_MS));
+        table.add("revoked", T0 + 600);
+        let cache = RevokedJtis::new(Publisher::none());
+        assert!(
+            cache.is_revoked(&table, &clock, "revoked").await.unwrap(),
+            "never read: asks"
+        );
+        assert!(!cache.is_revoked(&table, &clock, "live").await.unwrap());
+        assert_eq!(lookups(&table), 2);
+        table.down.store(true, Ordering::SeqCst);
+        let outage = cache.is_revoked(&table, &clock, "live").await;
+        assert!(matches!(outage, Err(StorageError::Unavailable(_))), "{outage:?}");
+
+        table.down.store(false, Ordering::SeqCst);
+        cache.sync(&table, &clock).await.unwrap();
+        assert!(!cache.is_revoked(&table, &clock, "live").await.unwrap());
+        assert_eq!(lookups(&table), 2, "complete: answered from memory");
+
+        clock.advance(Duration::from_millis(TRUSTED_FOR_MS as u64));
+        assert!(!cache.is_revoked(&table, &clock, "live").await.unwrap());
+        assert_eq!(lookups(&table), 3, "a read older than three polls is not trusted");
+
+        cache.sync(&table, &clock).await.unwrap();
+        table.down.store(true, Ordering::SeqCst);
+        assert!(cache.sync(&table, &clock).await.is_err());
+        let outage = cache.is_revoked(&table, &clock, "live").await;
+        assert!(matches!(outage, Err(StorageError::Unavailable(_))), "{outage:?}");
+        assert!(
+            cache.is_revoked(&table, &clock, "revoked").await.unwrap(),
+            "what the cache holds stays revoked"
+        );
+    }
+}

@@ -102,10 +102,12 @@ impl GrantStore for DieselStore {
             revoked_at: Some(now),
             ..FamilyRow::from(placeholder)
         };
-        self.run(move |conn| match write_tx(conn, |conn| bar_once(conn, &row, now)) {
-            Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(()),
-            other => Ok(other?),
-        })
+        self.run(
+            move |conn| match write_tx(conn, |conn| bar_once(conn, &row, now)) {
+                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(()),
+                other => Ok(other?),
+            },
+        )
         .await
     }
 
@@ -237,28 +239,38 @@ fn bar_once(conn: &mut DbConnection, placeholder: &FamilyRow, now: i64) -> Query
     Ok(())
 }
 
+/// How far back the purge looks for revoked families whose refresh tokens are still stored: the
+/// purge runs every minute, so a family revoked earlier had its tokens deleted already (if the purge
+/// did not run for that long, they go with their family).
+const RECENTLY_REVOKED_SECS: i64 = 3_600;
+
 /// The body of the purge transaction (see [`GrantStore::purge_grants`]). Each statement finds its
-/// rows through an index (`expires_at`, `revoked_at`, `absolute_expires_at`, `family_id`), never by
-/// scanning a table.
+/// rows through an index (`expires_at`, `revoked_at`, `absolute_expires_at`, `family_id`) and reads
+/// only what it may delete, never a whole table or every revoked family.
 fn purge_once(conn: &mut DbConnection, now: i64, cutoff: i64) -> QueryResult<u64> {
     let expired_tokens =
         diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now))).execute(conn)?;
-    let revoked = token_families::table
-        .filter(token_families::revoked_at.is_not_null())
+    let recently_revoked = token_families::table
+        .filter(token_families::revoked_at.ge(now.saturating_sub(RECENTLY_REVOKED_SECS)))
         .select(token_families::id);
     let revoked_tokens =
-        diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(revoked))).execute(conn)?;
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(recently_revoked)))
+            .execute(conn)?;
+    // Families revoked or ended before the cutoff go, their remaining tokens first.
+    let old_revoked = token_families::table
+        .filter(token_families::revoked_at.lt(cutoff))
+        .select(token_families::id);
     let ended = token_families::table
         .filter(token_families::absolute_expires_at.lt(cutoff))
         .select(token_families::id);
     let orphaned =
-        diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(ended))).execute(conn)?;
-    let old_revoked = diesel::delete(
-        token_families::table.filter(token_families::revoked_at.lt(cutoff)),
-    )
-    .execute(conn)?;
-    let old_ended =
-        diesel::delete(token_families::table.filter(token_families::absolute_expires_at.lt(cutoff)))
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(old_revoked)))
+            .execute(conn)?
+            + diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(ended)))
+                .execute(conn)?;
+    let families = diesel::delete(token_families::table.filter(token_families::revoked_at.lt(cutoff)))
+        .execute(conn)?
+        + diesel::delete(token_families::table.filter(token_families::absolute_expires_at.lt(cutoff)))
             .execute(conn)?;
-    Ok((expired_tokens + revoked_tokens + orphaned + old_revoked + old_ended) as u64)
+    Ok((expired_tokens + revoked_tokens + orphaned + families) as u64)
 }

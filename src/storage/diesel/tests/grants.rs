@@ -239,7 +239,10 @@ async fn a_grant_revoked_before_its_family_exists_can_never_be_created_live() {
             "{}: {created:?}",
             db.name
         );
-        assert_eq!(s.family_by_id(&early.id).await.unwrap().unwrap().revoked_at, Some(1_100));
+        assert_eq!(
+            s.family_by_id(&early.id).await.unwrap().unwrap().revoked_at,
+            Some(1_100)
+        );
         assert!(s.active_families_for_user(&user.id, 1_200).await.unwrap().len() == 1);
 
         s.revoke_grant(live.clone(), 1_300).await.unwrap();

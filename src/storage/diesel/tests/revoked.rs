@@ -15,13 +15,19 @@ async fn revocations_are_numbered_in_order_and_numbers_are_never_reused() {
         s.revoke_token("b", 1_200, 1_001).await.unwrap();
         s.revoke_token("a", 9_999, 1_002).await.unwrap();
         let rows = s.revoked_after(0, 10).await.unwrap();
-        let seen: Vec<_> = rows.iter().map(|r| (r.jti.as_str(), r.expires_at, r.seq)).collect();
+        let seen: Vec<_> = rows
+            .iter()
+            .map(|r| (r.jti.as_str(), r.expires_at, r.seq))
+            .collect();
         assert_eq!(seen, [("a", 1_100, 1), ("b", 1_200, 2)], "{}", db.name);
         assert_eq!(s.revoked_after(1, 10).await.unwrap().len(), 1);
         assert_eq!(s.revoked_after(0, 1).await.unwrap().len(), 1, "limit");
 
         assert!(s.is_token_revoked("a", 1_099).await.unwrap());
-        assert!(!s.is_token_revoked("a", 1_100).await.unwrap(), "expired with its token");
+        assert!(
+            !s.is_token_revoked("a", 1_100).await.unwrap(),
+            "expired with its token"
+        );
         assert!(!s.is_token_revoked("c", 1_000).await.unwrap());
 
         // Both expired: the older goes, the newest stays and numbers the next.
