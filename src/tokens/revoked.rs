@@ -186,13 +186,24 @@ where
 {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = cache.woken() => {}
         }
-        if let Err(e) = cache.sync(store, clock).await {
-            tracing::warn!(error = %e, "could not read new revocations; checking each token in the database");
+        // Logged when reads start failing and when they work again, not every second between.
+        match cache.sync(store, clock).await {
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "could not read new revocations; checking each token in the database");
+            }
+            Err(e) => tracing::debug!(error = %e, "could not read new revocations"),
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("reading new revocations again");
+            }
+            Ok(_) => {}
         }
     }
 }
