@@ -8,8 +8,10 @@ use std::sync::Arc;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::keys::notify::{Publisher, Topic};
 use crate::keys::{Alg, KeyRing};
 use crate::storage::{DynEphemeral, DynStore};
+use crate::tokens::revoked::RevokedJtis;
 
 /// The narrow context of the flow layer (grants, interaction, tokens, OpenID). Cheap to share.
 #[derive(Clone)]
@@ -18,6 +20,8 @@ pub struct Context {
     pub store: DynStore,
     /// Short-lived shared state (codes, pending requests, sessions, CSRF tokens, counters).
     pub ephemeral: DynEphemeral,
+    /// This node's cache of revoked access-token ids (docs/security.md E.30).
+    pub revoked: Arc<RevokedJtis>,
     pub keys: Arc<KeyRing>,
     pub clock: Clock,
     /// The issuer identifier (`iss`), without a trailing slash.
@@ -44,11 +48,14 @@ pub struct Parts {
 }
 
 impl Context {
-    /// The context for `settings` over already-connected stores.
+    /// The context for `settings` over already-connected stores. Its revocation cache starts
+    /// empty and untrusted: until [`RevokedJtis::sync`] has read the table, checks ask the database.
     pub fn new(settings: &Settings, parts: Parts) -> Context {
+        let publisher = Publisher::new(&settings.redis, Topic::Revocations);
         Context {
             store: parts.store,
             ephemeral: parts.ephemeral,
+            revoked: Arc::new(RevokedJtis::new(publisher)),
             keys: parts.keys,
             clock: parts.clock,
             issuer: Arc::from(settings.issuer.as_str()),

@@ -1,5 +1,5 @@
-//! Building and running the server: connect storage, migrate, load keys, bind the listener
-//! (port 0 allowed), start background upkeep (`upkeep.rs`), serve.
+//! Building and running the server: connect storage, migrate, load keys and revocations, bind the
+//! listener (port 0 allowed), start background upkeep (`upkeep.rs`), serve.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -94,7 +94,7 @@ fn listener_addr(listen: &str, port: u16) -> String {
     }
 }
 
-/// Connects storage, applies migrations, loads the key ring.
+/// Connects storage, applies migrations, loads the key ring and the revoked access tokens.
 pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
@@ -116,8 +116,11 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         clock,
         hasher,
     };
+    let ctx = Context::new(&settings, parts);
+    // docs/security.md E.30: the revoked access tokens, read before the first request is served.
+    ctx.revoked.sync(ctx.store.as_ref(), &ctx.clock).await?;
     Ok(AppState {
-        ctx: Context::new(&settings, parts),
+        ctx,
         settings: Arc::new(settings),
         discovery,
     })

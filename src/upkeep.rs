@@ -1,18 +1,46 @@
-//! Background upkeep on every node (docs/operations.md, "Key rotation"): pick up key changes made
-//! by other nodes or the CLI (a Redis notice, or the poll), rotate and retire keys, purge expired
-//! short-lived rows and dead grants.
+//! Background upkeep on every node (docs/operations.md, "Key rotation", "Many nodes"): pick up key
+//! changes and access-token revocations made by other nodes or the CLI (a Redis notice, or the
+//! poll), rotate and retire keys, purge expired short-lived rows, dead grants and expired
+//! revocations.
 
 use secrecy::ExposeSecret;
 
 use crate::keys::KeyStore;
+use crate::keys::notify::{self, Topic};
 use crate::state::AppState;
 use crate::storage::Kind;
+use crate::tokens::revoked;
 
 /// How long revoked and expired token families are kept before they are purged.
 const KEEP_DEAD_GRANTS_SECS: i64 = 7 * 24 * 3600;
 
 /// Runs forever; the server aborts it at shutdown.
 pub async fn run(state: AppState) {
+    tokio::join!(periodic(state.clone()), follow_revocations(&state));
+}
+
+/// docs/security.md E.30: keeps this node's cache of revoked access tokens following the table, on
+/// every notice from another node (with Redis) and every [`revoked::POLL`].
+async fn follow_revocations(state: &AppState) {
+    let ctx = &state.ctx;
+    let redis = &state.settings.redis;
+    let notices = async {
+        match &redis.url {
+            Some(url) => {
+                let (url, prefix) = (url.expose_secret().to_string(), redis.key_prefix.clone());
+                notify::watch_topic(url, prefix, Topic::Revocations, || async { ctx.revoked.wake() }).await
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::join!(
+        revoked::follow(&ctx.revoked, ctx.store.as_ref(), &ctx.clock),
+        notices
+    );
+}
+
+/// Key reloads and rotation, purges.
+async fn periodic(state: AppState) {
     let redis = &state.settings.redis;
     let watcher = redis.url.as_ref().map(|url| {
         let (state, url, prefix) = (
@@ -21,10 +49,10 @@ pub async fn run(state: AppState) {
             redis.key_prefix.clone(),
         );
         tokio::spawn(async move {
-            crate::keys::notify::watch(url, prefix, || async { reload_keys(&state).await }).await;
+            notify::watch(url, prefix, || async { reload_keys(&state).await }).await;
         })
     });
-    let mut tick = tokio::time::interval(crate::keys::notify::POLL);
+    let mut tick = tokio::time::interval(notify::POLL);
     let mut round: u64 = 0;
     loop {
         tick.tick().await;
@@ -58,6 +86,9 @@ async fn purge(state: &AppState) {
     }
     if let Err(e) = ctx.store.purge_grants(ctx.now(), KEEP_DEAD_GRANTS_SECS).await {
         tracing::warn!(error = %e, "could not purge expired grants");
+    }
+    if let Err(e) = ctx.store.purge_revoked_tokens(ctx.now()).await {
+        tracing::warn!(error = %e, "could not purge expired revocations");
     }
 }
 
@@ -106,6 +137,6 @@ async fn rotate_keys(state: &AppState) {
         Err(e) => tracing::warn!(error = %e, "could not retire expired keys"),
     }
     if changed {
-        crate::keys::notify::announce(&state.settings.redis).await;
+        notify::announce(&state.settings.redis).await;
     }
 }

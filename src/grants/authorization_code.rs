@@ -8,7 +8,7 @@ use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
 use crate::oauth::scope::OFFLINE_ACCESS;
-use crate::storage::{Client, Consumed, FamilyLifetime, Kind, User};
+use crate::storage::{Client, Consumed, FamilyLifetime, Kind, TokenFamily, User};
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 use crate::tokens::{Subject, revocation};
@@ -135,12 +135,35 @@ fn check_pkce(record: &CodeRecord, verifier: Option<&str>) -> Result<(), OAuthEr
     }
 }
 
-/// Revokes the family and the access token a code's first use created.
+/// docs/security.md B.8: revokes the family and the access token a code's first use created, or
+/// will create: when the first use has not stored its family yet, a revoked placeholder takes the
+/// grant's id, so the first use's `start_family` fails and it gets `invalid_grant`.
 async fn revoke_grant(ctx: &Context, record: &CodeRecord) -> Result<(), OAuthError> {
     let t = ctx.now();
-    ctx.store.revoke_family(&record.grant_id, t).await?;
+    ctx.store.revoke_grant(barred_family(record, t), t).await?;
     let access_expiry = record.expires_at + ctx.tokens.access_token_ttl_secs as i64;
     revocation::revoke_jti(ctx, &record.access_jti, access_expiry.max(t + 1)).await
+}
+
+/// The placeholder that bars a code's grant id: revoked, no refresh token, gone with the next purge
+/// of dead grants.
+fn barred_family(record: &CodeRecord, t: i64) -> TokenFamily {
+    TokenFamily {
+        id: record.grant_id.clone(),
+        user_id: Some(record.user_id.clone()),
+        client_id: record.client_id.clone(),
+        scope: record.scope.clone(),
+        sid: Some(record.sid.clone()),
+        auth_time: record.auth_time,
+        created_at: t,
+        last_used_at: t,
+        absolute_expires_at: t,
+        revoked_at: Some(t),
+        device_name: None,
+        user_agent: None,
+        ip: None,
+        lifetime: FamilyLifetime::Offline,
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +236,45 @@ mod tests {
         assert!(family.revoked_at.is_some(), "the family is revoked");
         let access = crate::tokens::access::validate(&w.ctx, &first.access_token).await;
         assert_eq!(access.err().map(|e| e.code), Some(ErrorCode::InvalidToken));
+    }
+
+    /// B.8: a reuse that lands between the first redemption's `consume` and its `start_family`
+    /// bars the family id: the first redemption gets `invalid_grant` instead of a live refresh
+    /// token, and the access token it would have minted is revoked.
+    #[tokio::test]
+    async fn reuse_before_the_first_redemption_stores_its_family_leaves_no_live_token() {
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let code = code_for(&w, FIRST_PARTY).await;
+        let params = token_request(&code, VERIFIER);
+        // The first redemption has consumed the code ...
+        let consumed = w.ctx.ephemeral.consume(Kind::Code, &sha256_hex(&code)).await;
+        let Ok(Consumed::First(raw)) = consumed else {
+            panic!("first use: {consumed:?}")
+        };
+        let record = parse(&raw).unwrap();
+        // ... when the second one arrives ...
+        let again = exchange(&w.ctx, &client, &params).await.unwrap_err();
+        assert_eq!(again.code, ErrorCode::InvalidGrant);
+        // ... and only then does the first try to start its family.
+        let family = new_family(&record, &w.user, &params);
+        let first = refresh::start_family(&w.ctx, &client, family).await;
+        assert_eq!(first.err().map(|e| e.code), Some(ErrorCode::InvalidGrant));
+        let stored = w.ctx.store.family_by_id(&record.grant_id).await.unwrap().unwrap();
+        assert!(
+            stored.revoked_at.is_some(),
+            "only a revoked placeholder carries the id"
+        );
+        let subject = Subject {
+            user: Some(&w.user),
+            auth_time: Some(record.auth_time),
+            sid: Some(&record.sid),
+            amr: &record.amr,
+        };
+        let jti = record.access_jti.clone();
+        let (access, _) = crate::tokens::access::mint(&w.ctx, &client, &subject, &record.scope, jti).unwrap();
+        let checked = crate::tokens::access::validate(&w.ctx, &access).await;
+        assert_eq!(checked.err().map(|e| e.code), Some(ErrorCode::InvalidToken));
     }
 
     #[tokio::test]

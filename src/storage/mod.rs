@@ -85,7 +85,8 @@ pub trait KeyStore: Send + Sync {
 /// Refresh-token families and refresh tokens (RFC 6749 §6, RFC 9700 §4.14).
 #[async_trait]
 pub trait GrantStore: Send + Sync {
-    /// Inserts a new family and its first refresh token in one transaction.
+    /// Inserts a new family and its first refresh token in one transaction; `Conflict` when a family
+    /// with its id exists (or was barred by [`GrantStore::revoke_grant`]).
     async fn create_family(&self, family: TokenFamily, first: Option<RefreshToken>) -> StorageResult<()>;
     async fn family_by_id(&self, id: &str) -> StorageResult<Option<TokenFamily>>;
     /// Looks up a refresh token by digest together with its family.
@@ -106,6 +107,15 @@ pub trait GrantStore: Send + Sync {
     ) -> StorageResult<RotateOutcome>;
     /// Marks the family revoked at `now` (idempotent). Returns false if no such family.
     async fn revoke_family(&self, id: &str, now: i64) -> StorageResult<bool>;
+    /// docs/security.md B.8: revokes the family `placeholder.id` at `now`, and when it does not exist
+    /// yet records `placeholder`, revoked at `now`, under that id, so that a later [`create_family`]
+    /// of the id fails with `Conflict` and no live family can ever carry it. Atomic against a
+    /// concurrent `create_family` of the same id: either the created family is revoked, or its
+    /// creation fails. When the placeholder's user or client no longer exists nothing is recorded
+    /// (no family can be created for them either).
+    ///
+    /// [`create_family`]: GrantStore::create_family
+    async fn revoke_grant(&self, placeholder: TokenFamily, now: i64) -> StorageResult<()>;
     /// Revokes every live family of a user; returns how many.
     async fn revoke_user_families(&self, user_id: &str, now: i64) -> StorageResult<u64>;
     /// OpenID Core §11: revokes the live session-bound families born in login session `sid`
@@ -113,8 +123,10 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_session_families(&self, sid: &str, now: i64) -> StorageResult<u64>;
     /// Families of a user that are not revoked, newest `last_used_at` first.
     async fn active_families_for_user(&self, user_id: &str, now: i64) -> StorageResult<Vec<TokenFamily>>;
-    /// Deletes refresh tokens whose family is revoked or that expired before `now`,
-    /// and families revoked or absolutely expired before `now - keep_secs`. Returns rows deleted.
+    /// Deletes refresh tokens that expired before `now` or whose family was revoked in the hour
+    /// before `now` (the purge runs every minute; tokens of a family revoked earlier went then, or go
+    /// with their family), and families revoked or absolutely expired before `now - keep_secs`,
+    /// with their tokens. Every statement finds its rows through an index. Returns rows deleted.
     async fn purge_grants(&self, now: i64, keep_secs: i64) -> StorageResult<u64>;
 }
 
@@ -136,9 +148,31 @@ pub trait AuditStore: Send + Sync {
     async fn recent_events(&self, limit: i64) -> StorageResult<Vec<AuditEvent>>;
 }
 
+/// Revoked access-token ids (RFC 7009 §2.1, docs/security.md C.18, E.30): the durable record that
+/// each node's cache (`tokens/revoked.rs`) follows.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Records `jti` as revoked at `now` until `expires_at`, before the revocation is acknowledged.
+    /// Idempotent: a `jti` already recorded keeps its row. A new row takes the next `seq` while it
+    /// holds the table's write lock, so rows become visible in `seq` order: a reader that has seen
+    /// every row up to `seq = n` finds every later one with [`revoked_after`]`(n)`.
+    ///
+    /// [`revoked_after`]: RevocationStore::revoked_after
+    async fn revoke_token(&self, jti: &str, expires_at: i64, now: i64) -> StorageResult<()>;
+    /// Whether `jti` is recorded as revoked and its token has not expired at `now`.
+    async fn is_token_revoked(&self, jti: &str, now: i64) -> StorageResult<bool>;
+    /// Up to `limit` records with `seq > after`, in `seq` order (expired ones included until purged).
+    async fn revoked_after(&self, after: i64, limit: i64) -> StorageResult<Vec<RevokedToken>>;
+    /// Deletes the records of tokens expired at `now`, except the newest record, whose `seq` the next
+    /// revocation counts on. Returns rows deleted.
+    async fn purge_revoked_tokens(&self, now: i64) -> StorageResult<u64>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
-pub trait Store: UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore {
+pub trait Store:
+    UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore + RevocationStore
+{
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;
     /// A cheap round trip (`SELECT 1`), for `/readyz`.
@@ -162,8 +196,6 @@ pub enum Kind {
     Csrf,
     /// Rate-limit counters.
     RateLimit,
-    /// Revoked access-token `jti`s.
-    RevokedJti,
     /// Pushed authorization requests.
     Par,
     /// RP-initiated logouts waiting for the user's confirmation.
@@ -182,7 +214,6 @@ impl Kind {
             Kind::SessionId => "sid",
             Kind::Csrf => "csrf",
             Kind::RateLimit => "rl",
-            Kind::RevokedJti => "jti",
             Kind::Par => "par",
             Kind::LogoutRequest => "lreq",
             Kind::Lock => "lock",

@@ -210,6 +210,18 @@ pub enum RotateOutcome {
     NotFound,
 }
 
+/// A revoked access token's `jti` (RFC 7009 §2.1, docs/security.md C.18, E.30), as recorded in the
+/// database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedToken {
+    pub jti: String,
+    /// The token's `exp`: after it the record is no longer needed.
+    pub expires_at: i64,
+    pub revoked_at: i64,
+    /// The row's place in commit order: later revocations have a larger `seq`.
+    pub seq: i64,
+}
+
 /// A user's remembered consent for a client (docs/security.md D.23).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {

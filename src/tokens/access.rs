@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::keys::JsonMap;
 use crate::oauth::OAuthError;
 use crate::oauth::scope::Scope;
-use crate::storage::{Client, Kind, User};
+use crate::storage::{Client, User};
 use crate::tokens::Subject;
 
 /// Longest access token accepted for validation, before any parsing.
@@ -125,8 +125,9 @@ pub struct ValidToken {
 }
 
 /// Verifies signature (allow-listed algorithm, the kid's own), `typ`, issuer, expiry, that the
-/// `jti` was not revoked, and that the user is still enabled and not logged out since. Every
-/// failure is `invalid_token`.
+/// `jti` was not revoked (docs/security.md C.18, E.30: this node's cache, or the database when the
+/// cache is not known to be complete), and that the user is still enabled and not logged out since.
+/// Every failure is `invalid_token`; a database that cannot say is `Unavailable`.
 pub async fn validate(ctx: &Context, token: &str) -> Result<ValidToken, OAuthError> {
     if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
         return Err(OAuthError::invalid_token("malformed access token"));
@@ -136,7 +137,11 @@ pub async fn validate(ctx: &Context, token: &str) -> Result<ValidToken, OAuthErr
         .verify(token)
         .map_err(|e| OAuthError::invalid_token("invalid access token").with_detail(e))?;
     let claims = check_claims(&header, claims, &ctx.issuer, ctx.now())?;
-    if ctx.ephemeral.get(Kind::RevokedJti, &claims.jti).await?.is_some() {
+    let revoked = ctx
+        .revoked
+        .is_revoked(ctx.store.as_ref(), &ctx.clock, &claims.jti)
+        .await?;
+    if revoked {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
     let user = if claims.has_user() {

@@ -1,11 +1,13 @@
 //! Tokens, minted and checked in one place: JWT access tokens (RFC 9068), refresh tokens and their
-//! families, the token response, introspection (RFC 7662) and revocation (RFC 7009).
+//! families, the token response, introspection (RFC 7662), revocation (RFC 7009) and each node's cache
+//! of revoked access tokens.
 
 pub mod access;
 pub mod introspection;
 pub mod refresh;
 pub mod response;
 pub mod revocation;
+pub mod revoked;
 
 use crate::storage::{AuthMethod, User};
 

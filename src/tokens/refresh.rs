@@ -7,7 +7,7 @@ use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
 use crate::oauth::scope::Scope;
 use crate::random::secret_256;
-use crate::storage::{Client, FamilyLifetime, GrantType, RefreshToken, TokenFamily};
+use crate::storage::{Client, FamilyLifetime, GrantType, RefreshToken, StorageError, TokenFamily};
 use crate::tokens::Subject;
 
 /// A new refresh token for `family`: (the value handed out, the row to store). It expires after
@@ -44,7 +44,8 @@ pub struct NewFamily {
 }
 
 /// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
-/// the token's value. The absolute lifetime counts from now.
+/// the token's value. The absolute lifetime counts from now. An id that is taken was barred by the
+/// reuse of the code it comes from (docs/security.md B.8): `invalid_grant`.
 pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Result<String, OAuthError> {
     let t = ctx.now();
     let family = TokenFamily {
@@ -64,8 +65,12 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         lifetime: new.lifetime,
     };
     let (value, row) = mint(ctx, &family);
-    ctx.store.create_family(family, Some(row)).await?;
-    Ok(value)
+    match ctx.store.create_family(family, Some(row)).await {
+        Ok(()) => Ok(value),
+        Err(StorageError::Conflict(_)) => Err(OAuthError::invalid_grant("invalid authorization code")
+            .with_detail("the grant was revoked before its family was created (code reuse)")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Whether this client gets a refresh token: it must be allowed the refresh_token grant, and the

@@ -3,12 +3,10 @@
 //! 200 and left alone (§2.2); a revocation that cannot be written is an error
 //! (docs/security.md E.29).
 
-use std::time::Duration;
-
 use crate::context::Context;
 use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
-use crate::storage::{Client, Kind};
+use crate::storage::Client;
 use crate::tokens::access;
 
 /// RFC 7009 §2.1: `token_type_hint` only orders the look-ups. Ok(()) whether or not the token was
@@ -54,12 +52,11 @@ async fn revoke_access(ctx: &Context, client: &Client, token: &str) -> Result<bo
     Ok(true)
 }
 
-/// RFC 7009 §2.1 / docs/security.md C.18: an access token's `jti` is refused until the token
-/// expires.
+/// RFC 7009 §2.1 / docs/security.md C.18, E.29, E.30: an access token's `jti` is refused until the
+/// token expires. The database records it first (a failed write is an error, never a success); then
+/// this node's cache has it at once, and the other nodes at their next notice or poll.
 pub async fn revoke_jti(ctx: &Context, jti: &str, expires_at: i64) -> Result<(), OAuthError> {
-    let remaining = (expires_at - ctx.now()).max(1) as u64;
-    ctx.ephemeral
-        .put(Kind::RevokedJti, jti, "1", Duration::from_secs(remaining))
-        .await?;
+    ctx.store.revoke_token(jti, expires_at, ctx.now()).await?;
+    ctx.revoked.record(jti, expires_at);
     Ok(())
 }

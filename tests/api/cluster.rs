@@ -61,7 +61,13 @@ async fn two_nodes_serve_one_issuer_end_to_end() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(b.introspect(&access).await["active"], false);
+    assert_eq!(a.introspect(&access).await["active"], false, "at once on A");
+    // B learns it from a Redis notice, or from its next read of the table (docs/operations.md).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while b.introspect(&access).await["active"] != false {
+        assert!(std::time::Instant::now() < deadline, "B never saw the revocation");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Log out on B, then prompt=none on A: login_required.
     let res = a
@@ -284,26 +290,9 @@ async fn redis_outage_gives_503_never_500_and_service_resumes() {
 
     redis.kill().unwrap();
     redis.wait().unwrap();
+    // Revocations are in the database (E.30): introspection does not need Redis.
     let res = app.introspect_raw(&token).await;
-    assert_eq!(
-        res.status(),
-        503,
-        "introspection needs the revocation list: fail closed"
-    );
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["error"], "temporarily_unavailable");
-    let res = app
-        .api
-        .get(app.url("/userinfo"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        res.status() == 503 || res.status() == 403,
-        "never let through unchecked: {}",
-        res.status()
-    );
+    assert_eq!(res.status(), 200, "the revocation list is in the database");
     let res = app
         .browser
         .get(app.url("/authorize"))
@@ -324,7 +313,13 @@ async fn redis_outage_gives_503_never_500_and_service_resumes() {
     let mut redis = start_redis(port).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let res = app.introspect_raw(&token).await;
+        let res = app
+            .browser
+            .get(app.url("/authorize"))
+            .query(&app.code_request("s", "n", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "openid"))
+            .send()
+            .await
+            .unwrap();
         if res.status() == 200 {
             break;
         }

@@ -55,6 +55,62 @@ async fn reused_authorization_code_revokes_tokens_issued_from_it() {
     assert_eq!(res.status(), 401, "userinfo refuses the revoked access token");
 }
 
+/// B.8: 20 concurrent redemptions of one code: at most one succeeds, none is a 5xx, and afterwards
+/// no refresh token from the code works and no access token from it validates, even when a reuse
+/// lands between the first redemption's consume and the creation of its family.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_redemptions_of_one_code_leave_no_live_token() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let (code, verifier) = app.login_for_code("openid offline_access").await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (api, url, secret) = (app.api.clone(), app.url("/token"), app.client_secret.clone());
+            let (code, verifier) = (code.clone(), verifier.clone());
+            tasks.push(tokio::spawn(async move {
+                let res = api
+                    .post(url)
+                    .basic_auth(CONFIDENTIAL_ID, Some(secret))
+                    .form(&[
+                        ("grant_type", "authorization_code"),
+                        ("code", code.as_str()),
+                        ("redirect_uri", REDIRECT_URI),
+                        ("code_verifier", verifier.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                (status, res.json::<serde_json::Value>().await.unwrap())
+            }));
+        }
+        let mut issued = Vec::new();
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                200 => issued.push(body),
+                400 => assert_eq!(body["error"], "invalid_grant", "{body}"),
+                _ => panic!("round {round}: {status} {body}"),
+            }
+        }
+        assert!(
+            issued.len() <= 1,
+            "round {round}: {} redemptions succeeded",
+            issued.len()
+        );
+        for body in &issued {
+            let access = body["access_token"].as_str().unwrap();
+            let refresh = body["refresh_token"].as_str().unwrap();
+            assert_eq!(app.introspect(access).await["active"], false, "round {round}");
+            assert_eq!(app.introspect(refresh).await["active"], false, "round {round}");
+            let res = app
+                .token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+                .await;
+            assert_eq!(token_error(res).await, (400, "invalid_grant".to_string()));
+        }
+    }
+}
+
 /// B.7: a code expires (`code_ttl_secs`).
 #[tokio::test]
 async fn expired_authorization_code_is_refused() {

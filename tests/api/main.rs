@@ -14,6 +14,7 @@ mod consent;
 mod cors;
 mod discovery;
 mod done_when;
+mod durability;
 mod helpers;
 mod input;
 mod introspection;

@@ -2,12 +2,13 @@
 //! (RFC 6749 §6, RFC 9700 §4.14, docs/security.md C.13).
 
 use async_trait::async_trait;
+use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::result::QueryResult;
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 
 use super::rows::{FamilyRow, TokenRow};
 use super::schema::{refresh_tokens, token_families};
-use super::{DbConnection, DieselStore, write_tx};
+use super::{DbConnection, DieselStore, on_backend, write_tx};
 use crate::storage::{GrantStore, RefreshToken, RotateOutcome, StorageResult, TokenFamily};
 
 #[async_trait]
@@ -80,14 +81,7 @@ impl GrantStore for DieselStore {
     async fn revoke_family(&self, id: &str, now: i64) -> StorageResult<bool> {
         let id = id.to_owned();
         self.run(move |conn| {
-            let n = diesel::update(
-                token_families::table
-                    .find(&id)
-                    .filter(token_families::revoked_at.is_null()),
-            )
-            .set(token_families::revoked_at.eq(Some(now)))
-            .execute(conn)?;
-            if n > 0 {
+            if revoke_live(conn, &id, now)? {
                 return Ok(true);
             }
             let exists = token_families::table
@@ -97,6 +91,23 @@ impl GrantStore for DieselStore {
                 .optional()?;
             Ok(exists.is_some())
         })
+        .await
+    }
+
+    /// One write transaction: revoke the family; if there is none, insert the revoked placeholder
+    /// (`ON CONFLICT DO NOTHING`); if a concurrent `create_family` won that race, revoke what it
+    /// created. A missing user or client (a foreign-key failure) means nothing to bar.
+    async fn revoke_grant(&self, placeholder: TokenFamily, now: i64) -> StorageResult<()> {
+        let row = FamilyRow {
+            revoked_at: Some(now),
+            ..FamilyRow::from(placeholder)
+        };
+        self.run(
+            move |conn| match write_tx(conn, |conn| bar_once(conn, &row, now)) {
+                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(()),
+                other => Ok(other?),
+            },
+        )
         .await
     }
 
@@ -162,16 +173,21 @@ fn rotate_once(
     now: i64,
     ip: Option<&str>,
 ) -> QueryResult<RotateOutcome> {
-    let live_families = token_families::table
-        .filter(token_families::revoked_at.is_null())
-        .select(token_families::id);
+    // A correlated EXISTS on the family's primary key: one index probe. (`family_id IN (SELECT id
+    // FROM token_families WHERE revoked_at IS NULL)` made SQLite list every live family first.)
+    let family_is_live = exists(
+        token_families::table
+            .filter(token_families::id.eq(refresh_tokens::family_id))
+            .filter(token_families::revoked_at.is_null())
+            .select(token_families::id),
+    );
     // The conditional update decides the winner: on PostgreSQL a concurrent caller blocks on
     // the row lock and then re-checks `used_at IS NULL`, so exactly one sees 1 row.
     let won = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(old))
             .filter(refresh_tokens::used_at.is_null())
-            .filter(refresh_tokens::family_id.eq_any(live_families)),
+            .filter(family_is_live),
     )
     .set(refresh_tokens::used_at.eq(Some(now)))
     .execute(conn)?;
@@ -205,39 +221,72 @@ fn rotate_once(
     }
 
     // Reuse of a rotated token (or a token of a revoked family): revoke the whole family.
-    diesel::update(
+    revoke_live(conn, &family_id, now)?;
+    Ok(RotateOutcome::Reused { family_id })
+}
+
+/// Revokes the family `id` if it is live; returns whether a row changed.
+fn revoke_live(conn: &mut DbConnection, id: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
         token_families::table
-            .find(&family_id)
+            .find(id)
             .filter(token_families::revoked_at.is_null()),
     )
     .set(token_families::revoked_at.eq(Some(now)))
     .execute(conn)?;
-    Ok(RotateOutcome::Reused { family_id })
+    Ok(n > 0)
 }
 
-/// The body of the purge transaction (see [`GrantStore::purge_grants`]).
-fn purge_once(conn: &mut DbConnection, now: i64, cutoff: i64) -> QueryResult<u64> {
-    let revoked = token_families::table
-        .filter(token_families::revoked_at.is_not_null())
-        .select(token_families::id);
-    let dead_tokens = diesel::delete(
-        refresh_tokens::table.filter(
-            refresh_tokens::family_id
-                .eq_any(revoked)
-                .or(refresh_tokens::expires_at.lt(now)),
-        ),
-    )
-    .execute(conn)?;
+/// The body of the [`GrantStore::revoke_grant`] transaction.
+fn bar_once(conn: &mut DbConnection, placeholder: &FamilyRow, now: i64) -> QueryResult<()> {
+    if revoke_live(conn, &placeholder.id, now)? {
+        return Ok(());
+    }
+    let inserted = on_backend!(conn, |c| diesel::insert_into(token_families::table)
+        .values(placeholder)
+        .on_conflict(token_families::id)
+        .do_nothing()
+        .execute(c))?;
+    if inserted == 0 {
+        // The family exists: already revoked, or created by a transaction that committed after
+        // the update above looked (PostgreSQL, READ COMMITTED): revoke it now.
+        revoke_live(conn, &placeholder.id, now)?;
+    }
+    Ok(())
+}
 
-    let old_family = token_families::revoked_at
-        .lt(cutoff)
-        .assume_not_null()
-        .or(token_families::absolute_expires_at.lt(cutoff));
-    let old_ids = token_families::table
-        .filter(old_family)
+/// How far back the purge looks for revoked families whose refresh tokens are still stored: the
+/// purge runs every minute, so a family revoked earlier had its tokens deleted already (if the purge
+/// did not run for that long, they go with their family).
+const RECENTLY_REVOKED_SECS: i64 = 3_600;
+
+/// The body of the purge transaction (see [`GrantStore::purge_grants`]). Each statement finds its
+/// rows through an index (`expires_at`, `revoked_at`, `absolute_expires_at`, `family_id`) and reads
+/// only what it may delete, never a whole table or every revoked family.
+fn purge_once(conn: &mut DbConnection, now: i64, cutoff: i64) -> QueryResult<u64> {
+    let expired_tokens =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now))).execute(conn)?;
+    let recently_revoked = token_families::table
+        .filter(token_families::revoked_at.ge(now.saturating_sub(RECENTLY_REVOKED_SECS)))
         .select(token_families::id);
-    let orphaned = diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(old_ids)))
-        .execute(conn)?;
-    let families = diesel::delete(token_families::table.filter(old_family)).execute(conn)?;
-    Ok((dead_tokens + orphaned + families) as u64)
+    let revoked_tokens =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(recently_revoked)))
+            .execute(conn)?;
+    // Families revoked or ended before the cutoff go, their remaining tokens first.
+    let old_revoked = token_families::table
+        .filter(token_families::revoked_at.lt(cutoff))
+        .select(token_families::id);
+    let ended = token_families::table
+        .filter(token_families::absolute_expires_at.lt(cutoff))
+        .select(token_families::id);
+    let orphaned =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(old_revoked)))
+            .execute(conn)?
+            + diesel::delete(refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(ended)))
+                .execute(conn)?;
+    let families = diesel::delete(token_families::table.filter(token_families::revoked_at.lt(cutoff)))
+        .execute(conn)?
+        + diesel::delete(token_families::table.filter(token_families::absolute_expires_at.lt(cutoff)))
+            .execute(conn)?;
+    Ok((expired_tokens + revoked_tokens + orphaned + families) as u64)
 }

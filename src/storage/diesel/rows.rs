@@ -4,13 +4,14 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    audit_events, clients, consents, ephemeral, refresh_tokens, signing_keys, token_families, users,
+    audit_events, clients, consents, ephemeral, refresh_tokens, revoked_tokens, signing_keys, token_families,
+    users,
 };
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
 use crate::storage::models::{
-    AuditEvent, AuditKind, Client, Consent, FamilyLifetime, GrantType, NewUser, RefreshToken, SigningKey,
-    TokenFamily, User,
+    AuditEvent, AuditKind, Client, Consent, FamilyLifetime, GrantType, NewUser, RefreshToken, RevokedToken,
+    SigningKey, TokenFamily, User,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -396,4 +397,24 @@ pub(crate) struct EphemeralRow {
     pub consumed: bool,
     pub counter: i64,
     pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = revoked_tokens)]
+pub(crate) struct RevokedRow {
+    pub jti: String,
+    pub expires_at: i64,
+    pub revoked_at: i64,
+    pub seq: i64,
+}
+
+impl From<RevokedRow> for RevokedToken {
+    fn from(r: RevokedRow) -> RevokedToken {
+        RevokedToken {
+            jti: r.jti,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            seq: r.seq,
+        }
+    }
 }

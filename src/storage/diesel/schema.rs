@@ -1,4 +1,4 @@
-//! Diesel table definitions, hand-written to match `migrations/{sqlite,postgres}/*_init/up.sql`.
+//! Diesel table definitions, hand-written to match `migrations/{sqlite,postgres}/*/up.sql`.
 
 diesel::table! {
     users (id) {
@@ -109,6 +109,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+        seq -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -120,4 +129,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     audit_events,
     ephemeral,
+    revoked_tokens,
 );

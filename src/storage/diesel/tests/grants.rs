@@ -221,3 +221,76 @@ async fn deleting_a_user_removes_their_grants() {
         db.finish().await;
     }
 }
+
+/// B.8: a grant revoked before its family exists stays revoked: the placeholder bars the id, so
+/// creating the family later is a `Conflict`; a grant whose family exists is revoked; a grant of a
+/// client that is gone records nothing.
+#[tokio::test]
+async fn a_grant_revoked_before_its_family_exists_can_never_be_created_live() {
+    for db in test_dbs().await {
+        let s = &db.store;
+        let (user, live, _) = setup(s).await;
+        let early = family(&user.id, "web", 1_000);
+        s.revoke_grant(early.clone(), 1_100).await.unwrap();
+        let barred = s.family_by_id(&early.id).await.unwrap().unwrap();
+        assert_eq!(barred.revoked_at, Some(1_100), "{}", db.name);
+        let created = s.create_family(early.clone(), Some(token(&early, 1_200))).await;
+        assert!(
+            matches!(created, Err(StorageError::Conflict(_))),
+            "{}: {created:?}",
+            db.name
+        );
+        assert_eq!(
+            s.family_by_id(&early.id).await.unwrap().unwrap().revoked_at,
+            Some(1_100)
+        );
+        assert!(s.active_families_for_user(&user.id, 1_200).await.unwrap().len() == 1);
+
+        s.revoke_grant(live.clone(), 1_300).await.unwrap();
+        s.revoke_grant(live.clone(), 1_400).await.unwrap();
+        assert_eq!(
+            s.family_by_id(&live.id).await.unwrap().unwrap().revoked_at,
+            Some(1_300),
+            "{}: the existing family is revoked once",
+            db.name
+        );
+
+        let mut orphan = family(&user.id, "gone", 1_000);
+        orphan.client_id = "gone".into();
+        s.revoke_grant(orphan.clone(), 1_500).await.unwrap();
+        assert_eq!(s.family_by_id(&orphan.id).await.unwrap(), None, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+/// B.8: a revocation racing the creation of the same family: whichever runs first, the family
+/// ends revoked or is never created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_grant_revoked_while_its_family_is_created_ends_revoked() {
+    for db in test_dbs().await {
+        let store = Arc::new(db.store.clone());
+        let (user, _, _) = setup(store.as_ref()).await;
+        for round in 0..10 {
+            let fam = family(&user.id, "web", 1_000);
+            let first = token(&fam, 1_000);
+            let create = {
+                let (store, fam) = (store.clone(), fam.clone());
+                tokio::spawn(async move { store.create_family(fam, Some(first)).await })
+            };
+            let revoke = {
+                let (store, fam) = (store.clone(), fam.clone());
+                tokio::spawn(async move { store.revoke_grant(fam, 1_001).await })
+            };
+            let created = create.await.unwrap();
+            revoke.await.unwrap().unwrap();
+            assert!(
+                matches!(created, Ok(()) | Err(StorageError::Conflict(_))),
+                "{}: {created:?}",
+                db.name
+            );
+            let stored = store.family_by_id(&fam.id).await.unwrap().unwrap();
+            assert_eq!(stored.revoked_at, Some(1_001), "{} round {round}", db.name);
+        }
+        db.finish().await;
+    }
+}

@@ -4,6 +4,8 @@
 
 mod ephemeral;
 mod grants;
+mod plans;
+mod revoked;
 
 use ::diesel::connection::SimpleConnection;
 use ::diesel::prelude::*;
@@ -45,10 +47,15 @@ impl TestDb {
 
 /// A migrated SQLite store on a temp file, plus a migrated PostgreSQL one when configured.
 pub(super) async fn test_dbs() -> Vec<TestDb> {
+    test_dbs_with_pool(8).await
+}
+
+/// Like [`test_dbs`], with `pool_size` connections per store.
+pub(super) async fn test_dbs_with_pool(pool_size: u32) -> Vec<TestDb> {
     let mut dbs = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = DieselStore::connect(&url, 8).await.unwrap();
+    let store = DieselStore::connect(&url, pool_size).await.unwrap();
     store.migrate().await.unwrap();
     dbs.push(TestDb {
         store,
@@ -73,7 +80,7 @@ pub(super) async fn test_dbs() -> Vec<TestDb> {
         .unwrap();
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&db);
-        let store = DieselStore::connect(url.as_str(), 8).await.unwrap();
+        let store = DieselStore::connect(url.as_str(), pool_size).await.unwrap();
         store.migrate().await.unwrap();
         dbs.push(TestDb {
             store,
