@@ -143,5 +143,6 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         first_party,
         id_token_signed_response_alg: Alg::Rs256,
         created_at: 0,
+        require_pushed_authorization_requests: false,
     }
 }

@@ -64,6 +64,10 @@ pub struct AddArgs {
     /// First-party client: no consent page.
     #[arg(long)]
     pub first_party: bool,
+    /// RFC 9126 §6: the client must push its authorization requests to /par; plain /authorize
+    /// requests are refused.
+    #[arg(long)]
+    pub require_par: bool,
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
@@ -88,6 +92,7 @@ pub struct ClientView<'a> {
     pub grant_types: &'a [GrantType],
     pub scopes: Vec<&'a str>,
     pub id_token_signed_response_alg: Alg,
+    pub require_pushed_authorization_requests: bool,
     pub created_at: i64,
 }
 
@@ -104,6 +109,7 @@ impl<'a> ClientView<'a> {
             grant_types: &c.grant_types,
             scopes: c.scopes.iter().collect(),
             id_token_signed_response_alg: c.id_token_signed_response_alg,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             created_at: c.created_at,
         }
     }
@@ -215,6 +221,7 @@ pub fn build_client(
         first_party: args.first_party,
         id_token_signed_response_alg: args.id_token_alg.unwrap_or(default_alg),
         created_at: clock.now(),
+        require_pushed_authorization_requests: args.require_par,
     };
     Ok((client, secret))
 }
@@ -271,6 +278,7 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
                 join(c.post_logout_redirect_uris.iter().map(String::as_str))
             ),
             format!("id_token_alg:  {}", c.id_token_signed_response_alg),
+            format!("require_par:   {}", c.require_pushed_authorization_requests),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
         output::line(&lines.join("\n"))?;

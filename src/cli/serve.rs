@@ -83,6 +83,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             first_party: true,
             id_token_signed_response_alg: settings.keys.default_alg,
             created_at: t,
+            require_pushed_authorization_requests: false,
         })
         .await?;
     Ok(Some(DemoSeed {

@@ -8,6 +8,7 @@ use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
 use crate::storage::{Client, Consumed, Kind, User};
+use crate::tokens::dpop::Binding;
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 use crate::tokens::{Subject, revocation};
@@ -17,11 +18,14 @@ fn invalid_code() -> OAuthError {
 }
 
 /// RFC 6749 §4.1.3 + RFC 7636 §4.6: exchanges a single-use code for tokens. A second use is
-/// `invalid_grant` and revokes everything the first use issued (docs/security.md B.8).
+/// `invalid_grant` and revokes everything the first use issued (docs/security.md B.8). With a
+/// DPoP proof the access token, and a public client's refresh tokens, are bound to its key
+/// (RFC 9449 §5).
 pub async fn exchange(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    binding: &Binding,
 ) -> Result<TokenResponse, OAuthError> {
     let record = redeem(ctx, client, params.require("code")?).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
@@ -39,7 +43,11 @@ pub async fn exchange(
         amr: &record.amr,
     };
     let refresh_token = if refresh::issued_to(client, &subject) {
-        Some(refresh::start_family(ctx, client, new_family(&record, &user, params)).await?)
+        let new = NewFamily {
+            dpop_jkt: binding.for_new_family(client),
+            ..new_family(&record, &user, params)
+        };
+        Some(refresh::start_family(ctx, client, new).await?)
     } else {
         None
     };
@@ -52,6 +60,7 @@ pub async fn exchange(
             jti: record.access_jti.clone(),
             nonce: record.nonce.as_deref(),
             refresh_token,
+            binding,
         },
     )
 }
@@ -88,6 +97,7 @@ fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily 
         device_name: params.device_name().or_else(|| record.device_name.clone()),
         user_agent: record.user_agent.clone(),
         ip: record.ip.clone(),
+        dpop_jkt: None,
     }
 }
 
@@ -170,7 +180,7 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap();
         assert!(tokens.id_token.is_some(), "openid: an ID token");
@@ -188,10 +198,10 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap();
-        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidGrant);
@@ -214,7 +224,7 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         w.advance(w.ctx.tokens.code_ttl_secs);
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
@@ -225,7 +235,7 @@ mod tests {
         let w = testing::world().await;
         let code = code_for(&w, FIRST_PARTY).await;
         let other = w.client(PUBLIC).await;
-        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "another client");
@@ -233,7 +243,7 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         let wrong_verifier = "x".repeat(43);
-        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier))
+        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "PKCE mismatch");
@@ -241,7 +251,7 @@ mod tests {
         let code = code_for(&w, FIRST_PARTY).await;
         let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
         let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        let e = exchange(&w.ctx, &client, &missing).await.unwrap_err();
+        let e = exchange(&w.ctx, &client, &missing, &Binding::Bearer).await.unwrap_err();
         assert_eq!(
             e.code,
             ErrorCode::InvalidRequest,
@@ -260,7 +270,7 @@ mod tests {
             .set_password(&w.user.id, "$argon2id$new", w.ctx.clock.now_ms())
             .await
             .unwrap();
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);

@@ -10,6 +10,7 @@ use crate::oauth::scope::Scope;
 use crate::random::random_id;
 use crate::storage::{AuthMethod, Client, User};
 use crate::tokens::Subject;
+use crate::tokens::dpop::Binding;
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 
@@ -18,6 +19,7 @@ pub async fn grant(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
     let username = params.require("username")?;
@@ -54,7 +56,11 @@ pub async fn grant(
         amr: &[AuthMethod::Password],
     };
     let refresh_token = if refresh::issued_to(client, &subject) {
-        Some(refresh::start_family(ctx, client, new_family(&user, &scope, t, params, meta)).await?)
+        let new = NewFamily {
+            dpop_jkt: binding.for_new_family(client),
+            ..new_family(&user, &scope, t, params, meta)
+        };
+        Some(refresh::start_family(ctx, client, new).await?)
     } else {
         None
     };
@@ -65,6 +71,7 @@ pub async fn grant(
         jti: random_id(),
         nonce: None,
         refresh_token,
+        binding,
     };
     response::respond(ctx, grant)
 }
@@ -79,5 +86,6 @@ fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &Requ
         device_name: params.device_name(),
         user_agent: meta.user_agent.clone(),
         ip: Some(meta.ip.clone()),
+        dpop_jkt: None,
     }
 }

@@ -166,6 +166,12 @@ impl KeyRing {
         self.current().verify(jws, self.clock.now())
     }
 
+    /// A key for one `purpose` derived from the master key (`MasterKey::derive`), the same on
+    /// every node.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        self.master.derive(purpose)
+    }
+
     /// RFC 7517 §5: the published JWKS document `{"keys":[...]}`, pre-rendered (cheap clone).
     pub fn jwks_json(&self) -> Arc<str> {
         self.current().jwks.clone()

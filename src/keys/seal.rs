@@ -101,6 +101,19 @@ impl MasterKey {
             })
     }
 
+    /// A 256-bit key for one `purpose`, derived from the master key (SHA-256 over a label and the
+    /// key), so the master key itself only seals. Every node with the same master key derives the
+    /// same key (the DPoP nonces of docs/security.md F.2).
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"portcullis derived key\0");
+        h.update(purpose.as_bytes());
+        h.update([0u8]);
+        h.update(self.0);
+        h.finalize().into()
+    }
+
     fn cipher(&self) -> Result<Aes256Gcm, KeyError> {
         Aes256Gcm::new_from_slice(&self.0).map_err(|_| KeyError::Crypto("bad master key length".into()))
     }

@@ -196,6 +196,7 @@ mod tests {
             first_party: false,
             id_token_signed_response_alg: crate::keys::Alg::Rs256,
             created_at: 0,
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -159,8 +159,10 @@ pub enum Kind {
     RateLimit,
     /// Revoked access-token `jti`s.
     RevokedJti,
-    /// Pushed authorization requests.
+    /// Pushed authorization requests (RFC 9126), keyed by the digest of the `request_uri`'s random part.
     Par,
+    /// DPoP proof `jti`s already seen (RFC 9449 §11.1), keyed by the digest of key thumbprint and `jti`.
+    DpopJti,
     /// RP-initiated logouts waiting for the user's confirmation.
     LogoutRequest,
     /// Locks that let one node at a time do a periodic job (key rotation).
@@ -178,6 +180,7 @@ impl Kind {
             Kind::RateLimit => "rl",
             Kind::RevokedJti => "jti",
             Kind::Par => "par",
+            Kind::DpopJti => "dpop",
             Kind::LogoutRequest => "lreq",
             Kind::Lock => "lock",
         }

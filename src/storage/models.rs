@@ -120,6 +120,9 @@ pub struct Client {
     /// JWS alg for ID tokens (OpenID Registration `id_token_signed_response_alg`).
     pub id_token_signed_response_alg: Alg,
     pub created_at: i64,
+    /// RFC 9126 §6: authorization requests only by `request_uri` from `/par` (docs/security.md F.1).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Client {
@@ -168,6 +171,10 @@ pub struct TokenFamily {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// RFC 9449 §5: the RFC 7638 thumbprint of the key a public client's refresh tokens are bound
+    /// to; every refresh must prove possession of it (docs/security.md F.2).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 /// A refresh token as stored: only its SHA-256 digest.

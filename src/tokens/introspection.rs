@@ -57,6 +57,11 @@ async fn as_access(ctx: &Context, token: &str) -> Result<Option<Value>, OAuthErr
             if let Some(user) = valid.user {
                 body["username"] = json!(user.username);
             }
+            // RFC 9449 §6.2: a DPoP-bound token says so, and names its key.
+            if let Some(cnf) = &c.cnf {
+                body["token_type"] = json!("DPoP");
+                body["cnf"] = json!(cnf);
+            }
             Ok(Some(body))
         }
         Err(e) if e.code == ErrorCode::InvalidToken => Ok(Some(inactive())),

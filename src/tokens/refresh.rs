@@ -39,6 +39,8 @@ pub struct NewFamily {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// RFC 9449 §5: the key thumbprint its refresh tokens are bound to (public clients only).
+    pub dpop_jkt: Option<String>,
 }
 
 /// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
@@ -59,6 +61,7 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         device_name: new.device_name,
         user_agent: new.user_agent,
         ip: new.ip,
+        dpop_jkt: new.dpop_jkt,
     };
     let (value, row) = mint(ctx, &family);
     ctx.store.create_family(family, Some(row)).await?;

@@ -641,6 +641,7 @@ async fn bob_with_a_family(app: &TestApp) -> String {
         device_name: Some("Bob's phone".into()),
         user_agent: None,
         ip: None,
+        dpop_jkt: None,
     };
     app.ctx().store.create_family(family.clone(), None).await.unwrap();
     family.id

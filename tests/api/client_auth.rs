@@ -24,6 +24,7 @@ async fn add_odd_client(app: &TestApp) {
         first_party: true,
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
+        require_pushed_authorization_requests: false,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

@@ -186,6 +186,7 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
         first_party: true,
         id_token_signed_response_alg: Alg::Rs256,
         created_at: 0,
+        require_pushed_authorization_requests: false,
     };
     state
         .ctx

@@ -160,6 +160,7 @@ async fn client_credentials_grant_refuses_public_clients() {
         first_party: true,
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
+        require_pushed_authorization_requests: false,
     };
     app.ctx().store.create_client(public).await.unwrap();
     let res = app

@@ -80,6 +80,7 @@ pub(crate) struct ClientRow {
     pub first_party: bool,
     pub id_token_signed_response_alg: String,
     pub created_at: i64,
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -112,6 +113,7 @@ impl ClientRow {
             first_party: c.first_party,
             id_token_signed_response_alg: c.id_token_signed_response_alg.to_string(),
             created_at: c.created_at,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
         })
     }
 }
@@ -139,6 +141,7 @@ impl TryFrom<ClientRow> for Client {
             first_party: r.first_party,
             id_token_signed_response_alg,
             created_at: r.created_at,
+            require_pushed_authorization_requests: r.require_pushed_authorization_requests,
         })
     }
 }
@@ -204,6 +207,7 @@ pub(crate) struct FamilyRow {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub dpop_jkt: Option<String>,
 }
 
 impl From<TokenFamily> for FamilyRow {
@@ -222,6 +226,7 @@ impl From<TokenFamily> for FamilyRow {
             device_name: f.device_name,
             user_agent: f.user_agent,
             ip: f.ip,
+            dpop_jkt: f.dpop_jkt,
         }
     }
 }
@@ -242,6 +247,7 @@ impl From<FamilyRow> for TokenFamily {
             device_name: r.device_name,
             user_agent: r.user_agent,
             ip: r.ip,
+            dpop_jkt: r.dpop_jkt,
         }
     }
 }

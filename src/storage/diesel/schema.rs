@@ -1,4 +1,4 @@
-//! Diesel table definitions, hand-written to match `migrations/{sqlite,postgres}/*_init/up.sql`.
+//! Diesel table definitions, hand-written to match `migrations/{sqlite,postgres}/*/up.sql`.
 
 diesel::table! {
     users (id) {
@@ -28,6 +28,7 @@ diesel::table! {
         first_party -> Bool,
         id_token_signed_response_alg -> Text,
         created_at -> BigInt,
+        require_pushed_authorization_requests -> Bool,
     }
 }
 
@@ -59,6 +60,7 @@ diesel::table! {
         device_name -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 

@@ -22,6 +22,7 @@ fn family(user_id: &str, client_id: &str, now: i64) -> TokenFamily {
         device_name: Some("Laptop".into()),
         user_agent: Some("test".into()),
         ip: None,
+        dpop_jkt: None,
     }
 }
 

@@ -109,6 +109,7 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         first_party: false,
         id_token_signed_response_alg: crate::keys::Alg::Rs256,
         created_at: 1_700_000_000,
+        require_pushed_authorization_requests: false,
     }
 }
 
