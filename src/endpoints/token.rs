@@ -19,5 +19,9 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let tokens = grants::dispatch(ctx, &client, &params, &binding, &extract::meta(&req))
         .await
         .map_err(|e| dpop::token_error(ctx, &binding, e))?;
-    Ok(dpop::token_response(ctx, &binding, no_store(HttpResponse::Ok().json(tokens))))
+    Ok(dpop::token_response(
+        ctx,
+        &binding,
+        no_store(HttpResponse::Ok().json(tokens)),
+    ))
 }

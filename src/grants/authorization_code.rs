@@ -243,15 +243,22 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         let wrong_verifier = "x".repeat(43);
-        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier), &Binding::Bearer)
-            .await
-            .unwrap_err();
+        let e = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, &wrong_verifier),
+            &Binding::Bearer,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "PKCE mismatch");
 
         let code = code_for(&w, FIRST_PARTY).await;
         let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
         let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        let e = exchange(&w.ctx, &client, &missing, &Binding::Bearer).await.unwrap_err();
+        let e = exchange(&w.ctx, &client, &missing, &Binding::Bearer)
+            .await
+            .unwrap_err();
         assert_eq!(
             e.code,
             ErrorCode::InvalidRequest,

@@ -150,7 +150,12 @@ mod tests {
         start_family(&w.ctx, client, new).await.unwrap()
     }
 
-    async fn use_with(w: &World, client: &Client, token: &str, binding: &Binding) -> Result<TokenResponse, OAuthError> {
+    async fn use_with(
+        w: &World,
+        client: &Client,
+        token: &str,
+        binding: &Binding,
+    ) -> Result<TokenResponse, OAuthError> {
         let q = format!("grant_type=refresh_token&refresh_token={token}");
         let params = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
         refresh(&w.ctx, client, &params, binding, &testing::meta()).await
@@ -310,6 +315,10 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(family.dpop_jkt.as_deref(), Some("key-1"), "the binding stays with the family");
+        assert_eq!(
+            family.dpop_jkt.as_deref(),
+            Some("key-1"),
+            "the binding stays with the family"
+        );
     }
 }

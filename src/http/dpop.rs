@@ -119,15 +119,18 @@ pub async fn authorize_resource(
     query_tokens: QueryTokens,
     path: &str,
 ) -> Result<Authorized, ApiError> {
-    if let Some(token) = dpop_token(req).map_err(ApiError::dpop)? {
+    if let Some(token) = dpop_token(req)? {
         if form.is_some_and(|f| f.contains("access_token")) {
             let e = OAuthError::invalid_request("more than one method used to send the access token");
             return Err(ApiError::dpop(e));
         }
         let dpop_error = |e: OAuthError| with_nonce_error(ctx, ApiError::dpop(e));
-        let proof = proof(req)
-            .map_err(dpop_error)?
-            .ok_or_else(|| dpop_error(OAuthError::new(ErrorCode::InvalidDpopProof, "a DPoP proof is required")))?;
+        let proof = proof(req).map_err(dpop_error)?.ok_or_else(|| {
+            dpop_error(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "a DPoP proof is required",
+            ))
+        })?;
         let valid = access::validate(ctx, &token).await.map_err(dpop_error)?;
         let request = ProofRequest {
             proof,
@@ -159,9 +162,10 @@ pub async fn authorize_resource(
 }
 
 /// RFC 9449 §7.1: the token of an `Authorization: DPoP <token>` header (the scheme in any case),
-/// `None` for any other scheme or no header.
-fn dpop_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
-    let Some(h) = extract::authorization_header(req)? else {
+/// `None` for any other scheme or no header. A header that is not text is answered as RFC 6750
+/// answers it.
+fn dpop_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(h) = extract::authorization_header(req).map_err(ApiError::bearer)? else {
         return Ok(None);
     };
     let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
@@ -170,7 +174,9 @@ fn dpop_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
     }
     let token = rest.trim();
     if token.is_empty() {
-        return Err(OAuthError::invalid_request("empty DPoP access token"));
+        return Err(ApiError::dpop(OAuthError::invalid_request(
+            "empty DPoP access token",
+        )));
     }
     Ok(Some(token.to_string()))
 }

@@ -159,7 +159,10 @@ impl ResponseError for ApiError {
             return no_store(
                 HttpResponse::Unauthorized()
                     .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#))
-                    .append_header((header::WWW_AUTHENTICATE, format!(r#"DPoP algs="{}""#, dpop_algs())))
+                    .append_header((
+                        header::WWW_AUTHENTICATE,
+                        format!(r#"DPoP algs="{}""#, dpop_algs()),
+                    ))
                     .finish(),
             );
         };
@@ -178,7 +181,9 @@ impl ResponseError for ApiError {
                 err.code, desc
             );
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
-        } else if self.scheme == Scheme::Dpop && (bearer_codes.contains(&err.code) || dpop_codes.contains(&err.code)) {
+        } else if self.scheme == Scheme::Dpop
+            && (bearer_codes.contains(&err.code) || dpop_codes.contains(&err.code))
+        {
             let challenge = format!(
                 r#"DPoP error="{}", error_description="{}", algs="{}""#,
                 err.code,

@@ -37,7 +37,12 @@ pub async fn push(
     let stored = PushedRequest::new(&client.client_id, params, ctx.now() + ttl as i64);
     let json = serde_json::to_string(&stored).map_err(OAuthError::server_error)?;
     ctx.ephemeral
-        .put(Kind::Par, &sha256_hex(&reference), &json, Duration::from_secs(ttl))
+        .put(
+            Kind::Par,
+            &sha256_hex(&reference),
+            &json,
+            Duration::from_secs(ttl),
+        )
         .await?;
     Ok(Pushed {
         request_uri: format!("{}{reference}", par::REQUEST_URI_PREFIX),
@@ -127,15 +132,27 @@ mod tests {
         let w = testing::world().await;
         let uri = pushed(&w, FIRST_PARTY).await;
         let other = authorization_params(&w.ctx, at_authorize(PUBLIC, &uri)).await;
-        assert_eq!(other.unwrap_err().code, ErrorCode::InvalidRequestUri, "another client's");
+        assert_eq!(
+            other.unwrap_err().code,
+            ErrorCode::InvalidRequestUri,
+            "another client's"
+        );
         let (params, origin) = authorization_params(&w.ctx, at_authorize(FIRST_PARTY, &uri))
             .await
             .unwrap();
         assert_eq!(origin, Origin::Pushed);
-        assert_eq!(params.get("state"), Some("pushed"), "parameters sent alongside are ignored");
+        assert_eq!(
+            params.get("state"),
+            Some("pushed"),
+            "parameters sent alongside are ignored"
+        );
         assert!(!params.contains("request_uri"));
         let again = authorization_params(&w.ctx, at_authorize(FIRST_PARTY, &uri)).await;
-        assert_eq!(again.unwrap_err().code, ErrorCode::InvalidRequestUri, "single use");
+        assert_eq!(
+            again.unwrap_err().code,
+            ErrorCode::InvalidRequestUri,
+            "single use"
+        );
 
         let uri = pushed(&w, FIRST_PARTY).await;
         w.advance(60);
@@ -154,11 +171,15 @@ mod tests {
             (request(PUBLIC, "&request_uri=urn%3Ax"), ErrorCode::InvalidRequest),
             (request(FIRST_PARTY, ""), ErrorCode::InvalidRequest),
             (
-                form(&format!("response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2F&{pkce}")),
+                form(&format!(
+                    "response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2F&{pkce}"
+                )),
                 ErrorCode::InvalidRequest,
             ),
             (
-                form(&format!("response_type=code&scope=admin&redirect_uri={cb}&{pkce}")),
+                form(&format!(
+                    "response_type=code&scope=admin&redirect_uri={cb}&{pkce}"
+                )),
                 ErrorCode::InvalidScope,
             ),
             (
@@ -167,12 +188,18 @@ mod tests {
             ),
         ];
         for (params, code) in cases {
-            let e = push(&w.ctx, &client, &params, PkcePolicy::S256Only).await.unwrap_err();
+            let e = push(&w.ctx, &client, &params, PkcePolicy::S256Only)
+                .await
+                .unwrap_err();
             assert_eq!(e.code, code, "{}", e.description);
         }
-        let without_client_id = form(&format!("response_type=code&scope=email&redirect_uri={cb}&{pkce}"));
+        let without_client_id = form(&format!(
+            "response_type=code&scope=email&redirect_uri={cb}&{pkce}"
+        ));
         assert!(
-            push(&w.ctx, &client, &without_client_id, PkcePolicy::S256Only).await.is_ok(),
+            push(&w.ctx, &client, &without_client_id, PkcePolicy::S256Only)
+                .await
+                .is_ok(),
             "the client is known from its authentication"
         );
     }

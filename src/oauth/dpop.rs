@@ -159,7 +159,8 @@ fn parse_header(proof: &str) -> Result<(ProofAlg, PublicJwk), OAuthError> {
         return Err(invalid("the DPoP proof is too long"));
     }
     let mut parts = proof.split('.');
-    let (Some(head), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(head), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(invalid("the DPoP proof is not a compact JWS"));
     };
     let header: Map<String, Value> = URL_SAFE_NO_PAD
@@ -248,8 +249,11 @@ fn check_claims(
 
 /// RFC 7519 §2 NumericDate: an integer, or a number whose fractional part is dropped.
 fn numeric_date(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15).map(|f| f as i64))
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.is_finite() && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
 }
 
 /// RFC 9449 §4.2 `ath`: base64url(SHA-256(the ASCII access token)).
@@ -386,13 +390,19 @@ mod tests {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(body.to_string())
         );
-        assert_eq!(code(verify(&unsigned, &expected(None))), Some(ErrorCode::InvalidDpopProof));
+        assert_eq!(
+            code(verify(&unsigned, &expected(None))),
+            Some(ErrorCode::InvalidDpopProof)
+        );
         let hs = HS256.signer_from_bytes([7u8; 32]).unwrap();
         let mut h = JwsHeader::new();
         h.set_token_type("dpop+jwt");
         h.set_jwk(public);
         let mac = jws::serialize_compact(body.to_string().as_bytes(), &h, &hs).unwrap();
-        assert_eq!(code(verify(&mac, &expected(None))), Some(ErrorCode::InvalidDpopProof));
+        assert_eq!(
+            code(verify(&mac, &expected(None))),
+            Some(ErrorCode::InvalidDpopProof)
+        );
     }
 
     #[test]
@@ -406,7 +416,10 @@ mod tests {
 
         let public = private.to_public_key().unwrap();
         let jwt = sign(&signer, &public, "JWT", &body);
-        assert_eq!(code(verify(&jwt, &expected(None))), Some(ErrorCode::InvalidDpopProof));
+        assert_eq!(
+            code(verify(&jwt, &expected(None))),
+            Some(ErrorCode::InvalidDpopProof)
+        );
 
         let (_, other) = key("ES256");
         let foreign = sign(&signer, &other, "dpop+jwt", &body);
@@ -418,7 +431,8 @@ mod tests {
     fn htm_htu_iat_and_ath_must_match_the_request() {
         let (signer, public) = key("ES256");
         let proof = |c: &Value| sign(signer.as_ref(), &public, "dpop+jwt", c);
-        let refused = |c: &Value, token: Option<&str>| verify(&proof(c), &expected(token)).unwrap_err().description;
+        let refused =
+            |c: &Value, token: Option<&str>| verify(&proof(c), &expected(token)).unwrap_err().description;
         assert!(refused(&claims("GET", HTU, NOW), None).contains("htm"));
         assert!(refused(&claims("post", HTU, NOW), None).contains("htm"));
         assert!(refused(&claims("POST", "https://id.example.com/userinfo", NOW), None).contains("htu"));
@@ -449,8 +463,14 @@ mod tests {
         ] {
             assert_eq!(normalize_htu(same), want, "{same}");
         }
-        assert_eq!(normalize_htu("http://127.0.0.1:80"), Some("http://127.0.0.1/".into()));
-        assert_eq!(normalize_htu("https://id.example.com/a%2fb"), Some("https://id.example.com/a%2Fb".into()));
+        assert_eq!(
+            normalize_htu("http://127.0.0.1:80"),
+            Some("http://127.0.0.1/".into())
+        );
+        assert_eq!(
+            normalize_htu("https://id.example.com/a%2fb"),
+            Some("https://id.example.com/a%2Fb".into())
+        );
         assert_ne!(normalize_htu("https://id.example.com:8443/token"), want);
         assert_ne!(normalize_htu("https://id.example.com/Token"), want);
         assert_eq!(normalize_htu("https://user@id.example.com/token"), None);
@@ -477,8 +497,18 @@ mod tests {
 
     #[test]
     fn malformed_proofs_are_invalid_dpop_proof_never_a_panic() {
-        for garbage in ["", ".", "a.b.c", "a.b", "e30.e30.", &"x".repeat(MAX_PROOF_LEN + 1)] {
-            assert_eq!(code(verify(garbage, &expected(None))), Some(ErrorCode::InvalidDpopProof));
+        for garbage in [
+            "",
+            ".",
+            "a.b.c",
+            "a.b",
+            "e30.e30.",
+            &"x".repeat(MAX_PROOF_LEN + 1),
+        ] {
+            assert_eq!(
+                code(verify(garbage, &expected(None))),
+                Some(ErrorCode::InvalidDpopProof)
+            );
         }
     }
 }

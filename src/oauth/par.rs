@@ -50,9 +50,11 @@ impl PushedRequest {
 
 /// The random part of a `request_uri` this server could have issued, or `None`.
 pub fn reference(request_uri: &str) -> Option<&str> {
-    request_uri
-        .strip_prefix(REQUEST_URI_PREFIX)
-        .filter(|r| r.len() == 43 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    request_uri.strip_prefix(REQUEST_URI_PREFIX).filter(|r| {
+        r.len() == 43
+            && r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// `invalid_request_uri` (RFC 9101 §6.2, used by RFC 9126 §4): unknown, used, expired or another
@@ -145,7 +147,10 @@ mod tests {
         assert_eq!(reference(&id), None);
         assert_eq!(reference("https://client.example.com/request.jwt"), None);
         assert_eq!(reference(&format!("{REQUEST_URI_PREFIX}short")), None);
-        assert_eq!(reference(&format!("{REQUEST_URI_PREFIX}{}", "%".repeat(43))), None);
+        assert_eq!(
+            reference(&format!("{REQUEST_URI_PREFIX}{}", "%".repeat(43))),
+            None
+        );
     }
 
     #[test]
@@ -156,7 +161,10 @@ mod tests {
         .unwrap();
         let stored = PushedRequest::new("c1", &params, 100);
         let json = serde_json::to_string(&stored).unwrap();
-        assert!(!json.contains("s3cret") && !json.contains("client_assertion"), "{json}");
+        assert!(
+            !json.contains("s3cret") && !json.contains("client_assertion"),
+            "{json}"
+        );
         let back = stored.params().unwrap();
         assert_eq!(back.get("client_id"), Some("c1"));
         assert_eq!(back.get("scope"), Some("openid"));

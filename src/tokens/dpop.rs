@@ -48,9 +48,7 @@ impl Binding {
     /// RFC 9449 §5: a new token family of a public client is bound to the key; a confidential
     /// client's refresh tokens are not (it authenticates at every refresh already).
     pub fn for_new_family(&self, client: &Client) -> Option<String> {
-        self.jkt()
-            .filter(|_| client.is_public())
-            .map(str::to_string)
+        self.jkt().filter(|_| client.is_public()).map(str::to_string)
     }
 }
 
@@ -87,7 +85,10 @@ pub async fn check(ctx: &Context, req: ProofRequest<'_>) -> Result<String, OAuth
     let seen = sha256_hex(&format!("{}:{}", proof.jkt, proof.jti));
     let remember = Duration::from_secs(2 * window as u64 + 1);
     if ctx.ephemeral.incr(Kind::DpopJti, &seen, remember).await? > 1 {
-        return Err(OAuthError::new(ErrorCode::InvalidDpopProof, "the DPoP proof was used before"));
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "the DPoP proof was used before",
+        ));
     }
     Ok(proof.jkt)
 }
@@ -102,7 +103,9 @@ pub async fn check_bound_token(
     let jkt = check(ctx, req).await?;
     match &claims.cnf {
         Some(cnf) if ct_eq(&cnf.jkt, &jkt) => Ok(()),
-        Some(_) => Err(OAuthError::invalid_token("the access token is bound to another key")),
+        Some(_) => Err(OAuthError::invalid_token(
+            "the access token is bound to another key",
+        )),
         None => Err(OAuthError::invalid_token("the access token is not DPoP-bound")),
     }
 }
@@ -206,15 +209,23 @@ mod tests {
         assert_eq!(current_nonce(&w.ctx).unwrap(), None, "off by default");
         w.ctx.dpop.require_nonce = true;
         let key = Key::new();
-        let e = check(&w.ctx, at_token(&key.proof(&w.ctx, None))).await.unwrap_err();
+        let e = check(&w.ctx, at_token(&key.proof(&w.ctx, None)))
+            .await
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::UseDpopNonce);
         let nonce = current_nonce(&w.ctx).unwrap().unwrap();
         let wrong = check(&w.ctx, at_token(&key.proof(&w.ctx, Some("made-up")))).await;
         assert_eq!(wrong.unwrap_err().code, ErrorCode::UseDpopNonce);
-        assert!(check(&w.ctx, at_token(&key.proof(&w.ctx, Some(&nonce)))).await.is_ok());
+        assert!(
+            check(&w.ctx, at_token(&key.proof(&w.ctx, Some(&nonce))))
+                .await
+                .is_ok()
+        );
         w.advance(w.ctx.dpop.nonce_period_secs);
         assert!(
-            check(&w.ctx, at_token(&key.proof(&w.ctx, Some(&nonce)))).await.is_ok(),
+            check(&w.ctx, at_token(&key.proof(&w.ctx, Some(&nonce))))
+                .await
+                .is_ok(),
             "the previous period's nonce still counts"
         );
         assert_ne!(current_nonce(&w.ctx).unwrap().unwrap(), nonce, "nonces rotate");
@@ -242,7 +253,11 @@ mod tests {
         assert_eq!(bound.for_new_family(&client).as_deref(), Some("k"));
         assert_eq!(Binding::Bearer.for_new_family(&client), None);
         client.secret_hash = Some("digest".into());
-        assert_eq!(bound.for_new_family(&client), None, "RFC 9449 §5: confidential clients");
+        assert_eq!(
+            bound.for_new_family(&client),
+            None,
+            "RFC 9449 §5: confidential clients"
+        );
         assert_eq!(bound.token_type(), "DPoP");
     }
 }
