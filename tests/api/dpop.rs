@@ -81,8 +81,12 @@ impl DpopKey {
     }
 
     fn sign(&self, signer: &dyn JwsSigner, jwk: &Jwk, payload: &Value) -> String {
+        self.sign_typed("dpop+jwt", signer, jwk, payload)
+    }
+
+    fn sign_typed(&self, typ: &str, signer: &dyn JwsSigner, jwk: &Jwk, payload: &Value) -> String {
         let mut header = JwsHeader::new();
-        header.set_token_type("dpop+jwt");
+        header.set_token_type(typ);
         header.set_jwk(jwk.clone());
         jws::serialize_compact(payload.to_string().as_bytes(), &header, signer).unwrap()
     }
@@ -436,8 +440,8 @@ async fn stale_or_future_proof_is_refused() {
     .await;
 }
 
-/// F.2, RFC 9449 §4.3 steps 5-7: a MAC, a private key in the header, two proofs, or garbage are
-/// `invalid_dpop_proof`, never a 5xx.
+/// F.2, RFC 9449 §4.3 steps 4-7: a MAC, a private key in the header, another `typ`, two proofs, or
+/// garbage are `invalid_dpop_proof`, never a 5xx.
 #[tokio::test]
 async fn malformed_or_symmetric_proofs_are_refused() {
     let app = spawn_app().await;
@@ -451,6 +455,7 @@ async fn malformed_or_symmetric_proofs_are_refused() {
     let proofs = [
         key.sign(&hmac, &key.public(), &payload),
         key.sign(&signer, &key.private, &payload),
+        key.sign_typed("JWT", &signer, &key.public(), &payload),
         "not-a-jwt".to_string(),
         format!(
             "{}.e30.",
