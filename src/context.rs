@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
-use crate::config::{RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::config::{DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings};
 use crate::keys::notify::{Publisher, Topic};
 use crate::keys::{Alg, KeyRing};
 use crate::storage::{DynEphemeral, DynStore};
@@ -36,6 +36,10 @@ pub struct Context {
     pub rate_limit: RateLimitSettings,
     /// Argon2id hashing on its own threads.
     pub hasher: PasswordHasher,
+    /// Pushed authorization requests (RFC 9126).
+    pub par: ParSettings,
+    /// DPoP proofs (RFC 9449).
+    pub dpop: DpopSettings,
 }
 
 /// What a [`Context`] is built from besides the settings.
@@ -65,6 +69,8 @@ impl Context {
             sessions: settings.sessions.clone(),
             rate_limit: settings.rate_limit.clone(),
             hasher: parts.hasher,
+            par: settings.par.clone(),
+            dpop: settings.dpop.clone(),
         }
     }
 

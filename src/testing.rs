@@ -144,5 +144,6 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         id_token_signed_response_alg: Alg::Rs256,
         created_at: 0,
         resource_server: false,
+        require_pushed_authorization_requests: false,
     }
 }

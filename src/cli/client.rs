@@ -67,6 +67,10 @@ pub struct AddArgs {
     /// A resource server (RFC 7662 §4): it may introspect access tokens meant for it.
     #[arg(long)]
     pub resource_server: bool,
+    /// RFC 9126 §6: the client must push its authorization requests to /par; plain /authorize
+    /// requests are refused.
+    #[arg(long)]
+    pub require_par: bool,
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
@@ -91,6 +95,7 @@ pub struct ClientView<'a> {
     pub grant_types: &'a [GrantType],
     pub scopes: Vec<&'a str>,
     pub id_token_signed_response_alg: Alg,
+    pub require_pushed_authorization_requests: bool,
     pub created_at: i64,
 }
 
@@ -107,6 +112,7 @@ impl<'a> ClientView<'a> {
             grant_types: &c.grant_types,
             scopes: c.scopes.iter().collect(),
             id_token_signed_response_alg: c.id_token_signed_response_alg,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             created_at: c.created_at,
         }
     }
@@ -219,6 +225,7 @@ pub fn build_client(
         id_token_signed_response_alg: args.id_token_alg.unwrap_or(default_alg),
         created_at: clock.now(),
         resource_server: args.resource_server,
+        require_pushed_authorization_requests: args.require_par,
     };
     Ok((client, secret))
 }
@@ -275,6 +282,7 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
                 join(c.post_logout_redirect_uris.iter().map(String::as_str))
             ),
             format!("id_token_alg:  {}", c.id_token_signed_response_alg),
+            format!("require_par:   {}", c.require_pushed_authorization_requests),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
         output::line(&lines.join("\n"))?;

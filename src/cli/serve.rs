@@ -84,6 +84,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             id_token_signed_response_alg: settings.keys.default_alg,
             created_at: t,
             resource_server: false,
+            require_pushed_authorization_requests: false,
         })
         .await?;
     Ok(Some(DemoSeed {

@@ -378,3 +378,18 @@ fn example_config_lists_every_setting_with_its_default() {
         assert!(present, "{key} missing from portcullis.example.toml");
     }
 }
+
+/// docs/security.md F.1: `client add --require-par` registers a client that must push its
+/// authorization requests (RFC 9126 §6); without the flag it need not.
+#[test]
+fn require_par_flag_is_registered() {
+    let build = |extra: &[&str]| {
+        let mut args = vec!["App", "--redirect-uri", "https://a.example/cb"];
+        args.extend_from_slice(extra);
+        build_client(client_add(&args), Alg::Rs256, &Clock::system())
+            .unwrap()
+            .0
+    };
+    assert!(build(&["--require-par"]).require_pushed_authorization_requests);
+    assert!(!build(&[]).require_pushed_authorization_requests);
+}

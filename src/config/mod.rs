@@ -41,6 +41,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
+    pub par: ParSettings,
+    pub dpop: DpopSettings,
     /// Set by `serve --dev` (never from configuration): serves the demo client's landing page.
     #[serde(skip)]
     pub dev_mode: bool,
@@ -170,6 +172,29 @@ pub struct LogSettings {
     pub level: String,
 }
 
+/// RFC 9126: pushed authorization requests (docs/security.md F.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ParSettings {
+    /// RFC 9126 §5: every client must push its authorization requests; plain ones are refused.
+    pub required: bool,
+    /// Lifetime of a `request_uri` (RFC 9126 §2.2 `expires_in`): long enough for one redirect.
+    pub request_uri_ttl_secs: u64,
+}
+
+/// RFC 9449: DPoP proofs (docs/security.md F.2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DpopSettings {
+    /// RFC 9449 §11.1: a proof's `iat` may be this far from now, either way; its `jti` is
+    /// remembered about twice as long.
+    pub iat_window_secs: u64,
+    /// RFC 9449 §8: proofs must carry a nonce the server issued (`DPoP-Nonce`).
+    pub require_nonce: bool,
+    /// How often the server nonce changes; a nonce is accepted for about two periods.
+    pub nonce_period_secs: u64,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -185,6 +210,8 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             rate_limit: RateLimitSettings::default(),
             log: LogSettings::default(),
+            par: ParSettings::default(),
+            dpop: DpopSettings::default(),
             dev_mode: false,
         }
     }
@@ -282,6 +309,25 @@ impl Default for LogSettings {
         LogSettings {
             format: LogFormat::Pretty,
             level: "info,portcullis=info".into(),
+        }
+    }
+}
+
+impl Default for ParSettings {
+    fn default() -> Self {
+        ParSettings {
+            required: false,
+            request_uri_ttl_secs: 60,
+        }
+    }
+}
+
+impl Default for DpopSettings {
+    fn default() -> Self {
+        DpopSettings {
+            iat_window_secs: 60,
+            require_nonce: false,
+            nonce_period_secs: 300,
         }
     }
 }
@@ -391,6 +437,12 @@ mod tests {
             with(|s| s.tokens.auth_request_first_ttl_secs = 86_401),
             with(|s| s.rate_limit.authorize_window_secs = 0),
             with(|s| s.rate_limit.authorize_window_secs = 3601),
+            with(|s| s.par.request_uri_ttl_secs = 4),
+            with(|s| s.par.request_uri_ttl_secs = 601),
+            with(|s| s.dpop.iat_window_secs = 4),
+            with(|s| s.dpop.iat_window_secs = 601),
+            with(|s| s.dpop.nonce_period_secs = 29),
+            with(|s| s.dpop.nonce_period_secs = 3601),
         ];
         for (i, s) in bad.iter().enumerate() {
             assert!(s.validate().is_err(), "case {i} must be refused");

@@ -18,7 +18,8 @@ impl Settings {
         self.validate_token_lifetimes()?;
         self.validate_sessions()?;
         self.validate_secrets_and_stores()?;
-        self.validate_limits()
+        self.validate_limits()?;
+        self.validate_par_and_dpop()
     }
 
     /// RFC 8414 §2: an https URL without query or fragment (http only on loopback, for development).
@@ -121,6 +122,21 @@ impl Settings {
         self.listen
             .parse::<std::net::SocketAddr>()
             .map_err(|e| ConfigError::Invalid(format!("listen {:?}: {e}", self.listen)))?;
+        Ok(())
+    }
+
+    /// RFC 9126 §2.2 and RFC 9449 §11.1: short lifetimes, but long enough for a redirect or a
+    /// slow client clock.
+    fn validate_par_and_dpop(&self) -> Checked {
+        if !(5..=600).contains(&self.par.request_uri_ttl_secs) {
+            return invalid("par.request_uri_ttl_secs must be 5..=600 (RFC 9126 §2.2)");
+        }
+        if !(5..=600).contains(&self.dpop.iat_window_secs) {
+            return invalid("dpop.iat_window_secs must be 5..=600");
+        }
+        if !(30..=3600).contains(&self.dpop.nonce_period_secs) {
+            return invalid("dpop.nonce_period_secs must be 30..=3600");
+        }
         Ok(())
     }
 }

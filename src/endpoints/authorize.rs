@@ -10,7 +10,7 @@ use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
 use crate::interaction::throttle::{self, Admission};
-use crate::interaction::{self, AuthResponse, Pending};
+use crate::interaction::{self, AuthResponse, Pending, par};
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request as request;
 use crate::oauth::pkce::PkcePolicy;
@@ -23,12 +23,16 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
         return Ok(pages::too_many_requests(secs));
     }
     let params = extract::query_or_form(&req, &body)?;
+    // RFC 9126 §4: a request_uri from /par stands for the pushed request (docs/security.md F.1).
+    let (params, origin) = par::authorization_params(ctx, params).await?;
     let client_id = params.require("client_id")?;
     let client = ctx.store.client_by_id(client_id).await?;
     let redirect_uri = request::resolve_redirect_uri(&params, client.as_ref())?;
     let client = client.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
     let pkce = PkcePolicy::from_setting(state.settings.security.allow_plain_pkce);
-    let validated = match request::validate(&params, &client, redirect_uri, pkce) {
+    let validated = match request::validate(&params, &client, redirect_uri, pkce)
+        .and_then(|r| par::check_origin(ctx, origin, &client, r))
+    {
         Ok(r) => r,
         Err(e) => {
             return response::authorization_response(&AuthResponse::from_redirect_error(&ctx.issuer, *e));

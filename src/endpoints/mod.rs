@@ -11,6 +11,7 @@ pub mod health;
 pub mod introspect;
 pub mod login;
 pub mod logout;
+pub mod par;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -51,6 +52,12 @@ fn protocol_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/token")
             .wrap(cors::allow_any_origin())
             .route(web::post().to(token::post))
+            .route(options()),
+    )
+    .service(
+        web::resource("/par")
+            .wrap(cors::allow_any_origin())
+            .route(web::post().to(par::post))
             .route(options()),
     )
     .service(

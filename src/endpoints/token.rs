@@ -1,4 +1,5 @@
-//! `POST /token` (RFC 6749 §3.2): parse, authenticate the client, dispatch to the grant.
+//! `POST /token` (RFC 6749 §3.2): parse, authenticate the client, check a DPoP proof (RFC 9449
+//! §5), dispatch to the grant.
 
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
@@ -6,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::grants;
 use crate::http::client::{self, Accepts};
 use crate::http::errors::{ApiError, no_store};
-use crate::http::extract;
+use crate::http::{dpop, extract};
 use crate::state::AppState;
 
 #[tracing::instrument(name = "token", skip_all)]
@@ -14,6 +15,13 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
     let client = client::authenticate(ctx, &req, &params, Accepts::AnyClient).await?;
-    let tokens = grants::dispatch(ctx, &client, &params, &extract::meta(&req)).await?;
-    Ok(no_store(HttpResponse::Ok().json(tokens)))
+    let binding = dpop::token_binding(ctx, &req).await?;
+    let tokens = grants::dispatch(ctx, &client, &params, &binding, &extract::meta(&req))
+        .await
+        .map_err(|e| dpop::token_error(ctx, &binding, e))?;
+    Ok(dpop::token_response(
+        ctx,
+        &binding,
+        no_store(HttpResponse::Ok().json(tokens)),
+    ))
 }

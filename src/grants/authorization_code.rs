@@ -9,6 +9,7 @@ use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
 use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::storage::{Client, Consumed, FamilyLifetime, Kind, TokenFamily, User};
+use crate::tokens::dpop::Binding;
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 use crate::tokens::{Subject, revocation};
@@ -18,11 +19,14 @@ fn invalid_code() -> OAuthError {
 }
 
 /// RFC 6749 §4.1.3 + RFC 7636 §4.6: exchanges a single-use code for tokens. A second use is
-/// `invalid_grant` and revokes everything the first use issued (docs/security.md B.8).
+/// `invalid_grant` and revokes everything the first use issued (docs/security.md B.8). With a
+/// DPoP proof the access token, and a public client's refresh tokens, are bound to its key
+/// (RFC 9449 §5).
 pub async fn exchange(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    binding: &Binding,
 ) -> Result<TokenResponse, OAuthError> {
     let record = redeem(ctx, client, params.require("code")?).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
@@ -40,7 +44,11 @@ pub async fn exchange(
         amr: &record.amr,
     };
     let refresh_token = if refresh::issued_to(client, &subject) {
-        Some(refresh::start_family(ctx, client, new_family(&record, &user, params)).await?)
+        let new = NewFamily {
+            dpop_jkt: binding.for_new_family(client),
+            ..new_family(&record, &user, params)
+        };
+        Some(refresh::start_family(ctx, client, new).await?)
     } else {
         None
     };
@@ -53,6 +61,7 @@ pub async fn exchange(
             jti: record.access_jti.clone(),
             nonce: record.nonce.as_deref(),
             refresh_token,
+            binding,
         },
     )
 }
@@ -95,6 +104,7 @@ fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily 
         } else {
             FamilyLifetime::Session
         },
+        dpop_jkt: None,
     }
 }
 
@@ -163,6 +173,7 @@ fn barred_family(record: &CodeRecord, t: i64) -> TokenFamily {
         user_agent: None,
         ip: None,
         lifetime: FamilyLifetime::Offline,
+        dpop_jkt: None,
     }
 }
 
@@ -200,7 +211,7 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap();
         assert!(tokens.id_token.is_some(), "openid: an ID token");
@@ -218,10 +229,10 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap();
-        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidGrant);
@@ -254,7 +265,9 @@ mod tests {
         };
         let record = parse(&raw).unwrap();
         // ... when the second one arrives ...
-        let again = exchange(&w.ctx, &client, &params).await.unwrap_err();
+        let again = exchange(&w.ctx, &client, &params, &Binding::Bearer)
+            .await
+            .unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidGrant);
         // ... and only then does the first try to start its family.
         let family = new_family(&record, &w.user, &params);
@@ -272,7 +285,9 @@ mod tests {
             amr: &record.amr,
         };
         let jti = record.access_jti.clone();
-        let (access, _) = crate::tokens::access::mint(&w.ctx, &client, &subject, &record.scope, jti).unwrap();
+        let minted =
+            crate::tokens::access::mint(&w.ctx, &client, &subject, &record.scope, jti, &Binding::Bearer);
+        let (access, _) = minted.unwrap();
         let checked = crate::tokens::access::validate(&w.ctx, &access).await;
         assert_eq!(checked.err().map(|e| e.code), Some(ErrorCode::InvalidToken));
     }
@@ -283,7 +298,7 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         w.advance(w.ctx.tokens.code_ttl_secs);
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
@@ -294,7 +309,7 @@ mod tests {
         let w = testing::world().await;
         let code = code_for(&w, FIRST_PARTY).await;
         let other = w.client(PUBLIC).await;
-        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "another client");
@@ -302,15 +317,22 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         let wrong_verifier = "x".repeat(43);
-        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier))
-            .await
-            .unwrap_err();
+        let e = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, &wrong_verifier),
+            &Binding::Bearer,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "PKCE mismatch");
 
         let code = code_for(&w, FIRST_PARTY).await;
         let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
         let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        let e = exchange(&w.ctx, &client, &missing).await.unwrap_err();
+        let e = exchange(&w.ctx, &client, &missing, &Binding::Bearer)
+            .await
+            .unwrap_err();
         assert_eq!(
             e.code,
             ErrorCode::InvalidRequest,
@@ -329,7 +351,7 @@ mod tests {
             .set_password(&w.user.id, "$argon2id$new", w.ctx.clock.now_ms())
             .await
             .unwrap();
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);

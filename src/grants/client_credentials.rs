@@ -8,11 +8,17 @@ use crate::oauth::scope::{OFFLINE_ACCESS, OPENID, Scope};
 use crate::random::random_id;
 use crate::storage::Client;
 use crate::tokens::Subject;
+use crate::tokens::dpop::Binding;
 use crate::tokens::response::{self, Grant, TokenResponse};
 
 /// RFC 6749 §4.4.2: a token for the client itself. User-centric scopes (`openid`,
 /// `offline_access`) make no sense without a user and are refused.
-pub fn grant(ctx: &Context, client: &Client, params: &ParamMap) -> Result<TokenResponse, OAuthError> {
+pub fn grant(
+    ctx: &Context,
+    client: &Client,
+    params: &ParamMap,
+    binding: &Binding,
+) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::unauthorized_client(
             "public clients cannot use client_credentials",
@@ -37,6 +43,7 @@ pub fn grant(ctx: &Context, client: &Client, params: &ParamMap) -> Result<TokenR
             jti: random_id(),
             nonce: None,
             refresh_token: None,
+            binding,
         },
     )
 }

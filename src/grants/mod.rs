@@ -11,14 +11,17 @@ use crate::oauth::params::ParamMap;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::{Client, GrantType};
 use crate::tokens::TokenResponse;
+use crate::tokens::dpop::Binding;
 
 /// RFC 6749 §5.2 order of checks after client authentication: grant_type present, supported,
-/// and allowed for this client; then the grant itself.
+/// and allowed for this client; then the grant itself. `binding` says whether a DPoP proof came
+/// with the request (RFC 9449 §5).
 #[tracing::instrument(skip_all, fields(grant_type = params.get("grant_type"), client_id = %client.client_id))]
 pub async fn dispatch(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
     let raw = params.require("grant_type")?;
@@ -30,9 +33,9 @@ pub async fn dispatch(
         ));
     }
     match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(ctx, client, params).await,
-        GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, meta).await,
-        GrantType::Password => password::grant(ctx, client, params, meta).await,
-        GrantType::ClientCredentials => client_credentials::grant(ctx, client, params),
+        GrantType::AuthorizationCode => authorization_code::exchange(ctx, client, params, binding).await,
+        GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, binding, meta).await,
+        GrantType::Password => password::grant(ctx, client, params, binding, meta).await,
+        GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding),
     }
 }

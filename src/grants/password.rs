@@ -10,6 +10,7 @@ use crate::oauth::scope::{OFFLINE_ACCESS, Scope};
 use crate::random::random_id;
 use crate::storage::{AuthMethod, Client, FamilyLifetime, User};
 use crate::tokens::Subject;
+use crate::tokens::dpop::Binding;
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 
@@ -18,6 +19,7 @@ pub async fn grant(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
     let username = params.require("username")?;
@@ -56,7 +58,11 @@ pub async fn grant(
     // OpenID Core §11: there is no login session to bind a refresh token to, so one is issued
     // only for offline access.
     let refresh_token = if refresh::issued_to(client, &subject) && scope.contains(OFFLINE_ACCESS) {
-        Some(refresh::start_family(ctx, client, new_family(&user, &scope, t, params, meta)).await?)
+        let new = NewFamily {
+            dpop_jkt: binding.for_new_family(client),
+            ..new_family(&user, &scope, t, params, meta)
+        };
+        Some(refresh::start_family(ctx, client, new).await?)
     } else {
         None
     };
@@ -67,6 +73,7 @@ pub async fn grant(
         jti: random_id(),
         nonce: None,
         refresh_token,
+        binding,
     };
     response::respond(ctx, grant)
 }
@@ -82,5 +89,6 @@ fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &Requ
         user_agent: meta.user_agent.clone(),
         ip: Some(meta.ip.clone()),
         lifetime: FamilyLifetime::Offline,
+        dpop_jkt: None,
     }
 }

@@ -1,6 +1,6 @@
 //! `grant_type=refresh_token` (RFC 6749 §6, RFC 9700 §4.14, docs/security.md C.13): rotation on
 //! every use within one family, reuse revokes the family, idle and absolute expiry, scope only
-//! narrows.
+//! narrows; a family bound to a DPoP key refreshes only with a proof of that key (RFC 9449 §5).
 
 use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
@@ -10,6 +10,7 @@ use crate::oauth::scope::Scope;
 use crate::random::random_id;
 use crate::storage::{AuthMethod, Client, FamilyLifetime, RotateOutcome, TokenFamily, User};
 use crate::tokens::Subject;
+use crate::tokens::dpop::Binding;
 use crate::tokens::refresh;
 use crate::tokens::response::{self, Grant, TokenResponse};
 
@@ -22,6 +23,7 @@ pub async fn refresh(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
     let hash = sha256_hex(params.require("refresh_token")?);
@@ -36,6 +38,7 @@ pub async fn refresh(
     if token.expires_at <= t || family.absolute_expires_at <= t {
         return Err(invalid().with_detail("refresh token expired"));
     }
+    check_binding(&family, binding)?;
     let user = active_user(ctx, &family).await?;
     check_session(ctx, &family).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
@@ -65,8 +68,22 @@ pub async fn refresh(
         jti: random_id(),
         nonce: None,
         refresh_token: Some(value),
+        binding,
     };
     response::respond(ctx, grant)
+}
+
+/// RFC 9449 §5 (docs/security.md F.2): a family bound to a key refreshes only with a proof of
+/// that key. Checked before the rotation, so a thief without the key uses nothing up.
+fn check_binding(family: &TokenFamily, binding: &Binding) -> Result<(), OAuthError> {
+    match (family.dpop_jkt.as_deref(), binding.jkt()) {
+        (None, _) => Ok(()),
+        (Some(bound), Some(proved)) if crate::digest::ct_eq(bound, proved) => Ok(()),
+        (Some(_), Some(_)) => Err(invalid().with_detail("DPoP proof of another key")),
+        (Some(_), None) => Err(OAuthError::invalid_grant(
+            "this refresh token requires a DPoP proof",
+        )),
+    }
 }
 
 /// RFC 6749 §6: the scope may only narrow, and is re-checked against what the client may ask for
@@ -132,6 +149,11 @@ mod tests {
 
     /// The first refresh token of a new family of the user with `client`.
     async fn family(w: &World, client: &Client) -> String {
+        bound_family(w, client, None).await
+    }
+
+    /// Like [`family`], its refresh tokens bound to the key `jkt`.
+    async fn bound_family(w: &World, client: &Client, jkt: Option<&str>) -> String {
         let new = NewFamily {
             id: random_id(),
             user_id: w.user.id.clone(),
@@ -142,8 +164,20 @@ mod tests {
             user_agent: None,
             ip: None,
             lifetime: FamilyLifetime::Offline,
+            dpop_jkt: jkt.map(str::to_string),
         };
         start_family(&w.ctx, client, new).await.unwrap()
+    }
+
+    async fn use_with(
+        w: &World,
+        client: &Client,
+        token: &str,
+        binding: &Binding,
+    ) -> Result<TokenResponse, OAuthError> {
+        let q = format!("grant_type=refresh_token&refresh_token={token}");
+        let params = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
+        refresh(&w.ctx, client, &params, binding, &testing::meta()).await
     }
 
     async fn use_token(
@@ -157,7 +191,7 @@ mod tests {
             q.push_str(&format!("&scope={s}"));
         }
         let params = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        refresh(&w.ctx, client, &params, &testing::meta()).await
+        refresh(&w.ctx, client, &params, &Binding::Bearer, &testing::meta()).await
     }
 
     fn refresh_of(r: &TokenResponse) -> String {
@@ -277,6 +311,33 @@ mod tests {
             e.code,
             ErrorCode::InvalidGrant,
             "enabling again does not revive the family"
+        );
+    }
+
+    /// docs/security.md F.2: RFC 9449 §5.
+    #[tokio::test]
+    async fn bound_refresh_token_needs_a_proof_of_its_key_and_a_wrong_one_uses_nothing_up() {
+        let w = testing::world().await;
+        let client = w.client(PUBLIC).await;
+        let token = bound_family(&w, &client, Some("key-1")).await;
+        for wrong in [Binding::Bearer, Binding::Dpop { jkt: "key-2".into() }] {
+            let e = use_with(&w, &client, &token, &wrong).await.unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidGrant, "{wrong:?}");
+        }
+        let right = Binding::Dpop { jkt: "key-1".into() };
+        let next = use_with(&w, &client, &token, &right).await.unwrap();
+        assert_eq!(next.token_type, "DPoP");
+        let (_, family) = w
+            .ctx
+            .store
+            .refresh_token(&sha256_hex(&refresh_of(&next)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            family.dpop_jkt.as_deref(),
+            Some("key-1"),
+            "the binding stays with the family"
         );
     }
 }

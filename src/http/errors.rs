@@ -3,8 +3,9 @@
 //!
 //! - [`ApiError`]: the JSON endpoints (token, introspection, revocation, userinfo). RFC 6749 §5.2
 //!   error JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a `Basic` challenge;
-//!   bearer-token endpoints answer with the RFC 6750 §3 `Bearer` challenge; 503 carries
-//!   `Retry-After`.
+//!   bearer-token endpoints answer with the RFC 6750 §3 `Bearer` challenge, or the RFC 9449 §7.1
+//!   `DPoP` challenge for DPoP-bound tokens; a `DPoP-Nonce` goes along when there is one; 503
+//!   carries `Retry-After`.
 //! - [`PageError`]: the browser pages. The HTML error page, never a redirect (docs/security.md A.3).
 
 use std::borrow::Cow;
@@ -50,6 +51,8 @@ enum Scheme {
     Client,
     /// A protected resource (RFC 6750 §3): `Bearer`.
     Bearer,
+    /// A protected resource called with a DPoP-bound token (RFC 9449 §7.1): `DPoP`.
+    Dpop,
 }
 
 /// An error of a JSON endpoint. `None` inside a bearer error means no token was sent at all.
@@ -57,6 +60,13 @@ enum Scheme {
 pub struct ApiError {
     error: Option<OAuthError>,
     scheme: Scheme,
+    /// RFC 9449 §8: a nonce for the client's next DPoP proof (`DPoP-Nonce`).
+    dpop_nonce: Option<String>,
+}
+
+/// RFC 9449 §7.1: the `algs` of the `DPoP` challenge.
+fn dpop_algs() -> String {
+    crate::oauth::dpop::SIGNING_ALGS.join(" ")
 }
 
 impl ApiError {
@@ -66,14 +76,46 @@ impl ApiError {
         ApiError {
             error: Some(error),
             scheme: Scheme::Bearer,
+            dpop_nonce: None,
         }
     }
 
-    /// RFC 6750 §3.1: no token at all: 401 with a bare `WWW-Authenticate: Bearer`, no error code.
+    /// RFC 9449 §7.1: an error about a DPoP-bound token or its proof: the `DPoP` challenge with
+    /// the error code and `algs`; `invalid_token`, `invalid_dpop_proof` and `use_dpop_nonce` are 401.
+    pub fn dpop(error: OAuthError) -> ApiError {
+        ApiError {
+            error: Some(error),
+            scheme: Scheme::Dpop,
+            dpop_nonce: None,
+        }
+    }
+
+    /// RFC 6750 §3.1 and RFC 9449 §7.1: no token at all: 401 with a bare `Bearer` challenge (no
+    /// error code) and a `DPoP` challenge naming the accepted algorithms.
     pub fn bearer_missing() -> ApiError {
         ApiError {
             error: None,
             scheme: Scheme::Bearer,
+            dpop_nonce: None,
+        }
+    }
+
+    /// RFC 9449 §8: sends `nonce` in `DPoP-Nonce` with the error.
+    pub fn with_dpop_nonce(mut self, nonce: Option<String>) -> ApiError {
+        self.dpop_nonce = nonce;
+        self
+    }
+
+    fn status(&self) -> StatusCode {
+        match &self.error {
+            None => StatusCode::UNAUTHORIZED,
+            Some(e) if self.scheme == Scheme::Dpop => match e.code {
+                ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => {
+                    StatusCode::UNAUTHORIZED
+                }
+                _ => status_of(e),
+            },
+            Some(e) => status_of(e),
         }
     }
 
@@ -87,6 +129,7 @@ impl From<OAuthError> for ApiError {
         ApiError {
             error: Some(error),
             scheme: Scheme::Client,
+            dpop_nonce: None,
         }
     }
 }
@@ -108,7 +151,7 @@ impl fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.error.as_ref().map_or(StatusCode::UNAUTHORIZED, status_of)
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -116,21 +159,36 @@ impl ResponseError for ApiError {
             return no_store(
                 HttpResponse::Unauthorized()
                     .insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#))
+                    .append_header((
+                        header::WWW_AUTHENTICATE,
+                        format!(r#"DPoP algs="{}""#, dpop_algs()),
+                    ))
                     .finish(),
             );
         };
         log(err);
-        let mut res = HttpResponse::build(status_of(err));
+        let mut res = HttpResponse::build(self.status());
         let bearer_codes = [
             ErrorCode::InvalidToken,
             ErrorCode::InvalidRequest,
             ErrorCode::InsufficientScope,
         ];
+        let dpop_codes = [ErrorCode::InvalidDpopProof, ErrorCode::UseDpopNonce];
+        let desc = err.description.replace(['"', '\\'], "");
         if self.scheme == Scheme::Bearer && bearer_codes.contains(&err.code) {
-            let desc = err.description.replace(['"', '\\'], "");
             let challenge = format!(
                 r#"Bearer realm="portcullis", error="{}", error_description="{}""#,
                 err.code, desc
+            );
+            res.insert_header((header::WWW_AUTHENTICATE, challenge));
+        } else if self.scheme == Scheme::Dpop
+            && (bearer_codes.contains(&err.code) || dpop_codes.contains(&err.code))
+        {
+            let challenge = format!(
+                r#"DPoP error="{}", error_description="{}", algs="{}""#,
+                err.code,
+                desc,
+                dpop_algs()
             );
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
         } else if err.code == ErrorCode::InvalidClient {
@@ -139,6 +197,9 @@ impl ResponseError for ApiError {
         }
         if err.code == ErrorCode::TemporarilyUnavailable {
             res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let Some(nonce) = &self.dpop_nonce {
+            res.insert_header(("DPoP-Nonce", nonce.as_str()));
         }
         no_store(res.json(err.to_json()))
     }

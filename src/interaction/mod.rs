@@ -5,6 +5,7 @@
 
 pub mod code;
 pub mod consent;
+pub mod par;
 pub mod pending;
 pub mod response;
 pub mod throttle;

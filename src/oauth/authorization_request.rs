@@ -327,6 +327,7 @@ mod tests {
             id_token_signed_response_alg: Alg::Rs256,
             created_at: 0,
             resource_server: false,
+            require_pushed_authorization_requests: false,
         }
     }
 

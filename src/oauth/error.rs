@@ -1,5 +1,6 @@
 //! OAuth error codes and the error value every protocol path returns
-//! (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, OpenID Core §3.1.2.6).
+//! (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, OpenID Core §3.1.2.6,
+//! RFC 9449 §12.2).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -28,6 +29,10 @@ pub enum ErrorCode {
     InvalidRequestUri,
     RequestNotSupported,
     RequestUriNotSupported,
+    /// RFC 9449 §5.2, §7.1: the DPoP proof is missing, malformed or does not match the request.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the DPoP proof must carry the nonce the server sends in `DPoP-Nonce`.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -52,6 +57,8 @@ impl ErrorCode {
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 

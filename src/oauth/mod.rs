@@ -3,7 +3,9 @@
 
 pub mod authorization_request;
 pub mod client_auth;
+pub mod dpop;
 pub mod error;
+pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;

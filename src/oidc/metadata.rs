@@ -69,7 +69,7 @@ fn render(settings: &Settings, signing_algs: &[Alg]) -> Rendered {
 }
 
 /// The members OpenID Discovery leaves to extensions: RFC 8414, RFC 7662, RFC 7009, RFC 7636,
-/// RFC 9207 and RP-Initiated Logout.
+/// RFC 9207, RP-Initiated Logout, RFC 9126 (PAR) and RFC 9449 (DPoP).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extensions {
     pub introspection_endpoint: String,
@@ -82,6 +82,12 @@ pub struct Extensions {
     pub authorization_response_iss_parameter_supported: bool,
     pub frontchannel_logout_supported: bool,
     pub backchannel_logout_supported: bool,
+    /// RFC 9126 §5.
+    pub pushed_authorization_request_endpoint: String,
+    /// RFC 9126 §5: `par.required`; a client registered with it must push its requests anyway.
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.1.
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 impl AdditionalProviderMetadata for Extensions {}
@@ -142,6 +148,9 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         authorization_response_iss_parameter_supported: true,
         frontchannel_logout_supported: false,
         backchannel_logout_supported: false,
+        pushed_authorization_request_endpoint: endpoint("/par"),
+        require_pushed_authorization_requests: settings.par.required,
+        dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
     };
     let grants = [
         CoreGrantType::AuthorizationCode,
@@ -183,7 +192,7 @@ mod tests {
 
     use super::*;
 
-    /// The document as rendered before it was typed, member for member.
+    /// The whole document, member for member.
     fn expected(iss: &str) -> serde_json::Value {
         json!({
             "issuer": iss,
@@ -212,11 +221,14 @@ mod tests {
             "authorization_response_iss_parameter_supported": true,
             "frontchannel_logout_supported": false,
             "backchannel_logout_supported": false,
+            "pushed_authorization_request_endpoint": format!("{iss}/par"),
+            "require_pushed_authorization_requests": false,
+            "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "PS256", "RS256"],
         })
     }
 
     #[test]
-    fn typed_document_has_exactly_the_members_it_always_had() {
+    fn typed_document_has_exactly_the_members_it_should() {
         let settings = Settings {
             issuer: "https://id.example.com".into(),
             ..Settings::default()

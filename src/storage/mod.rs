@@ -196,8 +196,10 @@ pub enum Kind {
     Csrf,
     /// Rate-limit counters.
     RateLimit,
-    /// Pushed authorization requests.
+    /// Pushed authorization requests (RFC 9126), keyed by the digest of the `request_uri`'s random part.
     Par,
+    /// DPoP proof `jti`s already seen (RFC 9449 §11.1), keyed by the digest of key thumbprint and `jti`.
+    DpopJti,
     /// RP-initiated logouts waiting for the user's confirmation.
     LogoutRequest,
     /// Locks that let one node at a time do a periodic job (key rotation).
@@ -215,6 +217,7 @@ impl Kind {
             Kind::Csrf => "csrf",
             Kind::RateLimit => "rl",
             Kind::Par => "par",
+            Kind::DpopJti => "dpop",
             Kind::LogoutRequest => "lreq",
             Kind::Lock => "lock",
         }

@@ -122,6 +122,9 @@ pub struct Client {
     pub created_at: i64,
     /// RFC 7662 §4: a resource server may introspect access tokens meant for it.
     pub resource_server: bool,
+    /// RFC 9126 §6: authorization requests only by `request_uri` from `/par` (docs/security.md F.1).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Client {
@@ -170,6 +173,10 @@ pub struct TokenFamily {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// RFC 9449 §5: the RFC 7638 thumbprint of the key a public client's refresh tokens are bound
+    /// to; every refresh must prove possession of it (docs/security.md F.2).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
     pub lifetime: FamilyLifetime,
 }
 

@@ -9,6 +9,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::scope::Scope;
 use crate::storage::{Client, User};
 use crate::tokens::Subject;
+use crate::tokens::dpop::Binding;
 
 /// Longest access token accepted for validation, before any parsing.
 const MAX_TOKEN_LEN: usize = 8192;
@@ -32,6 +33,16 @@ pub struct AccessTokenClaims {
     /// The login session, for logout and session views.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 §3.1 confirmation claim with RFC 9449 §6.1's `jkt`: the RFC 7638 thumbprint of the
+/// key whose DPoP proofs must accompany the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 impl AccessTokenClaims {
@@ -76,12 +87,14 @@ pub fn check_claims(
 }
 
 /// RFC 9068 §2: signs an access token with the default algorithm; returns it and its lifetime.
+/// A DPoP-bound token carries `cnf.jkt` (RFC 9449 §6.1).
 pub fn mint(
     ctx: &Context,
     client: &Client,
     subject: &Subject<'_>,
     scope: &Scope,
     jti: String,
+    binding: &Binding,
 ) -> Result<(String, i64), OAuthError> {
     let t = ctx.now();
     let ttl = ctx.tokens.access_token_ttl_secs as i64;
@@ -100,6 +113,7 @@ pub fn mint(
         jti,
         auth_time: subject.auth_time,
         sid: subject.sid.map(str::to_string),
+        cnf: binding.jkt().map(|jkt| Confirmation { jkt: jkt.to_string() }),
     };
     let token = ctx
         .keys
@@ -176,6 +190,7 @@ mod tests {
             jti: "j".into(),
             auth_time: Some(now),
             sid: None,
+            cnf: None,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::digest::sha256_hex;
 use crate::oauth::scope::Scope;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::{Client, TokenFamily, User};
-use crate::tokens::access::{self, AccessTokenClaims};
+use crate::tokens::access::{self, AccessTokenClaims, Confirmation};
 
 /// The scope that lets a token's introspection name the user (`username`).
 const PROFILE: &str = "profile";
@@ -43,6 +43,9 @@ pub struct Details {
     pub nbf: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// RFC 9449 §6.2: the key a DPoP-bound token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 impl Introspection {
@@ -109,8 +112,11 @@ async fn as_access(ctx: &Context, caller: &Client, token: &str) -> Result<Option
         .user
         .filter(|_| c.scope.contains(PROFILE))
         .map(|u| u.username);
+    // RFC 9449 §6.2: a DPoP-bound token says so, and names its key.
+    let token_type = if c.cnf.is_some() { "DPoP" } else { "Bearer" };
     Ok(Some(Introspection::active(Details {
-        token_type: "Bearer",
+        token_type,
+        cnf: c.cnf,
         username,
         sub: Some(c.sub),
         aud: Some(c.aud),
@@ -156,6 +162,7 @@ async fn as_refresh(
         aud: None,
         nbf: None,
         jti: None,
+        cnf: None,
         scope: rt.scope,
         client_id: rt.client_id,
         iss: ctx.issuer.to_string(),

@@ -1,8 +1,9 @@
 //! Tokens, minted and checked in one place: JWT access tokens (RFC 9068), refresh tokens and their
-//! families, the token response, introspection (RFC 7662), revocation (RFC 7009) and each node's cache
-//! of revoked access tokens.
+//! families, the token response, introspection (RFC 7662), revocation (RFC 7009), each node's cache
+//! of revoked access tokens, and DPoP binding (RFC 9449).
 
 pub mod access;
+pub mod dpop;
 pub mod introspection;
 pub mod refresh;
 pub mod response;

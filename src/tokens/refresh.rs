@@ -41,6 +41,8 @@ pub struct NewFamily {
     pub ip: Option<String>,
     /// OpenID Core §11: offline, or bound to the login session `sid`.
     pub lifetime: FamilyLifetime,
+    /// RFC 9449 §5: the key thumbprint its refresh tokens are bound to (public clients only).
+    pub dpop_jkt: Option<String>,
 }
 
 /// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
@@ -63,6 +65,7 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         user_agent: new.user_agent,
         ip: new.ip,
         lifetime: new.lifetime,
+        dpop_jkt: new.dpop_jkt,
     };
     let (value, row) = mint(ctx, &family);
     match ctx.store.create_family(family, Some(row)).await {

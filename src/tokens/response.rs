@@ -8,6 +8,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::scope::{OPENID, Scope};
 use crate::oidc::id_token::{self, IdTokenInput};
 use crate::storage::Client;
+use crate::tokens::dpop::Binding;
 use crate::tokens::{Subject, access};
 
 /// The JSON body of a successful token response (RFC 6749 §5.1, OpenID Core §3.1.3.3).
@@ -35,10 +36,13 @@ pub struct Grant<'a> {
     pub nonce: Option<&'a str>,
     /// The refresh token, when the grant issues one.
     pub refresh_token: Option<String>,
+    /// Bearer, or bound to the key of the request's DPoP proof (RFC 9449 §5).
+    pub binding: &'a Binding,
 }
 
 /// RFC 6749 §5.1 + OpenID Core §3.1.3.3: mints the access token and, for OpenID requests of a
-/// user, the ID token with `at_hash`.
+/// user, the ID token with `at_hash`. RFC 9449 §5.1: a DPoP-bound access token has `token_type`
+/// `DPoP`.
 pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
     let Grant {
         client,
@@ -47,8 +51,9 @@ pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthEr
         jti,
         nonce,
         refresh_token,
+        binding,
     } = grant;
-    let (access_token, expires_in) = access::mint(ctx, client, &subject, scope, jti)?;
+    let (access_token, expires_in) = access::mint(ctx, client, &subject, scope, jti, binding)?;
     let id_token = match subject.user {
         Some(user) if scope.contains(OPENID) => Some(id_token::sign(
             ctx,
@@ -66,7 +71,7 @@ pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthEr
     };
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: binding.token_type(),
         expires_in,
         scope: scope.clone(),
         refresh_token,

@@ -642,6 +642,7 @@ async fn bob_with_a_family(app: &TestApp) -> String {
         user_agent: None,
         ip: None,
         lifetime: portcullis::storage::FamilyLifetime::Offline,
+        dpop_jkt: None,
     };
     app.ctx().store.create_family(family.clone(), None).await.unwrap();
     family.id

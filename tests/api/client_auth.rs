@@ -25,6 +25,7 @@ async fn add_odd_client(app: &TestApp) {
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
         resource_server: false,
+        require_pushed_authorization_requests: false,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

@@ -54,11 +54,12 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
             "introspection_endpoint",
             "revocation_endpoint",
             "end_session_endpoint",
+            "pushed_authorization_request_endpoint",
         ]
         .into();
         assert_eq!(
             advertised, expected,
-            "{path}: no registration, device or PAR endpoint that is not served"
+            "{path}: no registration or device endpoint that is not served"
         );
 
         for key in &expected {

@@ -191,6 +191,7 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
         id_token_signed_response_alg: Alg::Rs256,
         created_at: 0,
         resource_server: false,
+        require_pushed_authorization_requests: false,
     };
     state
         .ctx

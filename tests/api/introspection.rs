@@ -189,6 +189,7 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
         resource_server,
+        require_pushed_authorization_requests: false,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

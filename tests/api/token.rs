@@ -161,6 +161,7 @@ async fn client_credentials_grant_refuses_public_clients() {
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
         created_at: 0,
         resource_server: false,
+        require_pushed_authorization_requests: false,
     };
     app.ctx().store.create_client(public).await.unwrap();
     let res = app

@@ -83,6 +83,7 @@ pub(crate) struct ClientRow {
     pub id_token_signed_response_alg: String,
     pub created_at: i64,
     pub resource_server: bool,
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -116,6 +117,7 @@ impl ClientRow {
             id_token_signed_response_alg: c.id_token_signed_response_alg.to_string(),
             created_at: c.created_at,
             resource_server: c.resource_server,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
         })
     }
 }
@@ -144,6 +146,7 @@ impl TryFrom<ClientRow> for Client {
             id_token_signed_response_alg,
             created_at: r.created_at,
             resource_server: r.resource_server,
+            require_pushed_authorization_requests: r.require_pushed_authorization_requests,
         })
     }
 }
@@ -210,6 +213,7 @@ pub(crate) struct FamilyRow {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub session_bound: bool,
+    pub dpop_jkt: Option<String>,
 }
 
 impl From<TokenFamily> for FamilyRow {
@@ -229,6 +233,7 @@ impl From<TokenFamily> for FamilyRow {
             user_agent: f.user_agent,
             ip: f.ip,
             session_bound: f.lifetime == FamilyLifetime::Session,
+            dpop_jkt: f.dpop_jkt,
         }
     }
 }
@@ -254,6 +259,7 @@ impl From<FamilyRow> for TokenFamily {
             } else {
                 FamilyLifetime::Offline
             },
+            dpop_jkt: r.dpop_jkt,
         }
     }
 }

@@ -29,6 +29,7 @@ diesel::table! {
         id_token_signed_response_alg -> Text,
         created_at -> BigInt,
         resource_server -> Bool,
+        require_pushed_authorization_requests -> Bool,
     }
 }
 
@@ -61,6 +62,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
         session_bound -> Bool,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 

@@ -23,6 +23,7 @@ fn family(user_id: &str, client_id: &str, now: i64) -> TokenFamily {
         user_agent: Some("test".into()),
         ip: None,
         lifetime: crate::storage::FamilyLifetime::Offline,
+        dpop_jkt: None,
     }
 }
 

@@ -117,6 +117,7 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         id_token_signed_response_alg: crate::keys::Alg::Rs256,
         created_at: 1_700_000_000,
         resource_server: false,
+        require_pushed_authorization_requests: false,
     }
 }
 

@@ -81,6 +81,7 @@ fn family(id: &str, user_id: &str, now: i64) -> TokenFamily {
         user_agent: None,
         ip: None,
         lifetime: crate::storage::FamilyLifetime::Session,
+        dpop_jkt: None,
     }
 }
 
