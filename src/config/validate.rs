@@ -104,6 +104,12 @@ impl Settings {
         if a.memory_kib < 8 * a.parallelism.max(1) || a.iterations == 0 || a.parallelism == 0 {
             return invalid("argon2 parameters out of range");
         }
+        if a.threads > 1024 {
+            return invalid("argon2.threads must be 0 (one per core) to 1024");
+        }
+        if a.queue_limit > 1_000_000 {
+            return invalid("argon2.queue_limit must be 0 (four per hashing thread) to 1000000");
+        }
         if self.security.max_body_bytes < 1024 {
             return invalid("security.max_body_bytes must be at least 1024");
         }

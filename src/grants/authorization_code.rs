@@ -1,13 +1,16 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6, OpenID Core §3.1.3).
 
-use crate::context::Context;
+use serde_json::json;
+
+use crate::accounts::Audit;
+use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::interaction::code::CodeRecord;
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
-use crate::storage::{Client, Consumed, Kind, User};
+use crate::storage::{AuditKind, Client, Consumed, Kind, User};
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
 use crate::tokens::{Subject, revocation};
@@ -22,8 +25,9 @@ pub async fn exchange(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
+    meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
-    let record = redeem(ctx, client, params.require("code")?).await?;
+    let record = redeem(ctx, client, params.require("code")?, meta).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
     check_pkce(&record, params.get("code_verifier"))?;
     let user = ctx
@@ -58,13 +62,19 @@ pub async fn exchange(
 
 /// Consumes the code: the first use gets its record; a reuse revokes what the first use issued.
 /// Expired codes and codes of another client are `invalid_grant`.
-async fn redeem(ctx: &Context, client: &Client, code: &str) -> Result<CodeRecord, OAuthError> {
+async fn redeem(
+    ctx: &Context,
+    client: &Client,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<CodeRecord, OAuthError> {
     let record = match ctx.ephemeral.consume(Kind::Code, &sha256_hex(code)).await? {
         Consumed::First(raw) => parse(&raw)?,
         Consumed::Again(raw) => {
             let record = parse(&raw)?;
             revoke_grant(ctx, &record).await?;
             tracing::warn!(client_id = %client.client_id, grant = %record.grant_id, "authorization code reused; grant revoked");
+            audit_reuse(ctx, client, &record, meta).await;
             return Err(invalid_code().with_detail("code reuse"));
         }
         Consumed::Missing => return Err(invalid_code()),
@@ -128,6 +138,22 @@ fn check_pkce(record: &CodeRecord, verifier: Option<&str>) -> Result<(), OAuthEr
     }
 }
 
+/// Records a code's reuse and the revocation of what its first use issued (docs/operations.md,
+/// "Audit trail"), with the address of the request that reused it.
+async fn audit_reuse(ctx: &Context, client: &Client, record: &CodeRecord, meta: &RequestMeta) {
+    let (store, t) = (&ctx.store, ctx.now());
+    let event = |kind| {
+        Audit::new(kind)
+            .user(Some(&record.user_id))
+            .client(Some(&client.client_id))
+            .ip(Some(&meta.ip))
+    };
+    let detail = json!({ "family_id": record.grant_id, "access_jti": record.access_jti });
+    event(AuditKind::CodeReuse).detail(detail).write(store, t).await;
+    let detail = json!({ "by": "code_reuse", "family_id": record.grant_id });
+    event(AuditKind::FamilyRevoked).detail(detail).write(store, t).await;
+}
+
 /// Revokes the family and the access token a code's first use created.
 async fn revoke_grant(ctx: &Context, record: &CodeRecord) -> Result<(), OAuthError> {
     let t = ctx.now();
@@ -170,7 +196,7 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &testing::meta())
             .await
             .unwrap();
         assert!(tokens.id_token.is_some(), "openid: an ID token");
@@ -188,10 +214,10 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &testing::meta())
             .await
             .unwrap();
-        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidGrant);
@@ -214,7 +240,7 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         w.advance(w.ctx.tokens.code_ttl_secs);
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
@@ -225,7 +251,7 @@ mod tests {
         let w = testing::world().await;
         let code = code_for(&w, FIRST_PARTY).await;
         let other = w.client(PUBLIC).await;
-        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER), &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "another client");
@@ -233,7 +259,7 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         let wrong_verifier = "x".repeat(43);
-        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier))
+        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier), &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "PKCE mismatch");
@@ -241,7 +267,7 @@ mod tests {
         let code = code_for(&w, FIRST_PARTY).await;
         let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
         let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        let e = exchange(&w.ctx, &client, &missing).await.unwrap_err();
+        let e = exchange(&w.ctx, &client, &missing, &testing::meta()).await.unwrap_err();
         assert_eq!(
             e.code,
             ErrorCode::InvalidRequest,
@@ -260,7 +286,7 @@ mod tests {
             .set_password(&w.user.id, "$argon2id$new", w.ctx.clock.now_ms())
             .await
             .unwrap();
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER))
+        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);

@@ -30,7 +30,7 @@ pub async fn dispatch(
         ));
     }
     match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(ctx, client, params).await,
+        GrantType::AuthorizationCode => authorization_code::exchange(ctx, client, params, meta).await,
         GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, meta).await,
         GrantType::Password => password::grant(ctx, client, params, meta).await,
         GrantType::ClientCredentials => client_credentials::grant(ctx, client, params),

@@ -2,13 +2,16 @@
 //! every use within one family, reuse revokes the family, idle and absolute expiry, scope only
 //! narrows.
 
+use serde_json::json;
+
+use crate::accounts::Audit;
 use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::scope::Scope;
 use crate::random::random_id;
-use crate::storage::{AuthMethod, Client, RotateOutcome, TokenFamily, User};
+use crate::storage::{AuditKind, AuthMethod, Client, RotateOutcome, TokenFamily, User};
 use crate::tokens::Subject;
 use crate::tokens::refresh;
 use crate::tokens::response::{self, Grant, TokenResponse};
@@ -36,7 +39,7 @@ pub async fn refresh(
     if token.expires_at <= t || family.absolute_expires_at <= t {
         return Err(invalid().with_detail("refresh token expired"));
     }
-    let user = active_user(ctx, &family).await?;
+    let user = active_user(ctx, &family, meta).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
     let (value, row) = refresh::mint(ctx, &family);
     match ctx
@@ -47,6 +50,12 @@ pub async fn refresh(
         RotateOutcome::Rotated => {}
         RotateOutcome::Reused { family_id } => {
             tracing::warn!(family = %family_id, client_id = %client.client_id, "refresh token reused; family revoked");
+            let detail = json!({ "family_id": family_id });
+            let event = family_event(&family, meta, AuditKind::RefreshReuse);
+            event.detail(detail).write(&ctx.store, t).await;
+            let detail = json!({ "by": "reuse", "family_id": family_id });
+            let event = family_event(&family, meta, AuditKind::FamilyRevoked);
+            event.detail(detail).write(&ctx.store, t).await;
             return Err(invalid().with_detail("refresh token reuse"));
         }
         RotateOutcome::NotFound => return Err(invalid()),
@@ -90,7 +99,7 @@ fn narrowed_scope(
 
 /// The family's user must still exist, be enabled, and not have changed password or been logged
 /// out since the family began; otherwise the family is revoked.
-async fn active_user(ctx: &Context, family: &TokenFamily) -> Result<User, OAuthError> {
+async fn active_user(ctx: &Context, family: &TokenFamily, meta: &RequestMeta) -> Result<User, OAuthError> {
     let user = match &family.user_id {
         Some(id) => ctx.store.user_by_id(id).await?,
         None => None,
@@ -98,10 +107,22 @@ async fn active_user(ctx: &Context, family: &TokenFamily) -> Result<User, OAuthE
     match user {
         Some(u) if u.accepts_grant(family.auth_time) => Ok(u),
         _ => {
-            ctx.store.revoke_family(&family.id, ctx.now()).await?;
+            if ctx.store.revoke_family(&family.id, ctx.now()).await? {
+                let detail = json!({ "by": "user_state", "family_id": family.id });
+                let event = family_event(family, meta, AuditKind::FamilyRevoked).detail(detail);
+                event.write(&ctx.store, ctx.now()).await;
+            }
             Err(invalid().with_detail("user disabled, removed, or credentials changed"))
         }
     }
+}
+
+/// An audit event about `family`, from the request's address.
+fn family_event<'a>(family: &'a TokenFamily, meta: &'a RequestMeta, kind: AuditKind) -> Audit<'a> {
+    Audit::new(kind)
+        .user(family.user_id.as_deref())
+        .client(Some(&family.client_id))
+        .ip(Some(&meta.ip))
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //! protocol error into the response its spec prescribes.
 //!
 //! - [`ApiError`]: the JSON endpoints (token, introspection, revocation, userinfo). RFC 6749 §5.2
-//!   error JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a `Basic` challenge;
+//!   error JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a `Basic` challenge
+//!   that carries the error too (RFC 7235 §2.1 auth-params, docs/security.md C.12);
 //!   bearer-token endpoints answer with the RFC 6750 §3 `Bearer` challenge; 503 carries
 //!   `Retry-After`.
 //! - [`PageError`]: the browser pages. The HTML error page, never a redirect (docs/security.md A.3).
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -57,6 +59,8 @@ enum Scheme {
 pub struct ApiError {
     error: Option<OAuthError>,
     scheme: Scheme,
+    /// The realm of a `Basic` challenge: the issuer, when the error came from client authentication.
+    realm: Option<Arc<str>>,
 }
 
 impl ApiError {
@@ -66,6 +70,7 @@ impl ApiError {
         ApiError {
             error: Some(error),
             scheme: Scheme::Bearer,
+            realm: None,
         }
     }
 
@@ -74,6 +79,17 @@ impl ApiError {
         ApiError {
             error: None,
             scheme: Scheme::Bearer,
+            realm: None,
+        }
+    }
+
+    /// RFC 6749 §5.2: an error of client authentication at `issuer`; `invalid_client` carries
+    /// `WWW-Authenticate: Basic realm="<issuer>", error="invalid_client", error_description="..."`.
+    pub fn client_auth(error: OAuthError, issuer: &Arc<str>) -> ApiError {
+        ApiError {
+            error: Some(error),
+            scheme: Scheme::Client,
+            realm: Some(Arc::clone(issuer)),
         }
     }
 
@@ -87,6 +103,7 @@ impl From<OAuthError> for ApiError {
         ApiError {
             error: Some(error),
             scheme: Scheme::Client,
+            realm: None,
         }
     }
 }
@@ -127,21 +144,36 @@ impl ResponseError for ApiError {
             ErrorCode::InsufficientScope,
         ];
         if self.scheme == Scheme::Bearer && bearer_codes.contains(&err.code) {
-            let desc = err.description.replace(['"', '\\'], "");
             let challenge = format!(
                 r#"Bearer realm="portcullis", error="{}", error_description="{}""#,
-                err.code, desc
+                err.code,
+                quotable(&err.description)
             );
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
         } else if err.code == ErrorCode::InvalidClient {
-            // RFC 6749 §5.2: every 401 carries a challenge.
-            res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="portcullis""#));
+            // RFC 6749 §5.2: every 401 carries a challenge; the error in it lets relying-party
+            // libraries that read only the challenge report `invalid_client`.
+            let challenge = format!(
+                r#"Basic realm="{}", error="{}", error_description="{}""#,
+                quotable(self.realm.as_deref().unwrap_or("portcullis")),
+                err.code,
+                quotable(&err.description)
+            );
+            res.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         if err.code == ErrorCode::TemporarilyUnavailable {
             res.insert_header((header::RETRY_AFTER, "5"));
         }
         no_store(res.json(err.to_json()))
     }
+}
+
+/// RFC 9110 §5.6.4: text for a quoted-string, without the characters that would end or escape it
+/// (and without control characters, which a header may not carry).
+fn quotable(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '"' | '\\') && !c.is_control())
+        .collect()
 }
 
 /// An error shown to a person as the HTML error page.
@@ -254,7 +286,7 @@ impl ResponseError for PageError {
             message: self.message.to_string(),
             code: self.code.map(str::to_string),
         };
-        match templates::render(&page) {
+        let mut res = match templates::render(&page) {
             Ok(body) => html(self.status, body),
             Err(e) => {
                 tracing::error!(error = %e, "could not render the error page");
@@ -264,7 +296,13 @@ impl ResponseError for PageError {
                         .body(self.message.to_string()),
                 )
             }
+        };
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // RFC 9110 §15.6.4: when to come back (a full hashing queue, an unreachable store).
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
+        res
     }
 }
 

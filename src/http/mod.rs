@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod cors;
 pub mod errors;
 pub mod extract;
+pub mod forwarded;
 pub mod headers;
 pub mod pages;
 pub mod response;
