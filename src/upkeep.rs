@@ -4,9 +4,10 @@
 
 use secrecy::ExposeSecret;
 
+use crate::accounts::Audit;
 use crate::keys::KeyStore;
 use crate::state::AppState;
-use crate::storage::Kind;
+use crate::storage::{AuditKind, Kind};
 
 /// How long revoked and expired token families are kept before they are purged.
 const KEEP_DEAD_GRANTS_SECS: i64 = 7 * 24 * 3600;
@@ -97,6 +98,11 @@ async fn rotate_keys(state: &AppState) {
             for key in created {
                 changed = true;
                 tracing::info!(kid = %key.kid, alg = %key.alg, activates_at = key.activates_at, "signing key rotated");
+                let detail = serde_json::json!({ "by": "schedule", "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at });
+                Audit::new(AuditKind::KeyRotated)
+                    .detail(detail)
+                    .write(&state.ctx.store, state.ctx.now())
+                    .await;
             }
         }
         Err(e) => tracing::warn!(error = %e, "automatic key rotation failed"),

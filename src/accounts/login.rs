@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::accounts::Audit;
 use crate::accounts::password::PasswordError;
 use crate::accounts::ratelimit::{self, Limited};
-use crate::accounts::Audit;
 use crate::context::Context;
 use crate::oauth::OAuthError;
 use crate::storage::{AuditKind, StorageError, User};
@@ -20,9 +20,13 @@ pub enum LoginOutcome {
     Success(User),
     /// Wrong username or password, or a disabled account: indistinguishable to the caller's user.
     /// `last_chance`: one more failure locks sign-in for this long (docs/security.md D.20).
-    Invalid { last_chance: Option<Duration> },
+    Invalid {
+        last_chance: Option<Duration>,
+    },
     /// Too many failures for this username or from this address: refused for `wait`.
-    Locked { wait: Duration },
+    Locked {
+        wait: Duration,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +91,9 @@ pub async fn check_password(
             _ => "user",
         };
         let detail = json!({ "reason": "locked", "limit": limit, "retry_after_secs": wait.as_secs() });
-        let event = attempt.audit(AuditKind::LoginFailure, user.as_ref()).detail(detail);
+        let event = attempt
+            .audit(AuditKind::LoginFailure, user.as_ref())
+            .detail(detail);
         event.write(&ctx.store, ctx.now()).await;
         return Ok(LoginOutcome::Locked { wait });
     }
@@ -97,7 +103,10 @@ pub async fn check_password(
         Some(user) if ok && !user.disabled => {
             ratelimit::reset(&ctx.ephemeral, username).await?;
             let event = attempt.audit(AuditKind::LoginSuccess, Some(&user));
-            event.detail(json!({ "method": "pwd" })).write(&ctx.store, ctx.now()).await;
+            event
+                .detail(json!({ "method": "pwd" }))
+                .write(&ctx.store, ctx.now())
+                .await;
             Ok(LoginOutcome::Success(user))
         }
         user => failed(ctx, attempt, user.as_ref(), failure_reason(user.as_ref(), ok)).await,
@@ -114,7 +123,10 @@ async fn failed(
     let (ip, username) = (attempt.ip, attempt.username);
     let failure = ratelimit::record_failure(&ctx.ephemeral, &ctx.rate_limit, ctx.now(), ip, username).await?;
     let event = attempt.audit(AuditKind::LoginFailure, user);
-    event.detail(json!({ "reason": reason })).write(&ctx.store, ctx.now()).await;
+    event
+        .detail(json!({ "reason": reason }))
+        .write(&ctx.store, ctx.now())
+        .await;
     tokio::time::sleep(ratelimit::delay_after(failure.count)).await;
     if let Some(scope) = failure.locked {
         let secs = failure.lock_for.as_secs();
@@ -166,14 +178,28 @@ mod tests {
         w.ctx.rate_limit.attempts_per_ip = 2;
         w.ctx.rate_limit.failures_per_user = 100;
         let (a, b, other) = ("2001:db8:7:1::a", "2001:db8:7:1:ffff::b", "2001:db8:7:2::c");
-        let first = check_password(&w.ctx, attempt(a, "nobody"), "x".into()).await.unwrap();
-        assert!(matches!(first, LoginOutcome::Invalid { last_chance: Some(_) }), "{first:?}");
-        let second = check_password(&w.ctx, attempt(b, "someone"), "x".into()).await.unwrap();
+        let first = check_password(&w.ctx, attempt(a, "nobody"), "x".into())
+            .await
+            .unwrap();
+        assert!(
+            matches!(first, LoginOutcome::Invalid { last_chance: Some(_) }),
+            "{first:?}"
+        );
+        let second = check_password(&w.ctx, attempt(b, "someone"), "x".into())
+            .await
+            .unwrap();
         assert!(matches!(second, LoginOutcome::Locked { .. }), "{second:?}");
         let name = w.user.username.clone();
-        let same_64 = check_password(&w.ctx, attempt(a, &name), PASSWORD.into()).await.unwrap();
-        assert!(matches!(same_64, LoginOutcome::Locked { .. }), "the /64 is locked: {same_64:?}");
-        let next_64 = check_password(&w.ctx, attempt(other, &name), PASSWORD.into()).await.unwrap();
+        let same_64 = check_password(&w.ctx, attempt(a, &name), PASSWORD.into())
+            .await
+            .unwrap();
+        assert!(
+            matches!(same_64, LoginOutcome::Locked { .. }),
+            "the /64 is locked: {same_64:?}"
+        );
+        let next_64 = check_password(&w.ctx, attempt(other, &name), PASSWORD.into())
+            .await
+            .unwrap();
         assert!(matches!(next_64, LoginOutcome::Success(_)), "{next_64:?}");
     }
 
@@ -185,13 +211,25 @@ mod tests {
         w.ctx.rate_limit.failures_per_user = 2;
         let name = w.user.username.clone();
         let ip = "192.0.2.10";
-        let first = check_password(&w.ctx, attempt(ip, &name), "wrong".into()).await.unwrap();
+        let first = check_password(&w.ctx, attempt(ip, &name), "wrong".into())
+            .await
+            .unwrap();
         let window = Duration::from_secs(w.ctx.rate_limit.window_secs);
-        assert!(matches!(first, LoginOutcome::Invalid { last_chance: Some(d) } if d == window), "{first:?}");
-        let second = check_password(&w.ctx, attempt(ip, &name), "wrong".into()).await.unwrap();
-        assert!(matches!(second, LoginOutcome::Locked { wait } if wait == window), "{second:?}");
+        assert!(
+            matches!(first, LoginOutcome::Invalid { last_chance: Some(d) } if d == window),
+            "{first:?}"
+        );
+        let second = check_password(&w.ctx, attempt(ip, &name), "wrong".into())
+            .await
+            .unwrap();
+        assert!(
+            matches!(second, LoginOutcome::Locked { wait } if wait == window),
+            "{second:?}"
+        );
         w.advance(600);
-        let later = check_password(&w.ctx, attempt(ip, &name), PASSWORD.into()).await.unwrap();
+        let later = check_password(&w.ctx, attempt(ip, &name), PASSWORD.into())
+            .await
+            .unwrap();
         let LoginOutcome::Locked { wait } = later else {
             panic!("still locked: {later:?}");
         };

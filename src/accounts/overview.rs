@@ -162,11 +162,17 @@ pub async fn withdraw_consent(ctx: &Context, actor: Actor<'_>, client_id: &str) 
     removed |= families > 0;
     if removed {
         let event = actor.audit(AuditKind::ConsentWithdrawn).client(Some(client_id));
-        event.detail(json!({ "families_revoked": families })).write(store, t).await;
+        event
+            .detail(json!({ "families_revoked": families }))
+            .write(store, t)
+            .await;
     }
     if families > 0 {
         let event = actor.audit(AuditKind::FamilyRevoked).client(Some(client_id));
-        event.detail(json!({ "by": "user", "count": families })).write(store, t).await;
+        event
+            .detail(json!({ "by": "user", "count": families }))
+            .write(store, t)
+            .await;
     }
     Ok(removed)
 }
@@ -175,9 +181,15 @@ pub async fn withdraw_consent(ctx: &Context, actor: Actor<'_>, client_id: &str) 
 pub async fn sign_out_everywhere(ctx: &Context, actor: Actor<'_>) -> Result<u64, AccountError> {
     let n = users::logout_everywhere(&ctx.store, &ctx.clock, actor.user_id).await?;
     let event = actor.audit(AuditKind::LogoutEverywhere);
-    event.detail(json!({ "families_revoked": n })).write(&ctx.store, ctx.now()).await;
+    event
+        .detail(json!({ "families_revoked": n }))
+        .write(&ctx.store, ctx.now())
+        .await;
     let event = actor.audit(AuditKind::FamilyRevoked);
-    event.detail(json!({ "by": "user", "count": n })).write(&ctx.store, ctx.now()).await;
+    event
+        .detail(json!({ "by": "user", "count": n }))
+        .write(&ctx.store, ctx.now())
+        .await;
     Ok(n)
 }
 
@@ -193,7 +205,9 @@ pub struct PasswordForm {
 pub enum PasswordProblem {
     WrongCurrent,
     /// Too many wrong current passwords (docs/security.md D.20): locked for `wait`.
-    Locked { wait: Duration },
+    Locked {
+        wait: Duration,
+    },
     Mismatch,
     SameAsCurrent,
     /// NIST SP 800-63B length policy ([`password::check_policy`]).
@@ -258,10 +272,19 @@ pub async fn change_password(
     }
     session::destroy(ctx, old_cookie).await?;
     let (cookie, session) = session::create(ctx, &user.id, vec![AuthMethod::Password]).await?;
-    let actor = Actor { user_id: &user.id, ip };
-    actor.audit(AuditKind::PasswordChanged).write(&ctx.store, ctx.now()).await;
+    let actor = Actor {
+        user_id: &user.id,
+        ip,
+    };
+    actor
+        .audit(AuditKind::PasswordChanged)
+        .write(&ctx.store, ctx.now())
+        .await;
     let event = actor.audit(AuditKind::FamilyRevoked);
-    event.detail(json!({ "by": "password_change" })).write(&ctx.store, ctx.now()).await;
+    event
+        .detail(json!({ "by": "password_change" }))
+        .write(&ctx.store, ctx.now())
+        .await;
     Ok(PasswordOutcome::Changed { cookie, session })
 }
 
@@ -283,12 +306,19 @@ async fn check_change(
         .await?;
     if !ok {
         let failure = ratelimit::record_failure(eph, limits, t, ip, &user.username).await?;
-        let actor = Actor { user_id: &user.id, ip };
+        let actor = Actor {
+            user_id: &user.id,
+            ip,
+        };
         actor.audit(AuditKind::PasswordFailure).write(&ctx.store, t).await;
         tokio::time::sleep(ratelimit::delay_after(failure.count)).await;
         if let Some(scope) = failure.locked {
             let detail = json!({ "limit": scope.as_str(), "secs": failure.lock_for.as_secs() });
-            actor.audit(AuditKind::LoginLockout).detail(detail).write(&ctx.store, t).await;
+            actor
+                .audit(AuditKind::LoginLockout)
+                .detail(detail)
+                .write(&ctx.store, t)
+                .await;
             return Ok(Some(PasswordProblem::Locked {
                 wait: failure.lock_for,
             }));

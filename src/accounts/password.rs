@@ -284,7 +284,13 @@ mod tests {
 
     /// A hasher with one thread and `queue_limit` places, and a job that holds its thread until
     /// the returned sender is dropped or sent to.
-    async fn busy_hasher(queue_limit: usize) -> (PasswordHasher, std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+    async fn busy_hasher(
+        queue_limit: usize,
+    ) -> (
+        PasswordHasher,
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
         let h = PasswordHasher::new(&Argon2Settings {
             memory_kib: 64,
             iterations: 1,
@@ -332,7 +338,10 @@ mod tests {
         release.send(()).unwrap();
         blocker.await.unwrap();
         assert!(!queued.await.unwrap().unwrap(), "the queued check ran");
-        assert!(h.verify(None, "room again".into()).await.is_ok(), "the queue drains");
+        assert!(
+            h.verify(None, "room again".into()).await.is_ok(),
+            "the queue drains"
+        );
     }
 
     /// docs/security.md E.33: a queued check whose request has gone (its future was dropped) is

@@ -17,9 +17,13 @@ use crate::storage::{DynEphemeral, Kind, StorageError};
 pub enum Limited {
     Ok,
     /// Too many failures from this address (its /64 for IPv6) within the window.
-    TooManyFromIp { wait: Duration },
+    TooManyFromIp {
+        wait: Duration,
+    },
     /// The username is locked (reported without saying whether it exists).
-    Locked { wait: Duration },
+    Locked {
+        wait: Duration,
+    },
 }
 
 impl Limited {
@@ -147,7 +151,8 @@ pub async fn record_failure(
         locked = Some(LockScope::Address);
     }
     if failures >= settings.failures_per_user {
-        eph.put(Kind::RateLimit, &lock_key(username), &until, window).await?;
+        eph.put(Kind::RateLimit, &lock_key(username), &until, window)
+            .await?;
         locked = Some(LockScope::User);
     }
     let last_chance = locked.is_none()
@@ -194,7 +199,10 @@ pub fn locked_message(wait: Duration) -> String {
 
 /// docs/security.md D.20: the warning after the last failure before a lock.
 pub fn last_chance_warning(lock_for: Duration) -> String {
-    format!("One more failed attempt will lock sign-in for {}.", for_people(lock_for))
+    format!(
+        "One more failed attempt will lock sign-in for {}.",
+        for_people(lock_for)
+    )
 }
 
 #[cfg(test)]
@@ -212,7 +220,10 @@ mod tests {
     /// E.33: two IPv6 addresses in one /64 share a budget; IPv4 addresses do not.
     #[test]
     fn ipv6_addresses_count_by_their_64_prefix() {
-        assert_eq!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:2:ffff:eeee:dddd:cccc"));
+        assert_eq!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:2:ffff:eeee:dddd:cccc")
+        );
         assert_eq!(address_key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
         assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
         assert_eq!(address_key("192.0.2.1"), "192.0.2.1");

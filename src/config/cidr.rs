@@ -27,7 +27,11 @@ fn mask(prefix: u8, width: u8) -> u128 {
     if prefix == 0 {
         return 0;
     }
-    let all = if width == 32 { u128::from(u32::MAX) } else { u128::MAX };
+    let all = if width == 32 {
+        u128::from(u32::MAX)
+    } else {
+        u128::MAX
+    };
     all & !all.checked_shr(u32::from(prefix)).unwrap_or(0)
 }
 
@@ -51,9 +55,9 @@ impl FromStr for Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let network: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{s:?} is not an address or a prefix such as 10.0.0.0/8 or 2001:db8::/32"))?;
+        let network: IpAddr = addr.parse().map_err(|_| {
+            format!("{s:?} is not an address or a prefix such as 10.0.0.0/8 or 2001:db8::/32")
+        })?;
         let network = network.to_canonical();
         let width = bits(network).1;
         let prefix = match prefix {
@@ -141,7 +145,15 @@ mod tests {
 
     #[test]
     fn malformed_prefixes_are_refused() {
-        for bad in ["", "10.0.0.0/33", "10.0.0.1/8", "nope", "10.0.0.0/x", "2001:db8::/129", "::1/-1"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "10.0.0.1/8",
+            "nope",
+            "10.0.0.0/x",
+            "2001:db8::/129",
+            "::1/-1",
+        ] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad:?} must be refused");
         }
     }

@@ -175,7 +175,8 @@ pub struct SecuritySettings {
 pub struct RateLimitSettings {
     /// Failed logins per username within the window before the account is locked for the window.
     pub failures_per_user: u64,
-    /// Login and password-grant attempts per client IP within the window.
+    /// Failed logins and password grants per client address (an IPv6 /64) within the window
+    /// before that address is locked for the window (docs/security.md E.33).
     pub attempts_per_ip: u64,
     pub window_secs: u64,
 }

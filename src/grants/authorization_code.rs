@@ -151,7 +151,10 @@ async fn audit_reuse(ctx: &Context, client: &Client, record: &CodeRecord, meta: 
     let detail = json!({ "family_id": record.grant_id, "access_jti": record.access_jti });
     event(AuditKind::CodeReuse).detail(detail).write(store, t).await;
     let detail = json!({ "by": "code_reuse", "family_id": record.grant_id });
-    event(AuditKind::FamilyRevoked).detail(detail).write(store, t).await;
+    event(AuditKind::FamilyRevoked)
+        .detail(detail)
+        .write(store, t)
+        .await;
 }
 
 /// Revokes the family and the access token a code's first use created.
@@ -259,15 +262,22 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         let wrong_verifier = "x".repeat(43);
-        let e = exchange(&w.ctx, &client, &token_request(&code, &wrong_verifier), &testing::meta())
-            .await
-            .unwrap_err();
+        let e = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, &wrong_verifier),
+            &testing::meta(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "PKCE mismatch");
 
         let code = code_for(&w, FIRST_PARTY).await;
         let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
         let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        let e = exchange(&w.ctx, &client, &missing, &testing::meta()).await.unwrap_err();
+        let e = exchange(&w.ctx, &client, &missing, &testing::meta())
+            .await
+            .unwrap_err();
         assert_eq!(
             e.code,
             ErrorCode::InvalidRequest,

@@ -39,7 +39,9 @@ pub async fn grant(
     // A full hashing queue is `503 temporarily_unavailable` with `Retry-After` (docs/security.md E.33).
     let user = match login::check_password(ctx, attempt, password.to_string()).await? {
         LoginOutcome::Success(user) => user,
-        LoginOutcome::Invalid { .. } => return Err(OAuthError::invalid_grant("invalid username or password")),
+        LoginOutcome::Invalid { .. } => {
+            return Err(OAuthError::invalid_grant("invalid username or password"));
+        }
         LoginOutcome::Locked { wait } => {
             let wait = crate::accounts::ratelimit::for_people(wait);
             return Err(OAuthError::invalid_grant(format!(

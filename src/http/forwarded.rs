@@ -126,13 +126,19 @@ mod tests {
     }
 
     fn trusted() -> Vec<Cidr> {
-        vec!["10.0.0.0/8".parse().unwrap(), "2001:db8:ffff::/48".parse().unwrap()]
+        vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "2001:db8:ffff::/48".parse().unwrap(),
+        ]
     }
 
     fn addr(peer: &str, headers: &[(&'static str, &str)]) -> String {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
-            map.append(HeaderName::from_static(name), HeaderValue::from_str(value).unwrap());
+            map.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
         client_addr(Some(ip(peer)), &map, &trusted()).unwrap().to_string()
     }
@@ -141,28 +147,75 @@ mod tests {
     #[test]
     fn trusted_proxy_reports_the_client_address() {
         assert_eq!(addr(LB, &[("x-forwarded-for", "203.0.113.7")]), "203.0.113.7");
-        assert_eq!(addr(LB, &[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.1.1.1")]), "203.0.113.7");
-        assert_eq!(addr(LB, &[("x-forwarded-for", "198.51.100.1"), ("x-forwarded-for", "203.0.113.7")]), "203.0.113.7");
-        assert_eq!(addr(LB, &[("forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43")]), "192.0.2.60");
         assert_eq!(
-            addr(LB, &[("forwarded", r#"for=192.0.2.43, for="[2001:db8:cafe::17]:4711", for=10.2.2.2"#)]),
+            addr(LB, &[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.1.1.1")]),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            addr(
+                LB,
+                &[
+                    ("x-forwarded-for", "198.51.100.1"),
+                    ("x-forwarded-for", "203.0.113.7")
+                ]
+            ),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            addr(LB, &[("forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43")]),
+            "192.0.2.60"
+        );
+        assert_eq!(
+            addr(
+                LB,
+                &[(
+                    "forwarded",
+                    r#"for=192.0.2.43, for="[2001:db8:cafe::17]:4711", for=10.2.2.2"#
+                )]
+            ),
             "2001:db8:cafe::17"
         );
-        assert_eq!(addr(LB, &[("forwarded", r#"For="198.51.100.17:8080""#)]), "198.51.100.17");
-        assert_eq!(addr(LB, &[("x-forwarded-for", "[2001:db8::9]:443")]), "2001:db8::9");
-        assert_eq!(addr(LB, &[("x-forwarded-for", "10.3.3.3, 10.4.4.4")]), "10.3.3.3", "all trusted: the left-most");
-        assert_eq!(addr("::ffff:10.0.0.5", &[("x-forwarded-for", "203.0.113.7")]), "203.0.113.7");
+        assert_eq!(
+            addr(LB, &[("forwarded", r#"For="198.51.100.17:8080""#)]),
+            "198.51.100.17"
+        );
+        assert_eq!(
+            addr(LB, &[("x-forwarded-for", "[2001:db8::9]:443")]),
+            "2001:db8::9"
+        );
+        assert_eq!(
+            addr(LB, &[("x-forwarded-for", "10.3.3.3, 10.4.4.4")]),
+            "10.3.3.3",
+            "all trusted: the left-most"
+        );
+        assert_eq!(
+            addr("::ffff:10.0.0.5", &[("x-forwarded-for", "203.0.113.7")]),
+            "203.0.113.7"
+        );
     }
 
     /// E.33: an untrusted peer's forwarded headers are ignored, however they look.
     #[test]
     fn untrusted_peer_cannot_forge_its_address() {
-        assert_eq!(addr("203.0.113.9", &[("x-forwarded-for", "198.51.100.1")]), "203.0.113.9");
-        assert_eq!(addr("203.0.113.9", &[("forwarded", "for=198.51.100.1")]), "203.0.113.9");
+        assert_eq!(
+            addr("203.0.113.9", &[("x-forwarded-for", "198.51.100.1")]),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            addr("203.0.113.9", &[("forwarded", "for=198.51.100.1")]),
+            "203.0.113.9"
+        );
         assert_eq!(addr(LB, &[]), LB, "no header: the peer");
         let mut map = HeaderMap::new();
-        map.insert(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_static("198.51.100.1"));
-        assert_eq!(client_addr(Some(ip(LB)), &map, &[]).unwrap().to_string(), LB, "no trusted proxies configured");
+        map.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("198.51.100.1"),
+        );
+        assert_eq!(
+            client_addr(Some(ip(LB)), &map, &[]).unwrap().to_string(),
+            LB,
+            "no trusted proxies configured"
+        );
     }
 
     /// E.33: a malformed entry, `unknown` or an obfuscated node met while walking means the peer;
@@ -176,13 +229,19 @@ mod tests {
         assert_eq!(addr(LB, &[("forwarded", "for=_hidden, for=10.1.1.1")]), LB);
         assert_eq!(addr(LB, &[("forwarded", "proto=https")]), LB);
         assert_eq!(addr(LB, &[("forwarded", r#"for="[2001:db8::1"#)]), LB);
-        assert_eq!(addr(LB, &[("x-forwarded-for", "garbage, 203.0.113.7")]), "203.0.113.7");
+        assert_eq!(
+            addr(LB, &[("x-forwarded-for", "garbage, 203.0.113.7")]),
+            "203.0.113.7"
+        );
     }
 
     /// E.33: with both headers, `X-Forwarded-For` is the one read.
     #[test]
     fn x_forwarded_for_is_read_before_forwarded() {
-        let both = [("forwarded", "for=198.51.100.1"), ("x-forwarded-for", "203.0.113.7")];
+        let both = [
+            ("forwarded", "for=198.51.100.1"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ];
         assert_eq!(addr(LB, &both), "203.0.113.7");
     }
 }

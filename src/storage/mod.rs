@@ -131,6 +131,9 @@ pub trait AuditStore: Send + Sync {
     async fn record(&self, event: AuditEvent) -> StorageResult<()>;
     /// Newest first.
     async fn recent_events(&self, limit: i64) -> StorageResult<Vec<AuditEvent>>;
+    /// The events `filter` selects, newest first (`at`, then insertion order). Each filter is
+    /// served by an index (`audit_events_user_idx`, `_client_idx`, `_kind_idx`, `_at_idx`).
+    async fn audit_events(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditEvent>>;
 }
 
 /// The system of record: all durable tables.

@@ -275,6 +275,31 @@ impl AuditKind {
     }
 }
 
+/// Which audit events to list (`portcullis audit`), newest first: every field given must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    /// Any of these kinds; empty means every kind.
+    pub kinds: Vec<AuditKind>,
+    /// Events at or after this second.
+    pub since: Option<i64>,
+    /// At most this many events.
+    pub limit: i64,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        AuditFilter {
+            user_id: None,
+            client_id: None,
+            kinds: Vec::new(),
+            since: None,
+            limit: 100,
+        }
+    }
+}
+
 /// RFC 8176 authentication method references (`amr`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AuthMethod {
@@ -312,6 +337,36 @@ mod tests {
             sessions_revoked_at: revoked_ms,
             created_at: 0,
             updated_at: 0,
+        }
+    }
+
+    /// Stored audit names are `area.event`, unique, and parse back; the names of earlier
+    /// versions still parse.
+    #[test]
+    fn audit_kind_names_are_stable() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in AuditKind::ALL {
+            let name = kind.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            let (area, event) = name.split_once('.').unwrap();
+            assert!(
+                !area.is_empty() && !event.is_empty() && !event.contains('.'),
+                "{name}"
+            );
+            assert_eq!(AuditKind::parse(name), Some(*kind));
+            assert_eq!(serde_json::to_string(kind).unwrap(), format!("\"{name}\""));
+        }
+        for old in [
+            "login.success",
+            "login.failure",
+            "login.locked",
+            "account.device_signed_out",
+            "account.consent_withdrawn",
+            "account.logout_everywhere",
+            "account.password_failure",
+            "account.password_changed",
+        ] {
+            assert!(AuditKind::parse(old).is_some(), "{old}");
         }
     }
 

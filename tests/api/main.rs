@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod audit;
 mod authorize;
 mod cli;
 mod client_auth;
@@ -15,6 +16,7 @@ mod done_when;
 mod helpers;
 mod input;
 mod introspection;
+mod limits;
 mod logout;
 mod refresh;
 mod relying_party;
