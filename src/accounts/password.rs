@@ -333,7 +333,12 @@ mod tests {
             async move { h.verify(None, "queued".into()).await }
         });
         until_waiting(&h, 1).await;
-        let refused = h.verify(None, "one too many".into()).await;
+        let refused = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            h.verify(None, "one too many".into()),
+        )
+        .await
+        .expect("answered at once, not queued");
         assert!(matches!(refused, Err(PasswordError::Busy)), "{refused:?}");
         release.send(()).unwrap();
         blocker.await.unwrap();
