@@ -140,7 +140,7 @@ pub async fn audit(
     extra: serde_json::Value,
 ) {
     let mut detail = serde_json::json!({ "via": "cli" });
-    if let Some(operator) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok() {
+    if let Ok(operator) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
         detail["operator"] = operator.into();
     }
     if let (Some(into), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
