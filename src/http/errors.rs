@@ -17,6 +17,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::accounts::csrf::CsrfError;
+use crate::accounts::password::PasswordError;
 use crate::accounts::users::AccountError;
 use crate::http::templates::{self, ErrorPage};
 use crate::oauth::{ErrorCode, OAuthError};
@@ -249,9 +250,11 @@ impl From<StorageError> for PageError {
 }
 
 impl From<AccountError> for PageError {
+    /// A full hashing queue is the 503 page with `Retry-After` (docs/security.md E.33).
     fn from(e: AccountError) -> PageError {
         match e {
             AccountError::Storage(s) => s.into(),
+            AccountError::Hash(PasswordError::Busy) => OAuthError::unavailable(PasswordError::Busy).into(),
             other => OAuthError::server_error(other).into(),
         }
     }
@@ -313,4 +316,36 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .body(body),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// docs/security.md E.33: a full hashing queue is a 503 with `Retry-After`, on a page (the
+    /// login form, the account page's password form) as at the token endpoint; never a 500.
+    #[test]
+    fn full_hashing_queue_is_503_with_retry_after() {
+        let page = PageError::from(AccountError::Hash(PasswordError::Busy)).error_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let login = crate::accounts::login::LoginError::Hash(PasswordError::Busy);
+        let api = ApiError::from(OAuthError::from(login)).error_response();
+        assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+
+    /// docs/security.md C.12: the `Basic` challenge names the issuer and carries the error,
+    /// without characters that would break the quoted strings.
+    #[test]
+    fn basic_challenge_carries_the_error_and_the_realm() {
+        let issuer: Arc<str> = Arc::from("https://id.example.com");
+        let err = OAuthError::invalid_client("bad \"secret\"\\");
+        let res = ApiError::client_auth(err, &issuer).error_response();
+        assert_eq!(
+            res.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            r#"Basic realm="https://id.example.com", error="invalid_client", error_description="bad secret""#
+        );
+    }
 }
