@@ -115,3 +115,46 @@ async fn rotate_keys(state: &AppState) {
         crate::keys::notify::announce(&state.settings.redis).await;
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Settings;
+    use crate::oidc::metadata::DiscoveryCache;
+    use crate::storage::AuditFilter;
+
+    /// docs/operations.md, "Audit trail": the first key at start-up and every automatic rotation
+    /// write `key.rotated`, saying what made the key.
+    #[tokio::test]
+    async fn automatic_key_rotation_is_audited() {
+        let w = crate::testing::world().await;
+        let settings = Settings {
+            issuer: crate::testing::ISSUER.into(),
+            ..Settings::default()
+        };
+        let state = AppState {
+            discovery: Arc::new(DiscoveryCache::new(&settings, &w.ctx.keys.signing_algs())),
+            settings: Arc::new(settings),
+            ctx: w.ctx.clone(),
+        };
+        w.advance(91 * 86_400);
+        rotate_keys(&state).await;
+        let filter = AuditFilter {
+            kinds: vec![AuditKind::KeyRotated],
+            ..AuditFilter::default()
+        };
+        let by: Vec<String> = w
+            .ctx
+            .store
+            .audit_events(&filter)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["by"].to_string())
+            .collect();
+        assert_eq!(by, [r#""schedule""#, r#""startup""#], "{by:?}");
+    }
+}

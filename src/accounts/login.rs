@@ -203,6 +203,73 @@ mod tests {
         assert!(matches!(next_64, LoginOutcome::Success(_)), "{next_64:?}");
     }
 
+    /// The detail of the newest audit events of `kind`, newest first.
+    async fn details(w: &testing::World, kind: AuditKind) -> Vec<(Option<String>, String)> {
+        let filter = crate::storage::AuditFilter {
+            kinds: vec![kind],
+            ..Default::default()
+        };
+        let events = w.ctx.store.audit_events(&filter).await.unwrap();
+        events.into_iter().map(|e| (e.ip, e.detail)).collect()
+    }
+
+    /// D.20: every attempt is audited with the client address and its reason: unknown user, wrong
+    /// password, disabled, locked; and the lockout itself.
+    #[tokio::test]
+    async fn every_attempt_is_audited_with_its_reason() {
+        let mut w = testing::world().await;
+        w.ctx.rate_limit.failures_per_user = 3;
+        let name = w.user.username.clone();
+        let ip = "192.0.2.44";
+        let _ = check_password(&w.ctx, attempt(ip, "nobody"), "x".into())
+            .await
+            .unwrap();
+        let _ = check_password(&w.ctx, attempt(ip, &name), "wrong".into())
+            .await
+            .unwrap();
+        w.ctx
+            .store
+            .set_disabled(&w.user.id, true, w.ctx.now())
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let _ = check_password(&w.ctx, attempt(ip, &name), PASSWORD.into())
+                .await
+                .unwrap();
+        }
+        let reasons: Vec<String> = details(&w, AuditKind::LoginFailure)
+            .await
+            .into_iter()
+            .map(|(event_ip, detail)| {
+                assert_eq!(event_ip.as_deref(), Some(ip));
+                let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+                detail["reason"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            ["locked", "disabled", "disabled", "wrong_password", "unknown_user"]
+        );
+        let lockouts = details(&w, AuditKind::LoginLockout).await;
+        assert_eq!(lockouts.len(), 1);
+        assert_eq!(lockouts[0].1, r#"{"limit":"user","secs":900}"#);
+        w.ctx
+            .store
+            .set_disabled(&w.user.id, false, w.ctx.now())
+            .await
+            .unwrap();
+        w.advance(901);
+        let ok = check_password(&w.ctx, attempt(ip, &name), PASSWORD.into())
+            .await
+            .unwrap();
+        assert!(matches!(ok, LoginOutcome::Success(_)), "{ok:?}");
+        let successes = details(&w, AuditKind::LoginSuccess).await;
+        assert_eq!(
+            successes,
+            [(Some(ip.to_string()), r#"{"method":"pwd"}"#.to_string())]
+        );
+    }
+
     /// D.20: the attempt before the lock warns, the lock says how long is left, and the wait
     /// shrinks with the clock.
     #[tokio::test]

@@ -352,4 +352,92 @@ mod tests {
         assert_eq!(PasswordProblem::WrongCurrent.field(), "current_password");
         assert_eq!(PasswordProblem::Mismatch.field(), "new_password");
     }
+
+    /// A family of the user with `client_id`, started now.
+    async fn family(w: &crate::testing::World, client_id: &str) -> String {
+        let new = crate::tokens::refresh::NewFamily {
+            id: crate::random::random_id(),
+            user_id: w.user.id.clone(),
+            scope: crate::oauth::scope::Scope::from_tokens(["openid", "offline_access"]),
+            sid: None,
+            auth_time: w.ctx.now(),
+            device_name: None,
+            user_agent: None,
+            ip: None,
+        };
+        let id = new.id.clone();
+        let client = w.client(client_id).await;
+        crate::tokens::refresh::start_family(&w.ctx, &client, new)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// docs/operations.md, "Audit trail": what the user does on the account page is audited with
+    /// the address they act from, and every revocation says who caused it.
+    #[tokio::test]
+    async fn account_actions_are_audited_with_the_address() {
+        let w = crate::testing::world().await;
+        let actor = Actor {
+            user_id: &w.user.id,
+            ip: "198.51.100.9",
+        };
+        let device = family(&w, crate::testing::FIRST_PARTY).await;
+        let _ = family(&w, crate::testing::THIRD_PARTY).await;
+        let _ = family(&w, crate::testing::PUBLIC).await;
+        assert!(sign_out_device(&w.ctx, actor, &device).await.unwrap());
+        assert!(
+            withdraw_consent(&w.ctx, actor, crate::testing::THIRD_PARTY)
+                .await
+                .unwrap()
+        );
+        assert_eq!(sign_out_everywhere(&w.ctx, actor).await.unwrap(), 1);
+        let (cookie, _) = session::create(&w.ctx, &w.user.id, vec![AuthMethod::Password])
+            .await
+            .unwrap();
+        let form = PasswordForm {
+            current: "correct horse".into(),
+            new: "a brand new passphrase".into(),
+            confirm: "a brand new passphrase".into(),
+        };
+        let user = w.ctx.store.user_by_id(&w.user.id).await.unwrap().unwrap();
+        let changed = change_password(&w.ctx, actor.ip, &user, &cookie, form)
+            .await
+            .unwrap();
+        assert!(matches!(changed, PasswordOutcome::Changed { .. }));
+
+        let filter = crate::storage::AuditFilter {
+            user_id: Some(w.user.id.clone()),
+            ..Default::default()
+        };
+        let events = w.ctx.store.audit_events(&filter).await.unwrap();
+        assert!(
+            events.iter().all(|e| e.ip.as_deref() == Some("198.51.100.9")),
+            "{events:?}"
+        );
+        let kinds: Vec<AuditKind> = events.iter().rev().map(|e| e.kind).collect();
+        use AuditKind::*;
+        assert_eq!(
+            kinds,
+            [
+                DeviceSignedOut,
+                FamilyRevoked,
+                ConsentWithdrawn,
+                FamilyRevoked,
+                LogoutEverywhere,
+                FamilyRevoked,
+                PasswordChanged,
+                FamilyRevoked
+            ]
+        );
+        let by: Vec<String> = events
+            .iter()
+            .filter(|e| e.kind == FamilyRevoked)
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["by"].to_string())
+            .collect();
+        assert_eq!(
+            by,
+            [r#""password_change""#, r#""user""#, r#""user""#, r#""user""#]
+        );
+    }
 }
