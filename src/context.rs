@@ -84,7 +84,8 @@ impl Context {
 /// never used for decisions beyond rate limits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestMeta {
-    /// The client's IP address (the TCP peer), or "unknown".
+    /// The client's IP address (the TCP peer, or what a trusted proxy reports; docs/security.md
+    /// E.33), or "unknown".
     pub ip: String,
     /// The `User-Agent`, at most 256 characters.
     pub user_agent: Option<String>,

@@ -5,10 +5,11 @@
 
 use secrecy::ExposeSecret;
 
+use crate::accounts::Audit;
 use crate::keys::KeyStore;
 use crate::keys::notify::{self, Topic};
 use crate::state::AppState;
-use crate::storage::Kind;
+use crate::storage::{AuditKind, Kind};
 use crate::tokens::revoked;
 
 /// How long revoked and expired token families are kept before they are purged.
@@ -128,6 +129,11 @@ async fn rotate_keys(state: &AppState) {
             for key in created {
                 changed = true;
                 tracing::info!(kid = %key.kid, alg = %key.alg, activates_at = key.activates_at, "signing key rotated");
+                let detail = serde_json::json!({ "by": "schedule", "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at });
+                Audit::new(AuditKind::KeyRotated)
+                    .detail(detail)
+                    .write(&state.ctx.store, state.ctx.now())
+                    .await;
             }
         }
         Err(e) => tracing::warn!(error = %e, "automatic key rotation failed"),
@@ -138,5 +144,48 @@ async fn rotate_keys(state: &AppState) {
     }
     if changed {
         notify::announce(&state.settings.redis).await;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Settings;
+    use crate::oidc::metadata::DiscoveryCache;
+    use crate::storage::AuditFilter;
+
+    /// docs/operations.md, "Audit trail": the first key at start-up and every automatic rotation
+    /// write `key.rotated`, saying what made the key.
+    #[tokio::test]
+    async fn automatic_key_rotation_is_audited() {
+        let w = crate::testing::world().await;
+        let settings = Settings {
+            issuer: crate::testing::ISSUER.into(),
+            ..Settings::default()
+        };
+        let state = AppState {
+            discovery: Arc::new(DiscoveryCache::new(&settings, &w.ctx.keys.signing_algs())),
+            settings: Arc::new(settings),
+            ctx: w.ctx.clone(),
+        };
+        w.advance(91 * 86_400);
+        rotate_keys(&state).await;
+        let filter = AuditFilter {
+            kinds: vec![AuditKind::KeyRotated],
+            ..AuditFilter::default()
+        };
+        let by: Vec<String> = w
+            .ctx
+            .store
+            .audit_events(&filter)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["by"].to_string())
+            .collect();
+        assert_eq!(by, [r#""schedule""#, r#""startup""#], "{by:?}");
     }
 }

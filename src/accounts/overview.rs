@@ -5,11 +5,15 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
+use serde_json::json;
+
 use crate::accounts::password;
-use crate::accounts::ratelimit::{self, Limited};
+use crate::accounts::ratelimit;
 use crate::accounts::session::{self, LoginSession};
 use crate::accounts::users::{self, AccountError};
-use crate::accounts::{AuditSubject, devices};
+use crate::accounts::{Audit, devices};
 use crate::context::Context;
 use crate::storage::{AuditKind, AuthMethod, DynStore, FamilyLifetime, StorageResult, User};
 
@@ -109,9 +113,24 @@ pub async fn load(store: &DynStore, user_id: &str, current_sid: &str, at: i64) -
     Ok(Overview { sessions, apps })
 }
 
-/// RFC 9700 §4.14 "Sign out this device": revokes the family only if it belongs to `user_id`.
+/// The signed-in user acting on the account page, and the address they act from
+/// (docs/security.md E.33), for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user_id: &'a str,
+    pub ip: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    fn audit(&self, kind: AuditKind) -> Audit<'a> {
+        Audit::new(kind).user(Some(self.user_id)).ip(Some(self.ip))
+    }
+}
+
+/// RFC 9700 §4.14 "Sign out this device": revokes the family only if it belongs to the actor.
 /// False when there is no such family or it is someone else's (the caller answers 404).
-pub async fn sign_out_device(ctx: &Context, user_id: &str, family_id: &str) -> StorageResult<bool> {
+pub async fn sign_out_device(ctx: &Context, actor: Actor<'_>, family_id: &str) -> StorageResult<bool> {
+    let user_id = actor.user_id;
     let store = &ctx.store;
     let Some(family) = store.family_by_id(family_id).await? else {
         return Ok(false);
@@ -122,31 +141,58 @@ pub async fn sign_out_device(ctx: &Context, user_id: &str, family_id: &str) -> S
     let revoked = store.revoke_family(&family.id, ctx.now()).await?;
     if revoked {
         let client_id = Some(family.client_id.as_str());
-        audit(ctx, AuditKind::DeviceSignedOut, user_id, client_id).await;
+        let detail = json!({ "family_id": family.id });
+        let event = actor.audit(AuditKind::DeviceSignedOut).client(client_id);
+        event.detail(detail.clone()).write(store, ctx.now()).await;
+        let detail = json!({ "by": "user", "family_id": family.id });
+        let event = actor.audit(AuditKind::FamilyRevoked).client(client_id);
+        event.detail(detail).write(store, ctx.now()).await;
     }
     Ok(revoked)
 }
 
 /// docs/security.md D.23: withdraws the consent for `client_id` and revokes the user's families of
 /// that client, so the app can neither refresh nor skip the consent page. True if anything was removed.
-pub async fn withdraw_consent(ctx: &Context, user_id: &str, client_id: &str) -> StorageResult<bool> {
-    let (store, t) = (&ctx.store, ctx.now());
+pub async fn withdraw_consent(ctx: &Context, actor: Actor<'_>, client_id: &str) -> StorageResult<bool> {
+    let (store, t, user_id) = (&ctx.store, ctx.now(), actor.user_id);
     let mut removed = store.delete_consent(user_id, client_id).await?;
+    let mut families = 0u64;
     for f in store.active_families_for_user(user_id, t).await? {
-        if f.client_id == client_id {
-            removed |= store.revoke_family(&f.id, t).await?;
+        if f.client_id == client_id && store.revoke_family(&f.id, t).await? {
+            families += 1;
         }
     }
+    removed |= families > 0;
     if removed {
-        audit(ctx, AuditKind::ConsentWithdrawn, user_id, Some(client_id)).await;
+        let event = actor.audit(AuditKind::ConsentWithdrawn).client(Some(client_id));
+        event
+            .detail(json!({ "families_revoked": families }))
+            .write(store, t)
+            .await;
+    }
+    if families > 0 {
+        let event = actor.audit(AuditKind::FamilyRevoked).client(Some(client_id));
+        event
+            .detail(json!({ "by": "user", "count": families }))
+            .write(store, t)
+            .await;
     }
     Ok(removed)
 }
 
 /// "Sign out everywhere": every token family and login session of the user ends.
-pub async fn sign_out_everywhere(ctx: &Context, user_id: &str) -> Result<u64, AccountError> {
-    let n = users::logout_everywhere(&ctx.store, &ctx.clock, user_id).await?;
-    audit(ctx, AuditKind::LogoutEverywhere, user_id, None).await;
+pub async fn sign_out_everywhere(ctx: &Context, actor: Actor<'_>) -> Result<u64, AccountError> {
+    let n = users::logout_everywhere(&ctx.store, &ctx.clock, actor.user_id).await?;
+    let event = actor.audit(AuditKind::LogoutEverywhere);
+    event
+        .detail(json!({ "families_revoked": n }))
+        .write(&ctx.store, ctx.now())
+        .await;
+    let event = actor.audit(AuditKind::FamilyRevoked);
+    event
+        .detail(json!({ "by": "user", "count": n }))
+        .write(&ctx.store, ctx.now())
+        .await;
     Ok(n)
 }
 
@@ -161,8 +207,10 @@ pub struct PasswordForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordProblem {
     WrongCurrent,
-    /// Too many wrong current passwords (docs/security.md D.20).
-    Locked,
+    /// Too many wrong current passwords (docs/security.md D.20): locked for `wait`.
+    Locked {
+        wait: Duration,
+    },
     Mismatch,
     SameAsCurrent,
     /// NIST SP 800-63B length policy ([`password::check_policy`]).
@@ -173,7 +221,10 @@ impl PasswordProblem {
     pub fn message(&self) -> String {
         match self {
             PasswordProblem::WrongCurrent => "Your current password is not correct.".into(),
-            PasswordProblem::Locked => "Too many attempts. Wait a few minutes and try again.".into(),
+            PasswordProblem::Locked { wait } => format!(
+                "Too many attempts. Try again in {}.",
+                ratelimit::for_people(*wait)
+            ),
             PasswordProblem::Mismatch => "The new passwords do not match.".into(),
             PasswordProblem::SameAsCurrent => "Choose a password different from your current one.".into(),
             PasswordProblem::Policy(p) => format!("Your new {p}."),
@@ -183,7 +234,7 @@ impl PasswordProblem {
     /// The form field the problem is about: `current_password` or `new_password`.
     pub fn field(&self) -> &'static str {
         match self {
-            PasswordProblem::WrongCurrent | PasswordProblem::Locked => "current_password",
+            PasswordProblem::WrongCurrent | PasswordProblem::Locked { .. } => "current_password",
             _ => "new_password",
         }
     }
@@ -224,7 +275,19 @@ pub async fn change_password(
     }
     session::destroy(ctx, old_cookie).await?;
     let (cookie, session) = session::create(ctx, &user.id, vec![AuthMethod::Password]).await?;
-    audit(ctx, AuditKind::PasswordChanged, &user.id, None).await;
+    let actor = Actor {
+        user_id: &user.id,
+        ip,
+    };
+    actor
+        .audit(AuditKind::PasswordChanged)
+        .write(&ctx.store, ctx.now())
+        .await;
+    let event = actor.audit(AuditKind::FamilyRevoked);
+    event
+        .detail(json!({ "by": "password_change" }))
+        .write(&ctx.store, ctx.now())
+        .await;
     Ok(PasswordOutcome::Changed { cookie, session })
 }
 
@@ -236,18 +299,33 @@ async fn check_change(
     user: &User,
     form: &PasswordForm,
 ) -> Result<Option<PasswordProblem>, AccountError> {
-    match ratelimit::check(&ctx.ephemeral, &ctx.rate_limit, ip, &user.username).await? {
-        Limited::Ok => {}
-        Limited::TooManyFromIp | Limited::Locked => return Ok(Some(PasswordProblem::Locked)),
+    let (eph, limits, t) = (&ctx.ephemeral, &ctx.rate_limit, ctx.now());
+    if let Some(wait) = ratelimit::check(eph, limits, t, ip, &user.username).await?.wait() {
+        return Ok(Some(PasswordProblem::Locked { wait }));
     }
     let ok = ctx
         .hasher
         .verify(Some(user.password_hash.clone()), form.current.clone())
         .await?;
     if !ok {
-        let failures = ratelimit::record_failure(&ctx.ephemeral, &ctx.rate_limit, &user.username).await?;
-        audit(ctx, AuditKind::PasswordFailure, &user.id, None).await;
-        tokio::time::sleep(ratelimit::delay_after(failures)).await;
+        let failure = ratelimit::record_failure(eph, limits, t, ip, &user.username).await?;
+        let actor = Actor {
+            user_id: &user.id,
+            ip,
+        };
+        actor.audit(AuditKind::PasswordFailure).write(&ctx.store, t).await;
+        tokio::time::sleep(ratelimit::delay_after(failure.count)).await;
+        if let Some(scope) = failure.locked {
+            let detail = json!({ "limit": scope.as_str(), "secs": failure.lock_for.as_secs() });
+            actor
+                .audit(AuditKind::LoginLockout)
+                .detail(detail)
+                .write(&ctx.store, t)
+                .await;
+            return Ok(Some(PasswordProblem::Locked {
+                wait: failure.lock_for,
+            }));
+        }
         return Ok(Some(PasswordProblem::WrongCurrent));
     }
     ratelimit::reset(&ctx.ephemeral, &user.username).await?;
@@ -263,15 +341,6 @@ async fn check_change(
     Ok(None)
 }
 
-async fn audit(ctx: &Context, kind: AuditKind, user_id: &str, client_id: Option<&str>) {
-    let subject = AuditSubject {
-        user_id: Some(user_id),
-        client_id,
-        ip: None,
-    };
-    crate::accounts::audit(&ctx.store, ctx.now(), kind, subject).await;
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -285,5 +354,95 @@ mod tests {
         );
         assert_eq!(PasswordProblem::WrongCurrent.field(), "current_password");
         assert_eq!(PasswordProblem::Mismatch.field(), "new_password");
+    }
+
+    /// A family of the user with `client_id`, started now.
+    async fn family(w: &crate::testing::World, client_id: &str) -> String {
+        let new = crate::tokens::refresh::NewFamily {
+            id: crate::random::random_id(),
+            user_id: w.user.id.clone(),
+            scope: crate::oauth::scope::Scope::from_tokens(["openid", "offline_access"]),
+            sid: None,
+            auth_time: w.ctx.now(),
+            device_name: None,
+            user_agent: None,
+            ip: None,
+            lifetime: FamilyLifetime::Offline,
+            dpop_jkt: None,
+        };
+        let id = new.id.clone();
+        let client = w.client(client_id).await;
+        crate::tokens::refresh::start_family(&w.ctx, &client, new)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// docs/operations.md, "Audit trail": what the user does on the account page is audited with
+    /// the address they act from, and every revocation says who caused it.
+    #[tokio::test]
+    async fn account_actions_are_audited_with_the_address() {
+        let w = crate::testing::world().await;
+        let actor = Actor {
+            user_id: &w.user.id,
+            ip: "198.51.100.9",
+        };
+        let device = family(&w, crate::testing::FIRST_PARTY).await;
+        let _ = family(&w, crate::testing::THIRD_PARTY).await;
+        let _ = family(&w, crate::testing::PUBLIC).await;
+        assert!(sign_out_device(&w.ctx, actor, &device).await.unwrap());
+        assert!(
+            withdraw_consent(&w.ctx, actor, crate::testing::THIRD_PARTY)
+                .await
+                .unwrap()
+        );
+        assert_eq!(sign_out_everywhere(&w.ctx, actor).await.unwrap(), 1);
+        let (cookie, _) = session::create(&w.ctx, &w.user.id, vec![AuthMethod::Password])
+            .await
+            .unwrap();
+        let form = PasswordForm {
+            current: "correct horse".into(),
+            new: "a brand new passphrase".into(),
+            confirm: "a brand new passphrase".into(),
+        };
+        let user = w.ctx.store.user_by_id(&w.user.id).await.unwrap().unwrap();
+        let changed = change_password(&w.ctx, actor.ip, &user, &cookie, form)
+            .await
+            .unwrap();
+        assert!(matches!(changed, PasswordOutcome::Changed { .. }));
+
+        let filter = crate::storage::AuditFilter {
+            user_id: Some(w.user.id.clone()),
+            ..Default::default()
+        };
+        let events = w.ctx.store.audit_events(&filter).await.unwrap();
+        assert!(
+            events.iter().all(|e| e.ip.as_deref() == Some("198.51.100.9")),
+            "{events:?}"
+        );
+        let kinds: Vec<AuditKind> = events.iter().rev().map(|e| e.kind).collect();
+        use AuditKind::*;
+        assert_eq!(
+            kinds,
+            [
+                DeviceSignedOut,
+                FamilyRevoked,
+                ConsentWithdrawn,
+                FamilyRevoked,
+                LogoutEverywhere,
+                FamilyRevoked,
+                PasswordChanged,
+                FamilyRevoked
+            ]
+        );
+        let by: Vec<String> = events
+            .iter()
+            .filter(|e| e.kind == FamilyRevoked)
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["by"].to_string())
+            .collect();
+        assert_eq!(
+            by,
+            [r#""password_change""#, r#""user""#, r#""user""#, r#""user""#]
+        );
     }
 }

@@ -1,12 +1,16 @@
 //! Password hashing with Argon2id (RFC 9106; docs/security.md D.19).
 //!
-//! Hashing and verification run on a few dedicated threads (one per core), never on the async
-//! executor and never on the unbounded blocking pool: each hash takes `memory_kib` of memory,
-//! and with glibc every thread that ever hashed would keep that much resident. An unknown
-//! user is verified against a dummy hash made with the same parameters, so it costs the same
-//! time as a wrong password and does not reveal whether the user exists.
+//! Hashing and verification run on a few dedicated threads (`argon2.threads`, one per core by
+//! default), never on the async executor and never on the unbounded blocking pool: each hash takes
+//! `memory_kib` of memory, and with glibc every thread that ever hashed would keep that much
+//! resident. At most `argon2.queue_limit` checks wait for a thread; past that the caller is told to
+//! come back later (503 with `Retry-After`), and a queued check whose request has gone (its future
+//! was dropped) is skipped instead of hashed (docs/security.md E.33). An unknown user is verified
+//! against a dummy hash made with the same parameters, so it costs the same time as a wrong
+//! password and does not reveal whether the user exists.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
@@ -29,9 +33,19 @@ pub enum PasswordError {
     /// The blocking task was cancelled or panicked.
     #[error("password hashing task failed: {0}")]
     Join(String),
+    /// `argon2.queue_limit` checks are already waiting for a hashing thread: try again later.
+    #[error("every hashing thread is busy and the queue is full")]
+    Busy,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// How many checks wait, and how many were dropped because nobody waited for them any more.
+#[derive(Default)]
+struct Queue {
+    waiting: AtomicUsize,
+    abandoned: AtomicU64,
+}
 
 struct Inner {
     argon2: Argon2<'static>,
@@ -39,6 +53,9 @@ struct Inner {
     dummy: String,
     /// The hashing threads' queue. Dropping the last hasher closes it and the threads end.
     jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    queue: Arc<Queue>,
+    /// The most jobs that may wait for a thread (`argon2.queue_limit`).
+    bound: usize,
 }
 
 /// RFC 9106 Argon2id hasher with the configured parameters. Cheap to clone.
@@ -51,12 +68,38 @@ impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
             .field("params", self.inner.argon2.params())
+            .field("queue_bound", &self.inner.bound)
             .finish()
     }
 }
 
+/// Starts `count` hashing threads that take jobs from `rx`.
+fn start_threads(count: usize, rx: std::sync::mpsc::Receiver<Job>) -> Result<(), PasswordError> {
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    for i in 0..count {
+        let rx = Arc::clone(&rx);
+        std::thread::Builder::new()
+            .name(format!("argon2-{i}"))
+            .spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .map_err(|e| PasswordError::Hash(format!("cannot start hashing threads: {e}")))?;
+    }
+    Ok(())
+}
+
 impl PasswordHasher {
-    /// RFC 9106 §4: Argon2id, version 0x13, with `settings`' m (KiB), t and p.
+    /// RFC 9106 §4: Argon2id, version 0x13, with `settings`' m (KiB), t and p, on
+    /// `settings.thread_count()` threads with `settings.queue_bound()` places in the queue.
     /// Precomputes the dummy hash used for unknown users.
     pub fn new(settings: &Argon2Settings) -> Result<PasswordHasher, PasswordError> {
         let params = Params::new(
@@ -68,45 +111,41 @@ impl PasswordHasher {
         .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = hash_with(&argon2, &crate::random::secret_256())?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let rx = Arc::new(std::sync::Mutex::new(rx));
-        for i in 0..cores {
-            let rx = Arc::clone(&rx);
-            std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
-                .spawn(move || {
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
-                        }
-                    }
-                })
-                .map_err(|e| PasswordError::Hash(format!("cannot start hashing threads: {e}")))?;
-        }
+        start_threads(settings.thread_count().max(1), rx)?;
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 argon2,
                 dummy,
                 jobs: std::sync::Mutex::new(tx),
+                queue: Arc::new(Queue::default()),
+                bound: settings.queue_bound(),
             }),
         })
     }
 
     /// Runs `f` on a hashing thread with the current tracing span, and awaits its result.
+    /// `Busy` when the queue is full; a job whose caller stopped waiting is skipped.
     async fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&PasswordHasher) -> R + Send + 'static,
     ) -> Result<R, PasswordError> {
+        let queue = &self.inner.queue;
+        if queue.waiting.fetch_add(1, Ordering::SeqCst) >= self.inner.bound {
+            queue.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(PasswordError::Busy);
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         let this = self.clone();
         let span = tracing::Span::current();
         let job: Job = Box::new(move || {
+            let queue = Arc::clone(&this.inner.queue);
+            queue.waiting.fetch_sub(1, Ordering::SeqCst);
+            if reply.is_closed() {
+                queue.abandoned.fetch_add(1, Ordering::Relaxed);
+                span.in_scope(|| tracing::debug!("password check abandoned by its request; skipped"));
+                return;
+            }
             let _ = reply.send(span.in_scope(|| f(&this)));
         });
         let sent = match self.inner.jobs.lock() {
@@ -114,9 +153,15 @@ impl PasswordHasher {
             Err(_) => false,
         };
         if !sent {
+            queue.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(PasswordError::Join("hashing threads are gone".into()));
         }
         answer.await.map_err(|e| PasswordError::Join(e.to_string()))
+    }
+
+    /// How many queued checks were skipped because their request had gone.
+    pub fn abandoned(&self) -> u64 {
+        self.inner.queue.abandoned.load(Ordering::Relaxed)
     }
 
     /// RFC 9106: hashes `password` on a hashing thread; returns the PHC string (`$argon2id$...`).
@@ -232,8 +277,95 @@ mod tests {
             memory_kib: 64,
             iterations: 1,
             parallelism: 1,
+            ..Argon2Settings::default()
         })
         .unwrap()
+    }
+
+    /// A hasher with one thread and `queue_limit` places, and a job that holds its thread until
+    /// the returned sender is dropped or sent to.
+    async fn busy_hasher(
+        queue_limit: usize,
+    ) -> (
+        PasswordHasher,
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let h = PasswordHasher::new(&Argon2Settings {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+            threads: 1,
+            queue_limit,
+        })
+        .unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+        let blocker = {
+            let h = h.clone();
+            tokio::spawn(async move {
+                h.run(move |_| {
+                    let _ = started_tx.send(());
+                    let _ = held.recv();
+                })
+                .await
+                .unwrap();
+            })
+        };
+        started.await.unwrap();
+        (h, release, blocker)
+    }
+
+    /// Waits until `n` jobs wait in the queue.
+    async fn until_waiting(h: &PasswordHasher, n: usize) {
+        while h.inner.queue.waiting.load(Ordering::SeqCst) != n {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// docs/security.md E.33: past `argon2.queue_limit` waiting checks the hasher answers `Busy`
+    /// at once instead of queueing without end.
+    #[tokio::test]
+    async fn hash_queue_is_bounded_and_answers_busy_past_it() {
+        let (h, release, blocker) = busy_hasher(1).await;
+        let queued = tokio::spawn({
+            let h = h.clone();
+            async move { h.verify(None, "queued".into()).await }
+        });
+        until_waiting(&h, 1).await;
+        let refused = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            h.verify(None, "one too many".into()),
+        )
+        .await
+        .expect("answered at once, not queued");
+        assert!(matches!(refused, Err(PasswordError::Busy)), "{refused:?}");
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        assert!(!queued.await.unwrap().unwrap(), "the queued check ran");
+        assert!(
+            h.verify(None, "room again".into()).await.is_ok(),
+            "the queue drains"
+        );
+    }
+
+    /// docs/security.md E.33: a queued check whose request has gone (its future was dropped) is
+    /// skipped, not hashed.
+    #[tokio::test]
+    async fn queued_checks_of_gone_requests_are_skipped() {
+        let (h, release, blocker) = busy_hasher(4).await;
+        let gone = tokio::time::timeout(
+            std::time::Duration::from_millis(20),
+            h.verify(None, "the client hung up".into()),
+        )
+        .await;
+        assert!(gone.is_err(), "still queued when its request went away");
+        assert_eq!(h.inner.queue.waiting.load(Ordering::SeqCst), 1);
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        assert!(!h.verify(None, "next".into()).await.unwrap());
+        assert_eq!(h.abandoned(), 1, "the dropped check was skipped");
+        assert_eq!(h.inner.queue.waiting.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]
@@ -263,6 +395,7 @@ mod tests {
             memory_kib: 72,
             iterations: 3,
             parallelism: 2,
+            ..Argon2Settings::default()
         })
         .unwrap();
         let stored = h.hash_blocking("correct horse").unwrap();
@@ -284,7 +417,8 @@ mod tests {
             PasswordHasher::new(&Argon2Settings {
                 memory_kib: 1,
                 iterations: 1,
-                parallelism: 1
+                parallelism: 1,
+                ..Argon2Settings::default()
             })
             .is_err()
         );

@@ -4,7 +4,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::output::{self, fmt_time};
-use super::{CliError, open_store, parse_grant_type};
+use serde_json::json;
+
+use super::{CliError, audit, open_store, parse_grant_type};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::digest::sha256_hex;
@@ -12,7 +14,7 @@ use crate::keys::Alg;
 use crate::oauth::redirect_uri::validate_registration;
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::{random_token, secret_256};
-use crate::storage::{Client, DynStore, GrantType};
+use crate::storage::{AuditKind, Client, DynStore, GrantType};
 
 const SECRET_NOTE: &str =
     "note: the client secret is shown only this once and cannot be shown again; store it now";
@@ -130,6 +132,15 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 }
                 e => e.into(),
             })?;
+            let detail = json!({ "name": client.name, "public": client.is_public() });
+            audit(
+                &store,
+                AuditKind::ClientCreated,
+                None,
+                Some(&client.client_id),
+                detail,
+            )
+            .await;
             print_client(&client, secret.as_deref(), json)
         }
         ClientCommand::List { json } => list(&open_store(&settings).await?, json).await,
@@ -142,6 +153,14 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
             if !store.delete_client(&client_id).await? {
                 return Err(not_found(&client_id));
             }
+            audit(
+                &store,
+                AuditKind::ClientRemoved,
+                None,
+                Some(&client_id),
+                json!({}),
+            )
+            .await;
             output::line(&format!("client {client_id} removed"))
         }
         ClientCommand::RotateSecret { client_id, json } => {
@@ -159,6 +178,14 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
             {
                 return Err(not_found(&client_id));
             }
+            audit(
+                &store,
+                AuditKind::ClientSecretRotated,
+                None,
+                Some(&client_id),
+                json!({}),
+            )
+            .await;
             if json {
                 output::json(&serde_json::json!({ "client_id": client_id, "client_secret": secret }))?;
             } else {

@@ -1,13 +1,14 @@
 //! `portcullis keys ...`: list signing keys and rotate them (docs/security.md E.24-25).
 
 use clap::Subcommand;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::output::{self, fmt_opt_time, fmt_time};
-use super::{CliError, open_store};
+use super::{CliError, audit, open_store};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::{Activation, Alg, KeyStore};
+use crate::storage::AuditKind;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -97,6 +98,9 @@ async fn rotate(
     let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
     let key = crate::keys::rotate(keys, &settings.keys, alg, max_lifetime, activation).await?;
     crate::keys::notify::announce(&settings.redis).await;
+    let detail =
+        json!({ "by": "cli", "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at });
+    audit(keys.store, AuditKind::KeyRotated, None, None, detail).await;
     let now = keys.clock.now();
     if json {
         return output::json(&crate::keys::describe(&key, now));

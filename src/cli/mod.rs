@@ -1,7 +1,8 @@
-//! The `portcullis` command line: serve, migrate, user, client, keys and
+//! The `portcullis` command line: serve, migrate, user, client, keys, audit and
 //! config commands. Every command works without a terminal (`--password-stdin`, `--json`) so
 //! that scripts and tests can drive it. Exit codes: 0 success, 1 error, 2 usage (clap).
 
+pub mod audit;
 pub mod client;
 pub mod config;
 pub mod keys;
@@ -17,9 +18,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use secrecy::ExposeSecret;
 
+use crate::accounts::Audit;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::storage::diesel::DieselStore;
-use crate::storage::{DynStore, GrantType, Store};
+use crate::storage::{AuditKind, DynStore, GrantType, Store};
 
 /// Errors of a CLI command: printed as `error: <message>`, exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,8 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Read the audit trail, newest first: sign-ins, lockouts, consents, revocations, admin actions.
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +117,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Client(cmd) => client::run(settings, cmd).await,
         Command::Keys(cmd) => keys::run(settings, cmd).await,
         Command::Config(cmd) => config::run(&settings, cmd),
+        Command::Audit(args) => audit::run(settings, args).await,
     }
 }
 
@@ -122,6 +128,30 @@ pub async fn open_store(settings: &Settings) -> Result<DynStore, CliError> {
     let db = DieselStore::connect_once(settings.database.url.expose_secret()).await?;
     db.migrate().await?;
     Ok(std::sync::Arc::new(db))
+}
+
+/// docs/operations.md, "Audit trail": records a change made from the command line, with `extra`
+/// (a JSON object) and the operating-system user who ran the command.
+pub async fn audit(
+    store: &DynStore,
+    kind: AuditKind,
+    user_id: Option<&str>,
+    client_id: Option<&str>,
+    extra: serde_json::Value,
+) {
+    let mut detail = serde_json::json!({ "via": "cli" });
+    if let Ok(operator) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+        detail["operator"] = operator.into();
+    }
+    if let (Some(into), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
+        into.extend(extra);
+    }
+    Audit::new(kind)
+        .user(user_id)
+        .client(client_id)
+        .detail(detail)
+        .write(store, Clock::system().now())
+        .await
 }
 
 /// RFC 6749 §4: parses a `grant_type` value as clap input.

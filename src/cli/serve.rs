@@ -10,6 +10,7 @@ use super::{CliError, open_store, output};
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::keys::seal::MasterKey;
 use crate::oauth::scope::STANDARD_SCOPES;
 use crate::oauth::scope::Scope;
 use crate::random::{random_id, random_token};
@@ -33,6 +34,7 @@ pub struct DemoSeed {
 
 pub async fn run(mut settings: Settings, dev: bool) -> Result<(), CliError> {
     settings.dev_mode = dev;
+    require_master_key(&settings)?;
     let seed = if dev {
         let store = open_store(&settings).await?;
         seed_demo(&store, &settings).await?
@@ -50,6 +52,15 @@ pub async fn run(mut settings: Settings, dev: bool) -> Result<(), CliError> {
     }
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// docs/security.md E.24: outside `--dev`, an https issuer needs a configured master key; checked
+/// before anything is opened or created.
+pub fn require_master_key(settings: &Settings) -> Result<(), CliError> {
+    if settings.dev_mode || !settings.is_https() {
+        return Ok(());
+    }
+    Ok(MasterKey::require_configured(&settings.keys)?)
 }
 
 /// Creates the demo user and client, only when the database has no users and no clients.

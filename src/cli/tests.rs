@@ -393,3 +393,26 @@ fn require_par_flag_is_registered() {
     assert!(build(&["--require-par"]).require_pushed_authorization_requests);
     assert!(!build(&[]).require_pushed_authorization_requests);
 }
+
+/// E.24: `serve` with an https issuer needs `keys.master_key` unless `--dev`; an http (loopback)
+/// issuer may use the development key file.
+#[test]
+fn https_serve_needs_a_configured_master_key_outside_dev() {
+    use crate::cli::serve::require_master_key;
+    let mut s = crate::config::Settings {
+        issuer: "https://id.example.com".into(),
+        ..crate::config::Settings::default()
+    };
+    let err = require_master_key(&s).unwrap_err().to_string();
+    assert!(err.contains("PORTCULLIS_KEYS__MASTER_KEY"), "{err}");
+    s.dev_mode = true;
+    assert!(require_master_key(&s).is_ok(), "--dev may use the key file");
+    s.dev_mode = false;
+    s.keys.master_key = Some(secrecy::SecretString::from("ab".repeat(32)));
+    assert!(require_master_key(&s).is_ok());
+    let loopback = crate::config::Settings::default();
+    assert!(
+        require_master_key(&loopback).is_ok(),
+        "http on loopback is development"
+    );
+}

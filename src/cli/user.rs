@@ -4,12 +4,14 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::output::{self, fmt_time};
-use super::{CliError, open_store};
+use serde_json::json;
+
+use super::{CliError, audit, open_store};
 use crate::accounts::password::{PasswordHasher, check_policy};
 use crate::accounts::users::{self, AccountState};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::storage::{DynStore, NewUser, User};
+use crate::storage::{AuditKind, DynStore, NewUser, User};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -105,6 +107,9 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
             users::change_password(&store, &hasher, &Clock::system(), &user.id, password).await?;
+            audit(&store, AuditKind::PasswordSet, Some(&user.id), None, json!({})).await;
+            let by = json!({ "by": "password_change" });
+            audit(&store, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
             output::line(&format!(
                 "password of {username} changed; their sessions and refresh tokens are ended"
             ))
@@ -120,6 +125,10 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
             let ended = users::logout_everywhere(&store, &Clock::system(), &user.id).await?;
+            let count = json!({ "families_revoked": ended });
+            audit(&store, AuditKind::UserLoggedOut, Some(&user.id), None, count).await;
+            let by = json!({ "by": "admin", "count": ended });
+            audit(&store, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
             output::line(&format!(
                 "{username} is signed out everywhere ({ended} token families revoked)"
             ))
@@ -130,6 +139,8 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             if !store.delete_user(&user.id).await? {
                 return Err(not_found(&username));
             }
+            let name = json!({ "username": username });
+            audit(&store, AuditKind::UserRemoved, Some(&user.id), None, name).await;
             output::line(&format!("user {username} removed"))
         }
     }
@@ -162,6 +173,8 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
             created_at: Clock::system().now(),
         })
         .await?;
+    let name = json!({ "username": user.username });
+    audit(&store, AuditKind::UserCreated, Some(&user.id), None, name).await;
     if args.json {
         output::json(&UserView::from(&user))
     } else {
@@ -198,6 +211,15 @@ async fn toggle(settings: &Settings, username: &str, state: AccountState) -> Res
     let store = open_store(settings).await?;
     let user = find(&store, username).await?;
     users::set_state(&store, &Clock::system(), &user.id, state).await?;
+    let kind = match state {
+        AccountState::Disabled => AuditKind::UserDisabled,
+        AccountState::Enabled => AuditKind::UserEnabled,
+    };
+    audit(&store, kind, Some(&user.id), None, json!({})).await;
+    if state == AccountState::Disabled {
+        let by = json!({ "by": "admin" });
+        audit(&store, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
+    }
     let what = match state {
         AccountState::Disabled => "disabled; their refresh tokens are revoked",
         AccountState::Enabled => "enabled",

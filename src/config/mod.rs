@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::Alg;
 
+pub mod cidr;
 mod validate;
+
+pub use cidr::Cidr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -32,6 +35,7 @@ pub struct Settings {
     pub listen: String,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    pub http: HttpSettings,
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub tokens: TokenSettings,
@@ -46,6 +50,16 @@ pub struct Settings {
     /// Set by `serve --dev` (never from configuration): serves the demo client's landing page.
     #[serde(skip)]
     pub dev_mode: bool,
+}
+
+/// How requests reach the server (docs/security.md E.33).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Proxies and load balancers whose `X-Forwarded-For` / `Forwarded` (RFC 7239) headers are
+    /// believed. Empty: the client address is always the TCP peer.
+    #[serde(deserialize_with = "cidr::deserialize_list")]
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +123,29 @@ pub struct Argon2Settings {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+    /// Hashing threads; 0 means one per core. Each holds `memory_kib` while it hashes.
+    pub threads: usize,
+    /// Password checks waiting for a hashing thread; past it the answer is 503 with `Retry-After`.
+    /// 0 means four per hashing thread.
+    pub queue_limit: usize,
+}
+
+impl Argon2Settings {
+    /// The number of hashing threads: `threads`, or one per core.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// How many password checks may wait for a thread: `queue_limit`, or four per thread.
+    pub fn queue_bound(&self) -> usize {
+        match self.queue_limit {
+            0 => 4 * self.thread_count(),
+            n => n,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,7 +181,8 @@ pub struct SecuritySettings {
 pub struct RateLimitSettings {
     /// Failed logins per username within the window before the account is locked for the window.
     pub failures_per_user: u64,
-    /// Login and password-grant attempts per client IP within the window.
+    /// Failed logins and password grants per client address (an IPv6 /64) within the window
+    /// before that address is locked for the window (docs/security.md E.33).
     pub attempts_per_ip: u64,
     pub window_secs: u64,
     /// Requests to `/authorize` per client IP within `authorize_window_secs`; beyond it, 429 with
@@ -201,6 +239,7 @@ impl Default for Settings {
             issuer: "http://127.0.0.1:8080".into(),
             listen: "127.0.0.1:8080".into(),
             workers: 0,
+            http: HttpSettings::default(),
             database: DatabaseSettings::default(),
             redis: RedisSettings::default(),
             tokens: TokenSettings::default(),
@@ -266,6 +305,8 @@ impl Default for Argon2Settings {
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
+            threads: 0,
+            queue_limit: 0,
         }
     }
 }

@@ -116,6 +116,12 @@ impl Settings {
         if !(1..=3600).contains(&self.rate_limit.authorize_window_secs) {
             return invalid("rate_limit.authorize_window_secs must be 1..=3600");
         }
+        if a.threads > 1024 {
+            return invalid("argon2.threads must be 0 (one per core) to 1024");
+        }
+        if a.queue_limit > 1_000_000 {
+            return invalid("argon2.queue_limit must be 0 (four per hashing thread) to 1000000");
+        }
         if self.security.max_body_bytes < 1024 {
             return invalid("security.max_body_bytes must be at least 1024");
         }

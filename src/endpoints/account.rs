@@ -9,8 +9,8 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::{self, Holder};
-use crate::accounts::overview::{self, PasswordForm, PasswordOutcome};
-use crate::accounts::session;
+use crate::accounts::overview::{self, Actor, PasswordForm, PasswordOutcome};
+use crate::accounts::{self, LogoutVia, session};
 use crate::http::account_page;
 use crate::http::errors::PageError;
 use crate::http::pages::{self, LoginForm};
@@ -57,7 +57,8 @@ pub async fn revoke_session(
         return Ok(response::see_other("/account"));
     };
     let family_id = post.params.get("family_id").unwrap_or_default();
-    if overview::sign_out_device(&state.ctx, &post.current.user.id, family_id).await? {
+    let ip = extract::client_ip(&req);
+    if overview::sign_out_device(&state.ctx, post.actor(&ip), family_id).await? {
         Ok(response::see_other("/account?notice=device-signed-out"))
     } else {
         Err(PageError::new(
@@ -80,7 +81,8 @@ pub async fn revoke_consent(
         return Ok(response::see_other("/account"));
     };
     let client_id = post.params.get("client_id").unwrap_or_default();
-    if overview::withdraw_consent(&state.ctx, &post.current.user.id, client_id).await? {
+    let ip = extract::client_ip(&req);
+    if overview::withdraw_consent(&state.ctx, post.actor(&ip), client_id).await? {
         Ok(response::see_other("/account?notice=access-removed"))
     } else {
         Ok(response::see_other("/account"))
@@ -97,7 +99,8 @@ pub async fn logout_everywhere(
     let Some(post) = accept(&state, &req, &body).await? else {
         return Ok(response::see_other("/account"));
     };
-    overview::sign_out_everywhere(&state.ctx, &post.current.user.id).await?;
+    let ip = extract::client_ip(&req);
+    overview::sign_out_everywhere(&state.ctx, post.actor(&ip)).await?;
     signed_out(&state, &post.current.cookie).await
 }
 
@@ -109,7 +112,12 @@ pub async fn signout(
     body: Bytes,
 ) -> Result<HttpResponse, PageError> {
     match accept(&state, &req, &body).await? {
-        Some(post) => signed_out(&state, &post.current.cookie).await,
+        Some(post) => {
+            let ip = extract::client_ip(&req);
+            let session = &post.current.session;
+            accounts::record_logout(&state.ctx, session, LogoutVia::AccountPage, None, &ip).await;
+            signed_out(&state, &post.current.cookie).await
+        }
         None => Ok(response::see_other("/account")),
     }
 }
@@ -151,6 +159,16 @@ struct Post {
     params: ParamMap,
     binding: String,
     current: Current,
+}
+
+impl Post {
+    /// The signed-in user acting from `ip`, for the audit log.
+    fn actor<'a>(&'a self, ip: &'a str) -> Actor<'a> {
+        Actor {
+            user_id: &self.current.user.id,
+            ip,
+        }
+    }
 }
 
 /// docs/security.md D.20, E.32: the session first (`None` when there is none: the caller sends the

@@ -4,12 +4,14 @@
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::accounts::Audit;
 use crate::accounts::csrf::{self, Holder};
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
 use crate::interaction;
 use crate::state::AppState;
+use crate::storage::AuditKind;
 
 #[tracing::instrument(name = "consent", skip_all)]
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
@@ -39,6 +41,13 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     }
     interaction::grant_consent(ctx, &mut pending, &current.user).await?;
     let meta = extract::meta(&req);
+    Audit::new(AuditKind::ConsentGranted)
+        .user(Some(&current.user.id))
+        .client(Some(&client.client_id))
+        .ip(Some(&meta.ip))
+        .detail(serde_json::json!({ "scope": pending.request.scope.to_string() }))
+        .write(&ctx.store, ctx.now())
+        .await;
     let step = interaction::evaluate(ctx, pending, &client, Some(current.signed_in()), &meta).await?;
     let browser = Browser {
         binding,

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::{self, CsrfError, Holder};
 use crate::accounts::login::{self, Attempt, LoginOutcome};
+use crate::accounts::ratelimit;
 use crate::accounts::session::{self, LoginSession};
 use crate::context::Context;
 use crate::http::errors::PageError;
@@ -18,7 +19,6 @@ use crate::state::AppState;
 use crate::storage::{AuthMethod, Client, User};
 
 const INVALID: &str = "Incorrect username or password.";
-const LOCKED: &str = "Too many sign-in attempts. Wait a few minutes and try again.";
 const STALE: &str = "This form has expired. Please sign in again.";
 
 #[tracing::instrument(name = "login", skip_all)]
@@ -42,10 +42,12 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         checked => checked?,
     }
     let client_id = target.as_ref().map(|(_, c)| c.client_id.as_str());
-    let user = match check_password(ctx, &params, &req, client_id).await? {
-        LoginOutcome::Success(user) => user,
-        LoginOutcome::Invalid => return retry(INVALID).await,
-        LoginOutcome::Locked => return retry(LOCKED).await,
+    let user = match signed_in_user(check_password(ctx, &params, &req, client_id).await?) {
+        Ok(user) => user,
+        Err(message) => {
+            let form = form_again(&params, target.as_ref());
+            return pages::login_page(ctx, holder, form, Some(&message)).await;
+        }
     };
     let (cookie, login) = new_session(ctx, &state, &req, &user).await?;
     let mut set_cookies = vec![cookies::session(&state.settings, &cookie)];
@@ -88,6 +90,19 @@ async fn waiting_request(
     Ok(Some((pending, client)))
 }
 
+/// The user, or the message of a refused attempt (docs/security.md D.20): one text for every
+/// failure, a warning before the lock, and how long a lock has left.
+fn signed_in_user(outcome: LoginOutcome) -> Result<User, String> {
+    match outcome {
+        LoginOutcome::Success(user) => Ok(user),
+        LoginOutcome::Invalid { last_chance: None } => Err(INVALID.into()),
+        LoginOutcome::Invalid {
+            last_chance: Some(lock_for),
+        } => Err(format!("{INVALID} {}", ratelimit::last_chance_warning(lock_for))),
+        LoginOutcome::Locked { wait } => Err(ratelimit::locked_message(wait)),
+    }
+}
+
 /// The login form shown again after a refused attempt, with the username kept.
 fn form_again(params: &ParamMap, target: Option<&(Pending, Client)>) -> LoginForm {
     LoginForm {
@@ -104,7 +119,7 @@ async fn check_password(
     client_id: Option<&str>,
 ) -> Result<LoginOutcome, PageError> {
     let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
-        return Ok(LoginOutcome::Invalid);
+        return Ok(LoginOutcome::Invalid { last_chance: None });
     };
     let ip = extract::client_ip(req);
     let attempt = Attempt {
@@ -112,9 +127,10 @@ async fn check_password(
         username,
         client_id,
     };
+    // A full hashing queue is the 503 error page with `Retry-After` (docs/security.md E.33).
     login::check_password(ctx, attempt, password.to_string())
         .await
-        .map_err(|e| crate::oauth::OAuthError::server_error(e).into())
+        .map_err(|e| crate::oauth::OAuthError::from(e).into())
 }
 
 /// A new session id at every login (session fixation, docs/security.md D.21); the browser's old

@@ -7,7 +7,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::{self, Holder};
-use crate::accounts::session;
+use crate::accounts::{self, LogoutVia, session};
 use crate::http::errors::PageError;
 use crate::http::templates::{LoggedOutPage, LogoutConfirmPage};
 use crate::http::{cookies, extract, response};
@@ -21,10 +21,10 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
     let params = extract::query_or_form(&req, &body)?;
     let request = end_session::validate(ctx, &params).await?;
     let Some(current) = crate::http::session::current(ctx, &state.settings, &req).await? else {
-        return finish(&state, &request, None).await;
+        return finish(&state, &req, &request, None).await;
     };
     if request.hint_sub.as_deref() == Some(current.user.id.as_str()) {
-        return finish(&state, &request, Some(&current.cookie)).await;
+        return finish(&state, &req, &request, Some(&current.cookie)).await;
     }
     let (binding, new_cookie) = cookies::browser(&req, &state);
     let holder = Holder {
@@ -69,17 +69,22 @@ pub async fn confirm(
         );
     }
     let cookie = cookies::session_value(&req, &state.settings);
-    finish(&state, &request, cookie.as_deref()).await
+    finish(&state, &req, &request, cookie.as_deref()).await
 }
 
-/// Ends the session (if any), clears the cookie, and redirects to the registered URI with `state`
-/// or shows the signed-out page.
+/// Ends the session (if any, recorded in the audit log with the client's address), clears the
+/// cookie, and redirects to the registered URI with `state` or shows the signed-out page.
 async fn finish(
     state: &AppState,
+    req: &HttpRequest,
     request: &LogoutRequest,
     session_cookie: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
     if let Some(c) = session_cookie {
+        if let Some(ended) = session::load(&state.ctx, c).await? {
+            let (client_id, ip) = (request.client_id.as_deref(), extract::client_ip(req));
+            accounts::record_logout(&state.ctx, &ended, LogoutVia::RelyingParty, client_id, &ip).await;
+        }
         session::destroy(&state.ctx, c).await?;
     }
     let mut res = match end_session::after_logout_redirect(request) {

@@ -1,6 +1,9 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6, OpenID Core §3.1.3).
 
-use crate::context::Context;
+use serde_json::json;
+
+use crate::accounts::Audit;
+use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::interaction::code::CodeRecord;
 use crate::oauth::OAuthError;
@@ -8,7 +11,7 @@ use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
 use crate::oauth::scope::OFFLINE_ACCESS;
-use crate::storage::{Client, Consumed, FamilyLifetime, Kind, TokenFamily, User};
+use crate::storage::{AuditKind, Client, Consumed, FamilyLifetime, Kind, TokenFamily, User};
 use crate::tokens::dpop::Binding;
 use crate::tokens::refresh::{self, NewFamily};
 use crate::tokens::response::{self, Grant, TokenResponse};
@@ -27,8 +30,9 @@ pub async fn exchange(
     client: &Client,
     params: &ParamMap,
     binding: &Binding,
+    meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
-    let record = redeem(ctx, client, params.require("code")?).await?;
+    let record = redeem(ctx, client, params.require("code")?, meta).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
     check_pkce(&record, params.get("code_verifier"))?;
     let user = ctx
@@ -68,13 +72,19 @@ pub async fn exchange(
 
 /// Consumes the code: the first use gets its record; a reuse revokes what the first use issued.
 /// Expired codes and codes of another client are `invalid_grant`.
-async fn redeem(ctx: &Context, client: &Client, code: &str) -> Result<CodeRecord, OAuthError> {
+async fn redeem(
+    ctx: &Context,
+    client: &Client,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<CodeRecord, OAuthError> {
     let record = match ctx.ephemeral.consume(Kind::Code, &sha256_hex(code)).await? {
         Consumed::First(raw) => parse(&raw)?,
         Consumed::Again(raw) => {
             let record = parse(&raw)?;
             revoke_grant(ctx, &record).await?;
             tracing::warn!(client_id = %client.client_id, grant = %record.grant_id, "authorization code reused; grant revoked");
+            audit_reuse(ctx, client, &record, meta).await;
             return Err(invalid_code().with_detail("code reuse"));
         }
         Consumed::Missing => return Err(invalid_code()),
@@ -145,6 +155,25 @@ fn check_pkce(record: &CodeRecord, verifier: Option<&str>) -> Result<(), OAuthEr
     }
 }
 
+/// Records a code's reuse and the revocation of what its first use issued (docs/operations.md,
+/// "Audit trail"), with the address of the request that reused it.
+async fn audit_reuse(ctx: &Context, client: &Client, record: &CodeRecord, meta: &RequestMeta) {
+    let (store, t) = (&ctx.store, ctx.now());
+    let event = |kind| {
+        Audit::new(kind)
+            .user(Some(&record.user_id))
+            .client(Some(&client.client_id))
+            .ip(Some(&meta.ip))
+    };
+    let detail = json!({ "family_id": record.grant_id, "access_jti": record.access_jti });
+    event(AuditKind::CodeReuse).detail(detail).write(store, t).await;
+    let detail = json!({ "by": "code_reuse", "family_id": record.grant_id });
+    event(AuditKind::FamilyRevoked)
+        .detail(detail)
+        .write(store, t)
+        .await;
+}
+
 /// docs/security.md B.8: revokes the family and the access token a code's first use created, or
 /// will create: when the first use has not stored its family yet, a revoked placeholder takes the
 /// grant's id, so the first use's `start_family` fails and it gets `invalid_grant`.
@@ -211,9 +240,15 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let tokens = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
-            .await
-            .unwrap();
+        let tokens = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, VERIFIER),
+            &Binding::Bearer,
+            &testing::meta(),
+        )
+        .await
+        .unwrap();
         assert!(tokens.id_token.is_some(), "openid: an ID token");
         assert!(tokens.refresh_token.is_some(), "the client may refresh");
         let claims = crate::tokens::access::validate(&w.ctx, &tokens.access_token)
@@ -229,12 +264,24 @@ mod tests {
         let w = testing::world().await;
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
-        let first = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
-            .await
-            .unwrap();
-        let again = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
-            .await
-            .unwrap_err();
+        let first = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, VERIFIER),
+            &Binding::Bearer,
+            &testing::meta(),
+        )
+        .await
+        .unwrap();
+        let again = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, VERIFIER),
+            &Binding::Bearer,
+            &testing::meta(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidGrant);
         let refresh = first.refresh_token.unwrap();
         let (_, family) = w
@@ -265,7 +312,7 @@ mod tests {
         };
         let record = parse(&raw).unwrap();
         // ... when the second one arrives ...
-        let again = exchange(&w.ctx, &client, &params, &Binding::Bearer)
+        let again = exchange(&w.ctx, &client, &params, &Binding::Bearer, &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidGrant);
@@ -298,9 +345,15 @@ mod tests {
         let client = w.client(FIRST_PARTY).await;
         let code = code_for(&w, FIRST_PARTY).await;
         w.advance(w.ctx.tokens.code_ttl_secs);
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
-            .await
-            .unwrap_err();
+        let e = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, VERIFIER),
+            &Binding::Bearer,
+            &testing::meta(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
     }
 
@@ -309,9 +362,15 @@ mod tests {
         let w = testing::world().await;
         let code = code_for(&w, FIRST_PARTY).await;
         let other = w.client(PUBLIC).await;
-        let e = exchange(&w.ctx, &other, &token_request(&code, VERIFIER), &Binding::Bearer)
-            .await
-            .unwrap_err();
+        let e = exchange(
+            &w.ctx,
+            &other,
+            &token_request(&code, VERIFIER),
+            &Binding::Bearer,
+            &testing::meta(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "another client");
 
         let client = w.client(FIRST_PARTY).await;
@@ -322,6 +381,7 @@ mod tests {
             &client,
             &token_request(&code, &wrong_verifier),
             &Binding::Bearer,
+            &testing::meta(),
         )
         .await
         .unwrap_err();
@@ -330,7 +390,7 @@ mod tests {
         let code = code_for(&w, FIRST_PARTY).await;
         let q = format!("grant_type=authorization_code&code={code}&code_verifier={VERIFIER}");
         let missing = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
-        let e = exchange(&w.ctx, &client, &missing, &Binding::Bearer)
+        let e = exchange(&w.ctx, &client, &missing, &Binding::Bearer, &testing::meta())
             .await
             .unwrap_err();
         assert_eq!(
@@ -351,9 +411,15 @@ mod tests {
             .set_password(&w.user.id, "$argon2id$new", w.ctx.clock.now_ms())
             .await
             .unwrap();
-        let e = exchange(&w.ctx, &client, &token_request(&code, VERIFIER), &Binding::Bearer)
-            .await
-            .unwrap_err();
+        let e = exchange(
+            &w.ctx,
+            &client,
+            &token_request(&code, VERIFIER),
+            &Binding::Bearer,
+            &testing::meta(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
     }
 }

@@ -33,7 +33,9 @@ pub async fn dispatch(
         ));
     }
     match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(ctx, client, params, binding).await,
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(ctx, client, params, binding, meta).await
+        }
         GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, binding, meta).await,
         GrantType::Password => password::grant(ctx, client, params, binding, meta).await,
         GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding),

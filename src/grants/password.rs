@@ -38,14 +38,17 @@ pub async fn grant(
         username,
         client_id: Some(&client.client_id),
     };
-    let user = match login::check_password(ctx, attempt, password.to_string())
-        .await
-        .map_err(OAuthError::server_error)?
-    {
+    // A full hashing queue is `503 temporarily_unavailable` with `Retry-After` (docs/security.md E.33).
+    let user = match login::check_password(ctx, attempt, password.to_string()).await? {
         LoginOutcome::Success(user) => user,
-        LoginOutcome::Invalid => return Err(OAuthError::invalid_grant("invalid username or password")),
-        LoginOutcome::Locked => {
-            return Err(OAuthError::invalid_grant("too many attempts; try again later"));
+        LoginOutcome::Invalid { .. } => {
+            return Err(OAuthError::invalid_grant("invalid username or password"));
+        }
+        LoginOutcome::Locked { wait } => {
+            let wait = crate::accounts::ratelimit::for_people(wait);
+            return Err(OAuthError::invalid_grant(format!(
+                "too many attempts; try again in {wait}"
+            )));
         }
     };
     let t = ctx.now();

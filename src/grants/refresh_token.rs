@@ -2,13 +2,16 @@
 //! every use within one family, reuse revokes the family, idle and absolute expiry, scope only
 //! narrows; a family bound to a DPoP key refreshes only with a proof of that key (RFC 9449 §5).
 
+use serde_json::json;
+
+use crate::accounts::Audit;
 use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::scope::Scope;
 use crate::random::random_id;
-use crate::storage::{AuthMethod, Client, FamilyLifetime, RotateOutcome, TokenFamily, User};
+use crate::storage::{AuditKind, AuthMethod, Client, FamilyLifetime, RotateOutcome, TokenFamily, User};
 use crate::tokens::Subject;
 use crate::tokens::dpop::Binding;
 use crate::tokens::refresh;
@@ -39,7 +42,7 @@ pub async fn refresh(
         return Err(invalid().with_detail("refresh token expired"));
     }
     check_binding(&family, binding)?;
-    let user = active_user(ctx, &family).await?;
+    let user = active_user(ctx, &family, meta).await?;
     check_session(ctx, &family).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
     let (value, row) = refresh::mint(ctx, &family);
@@ -51,6 +54,12 @@ pub async fn refresh(
         RotateOutcome::Rotated => {}
         RotateOutcome::Reused { family_id } => {
             tracing::warn!(family = %family_id, client_id = %client.client_id, "refresh token reused; family revoked");
+            let detail = json!({ "family_id": family_id });
+            let event = family_event(&family, meta, AuditKind::RefreshReuse);
+            event.detail(detail).write(&ctx.store, t).await;
+            let detail = json!({ "by": "reuse", "family_id": family_id });
+            let event = family_event(&family, meta, AuditKind::FamilyRevoked);
+            event.detail(detail).write(&ctx.store, t).await;
             return Err(invalid().with_detail("refresh token reuse"));
         }
         RotateOutcome::NotFound => return Err(invalid()),
@@ -125,7 +134,7 @@ async fn check_session(ctx: &Context, family: &TokenFamily) -> Result<(), OAuthE
 
 /// The family's user must still exist, be enabled, and not have changed password or been logged
 /// out since the family began; otherwise the family is revoked.
-async fn active_user(ctx: &Context, family: &TokenFamily) -> Result<User, OAuthError> {
+async fn active_user(ctx: &Context, family: &TokenFamily, meta: &RequestMeta) -> Result<User, OAuthError> {
     let user = match &family.user_id {
         Some(id) => ctx.store.user_by_id(id).await?,
         None => None,
@@ -133,10 +142,22 @@ async fn active_user(ctx: &Context, family: &TokenFamily) -> Result<User, OAuthE
     match user {
         Some(u) if u.accepts_grant(family.auth_time) => Ok(u),
         _ => {
-            ctx.store.revoke_family(&family.id, ctx.now()).await?;
+            if ctx.store.revoke_family(&family.id, ctx.now()).await? {
+                let detail = json!({ "by": "user_state", "family_id": family.id });
+                let event = family_event(family, meta, AuditKind::FamilyRevoked).detail(detail);
+                event.write(&ctx.store, ctx.now()).await;
+            }
             Err(invalid().with_detail("user disabled, removed, or credentials changed"))
         }
     }
+}
+
+/// An audit event about `family`, from the request's address.
+fn family_event<'a>(family: &'a TokenFamily, meta: &'a RequestMeta, kind: AuditKind) -> Audit<'a> {
+    Audit::new(kind)
+        .user(family.user_id.as_deref())
+        .client(Some(&family.client_id))
+        .ip(Some(&meta.ip))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub async fn render(
 ) -> Result<HttpResponse, PageError> {
     let status = match &problem {
         None => StatusCode::OK,
-        Some(PasswordProblem::Locked) => StatusCode::TOO_MANY_REQUESTS,
+        Some(PasswordProblem::Locked { .. }) => StatusCode::TOO_MANY_REQUESTS,
         Some(_) => StatusCode::BAD_REQUEST,
     };
     let page = build(ctx, current, binding, notice, problem).await?;

@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 
 use crate::context::Context;
+use crate::http::errors::ApiError;
 use crate::http::extract;
 use crate::oauth::OAuthError;
 use crate::oauth::client_auth;
@@ -20,8 +21,19 @@ pub enum Accepts {
 }
 
 /// RFC 6749 §2.3 / §3.2.1: identifies and authenticates the client. Every failure is
-/// `invalid_client` (docs/security.md C.12).
+/// `invalid_client` (docs/security.md C.12), whose `Basic` challenge names the issuer as realm.
 pub async fn authenticate(
+    ctx: &Context,
+    req: &HttpRequest,
+    params: &ParamMap,
+    accepts: Accepts,
+) -> Result<Client, ApiError> {
+    check(ctx, req, params, accepts)
+        .await
+        .map_err(|e| ApiError::client_auth(e, &ctx.issuer))
+}
+
+async fn check(
     ctx: &Context,
     req: &HttpRequest,
     params: &ParamMap,

@@ -2,7 +2,8 @@
 //! protocol error into the response its spec prescribes.
 //!
 //! - [`ApiError`]: the JSON endpoints (token, introspection, revocation, userinfo). RFC 6749 §5.2
-//!   error JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a `Basic` challenge;
+//!   error JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a `Basic` challenge
+//!   that carries the error too (RFC 7235 §2.1 auth-params, docs/security.md C.12);
 //!   bearer-token endpoints answer with the RFC 6750 §3 `Bearer` challenge, or the RFC 9449 §7.1
 //!   `DPoP` challenge for DPoP-bound tokens; a `DPoP-Nonce` goes along when there is one; 503
 //!   carries `Retry-After`.
@@ -10,12 +11,14 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::accounts::csrf::CsrfError;
+use crate::accounts::password::PasswordError;
 use crate::accounts::users::AccountError;
 use crate::http::templates::{self, ErrorPage};
 use crate::oauth::{ErrorCode, OAuthError};
@@ -62,6 +65,8 @@ pub struct ApiError {
     scheme: Scheme,
     /// RFC 9449 §8: a nonce for the client's next DPoP proof (`DPoP-Nonce`).
     dpop_nonce: Option<String>,
+    /// The realm of a `Basic` challenge: the issuer, when the error came from client authentication.
+    realm: Option<Arc<str>>,
 }
 
 /// RFC 9449 §7.1: the `algs` of the `DPoP` challenge.
@@ -77,6 +82,7 @@ impl ApiError {
             error: Some(error),
             scheme: Scheme::Bearer,
             dpop_nonce: None,
+            realm: None,
         }
     }
 
@@ -87,6 +93,7 @@ impl ApiError {
             error: Some(error),
             scheme: Scheme::Dpop,
             dpop_nonce: None,
+            realm: None,
         }
     }
 
@@ -97,6 +104,18 @@ impl ApiError {
             error: None,
             scheme: Scheme::Bearer,
             dpop_nonce: None,
+            realm: None,
+        }
+    }
+
+    /// RFC 6749 §5.2: an error of client authentication at `issuer`; `invalid_client` carries
+    /// `WWW-Authenticate: Basic realm="<issuer>", error="invalid_client", error_description="..."`.
+    pub fn client_auth(error: OAuthError, issuer: &Arc<str>) -> ApiError {
+        ApiError {
+            error: Some(error),
+            scheme: Scheme::Client,
+            dpop_nonce: None,
+            realm: Some(Arc::clone(issuer)),
         }
     }
 
@@ -130,6 +149,7 @@ impl From<OAuthError> for ApiError {
             error: Some(error),
             scheme: Scheme::Client,
             dpop_nonce: None,
+            realm: None,
         }
     }
 }
@@ -174,11 +194,11 @@ impl ResponseError for ApiError {
             ErrorCode::InsufficientScope,
         ];
         let dpop_codes = [ErrorCode::InvalidDpopProof, ErrorCode::UseDpopNonce];
-        let desc = err.description.replace(['"', '\\'], "");
         if self.scheme == Scheme::Bearer && bearer_codes.contains(&err.code) {
             let challenge = format!(
                 r#"Bearer realm="portcullis", error="{}", error_description="{}""#,
-                err.code, desc
+                err.code,
+                quotable(&err.description)
             );
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
         } else if self.scheme == Scheme::Dpop
@@ -187,13 +207,20 @@ impl ResponseError for ApiError {
             let challenge = format!(
                 r#"DPoP error="{}", error_description="{}", algs="{}""#,
                 err.code,
-                desc,
+                quotable(&err.description),
                 dpop_algs()
             );
             res.insert_header((header::WWW_AUTHENTICATE, challenge));
         } else if err.code == ErrorCode::InvalidClient {
-            // RFC 6749 §5.2: every 401 carries a challenge.
-            res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="portcullis""#));
+            // RFC 6749 §5.2: every 401 carries a challenge; the error in it lets relying-party
+            // libraries that read only the challenge report `invalid_client`.
+            let challenge = format!(
+                r#"Basic realm="{}", error="{}", error_description="{}""#,
+                quotable(self.realm.as_deref().unwrap_or("portcullis")),
+                err.code,
+                quotable(&err.description)
+            );
+            res.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         if err.code == ErrorCode::TemporarilyUnavailable {
             res.insert_header((header::RETRY_AFTER, "5"));
@@ -203,6 +230,14 @@ impl ResponseError for ApiError {
         }
         no_store(res.json(err.to_json()))
     }
+}
+
+/// RFC 9110 §5.6.4: text for a quoted-string, without the characters that would end or escape it
+/// (and without control characters, which a header may not carry).
+fn quotable(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '"' | '\\') && !c.is_control())
+        .collect()
 }
 
 /// An error shown to a person as the HTML error page.
@@ -278,9 +313,11 @@ impl From<StorageError> for PageError {
 }
 
 impl From<AccountError> for PageError {
+    /// A full hashing queue is the 503 page with `Retry-After` (docs/security.md E.33).
     fn from(e: AccountError) -> PageError {
         match e {
             AccountError::Storage(s) => s.into(),
+            AccountError::Hash(PasswordError::Busy) => OAuthError::unavailable(PasswordError::Busy).into(),
             other => OAuthError::server_error(other).into(),
         }
     }
@@ -315,7 +352,7 @@ impl ResponseError for PageError {
             message: self.message.to_string(),
             code: self.code.map(str::to_string),
         };
-        match templates::render(&page) {
+        let mut res = match templates::render(&page) {
             Ok(body) => html(self.status, body),
             Err(e) => {
                 tracing::error!(error = %e, "could not render the error page");
@@ -325,7 +362,13 @@ impl ResponseError for PageError {
                         .body(self.message.to_string()),
                 )
             }
+        };
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // RFC 9110 §15.6.4: when to come back (a full hashing queue, an unreachable store).
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
+        res
     }
 }
 
@@ -336,4 +379,36 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .body(body),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// docs/security.md E.33: a full hashing queue is a 503 with `Retry-After`, on a page (the
+    /// login form, the account page's password form) as at the token endpoint; never a 500.
+    #[test]
+    fn full_hashing_queue_is_503_with_retry_after() {
+        let page = PageError::from(AccountError::Hash(PasswordError::Busy)).error_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let login = crate::accounts::login::LoginError::Hash(PasswordError::Busy);
+        let api = ApiError::from(OAuthError::from(login)).error_response();
+        assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+
+    /// docs/security.md C.12: the `Basic` challenge names the issuer and carries the error,
+    /// without characters that would break the quoted strings.
+    #[test]
+    fn basic_challenge_carries_the_error_and_the_realm() {
+        let issuer: Arc<str> = Arc::from("https://id.example.com");
+        let err = OAuthError::invalid_client("bad \"secret\"\\");
+        let res = ApiError::client_auth(err, &issuer).error_response();
+        assert_eq!(
+            res.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            r#"Basic realm="https://id.example.com", error="invalid_client", error_description="bad secret""#
+        );
+    }
 }

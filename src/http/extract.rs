@@ -1,12 +1,16 @@
 //! Reading protocol input from requests: form bodies and query strings into `ParamMap`
-//! (RFC 6749 §3.1-3.2), the client address, and bearer tokens (RFC 6750 §2).
+//! (RFC 6749 §3.1-3.2), the client address (behind trusted proxies, docs/security.md E.33), and
+//! bearer tokens (RFC 6750 §2).
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::web::Data;
 
 use crate::context::RequestMeta;
+use crate::http::forwarded;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
+use crate::state::AppState;
 
 /// A POST body must be `application/x-www-form-urlencoded` (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
 pub fn form(req: &HttpRequest, body: &[u8]) -> Result<ParamMap, OAuthError> {
@@ -38,11 +42,16 @@ pub fn query_or_form(req: &HttpRequest, body: &[u8]) -> Result<ParamMap, OAuthEr
     }
 }
 
-/// The peer address. Forwarded headers are not trusted: a client could forge them to dodge rate limits.
+/// docs/security.md E.33: the client's address. The TCP peer, unless the peer is one of
+/// `http.trusted_proxies`: then the address it reports in `X-Forwarded-For` or `Forwarded`
+/// (RFC 7239), read from the right ([`forwarded::client_addr`]). A client's own forwarded headers
+/// are never believed.
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let trusted = req
+        .app_data::<Data<AppState>>()
+        .map_or(&[][..], |s| s.settings.http.trusted_proxies.as_slice());
+    forwarded::client_addr(req.peer_addr().map(|a| a.ip()), req.headers(), trusted)
+        .map_or_else(|| "unknown".into(), |ip| ip.to_string())
 }
 
 /// The request facts flows may record.

@@ -8,6 +8,7 @@ pub mod cors;
 pub mod dpop;
 pub mod errors;
 pub mod extract;
+pub mod forwarded;
 pub mod headers;
 pub mod pages;
 pub mod response;

@@ -33,6 +33,13 @@ pub enum KeyError {
     NoKey(String),
     #[error("invalid key or token: {0}")]
     Invalid(String),
+    /// docs/security.md E.24: an https issuer outside `--dev` without `keys.master_key`.
+    #[error(
+        "no master key: serving an https issuer needs keys.master_key; set PORTCULLIS_KEYS__MASTER_KEY \
+         to 64 hex characters from your secret store (`openssl rand -hex 32`), the same on every node. \
+         The generated key file (keys.master_key_file) is for development only (serve --dev)"
+    )]
+    MasterKeyRequired,
 }
 
 impl From<josekit::JoseError> for KeyError {

@@ -112,6 +112,11 @@ impl KeyRing {
                 };
                 let key = lifecycle::rotate_with(key_store, &master, plan).await?;
                 tracing::info!(kid = %key.kid, alg = %alg, "created a signing key (none was active)");
+                let detail = serde_json::json!({ "by": "startup", "kid": key.kid, "alg": alg.as_str() });
+                crate::accounts::Audit::new(crate::storage::AuditKind::KeyRotated)
+                    .detail(detail)
+                    .write(&store, t)
+                    .await;
                 created = true;
             }
         }

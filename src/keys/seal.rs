@@ -70,6 +70,16 @@ impl MasterKey {
         }
     }
 
+    /// docs/security.md E.24: `serve` with an https issuer outside `--dev` refuses to start unless
+    /// `keys.master_key` is configured, instead of falling back to a generated key file: a file on
+    /// one node's disk is neither in the secret store nor shared by the other nodes.
+    pub fn require_configured(settings: &KeySettings) -> Result<(), KeyError> {
+        match settings.master_key {
+            Some(_) => Ok(()),
+            None => Err(KeyError::MasterKeyRequired),
+        }
+    }
+
     /// Seals `plaintext` with `aad` bound in: `base64url(nonce || ciphertext || tag)`.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<String, KeyError> {
         let mut nonce = [0u8; NONCE_LEN];

@@ -146,6 +146,9 @@ pub trait AuditStore: Send + Sync {
     async fn record(&self, event: AuditEvent) -> StorageResult<()>;
     /// Newest first.
     async fn recent_events(&self, limit: i64) -> StorageResult<Vec<AuditEvent>>;
+    /// The events `filter` selects, newest first (`at`, then insertion order). Each filter is
+    /// served by an index (`audit_events_user_idx`, `_client_idx`, `_kind_idx`, `_at_idx`).
+    async fn audit_events(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditEvent>>;
 }
 
 /// Revoked access-token ids (RFC 7009 §2.1, docs/security.md C.18, E.30): the durable record that

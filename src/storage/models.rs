@@ -239,55 +239,97 @@ pub struct Consent {
     pub granted_at: i64,
 }
 
-/// What an audit event records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AuditKind {
-    #[serde(rename = "login.success")]
-    LoginSuccess,
-    #[serde(rename = "login.failure")]
-    LoginFailure,
-    #[serde(rename = "login.locked")]
-    LoginLocked,
-    #[serde(rename = "account.device_signed_out")]
-    DeviceSignedOut,
-    #[serde(rename = "account.consent_withdrawn")]
-    ConsentWithdrawn,
-    #[serde(rename = "account.logout_everywhere")]
-    LogoutEverywhere,
-    #[serde(rename = "account.password_failure")]
-    PasswordFailure,
-    #[serde(rename = "account.password_changed")]
-    PasswordChanged,
+/// Declares [`AuditKind`] with its stored names (`area.event`), which never change: rows written
+/// by earlier versions must keep parsing.
+macro_rules! audit_kinds {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
+        /// What an audit event records (docs/operations.md, "Audit trail").
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum AuditKind {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)+
+        }
+
+        impl AuditKind {
+            pub const ALL: &'static [AuditKind] = &[$(AuditKind::$variant,)+];
+
+            /// The stored name, e.g. `login.success`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditKind::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+audit_kinds! {
+    /// A password check passed (login form or password grant).
+    LoginSuccess => "login.success",
+    /// A password check failed; `detail.reason` is `unknown_user`, `wrong_password`, `disabled` or
+    /// `locked` (refused during a lockout, `detail.limit` says which).
+    LoginFailure => "login.failure",
+    /// Written by earlier versions for an attempt refused during a lockout (now `login.failure`
+    /// with reason `locked`).
+    LoginLocked => "login.locked",
+    /// A failure used up a budget: sign-in is locked (`detail.limit`: `user` or `address`).
+    LoginLockout => "login.lockout",
+    /// The user ended this browser's login session (RP-initiated logout or the account page).
+    Logout => "session.logout",
+    /// The user allowed a client on the consent page (`detail.scope`).
+    ConsentGranted => "consent.granted",
+    /// Refresh-token families were revoked (`detail.by`: `user`, `admin`, `reuse`, `code_reuse`,
+    /// `password_change`, `user_state`).
+    FamilyRevoked => "family.revoked",
+    /// A used refresh token was presented again.
+    RefreshReuse => "token.refresh_reuse",
+    /// A used authorization code was presented again.
+    CodeReuse => "token.code_reuse",
+    DeviceSignedOut => "account.device_signed_out",
+    ConsentWithdrawn => "account.consent_withdrawn",
+    LogoutEverywhere => "account.logout_everywhere",
+    PasswordFailure => "account.password_failure",
+    PasswordChanged => "account.password_changed",
+    ClientCreated => "client.created",
+    ClientRemoved => "client.removed",
+    ClientSecretRotated => "client.secret_rotated",
+    /// A new signing key (`detail.by`: `cli` or `schedule`).
+    KeyRotated => "key.rotated",
+    UserCreated => "admin.user_created",
+    UserDisabled => "admin.user_disabled",
+    UserEnabled => "admin.user_enabled",
+    UserRemoved => "admin.user_removed",
+    PasswordSet => "admin.password_set",
+    UserLoggedOut => "admin.user_logout",
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 8] = [
-        AuditKind::LoginSuccess,
-        AuditKind::LoginFailure,
-        AuditKind::LoginLocked,
-        AuditKind::DeviceSignedOut,
-        AuditKind::ConsentWithdrawn,
-        AuditKind::LogoutEverywhere,
-        AuditKind::PasswordFailure,
-        AuditKind::PasswordChanged,
-    ];
-
-    /// The stored name, e.g. `login.success`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditKind::LoginSuccess => "login.success",
-            AuditKind::LoginFailure => "login.failure",
-            AuditKind::LoginLocked => "login.locked",
-            AuditKind::DeviceSignedOut => "account.device_signed_out",
-            AuditKind::ConsentWithdrawn => "account.consent_withdrawn",
-            AuditKind::LogoutEverywhere => "account.logout_everywhere",
-            AuditKind::PasswordFailure => "account.password_failure",
-            AuditKind::PasswordChanged => "account.password_changed",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<AuditKind> {
-        AuditKind::ALL.into_iter().find(|k| k.as_str() == s)
+        AuditKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
+/// Which audit events to list (`portcullis audit`), newest first: every field given must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    /// Any of these kinds; empty means every kind.
+    pub kinds: Vec<AuditKind>,
+    /// Events at or after this second.
+    pub since: Option<i64>,
+    /// At most this many events.
+    pub limit: i64,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        AuditFilter {
+            user_id: None,
+            client_id: None,
+            kinds: Vec::new(),
+            since: None,
+            limit: 100,
+        }
     }
 }
 
@@ -307,11 +349,12 @@ pub struct AuditEvent {
     pub user_id: Option<String>,
     pub client_id: Option<String>,
     pub ip: Option<String>,
-    /// Free-form JSON detail; never a secret.
+    /// A small JSON object (the reason, the family, the key id); never a secret.
     pub detail: String,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -328,6 +371,36 @@ mod tests {
             sessions_revoked_at: revoked_ms,
             created_at: 0,
             updated_at: 0,
+        }
+    }
+
+    /// Stored audit names are `area.event`, unique, and parse back; the names of earlier
+    /// versions still parse.
+    #[test]
+    fn audit_kind_names_are_stable() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in AuditKind::ALL {
+            let name = kind.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            let (area, event) = name.split_once('.').unwrap();
+            assert!(
+                !area.is_empty() && !event.is_empty() && !event.contains('.'),
+                "{name}"
+            );
+            assert_eq!(AuditKind::parse(name), Some(*kind));
+            assert_eq!(serde_json::to_string(kind).unwrap(), format!("\"{name}\""));
+        }
+        for old in [
+            "login.success",
+            "login.failure",
+            "login.locked",
+            "account.device_signed_out",
+            "account.consent_withdrawn",
+            "account.logout_everywhere",
+            "account.password_failure",
+            "account.password_changed",
+        ] {
+            assert!(AuditKind::parse(old).is_some(), "{old}");
         }
     }
 

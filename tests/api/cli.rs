@@ -363,3 +363,44 @@ async fn cli_commands_exit_cleanly_every_time() {
         }
     }
 }
+
+/// E.24: outside `--dev`, `serve` with an https issuer refuses to start without a configured master
+/// key, naming the variable to set, instead of generating a key file.
+#[tokio::test]
+async fn serve_with_https_issuer_refuses_to_start_without_a_master_key() {
+    let cli = Cli::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("PORTCULLIS_CONFIG")
+        .env_remove("PORTCULLIS_KEYS__MASTER_KEY")
+        .env("PORTCULLIS_DATABASE__URL", &cli.db_url)
+        .env("PORTCULLIS_ISSUER", "https://id.example.com")
+        .env("PORTCULLIS_LISTEN", "127.0.0.1:0")
+        .env("PORTCULLIS_LOG__LEVEL", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A server that started would run until stopped: give it 20 s, then stop it and fail.
+    let started = std::time::Instant::now();
+    while out.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            out.kill().unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = out.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "refused, not started");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PORTCULLIS_KEYS__MASTER_KEY"), "{stderr}");
+    assert!(
+        !dir.path().join("portcullis.master.key").exists(),
+        "no key file was generated"
+    );
+}

@@ -259,3 +259,29 @@ async fn confidential_client_without_its_secret_is_invalid_client() {
         .unwrap();
     error_body(res, 401, "invalid_client").await;
 }
+
+/// C.12: the `Basic` challenge of `invalid_client` carries the error, its description and the
+/// issuer as realm, so a relying-party library that reads only the challenge (openid-client 6)
+/// can report `invalid_client`.
+#[tokio::test]
+async fn invalid_client_challenge_carries_the_error_and_the_issuer_as_realm() {
+    let app = spawn_app().await;
+    for path in ["/token", "/introspect", "/revoke"] {
+        let res = app
+            .api
+            .post(app.url(path))
+            .basic_auth(CONFIDENTIAL_ID, Some("not-the-secret"))
+            .form(&[("grant_type", "client_credentials"), ("token", "x")])
+            .send()
+            .await
+            .unwrap();
+        let challenge = header(&res, "www-authenticate");
+        let body = error_body(res, 401, "invalid_client").await;
+        let expected = format!(
+            r#"Basic realm="{}", error="invalid_client", error_description="{}""#,
+            app.address,
+            body["error_description"].as_str().unwrap()
+        );
+        assert_eq!(challenge, expected, "{path}");
+    }
+}

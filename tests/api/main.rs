@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod audit;
 mod authorize;
 mod authorize_bounds;
 mod browser_binding;
@@ -19,6 +20,7 @@ mod durability;
 mod helpers;
 mod input;
 mod introspection;
+mod limits;
 mod logout;
 mod offline;
 mod par;

@@ -4,9 +4,12 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 
 use super::DieselStore;
+use super::conn::DbConnection;
 use super::rows::{AuditRow, NewAuditRow};
 use super::schema::audit_events;
-use crate::storage::{AuditEvent, AuditStore, StorageResult};
+use crate::storage::{AuditEvent, AuditFilter, AuditStore, StorageResult};
+
+type Backend = <DbConnection as Connection>::Backend;
 
 #[async_trait]
 impl AuditStore for DieselStore {
@@ -28,6 +31,33 @@ impl AuditStore for DieselStore {
                 .limit(limit.max(0))
                 .select(AuditRow::as_select())
                 .load(conn)?;
+            rows.into_iter().map(AuditEvent::try_from).collect()
+        })
+        .await
+    }
+
+    async fn audit_events(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditEvent>> {
+        let filter = filter.clone();
+        self.run(move |conn| {
+            let mut query = audit_events::table
+                .select(AuditRow::as_select())
+                .order((audit_events::at.desc(), audit_events::id.desc()))
+                .limit(filter.limit.max(0))
+                .into_boxed::<Backend>();
+            if let Some(user_id) = filter.user_id {
+                query = query.filter(audit_events::user_id.eq(user_id));
+            }
+            if let Some(client_id) = filter.client_id {
+                query = query.filter(audit_events::client_id.eq(client_id));
+            }
+            if !filter.kinds.is_empty() {
+                let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+                query = query.filter(audit_events::kind.eq_any(kinds));
+            }
+            if let Some(since) = filter.since {
+                query = query.filter(audit_events::at.ge(since));
+            }
+            let rows = query.load(conn)?;
             rows.into_iter().map(AuditEvent::try_from).collect()
         })
         .await

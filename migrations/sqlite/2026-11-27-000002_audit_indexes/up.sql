@@ -1,0 +1,5 @@
+-- `portcullis audit` filters by user, client or kind and reads newest first (docs/operations.md,
+-- "Audit trail"): one index per filter, ordered like the listing.
+CREATE INDEX audit_events_user_idx ON audit_events (user_id, at, id);
+CREATE INDEX audit_events_client_idx ON audit_events (client_id, at, id);
+CREATE INDEX audit_events_kind_idx ON audit_events (kind, at, id);
