@@ -368,6 +368,7 @@ mod tests {
             user_agent: None,
             ip: None,
             lifetime: FamilyLifetime::Offline,
+            not_after: None,
             dpop_jkt: None,
         };
         let id = new.id.clone();

@@ -1,8 +1,7 @@
 //! Login sessions (docs/security.md D.21): a random 256-bit id in a cookie, stored server-side only
 //! as its digest, with idle and absolute expiry, and a public `sid` for ID tokens and logout. The
-//! `sid` also points to the session, so a token family bound to it (no `offline_access`, OpenID
-//! Core §11) can tell whether its session still lives; a session that ends takes those families
-//! with it.
+//! token families bound to a session (no `offline_access`, OpenID Core §11) end with it: ending a
+//! session revokes them in the database, and they never outlive its absolute lifetime.
 
 use std::time::Duration;
 
@@ -117,9 +116,9 @@ async fn store(ctx: &Context, cookie: &str, session: &LoginSession) -> Result<()
     let remaining = (session.expires_at - session.last_seen).max(1) as u64;
     let ttl = Duration::from_secs(ctx.sessions.idle_ttl_secs.min(remaining));
     let value = serde_json::to_string(session).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let key = sha256_hex(cookie);
-    ctx.ephemeral.put(Kind::Session, &key, &value, ttl).await?;
-    ctx.ephemeral.put(Kind::SessionId, &session.sid, &key, ttl).await
+    ctx.ephemeral
+        .put(Kind::Session, &sha256_hex(cookie), &value, ttl)
+        .await
 }
 
 /// Whether the session `session` is still live at the clock's now (not past its absolute end,
@@ -150,17 +149,6 @@ pub async fn load(ctx: &Context, cookie: &str) -> Result<Option<LoginSession>, S
     Ok(Some(session))
 }
 
-/// OpenID Core §11: whether the login session with public id `sid` still lives.
-pub async fn is_live(ctx: &Context, sid: &str) -> Result<bool, StorageError> {
-    let Some(key) = ctx.ephemeral.get(Kind::SessionId, sid).await? else {
-        return Ok(false);
-    };
-    let Some(raw) = ctx.ephemeral.get(Kind::Session, &key).await? else {
-        return Ok(false);
-    };
-    Ok(parse(&raw).is_some_and(|s| s.sid == sid && live(ctx, &s)))
-}
-
 /// Ends the session behind a cookie value, and the token families bound to it (OpenID Core §11:
 /// those without `offline_access`).
 pub async fn destroy(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
@@ -168,7 +156,6 @@ pub async fn destroy(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
     let raw = ctx.ephemeral.get(Kind::Session, &key).await?;
     ctx.ephemeral.delete(Kind::Session, &key).await?;
     if let Some(session) = raw.as_deref().and_then(parse) {
-        ctx.ephemeral.delete(Kind::SessionId, &session.sid).await?;
         ctx.store.revoke_session_families(&session.sid, ctx.now()).await?;
     }
     Ok(())

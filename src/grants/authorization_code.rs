@@ -99,6 +99,12 @@ async fn redeem(
 }
 
 fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily {
+    // OpenID Core §11: without offline_access the family ends with the login session.
+    let lifetime = if record.scope.contains(OFFLINE_ACCESS) {
+        FamilyLifetime::Offline
+    } else {
+        FamilyLifetime::Session
+    };
     NewFamily {
         id: record.grant_id.clone(),
         user_id: user.id.clone(),
@@ -108,11 +114,10 @@ fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily 
         device_name: params.device_name().or_else(|| record.device_name.clone()),
         user_agent: record.user_agent.clone(),
         ip: record.ip.clone(),
-        // OpenID Core §11: without offline_access the family ends with the login session.
-        lifetime: if record.scope.contains(OFFLINE_ACCESS) {
-            FamilyLifetime::Offline
-        } else {
-            FamilyLifetime::Session
+        lifetime,
+        not_after: match lifetime {
+            FamilyLifetime::Offline => None,
+            FamilyLifetime::Session => record.session_expires_at,
         },
         dpop_jkt: None,
     }

@@ -92,6 +92,7 @@ fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &Requ
         user_agent: meta.user_agent.clone(),
         ip: Some(meta.ip.clone()),
         lifetime: FamilyLifetime::Offline,
+        not_after: None,
         dpop_jkt: None,
     }
 }

@@ -11,7 +11,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::scope::Scope;
 use crate::random::random_id;
-use crate::storage::{AuditKind, AuthMethod, Client, FamilyLifetime, RotateOutcome, TokenFamily, User};
+use crate::storage::{AuditKind, AuthMethod, Client, RotateOutcome, TokenFamily, User};
 use crate::tokens::Subject;
 use crate::tokens::dpop::Binding;
 use crate::tokens::refresh;
@@ -43,7 +43,6 @@ pub async fn refresh(
     }
     check_binding(&family, binding)?;
     let user = active_user(ctx, &family, meta).await?;
-    check_session(ctx, &family).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
     let (value, row) = refresh::mint(ctx, &family);
     match ctx
@@ -115,23 +114,6 @@ fn narrowed_scope(
     }
 }
 
-/// OpenID Core §11: a family without offline access lives only as long as the login session it
-/// was born in; once that session has ended, the family is revoked.
-async fn check_session(ctx: &Context, family: &TokenFamily) -> Result<(), OAuthError> {
-    if family.lifetime == FamilyLifetime::Offline {
-        return Ok(());
-    }
-    let live = match &family.sid {
-        Some(sid) => crate::accounts::session::is_live(ctx, sid).await?,
-        None => false,
-    };
-    if live {
-        return Ok(());
-    }
-    ctx.store.revoke_family(&family.id, ctx.now()).await?;
-    Err(invalid().with_detail("the login session of this family has ended"))
-}
-
 /// The family's user must still exist, be enabled, and not have changed password or been logged
 /// out since the family began; otherwise the family is revoked.
 async fn active_user(ctx: &Context, family: &TokenFamily, meta: &RequestMeta) -> Result<User, OAuthError> {
@@ -184,7 +166,8 @@ mod tests {
             device_name: None,
             user_agent: None,
             ip: None,
-            lifetime: FamilyLifetime::Offline,
+            lifetime: crate::storage::FamilyLifetime::Offline,
+            not_after: None,
             dpop_jkt: jkt.map(str::to_string),
         };
         start_family(&w.ctx, client, new).await.unwrap()

@@ -38,6 +38,10 @@ pub struct CodeRecord {
     pub device_name: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// The absolute end of the login session the code was issued in (OpenID Core §11: a family
+    /// without offline access never outlives it).
+    #[serde(default)]
+    pub session_expires_at: Option<i64>,
 }
 
 /// RFC 6749 §4.1.2: issues a code for an approved request. The record outlives the code by the
@@ -66,6 +70,7 @@ pub async fn issue(
         device_name: request.device_name.clone(),
         user_agent: meta.user_agent.clone(),
         ip: Some(meta.ip.clone()),
+        session_expires_at: Some(signed_in.session.expires_at),
     };
     let value = serde_json::to_string(&record).map_err(OAuthError::server_error)?;
     let ttl = Duration::from_secs(tokens.code_ttl_secs + tokens.access_token_ttl_secs);

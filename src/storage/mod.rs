@@ -193,8 +193,6 @@ pub enum Kind {
     AuthRequest,
     /// Login sessions, keyed by session-id digest.
     Session,
-    /// The public `sid` of a live login session, pointing to the session's key.
-    SessionId,
     /// CSRF tokens.
     Csrf,
     /// Rate-limit counters.
@@ -216,7 +214,6 @@ impl Kind {
             Kind::Code => "code",
             Kind::AuthRequest => "areq",
             Kind::Session => "sess",
-            Kind::SessionId => "sid",
             Kind::Csrf => "csrf",
             Kind::RateLimit => "rl",
             Kind::Par => "par",

@@ -41,6 +41,9 @@ pub struct NewFamily {
     pub ip: Option<String>,
     /// OpenID Core §11: offline, or bound to the login session `sid`.
     pub lifetime: FamilyLifetime,
+    /// The family ends by then at the latest: for a session-bound family, the absolute end of
+    /// its login session.
+    pub not_after: Option<i64>,
     /// RFC 9449 §5: the key thumbprint its refresh tokens are bound to (public clients only).
     pub dpop_jkt: Option<String>,
 }
@@ -59,7 +62,8 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         auth_time: new.auth_time,
         created_at: t,
         last_used_at: t,
-        absolute_expires_at: t + ctx.tokens.refresh_absolute_ttl_secs as i64,
+        absolute_expires_at: (t + ctx.tokens.refresh_absolute_ttl_secs as i64)
+            .min(new.not_after.unwrap_or(i64::MAX)),
         revoked_at: None,
         device_name: new.device_name,
         user_agent: new.user_agent,

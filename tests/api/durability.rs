@@ -28,7 +28,7 @@ fn run_sql(app: &TestApp, sql: &str) {
 /// Loses everything the short-lived store holds for this issuer: with Redis, every key under the
 /// node's prefix (what a flush or a restart without persistence does, without touching the other
 /// tests sharing the server); without Redis, every row of the `ephemeral` table.
-async fn lose_short_lived_state(app: &TestApp) {
+pub(crate) async fn lose_short_lived_state(app: &TestApp) {
     let redis = &app.state.settings.redis;
     let Some(url) = redis.url.as_ref() else {
         run_sql(app, "DELETE FROM ephemeral");

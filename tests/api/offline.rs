@@ -51,17 +51,27 @@ async fn refresh_token_without_offline_access_ends_with_logout() {
 }
 
 #[tokio::test]
-async fn refresh_token_without_offline_access_ends_when_the_session_expires() {
+async fn refresh_token_without_offline_access_never_outlives_its_session() {
     let app = spawn_app().await;
     let tokens = tokens_for(&app, "openid").await;
-    let idle = app.state.settings.sessions.idle_ttl_secs;
-    app.clock.advance(Duration::from_secs(idle + 1));
+    let session = app.state.settings.sessions.absolute_ttl_secs;
+    assert!(session < app.state.settings.tokens.refresh_idle_ttl_secs);
+    app.clock.advance(Duration::from_secs(session + 1));
     error_body(
         refresh(&app, &refresh_of(&tokens), None).await,
         400,
         "invalid_grant",
     )
     .await;
+}
+
+/// docs/operations.md, "What losing Redis costs": browser sessions, never a refresh family.
+#[tokio::test]
+async fn session_bound_refresh_token_survives_the_loss_of_the_short_lived_store() {
+    let app = spawn_app().await;
+    let tokens = tokens_for(&app, "openid").await;
+    crate::durability::lose_short_lived_state(&app).await;
+    assert_eq!(refresh(&app, &refresh_of(&tokens), None).await.status(), 200);
 }
 
 #[tokio::test]
