@@ -10,7 +10,7 @@ use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
 use crate::interaction::throttle::{self, Admission};
-use crate::interaction::{self, AuthResponse, Pending, par};
+use crate::interaction::{self, AuthResponse, par};
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request as request;
 use crate::oauth::pkce::PkcePolicy;
@@ -19,10 +19,12 @@ use crate::state::AppState;
 #[tracing::instrument(name = "authorize", skip_all)]
 pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
-    if let Admission::RetryAfter(secs) = throttle::admit(ctx, &extract::client_ip(&req)).await? {
+    let meta = extract::meta(&req);
+    let params = extract::query_or_form(&req, &body);
+    if let Admission::RetryAfter(secs) = throttle::admit(ctx, &meta.ip).await? {
         return Ok(pages::too_many_requests(secs));
     }
-    let params = extract::query_or_form(&req, &body)?;
+    let params = params?;
     // RFC 9126 §4: a request_uri from /par stands for the pushed request (docs/security.md F.1).
     let (params, origin) = par::authorization_params(ctx, params).await?;
     let client_id = params.require("client_id")?;
@@ -45,9 +47,8 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
         binding: &binding,
         login: login.as_deref(),
     };
-    let pending = Pending::new(ctx, validated, holder);
     let signed_in = current.as_ref().map(|c| c.signed_in());
-    let step = interaction::evaluate(ctx, pending, &client, signed_in, &extract::meta(&req)).await?;
+    let step = interaction::begin(ctx, validated, &client, holder, signed_in, &meta).await?;
     let browser = Browser {
         binding,
         login,

@@ -25,6 +25,7 @@ const STALE: &str = "This form has expired. Please sign in again.";
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
+    let meta = extract::meta(&req);
     let (binding, new_cookie) = cookies::browser(&req, &state);
     let current = crate::http::session::current(ctx, &state.settings, &req).await?;
     let holder = Holder {
@@ -32,29 +33,23 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         login: current.as_ref().map(|c| c.session.login()),
     };
     let mut target = waiting_request(ctx, &params, holder).await?;
-    let checked = csrf::require(&ctx.ephemeral, &params, holder).await;
-    if let (Ok(()), Some((pending, _))) = (&checked, target.as_mut()) {
-        pending.login_submitted(ctx).await?;
-    }
-    let retry = |message| pages::login_page(ctx, holder, form_again(&params, target.as_ref()), Some(message));
-    match checked {
-        Err(CsrfError::Expired) => return retry(STALE).await,
-        checked => checked?,
+    let form = form_again(&params, target.as_ref());
+    let retry = |message: String| pages::login_page(ctx, holder, form.clone(), Some(message));
+    if !form_is_fresh(ctx, &params, holder, target.as_mut()).await? {
+        return retry(STALE.into()).await;
     }
     let client_id = target.as_ref().map(|(_, c)| c.client_id.as_str());
-    let user = match signed_in_user(check_password(ctx, &params, &req, client_id).await?) {
+    let user = match signed_in_user(check_password(ctx, &params, &meta.ip, client_id).await?) {
         Ok(user) => user,
-        Err(message) => {
-            let form = form_again(&params, target.as_ref());
-            return pages::login_page(ctx, holder, form, Some(&message)).await;
-        }
+        Err(message) => return retry(message).await,
     };
     let (cookie, login) = new_session(ctx, &state, &req, &user).await?;
     let mut set_cookies = vec![cookies::session(&state.settings, &cookie)];
     set_cookies.extend(new_cookie);
+    let login_id = Some(login.login().to_string());
     let browser = Browser {
         binding,
-        login: Some(login.login().to_string()),
+        login: login_id,
         set_cookies,
     };
     let Some((pending, client)) = target else {
@@ -64,8 +59,26 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         session: &login,
         user: &user,
     };
-    let step = interaction::after_login(ctx, pending, &client, signed_in, &extract::meta(&req)).await?;
+    let step = interaction::after_login(ctx, pending, &client, signed_in, &meta).await?;
     pages::render(ctx, step, browser).await
+}
+
+/// docs/security.md D.20: the form's CSRF token is this browser's, in this login. A fresh form of
+/// a pending request extends the request's life (docs/security.md A.7). False: the form expired.
+async fn form_is_fresh(
+    ctx: &Context,
+    params: &ParamMap,
+    holder: Holder<'_>,
+    target: Option<&mut (Pending, Client)>,
+) -> Result<bool, PageError> {
+    match csrf::require(&ctx.ephemeral, params, holder).await {
+        Err(CsrfError::Expired) => return Ok(false),
+        checked => checked?,
+    }
+    if let Some((pending, _)) = target {
+        pending.login_submitted(ctx).await?;
+    }
+    Ok(true)
 }
 
 /// The authorization request waiting for this login and its client, or none (signing in to the
@@ -115,15 +128,14 @@ fn form_again(params: &ParamMap, target: Option<&(Pending, Client)>) -> LoginFor
 async fn check_password(
     ctx: &Context,
     params: &ParamMap,
-    req: &HttpRequest,
+    ip: &str,
     client_id: Option<&str>,
 ) -> Result<LoginOutcome, PageError> {
     let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
         return Ok(LoginOutcome::Invalid { last_chance: None });
     };
-    let ip = extract::client_ip(req);
     let attempt = Attempt {
-        ip: &ip,
+        ip,
         username,
         client_id,
     };

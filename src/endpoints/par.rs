@@ -6,8 +6,9 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::http::client::{self, Accepts};
-use crate::http::errors::{ApiError, no_store};
+use crate::http::errors::ApiError;
 use crate::http::extract;
+use crate::http::response::no_store;
 use crate::interaction::par;
 use crate::oauth::pkce::PkcePolicy;
 use crate::state::AppState;

@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::grants;
 use crate::http::client::{self, Accepts};
-use crate::http::errors::{ApiError, no_store};
+use crate::http::errors::ApiError;
+use crate::http::response::no_store;
 use crate::http::{dpop, extract};
 use crate::state::AppState;
 
@@ -14,9 +15,10 @@ use crate::state::AppState;
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
+    let meta = extract::meta(&req);
     let client = client::authenticate(ctx, &req, &params, Accepts::AnyClient).await?;
     let binding = dpop::token_binding(ctx, &req).await?;
-    let tokens = grants::dispatch(ctx, &client, &params, &binding, &extract::meta(&req))
+    let tokens = grants::dispatch(ctx, &client, &params, &binding, &meta)
         .await
         .map_err(|e| dpop::token_error(ctx, &binding, e))?;
     Ok(dpop::token_response(

@@ -4,8 +4,9 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::http::dpop;
-use crate::http::errors::{ApiError, no_store};
+use crate::http::errors::ApiError;
 use crate::http::extract::{self, QueryTokens};
+use crate::http::response::no_store;
 use crate::oauth::scope::OPENID;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::oidc::claims;

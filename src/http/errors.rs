@@ -20,6 +20,7 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::accounts::csrf::CsrfError;
 use crate::accounts::password::PasswordError;
 use crate::accounts::users::AccountError;
+use crate::http::response::{html, no_store};
 use crate::http::templates::{self, ErrorPage};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::StorageError;
@@ -37,14 +38,6 @@ pub fn log(err: &OAuthError) {
 
 fn status_of(err: &OAuthError) -> StatusCode {
     StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
-/// Adds `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1, docs/security.md C.17).
-pub fn no_store(mut res: HttpResponse) -> HttpResponse {
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    res
 }
 
 /// Which challenge a 401 carries.
@@ -370,15 +363,6 @@ impl ResponseError for PageError {
         }
         res
     }
-}
-
-/// An HTML page with `no-store` (pages carry CSRF tokens and sometimes codes).
-pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    no_store(
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
-    )
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub async fn login_page(
     ctx: &Context,
     holder: Holder<'_>,
     form: LoginForm,
-    error: Option<&str>,
+    error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
     let page = LoginPage {
@@ -115,9 +115,9 @@ pub async fn login_page(
         request_id: form.request_id,
         csrf_token,
         username: form.username,
-        error: error.map(str::to_string),
+        error,
     };
-    let status = if error.is_some() {
+    let status = if page.error.is_some() {
         StatusCode::UNAUTHORIZED
     } else {
         StatusCode::OK

@@ -3,14 +3,30 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 
 use crate::http::errors::PageError;
-pub use crate::http::errors::{html, no_store};
 use crate::http::templates::{self, ErrorPage, FormPostPage};
 use crate::interaction::AuthResponse;
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::ResponseMode;
+
+/// Adds `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1, docs/security.md C.17).
+pub fn no_store(mut res: HttpResponse) -> HttpResponse {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// An HTML page with `no-store` (pages carry CSRF tokens and sometimes codes).
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    no_store(
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    )
+}
 
 /// Renders a page with `status`; a template that cannot be rendered is a `server_error` page.
 pub fn page<T: askama::Template>(status: StatusCode, page: &T) -> Result<HttpResponse, PageError> {

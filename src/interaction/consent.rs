@@ -6,26 +6,7 @@ use crate::context::Context;
 use crate::interaction::{AuthResponse, Pending, SignedIn};
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::AuthorizationRequest;
-use crate::storage::{Client, Consent, User};
-
-/// Whether the user must see the consent page: a third-party client, no consent given for this
-/// request, and either `prompt=consent` or remembered consent that does not cover the scope.
-pub async fn needed(
-    ctx: &Context,
-    pending: &Pending,
-    client: &Client,
-    user: &User,
-) -> Result<bool, OAuthError> {
-    if client.first_party || pending.consent_given {
-        return Ok(false);
-    }
-    let request = &pending.request;
-    if request.prompt.consent {
-        return Ok(true);
-    }
-    let remembered = ctx.store.consent(&user.id, &client.client_id).await?;
-    Ok(!remembered.is_some_and(|c| request.scope.is_subset_of(&c.scope)))
-}
+use crate::storage::{Consent, User};
 
 /// docs/security.md E.32: the pending request a consent form answers, for the browser and login
 /// session that submit it, and only if its consent page was shown to that very session (the same

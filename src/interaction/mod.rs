@@ -10,8 +10,10 @@ pub mod pending;
 pub mod response;
 pub mod throttle;
 
+use crate::accounts::csrf::Holder;
 use crate::accounts::session::LoginSession;
 use crate::context::{Context, RequestMeta};
+use crate::oauth::authorization_request::AuthorizationRequest;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::oidc::id_token;
 use crate::storage::{Client, User};
@@ -42,6 +44,20 @@ pub struct SignedIn<'a> {
     pub user: &'a User,
 }
 
+/// OpenID Core §3.1.2: a validated authorization request from the browser `holder` becomes a
+/// pending request, and its first step is decided ([`evaluate`]).
+pub async fn begin(
+    ctx: &Context,
+    request: AuthorizationRequest,
+    client: &Client,
+    holder: Holder<'_>,
+    signed_in: Option<SignedIn<'_>>,
+    meta: &RequestMeta,
+) -> Result<Step, OAuthError> {
+    let pending = Pending::new(ctx, request, holder);
+    evaluate(ctx, pending, client, signed_in, meta).await
+}
+
 /// OpenID Core §3.1.2.3-§3.1.2.5: decides the next step for a pending request, and issues the
 /// code when neither login nor consent is needed.
 pub async fn evaluate(
@@ -70,7 +86,7 @@ pub async fn evaluate(
         let client_name = client.name.clone();
         return Ok(Step::Login { pending, client_name });
     };
-    if consent::needed(ctx, &pending, client, signed_in.user).await? {
+    if consent_needed(ctx, &pending, client, signed_in.user).await? {
         if request.prompt.none {
             let e = OAuthError::new(ErrorCode::ConsentRequired, "the user must consent");
             return Ok(Step::Respond(AuthResponse::error(&ctx.issuer, request, e)));
@@ -105,6 +121,25 @@ fn needs_login(ctx: &Context, pending: &Pending, s: &SignedIn<'_>, hint_sub: Opt
             .max_age
             .is_some_and(|max| max == 0 || ctx.now() - s.session.auth_time > max);
     (stale && !fresh) || hint_sub.is_some_and(|sub| sub != s.user.id)
+}
+
+/// Whether the user must see the consent page: a third-party client, no consent given for this
+/// request, and either `prompt=consent` or remembered consent that does not cover the scope.
+async fn consent_needed(
+    ctx: &Context,
+    pending: &Pending,
+    client: &Client,
+    user: &User,
+) -> Result<bool, OAuthError> {
+    if client.first_party || pending.consent_given {
+        return Ok(false);
+    }
+    let request = &pending.request;
+    if request.prompt.consent {
+        return Ok(true);
+    }
+    let remembered = ctx.store.consent(&user.id, &client.client_id).await?;
+    Ok(!remembered.is_some_and(|c| request.scope.is_subset_of(&c.scope)))
 }
 
 /// The next step right after the user signed in for `pending` (POST /login): that login satisfies
