@@ -235,7 +235,7 @@ fn check_claims(
         (Some(got), Some(want)) if got == want => {}
         _ => return Err(invalid("the DPoP proof's htu is not this endpoint")),
     }
-    if (expected.now - iat).abs() > expected.iat_window {
+    if iat.abs_diff(expected.now) > expected.iat_window.unsigned_abs() {
         return Err(invalid("the DPoP proof's iat is too far from now"));
     }
     if let Some(token) = expected.access_token {
@@ -364,6 +364,21 @@ mod tests {
 
     fn code(result: Result<Proof, OAuthError>) -> Option<ErrorCode> {
         result.err().map(|e| e.code)
+    }
+
+    /// RFC 9449 §4.3 step 11: an `iat` at the ends of the integer range is outside the window, not an
+    /// arithmetic overflow (a panic in a debug build).
+    #[test]
+    fn iat_at_the_ends_of_the_integer_range_is_refused_not_an_overflow() {
+        let (signer, public) = key("ES256");
+        for iat in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let proof = sign(signer.as_ref(), &public, "dpop+jwt", &claims("POST", HTU, iat));
+            assert_eq!(
+                code(verify(&proof, &expected(None))),
+                Some(ErrorCode::InvalidDpopProof),
+                "iat {iat}"
+            );
+        }
     }
 
     #[test]
