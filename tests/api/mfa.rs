@@ -348,7 +348,7 @@ async fn require_mfa_applies_to_one_client_and_not_another() {
         .unwrap();
     assert!(page.contains("requires a second step"));
     let (_, _, done) = enrol_totp(&app, Some(&request_id)).await;
-    let next = between(&done, "href=\"", "\"")
+    let next = between(&done, "btn-block\" href=\"", "\"")
         .replace("&#x3d;", "=")
         .replace("&#x2f;", "/");
     assert!(next.starts_with("/login/continue?request_id="), "{next}");
