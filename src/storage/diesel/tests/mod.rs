@@ -4,6 +4,7 @@
 
 mod ephemeral;
 mod grants;
+mod mfa;
 mod plans;
 mod revoked;
 
