@@ -582,3 +582,111 @@ async fn passkey_endpoints_refuse_forms_and_other_origins() {
         .unwrap();
     assert_eq!(cross.status(), 400);
 }
+
+/// G.5: wrong codes are rate-limited like passwords, per user: the attempt that uses up the budget
+/// locks the second factor, and then even a valid code is refused until the lock ends.
+#[tokio::test]
+async fn totp_attempts_are_rate_limited_like_passwords() {
+    let app = spawn_app_with(|s| s.rate_limit.failures_per_user = 3).await;
+    sign_in_to_account(&app).await;
+    let (secret, _, _) = enrol_totp(&app, None).await;
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let browser = http_client(true);
+    let (res, _) = password_step(&app, &browser, CONFIDENTIAL_ID, &[]).await;
+    let challenge = location(&res);
+    assert_eq!(
+        submit_code(&app, &browser, &challenge, "000001").await.status(),
+        401
+    );
+    let warned = submit_code(&app, &browser, &challenge, "000002").await;
+    assert!(
+        warned.text().await.unwrap().contains("One more"),
+        "last-chance warning"
+    );
+    let locked = submit_code(&app, &browser, &challenge, "000003").await;
+    assert!(locked.text().await.unwrap().contains("Too many sign-in attempts"));
+    let valid = submit_code(&app, &browser, &challenge, &code(&app, &secret, 0)).await;
+    assert_eq!(valid.status(), 401, "locked: even a valid code waits");
+    let failures = app
+        .ctx()
+        .store
+        .audit_events(&portcullis::storage::AuditFilter {
+            kinds: vec![portcullis::storage::AuditKind::MfaFailure],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failures.len(), 4);
+    assert_eq!(failures[0].ip.as_deref(), Some("127.0.0.1"));
+}
+
+/// G.1: a browser signed in with a password only, whose user has a factor, is asked for it
+/// (step-up) by a client that requires one; the session keeps its `sid` and gains the factor.
+#[tokio::test]
+async fn signed_in_user_with_a_factor_steps_up_for_a_client_that_requires_one() {
+    let app = spawn_localhost().await;
+    add_strict_client(&app).await;
+    sign_in_to_account(&app).await;
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    register_passkey(&app, &mut authenticator).await;
+    let (res, verifier) = password_step(&app, &app.browser, STRICT_ID, &[]).await;
+    let challenge_url = location(&res);
+    assert!(
+        challenge_url.starts_with("/login/mfa?challenge="),
+        "{challenge_url}"
+    );
+    let challenge = challenge_url.split('=').nth(1).unwrap();
+    let begun: Value = post_json(
+        &app,
+        &app.browser,
+        "/login/mfa/passkey/begin",
+        json!({ "challenge": challenge }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let options: RequestChallengeResponse = serde_json::from_value(begun["options"].clone()).unwrap();
+    let credential = authenticator.do_authentication(origin(&app), options).unwrap();
+    let body = json!({ "challenge": challenge, "ceremony": begun["ceremony"], "credential": credential });
+    let res = post_json(&app, &app.browser, "/login/mfa/passkey/finish", body).await;
+    assert_eq!(res.status(), 200);
+    let next: Value = res.json().await.unwrap();
+    let res = app
+        .browser
+        .get(app.url(next["next"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let code = follow_to_code(&app, &app.browser, res).await;
+    let claims = id_token_claims(&app, STRICT_ID, &code, &verifier).await;
+    assert_eq!(claims["amr"], json!(["pwd", "hwk"]));
+}
+
+/// `portcullis user mfa` shows a user's factors; `user mfa-reset` removes them, audited.
+#[tokio::test]
+async fn cli_shows_and_resets_a_users_factors() {
+    let app = spawn_app().await;
+    sign_in_to_account(&app).await;
+    enrol_totp(&app, None).await;
+    let url = secrecy::ExposeSecret::expose_secret(&app.state.settings.database.url).to_string();
+    let cli = crate::cli::Cli::with_database(url);
+    let shown = cli.json(&["user", "mfa", USERNAME, "--json"], None);
+    assert_eq!(shown["totp"], true);
+    assert_eq!(shown["recovery_codes_left"], 10);
+    cli.ok(&["user", "mfa-reset", USERNAME], None);
+    let shown = cli.json(&["user", "mfa", USERNAME, "--json"], None);
+    assert_eq!(shown["totp"], false);
+    assert_eq!(shown["passkeys"], json!([]));
+    let resets = app
+        .ctx()
+        .store
+        .audit_events(&portcullis::storage::AuditFilter {
+            kinds: vec![portcullis::storage::AuditKind::MfaReset],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(resets.len(), 1);
+    assert_eq!(resets[0].user_id.as_deref(), Some(app.user_id.as_str()));
+}
