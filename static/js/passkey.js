@@ -93,6 +93,7 @@
     var box = document.getElementById("passkey-error");
     if (box) {
       box.querySelector("p").textContent = message;
+      box.setAttribute("role", "alert");
       box.hidden = false;
     }
   }
