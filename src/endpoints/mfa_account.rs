@@ -42,12 +42,87 @@ fn request_id(params: &ParamMap) -> Option<String> {
 /// `GET /account/mfa`: the user's second factors, and the ways to add one.
 #[tracing::instrument(name = "account_mfa", skip_all)]
 pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let Some((_, current)) = signed_in(&state, &req).await? else {
+    let Some((binding, current)) = signed_in(&state, &req).await? else {
         return Ok(response::see_other("/account"));
     };
     let params = extract::query(&req)?;
     let factors = mfa::factors(&state.ctx.store, &current.user.id).await?;
-    mfa_pages::account_page(&current.user, &factors, request_id(&params))
+    let holder = holder(&binding, &current);
+    mfa_pages::account_page(&state.ctx, holder, &current.user, &factors, request_id(&params)).await
+}
+
+/// A removal form from the signed-in browser whose login used a second factor (docs/security.md
+/// G.7): the user id; `None` when the browser is not signed in.
+async fn removal(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &ParamMap,
+) -> Result<Option<String>, PageError> {
+    let Some((binding, current)) = signed_in(state, req).await? else {
+        return Ok(None);
+    };
+    match csrf::require(&state.ctx.ephemeral, params, holder(&binding, &current)).await {
+        Err(CsrfError::Expired) => return Err(PageError::form_expired()),
+        checked => checked?,
+    }
+    if !policy::satisfied(&current.session.amr) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Sign in with your second factor first",
+            "To remove a second factor, sign out and sign in again with your authenticator app or a passkey.",
+        ));
+    }
+    Ok(Some(current.user.id))
+}
+
+/// `POST /account/mfa/totp/remove`: turns the authenticator app off (its recovery codes go too).
+#[tracing::instrument(name = "account_totp_remove", skip_all)]
+pub async fn totp_remove(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let params = extract::form(&req, &body)?;
+    let Some(user_id) = removal(&state, &req, &params).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    if state.ctx.store.delete_totp(&user_id).await? {
+        removed(&state, &req, &user_id, json!({ "factor": "totp" })).await;
+    }
+    Ok(response::see_other("/account/mfa"))
+}
+
+/// `POST /account/mfa/passkey/remove` (`passkey_id`): removes one of the user's passkeys.
+#[tracing::instrument(name = "account_passkey_remove", skip_all)]
+pub async fn passkey_remove(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let params = extract::form(&req, &body)?;
+    let Some(user_id) = removal(&state, &req, &params).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    let id = params.get("passkey_id").unwrap_or_default();
+    if state.ctx.store.delete_passkey(&user_id, id).await? {
+        removed(
+            &state,
+            &req,
+            &user_id,
+            json!({ "factor": "passkey", "credential": id }),
+        )
+        .await;
+    }
+    Ok(response::see_other("/account/mfa"))
+}
+
+async fn removed(state: &AppState, req: &HttpRequest, user_id: &str, detail: serde_json::Value) {
+    Audit::new(AuditKind::MfaRemoved)
+        .user(Some(user_id))
+        .ip(Some(&extract::client_ip(req)))
+        .detail(detail)
+        .write(&state.ctx.store, state.ctx.now())
+        .await;
 }
 
 /// `GET /account/mfa/totp`: a new secret waiting for its first code, as a QR code and a key.

@@ -122,6 +122,14 @@ fn mfa_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/mfa/totp", web::post().to(mfa_account::totp_post))
         .route("/account/mfa/totp/qr.svg", web::get().to(mfa_account::totp_qr))
         .route(
+            "/account/mfa/totp/remove",
+            web::post().to(mfa_account::totp_remove),
+        )
+        .route(
+            "/account/mfa/passkey/remove",
+            web::post().to(mfa_account::passkey_remove),
+        )
+        .route(
             "/account/mfa/passkey/begin",
             web::post().to(mfa_account::passkey_begin),
         )

@@ -43,8 +43,16 @@ pub struct AccountMfaPage {
     pub totp_since: Option<String>,
     pub recovery_left: i64,
     pub totp_setup_url: String,
-    /// Passkey names.
-    pub passkeys: Vec<String>,
+    /// The "Turn off" form's CSRF token, when TOTP is on.
+    pub totp_remove_csrf: Option<String>,
+    pub passkeys: Vec<PasskeyItem>,
+}
+
+/// One passkey on the account page, with its "Remove" form.
+pub struct PasskeyItem {
+    pub id: String,
+    pub name: String,
+    pub csrf_token: String,
 }
 
 /// TOTP enrolment: the QR code (an image from `/account/mfa/totp/qr.svg`), the key, the code form.
@@ -124,8 +132,10 @@ pub async fn challenge_page(
     response::page(status, &page)
 }
 
-/// The account's two-step verification page.
-pub fn account_page(
+/// The account's two-step verification page, each removal form with its own CSRF token.
+pub async fn account_page(
+    ctx: &Context,
+    holder: Holder<'_>,
     user: &User,
     factors: &Factors,
     request_id: Option<String>,
@@ -139,6 +149,18 @@ pub fn account_page(
         Some(id) => format!("/account/mfa/totp?request_id={id}"),
         None => "/account/mfa/totp".to_string(),
     };
+    let totp_remove_csrf = match factors.totp_since {
+        Some(_) => Some(csrf::issue(&ctx.ephemeral, holder).await?),
+        None => None,
+    };
+    let mut passkeys = Vec::new();
+    for p in &factors.passkeys {
+        passkeys.push(PasskeyItem {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            csrf_token: csrf::issue(&ctx.ephemeral, holder).await?,
+        });
+    }
     let page = AccountMfaPage {
         username: user.username.clone(),
         request_id,
@@ -147,7 +169,8 @@ pub fn account_page(
         totp_since: factors.totp_since.map(crate::timefmt::minute),
         recovery_left: factors.recovery_codes_left,
         totp_setup_url,
-        passkeys: factors.passkeys.iter().map(|p| p.name.clone()).collect(),
+        totp_remove_csrf,
+        passkeys,
     };
     response::page(StatusCode::OK, &page)
 }
@@ -183,7 +206,12 @@ mod tests {
                     totp_since: Some("2027-01-15 08:00".into()),
                     recovery_left: 9,
                     totp_setup_url: "/account/mfa/totp".into(),
-                    passkeys: vec!["Passkey".into()],
+                    totp_remove_csrf: Some("t".into()),
+                    passkeys: vec![PasskeyItem {
+                        id: "k".into(),
+                        name: "Passkey".into(),
+                        csrf_token: "t".into(),
+                    }],
                 }
                 .render()
                 .unwrap(),

@@ -690,3 +690,89 @@ async fn cli_shows_and_resets_a_users_factors() {
     assert_eq!(resets.len(), 1);
     assert_eq!(resets[0].user_id.as_deref(), Some(app.user_id.as_str()));
 }
+
+/// G.7: a factor can be removed on the account page only in a login that used a second factor;
+/// the removal is audited.
+#[tokio::test]
+async fn removing_a_factor_needs_a_login_that_used_one() {
+    let app = spawn_localhost().await;
+    sign_in_to_account(&app).await;
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    register_passkey(&app, &mut authenticator).await;
+    let page = app
+        .browser
+        .get(app.url("/account/mfa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("passkey_id", hidden(&page, "passkey_id")),
+        ("csrf_token", hidden(&page, "csrf_token")),
+    ];
+    let res = app
+        .browser
+        .post(app.url("/account/mfa/passkey/remove"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "the password-only login may not remove it");
+    assert_eq!(app.ctx().store.passkeys(&app.user_id).await.unwrap().len(), 1);
+
+    // After TOTP enrolment this login has `otp`: now it may remove factors.
+    let (_, _, _) = enrol_totp(&app, None).await;
+    let page = app
+        .browser
+        .get(app.url("/account/mfa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("passkey_id", hidden(&page, "passkey_id")),
+        ("csrf_token", hidden(&page, "csrf_token")),
+    ];
+    let res = app
+        .browser
+        .post(app.url("/account/mfa/passkey/remove"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(app.ctx().store.passkeys(&app.user_id).await.unwrap().is_empty());
+    let page = app
+        .browser
+        .get(app.url("/account/mfa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [("csrf_token", hidden(&page, "csrf_token"))];
+    let res = app
+        .browser
+        .post(app.url("/account/mfa/totp/remove"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(app.ctx().store.totp(&app.user_id).await.unwrap().is_none());
+    let removed = app
+        .ctx()
+        .store
+        .audit_events(&portcullis::storage::AuditFilter {
+            kinds: vec![portcullis::storage::AuditKind::MfaRemoved],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(removed.len(), 2);
+}
