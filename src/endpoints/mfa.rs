@@ -330,7 +330,7 @@ pub async fn sign_in_finish(
             .await
             .map_err(OAuthError::from)?;
     let user = ctx.store.user_by_id(&user_id).await?;
-    if !user.is_some_and(|u| !u.disabled) {
+    if user.is_none_or(|u| u.disabled) {
         return Err(OAuthError::new(crate::oauth::ErrorCode::AccessDenied, "the account is disabled").into());
     }
     let request_id = input.request_id.filter(|r| !r.is_empty());

@@ -157,9 +157,9 @@ pub async fn totp_qr(state: Data<AppState>, req: HttpRequest) -> Result<HttpResp
     let Some((_, current)) = signed_in(&state, &req).await? else {
         return Ok(HttpResponse::NotFound().finish());
     };
-    let svg = enrol::pending_uri(&state.ctx, &current.user)
+    let svg = enrol::pending_setup(&state.ctx, &current.user)
         .await?
-        .and_then(|uri| totp::qr_svg(&uri));
+        .and_then(|setup| totp::qr_svg(&setup.uri));
     let Some(svg) = svg else {
         return Ok(HttpResponse::NotFound().finish());
     };
@@ -188,15 +188,23 @@ pub async fn totp_post(
     let rid = request_id(&params);
     let typed = params.get("code").unwrap_or_default();
     let Some(codes) = enrol::confirm_totp(ctx, &current.user, typed, &extract::meta(&req)).await? else {
+        let Some(setup) = enrol::pending_setup(ctx, &current.user).await? else {
+            // The key expired: start again with a new one.
+            let again = match &rid {
+                Some(id) => format!("/account/mfa/totp?request_id={id}"),
+                None => "/account/mfa/totp".to_string(),
+            };
+            return Ok(response::see_other(&again));
+        };
         let page = TotpPage {
-            secret: String::new(),
+            secret: setup.secret_base32,
             csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
             request_id: rid.unwrap_or_default(),
             error: Some(
                 "That code is not right, or the key expired. Start again if it keeps failing.".into(),
             ),
         };
-        return response::page(StatusCode::UNPROCESSABLE_ENTITY, &page).map(|r| r);
+        return response::page(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let amr = policy::with_method(&current.session.amr, AuthMethod::Otp);
     session::add_methods(ctx, &current.cookie, current.session.clone(), amr).await?;

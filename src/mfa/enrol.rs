@@ -49,13 +49,17 @@ pub async fn begin_totp(ctx: &Context, user: &User) -> Result<TotpSetup, OAuthEr
     })
 }
 
-/// The `otpauth://` URI of the secret waiting for `user`, if any (for the QR code image).
-pub async fn pending_uri(ctx: &Context, user: &User) -> Result<Option<String>, OAuthError> {
+/// The secret waiting for `user`, if any (the QR code image, and the page shown again after a
+/// wrong first code).
+pub async fn pending_setup(ctx: &Context, user: &User) -> Result<Option<TotpSetup>, OAuthError> {
     let Some(sealed) = ctx.ephemeral.get(Kind::Mfa, &pending_key(&user.id)).await? else {
         return Ok(None);
     };
     let secret = open_secret(ctx, &user.id, &sealed)?;
-    Ok(Some(totp::otpauth_uri(ISSUER_LABEL, &user.username, &secret)))
+    Ok(Some(TotpSetup {
+        secret_base32: totp::base32_encode(&secret),
+        uri: totp::otpauth_uri(ISSUER_LABEL, &user.username, &secret),
+    }))
 }
 
 /// Confirms the waiting secret with `typed`: on a valid code the secret is stored (its step counts

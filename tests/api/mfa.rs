@@ -233,6 +233,12 @@ async fn totp_enrolment_then_login_with_a_valid_code_gives_amr_pwd_otp() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422, "a wrong first code does not turn TOTP on");
+    let again = res.text().await.unwrap();
+    assert_eq!(
+        between(&again, "id=\"totp-secret\">", "<"),
+        between(&page, "id=\"totp-secret\">", "<"),
+        "the same key is shown again"
+    );
     assert!(app.ctx().store.totp(&app.user_id).await.unwrap().is_none());
     let (secret, codes, _) = enrol_totp(&app, None).await;
     assert_eq!(codes.len(), 10);
