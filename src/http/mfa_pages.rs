@@ -254,4 +254,20 @@ mod tests {
             assert_eq!(scripts, external, "{name} has an inline script");
         }
     }
+
+    /// Writes the second-factor pages to `$PAGES_OUT` for screenshots:
+    /// `PAGES_OUT=/tmp/pages/html cargo test --lib http::mfa_pages -- --ignored`.
+    #[test]
+    #[ignore = "writes files; run by hand to look at the pages"]
+    fn write_mfa_pages_for_review() {
+        let dir = std::env::var("PAGES_OUT").expect("set PAGES_OUT to a directory");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, html) in pages() {
+            std::fs::write(std::path::Path::new(&dir).join(name), html).unwrap();
+        }
+        let qr_dir = std::path::Path::new(&dir).join("account/mfa/totp");
+        std::fs::create_dir_all(&qr_dir).unwrap();
+        let uri = crate::mfa::totp::otpauth_uri("Portcullis", "alice", b"12345678901234567890");
+        std::fs::write(qr_dir.join("qr.svg"), crate::mfa::totp::qr_svg(&uri).unwrap()).unwrap();
+    }
 }
