@@ -232,6 +232,13 @@ mod tests {
         assert!(relying_party("http://127.0.0.1:8080").is_err());
     }
 
+    /// G.4: a backup-eligible (synced) credential is `swk`, a device-bound one `hwk`.
+    #[test]
+    fn passkey_amr_is_swk_when_backup_eligible_else_hwk() {
+        assert_eq!(method_for(true), AuthMethod::SoftwareKey);
+        assert_eq!(method_for(false), AuthMethod::HardwareKey);
+    }
+
     #[test]
     fn user_handle_is_stable_and_not_the_user_id() {
         assert_eq!(user_handle("u1"), user_handle("u1"));
