@@ -115,6 +115,7 @@ fn client(client_id: &str, secret: Option<&str>) -> Client {
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
     }
 }
 

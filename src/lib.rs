@@ -17,6 +17,7 @@ pub mod grants;
 pub mod http;
 pub mod interaction;
 pub mod keys;
+pub mod mfa;
 pub mod oauth;
 pub mod oidc;
 pub mod random;

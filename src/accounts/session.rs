@@ -112,6 +112,19 @@ async fn start(
     Ok((cookie, session))
 }
 
+/// docs/guides/mfa.md: the same login (same cookie, `sid` and login id) with the methods `amr`,
+/// after a second factor passed for it (step-up, or enrolment while signed in).
+pub async fn add_methods(
+    ctx: &Context,
+    cookie: &str,
+    mut session: LoginSession,
+    amr: Vec<AuthMethod>,
+) -> Result<LoginSession, StorageError> {
+    session.amr = amr;
+    store(ctx, cookie, &session).await?;
+    Ok(session)
+}
+
 async fn store(ctx: &Context, cookie: &str, session: &LoginSession) -> Result<(), StorageError> {
     let remaining = (session.expires_at - session.last_seen).max(1) as u64;
     let ttl = Duration::from_secs(ctx.sessions.idle_ttl_secs.min(remaining));

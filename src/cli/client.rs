@@ -73,6 +73,10 @@ pub struct AddArgs {
     /// requests are refused.
     #[arg(long)]
     pub require_par: bool,
+    /// docs/guides/mfa.md: every login to this client needs a second factor (TOTP or a passkey);
+    /// users without one enrol first.
+    #[arg(long)]
+    pub require_mfa: bool,
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
@@ -98,6 +102,7 @@ pub struct ClientView<'a> {
     pub scopes: Vec<&'a str>,
     pub id_token_signed_response_alg: Alg,
     pub require_pushed_authorization_requests: bool,
+    pub require_mfa: bool,
     pub created_at: i64,
 }
 
@@ -115,6 +120,7 @@ impl<'a> ClientView<'a> {
             scopes: c.scopes.iter().collect(),
             id_token_signed_response_alg: c.id_token_signed_response_alg,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+            require_mfa: c.require_mfa,
             created_at: c.created_at,
         }
     }
@@ -253,6 +259,7 @@ pub fn build_client(
         created_at: clock.now(),
         resource_server: args.resource_server,
         require_pushed_authorization_requests: args.require_par,
+        require_mfa: args.require_mfa,
     };
     Ok((client, secret))
 }
@@ -310,6 +317,7 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
             ),
             format!("id_token_alg:  {}", c.id_token_signed_response_alg),
             format!("require_par:   {}", c.require_pushed_authorization_requests),
+            format!("require_mfa:   {}", c.require_mfa),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
         output::line(&lines.join("\n"))?;

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod output;
 pub mod serve;
 pub mod user;
+pub mod user_mfa;
 
 #[cfg(test)]
 mod tests;

@@ -96,6 +96,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             created_at: t,
             resource_server: false,
             require_pushed_authorization_requests: false,
+            require_mfa: false,
         })
         .await?;
     Ok(Some(DemoSeed {

@@ -394,6 +394,21 @@ fn require_par_flag_is_registered() {
     assert!(!build(&[]).require_pushed_authorization_requests);
 }
 
+/// docs/security.md G.1: `client add --require-mfa` registers a client whose logins need a second
+/// factor; without the flag they do not.
+#[test]
+fn require_mfa_flag_is_registered() {
+    let build = |extra: &[&str]| {
+        let mut args = vec!["App", "--redirect-uri", "https://a.example/cb"];
+        args.extend_from_slice(extra);
+        build_client(client_add(&args), Alg::Rs256, &Clock::system())
+            .unwrap()
+            .0
+    };
+    assert!(build(&["--require-mfa"]).require_mfa);
+    assert!(!build(&[]).require_mfa);
+}
+
 /// E.24: `serve` with an https issuer needs `keys.master_key` unless `--dev`; an http (loopback)
 /// issuer may use the development key file.
 #[test]

@@ -45,6 +45,15 @@ pub enum UserCommand {
     },
     /// End every session and token family of a user (forced logout).
     Logout { username: String },
+    /// Show a user's second factors (TOTP, recovery codes left, passkeys).
+    Mfa {
+        username: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every second factor of a user (lost phone or key); audited.
+    MfaReset { username: String },
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +142,8 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
                 "{username} is signed out everywhere ({ended} token families revoked)"
             ))
         }
+        UserCommand::Mfa { username, json } => super::user_mfa::show(&settings, &username, json).await,
+        UserCommand::MfaReset { username } => super::user_mfa::reset(&settings, &username).await,
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;

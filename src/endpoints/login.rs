@@ -43,6 +43,15 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         Ok(user) => user,
         Err(message) => return retry(message).await,
     };
+    // docs/security.md G.3: a user with a second factor is not signed in until it passes.
+    if crate::mfa::has_factor(ctx, &user.id).await? {
+        let request = target.as_ref().map(|(p, c)| (p, c.client_id.as_str()));
+        let mut res = super::mfa::after_password(ctx, holder, &user, request).await?;
+        if let Some(c) = new_cookie {
+            let _ = res.add_cookie(&c);
+        }
+        return Ok(res);
+    }
     let (cookie, login) = new_session(ctx, &state, &req, &user).await?;
     let mut set_cookies = vec![cookies::session(&state.settings, &cookie)];
     set_cookies.extend(new_cookie);

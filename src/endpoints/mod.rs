@@ -11,6 +11,8 @@ pub mod health;
 pub mod introspect;
 pub mod login;
 pub mod logout;
+pub mod mfa;
+pub mod mfa_account;
 pub mod par;
 pub mod revoke;
 pub mod token;
@@ -103,4 +105,36 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/account/signout", web::post().to(account::signout))
         .route("/account/password", web::post().to(account::change_password));
+    mfa_routes(cfg);
+}
+
+/// docs/guides/mfa.md: the second factor at sign-in, and two-step verification on the account page.
+fn mfa_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login/mfa", web::get().to(mfa::get))
+        .route("/login/mfa", web::post().to(mfa::post))
+        .route("/login/mfa/passkey/begin", web::post().to(mfa::passkey_begin))
+        .route("/login/mfa/passkey/finish", web::post().to(mfa::passkey_finish))
+        .route("/login/passkey/begin", web::post().to(mfa::sign_in_begin))
+        .route("/login/passkey/finish", web::post().to(mfa::sign_in_finish))
+        .route("/login/continue", web::get().to(mfa::resume))
+        .route("/account/mfa", web::get().to(mfa_account::get))
+        .route("/account/mfa/totp", web::get().to(mfa_account::totp_get))
+        .route("/account/mfa/totp", web::post().to(mfa_account::totp_post))
+        .route("/account/mfa/totp/qr.svg", web::get().to(mfa_account::totp_qr))
+        .route(
+            "/account/mfa/totp/remove",
+            web::post().to(mfa_account::totp_remove),
+        )
+        .route(
+            "/account/mfa/passkey/remove",
+            web::post().to(mfa_account::passkey_remove),
+        )
+        .route(
+            "/account/mfa/passkey/begin",
+            web::post().to(mfa_account::passkey_begin),
+        )
+        .route(
+            "/account/mfa/passkey/finish",
+            web::post().to(mfa_account::passkey_finish),
+        );
 }

@@ -51,6 +51,12 @@ pub async fn grant(
             )));
         }
     };
+    // docs/security.md G.6: a password alone never stands in for a required or enrolled second factor.
+    if client.require_mfa || crate::mfa::has_factor(ctx, &user.id).await? {
+        return Err(OAuthError::invalid_grant(
+            "this account or client needs a second factor: use the authorization code flow",
+        ));
+    }
     let t = ctx.now();
     let subject = Subject {
         user: Some(&user),

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod extract;
 pub mod forwarded;
 pub mod headers;
+pub mod mfa_pages;
 pub mod pages;
 pub mod response;
 pub mod session;

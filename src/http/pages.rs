@@ -58,6 +58,14 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
             client_name,
             username,
         } => consent_page(ctx, browser.holder(), &pending, client_name, username).await?,
+        Step::SecondFactor {
+            request_id,
+            user_id,
+            amr,
+        } => crate::http::mfa_pages::step_up(ctx, browser.holder(), request_id, user_id, amr).await?,
+        Step::EnrolMfa { request_id } => {
+            response::see_other(&format!("/account/mfa?request_id={request_id}"))
+        }
     };
     Ok(browser.finish(res))
 }

@@ -35,6 +35,16 @@ pub enum Step {
     },
     /// Send the browser back to the client (a code or an error).
     Respond(AuthResponse),
+    /// docs/security.md G.1: the login needs a second factor the user has (step-up); the request
+    /// waits under `request_id`.
+    SecondFactor {
+        request_id: String,
+        user_id: String,
+        amr: Vec<crate::storage::AuthMethod>,
+    },
+    /// docs/security.md G.1: the login needs a second factor and the user has none: enrolment
+    /// first; the request waits under `request_id`.
+    EnrolMfa { request_id: String },
 }
 
 /// A signed-in browser: its session and user (already checked with `LoginSession::is_valid_for`).
@@ -86,6 +96,10 @@ pub async fn evaluate(
         let client_name = client.name.clone();
         return Ok(Step::Login { pending, client_name });
     };
+    if let Some(step) = crate::mfa::gate(ctx, &mut pending, client, signed_in).await? {
+        return Ok(step);
+    }
+    let request = &pending.request;
     if consent_needed(ctx, &pending, client, signed_in.user).await? {
         if request.prompt.none {
             let e = OAuthError::new(ErrorCode::ConsentRequired, "the user must consent");

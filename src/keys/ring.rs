@@ -177,6 +177,17 @@ impl KeyRing {
         self.master.derive(purpose)
     }
 
+    /// docs/guides/mfa.md: seals a user's secret (a TOTP secret) under the master key with `aad`
+    /// bound in, as private signing keys are sealed (`MasterKey::seal`).
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<String, KeyError> {
+        self.master.seal(plaintext, aad)
+    }
+
+    /// Opens what [`KeyRing::seal`] sealed with the same `aad`.
+    pub fn open(&self, sealed: &str, aad: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.master.open(sealed, aad)
+    }
+
     /// RFC 7517 §5: the published JWKS document `{"keys":[...]}`, pre-rendered (cheap clone).
     pub fn jwks_json(&self) -> Arc<str> {
         self.current().jwks.clone()

@@ -91,6 +91,10 @@ pub struct AuthorizationRequest {
     pub id_token_hint: Option<String>,
     /// A label for the device, shown on the account page.
     pub device_name: Option<String>,
+    /// OpenID Core §3.1.2.1: requested `acr` values; [`crate::mfa::policy::ACR_MFA`] asks for a
+    /// second factor (docs/security.md G.1).
+    #[serde(default)]
+    pub acr_values: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -193,6 +197,7 @@ pub fn validate(
         login_hint: params.get("login_hint").map(str::to_string),
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         device_name: params.device_name(),
+        acr_values: params.get("acr_values").map(str::to_string),
         scope,
         state: state.clone(),
     })
@@ -215,6 +220,7 @@ fn check_lengths(params: &ParamMap) -> Result<(), OAuthError> {
         ("nonce", MAX_HINT_LEN),
         ("login_hint", MAX_HINT_LEN),
         ("id_token_hint", MAX_ID_TOKEN_HINT_LEN),
+        ("acr_values", MAX_HINT_LEN),
     ];
     for (name, max) in limits {
         if params.get(name).is_some_and(|v| v.len() > max) {
@@ -328,6 +334,7 @@ mod tests {
             created_at: 0,
             resource_server: false,
             require_pushed_authorization_requests: false,
+            require_mfa: false,
         }
     }
 

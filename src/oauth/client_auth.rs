@@ -203,6 +203,7 @@ mod tests {
             created_at: 0,
             resource_server: false,
             require_pushed_authorization_requests: false,
+            require_mfa: false,
         }
     }
 

@@ -35,6 +35,7 @@ pub const SUPPORTED: &[&str] = &[
     "auth_time",
     "nonce",
     "amr",
+    "acr",
     "azp",
     "at_hash",
     "sid",

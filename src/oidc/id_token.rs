@@ -59,6 +59,8 @@ pub fn sign(ctx: &Context, input: &IdTokenInput<'_>) -> Result<String, OAuthErro
             "amr",
             serde_json::to_value(input.amr).map_err(OAuthError::server_error)?,
         );
+        // docs/security.md G.2: what the login did, as OpenID Core §2 `acr`.
+        put("acr", Value::from(crate::mfa::policy::acr_for(input.amr)));
     }
     if let Some(sid) = input.sid {
         put("sid", Value::from(sid));

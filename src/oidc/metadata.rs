@@ -179,6 +179,13 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
             .map(|c| CoreClaimName::new(c.to_string()))
             .collect(),
     ))
+    // docs/security.md G.1-G.2: the `acr` values a request may ask for and an ID token carries.
+    .set_acr_values_supported(Some(
+        crate::mfa::policy::ACR_VALUES_SUPPORTED
+            .iter()
+            .map(|a| openidconnect::AuthenticationContextClass::new(a.to_string()))
+            .collect(),
+    ))
     .set_claims_parameter_supported(Some(false))
     .set_request_parameter_supported(Some(false))
     .set_request_uri_parameter_supported(Some(false));
@@ -214,6 +221,7 @@ mod tests {
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": claims::SUPPORTED,
+            "acr_values_supported": crate::mfa::policy::ACR_VALUES_SUPPORTED,
             "claims_parameter_supported": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,

@@ -171,10 +171,44 @@ pub trait RevocationStore: Send + Sync {
     async fn purge_revoked_tokens(&self, now: i64) -> StorageResult<u64>;
 }
 
+/// Second factors (docs/guides/mfa.md): TOTP secrets, recovery codes and WebAuthn credentials.
+/// Rows go with their user (`ON DELETE CASCADE`).
+#[async_trait]
+pub trait MfaStore: Send + Sync {
+    /// The user's confirmed TOTP secret, if any.
+    async fn totp(&self, user_id: &str) -> StorageResult<Option<TotpSecret>>;
+    /// Enrolment, in ONE transaction: stores (or replaces) the user's TOTP secret with
+    /// `last_used_step` (the step of the code that confirmed it) and replaces every recovery code
+    /// by `recovery_hashes`.
+    async fn confirm_totp(&self, totp: TotpSecret, recovery_hashes: Vec<String>) -> StorageResult<()>;
+    /// RFC 6238 §5.2: records that a code of time step `step` was accepted, only if no code of this
+    /// or a later step was: true for exactly one of N concurrent callers with the same step, on any
+    /// number of nodes (a conditional update).
+    async fn use_totp_step(&self, user_id: &str, step: i64) -> StorageResult<bool>;
+    /// Removes the user's TOTP secret and recovery codes. False if there was none.
+    async fn delete_totp(&self, user_id: &str) -> StorageResult<bool>;
+    /// Marks the unused recovery code with digest `code_hash` used at `now`: true exactly once
+    /// across all callers (a conditional update).
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: i64) -> StorageResult<bool>;
+    /// How many unused recovery codes the user has.
+    async fn recovery_codes_left(&self, user_id: &str) -> StorageResult<i64>;
+    /// `Conflict` when a credential with this id exists.
+    async fn add_passkey(&self, passkey: PasskeyCredential) -> StorageResult<()>;
+    /// The user's passkeys, oldest first.
+    async fn passkeys(&self, user_id: &str) -> StorageResult<Vec<PasskeyCredential>>;
+    async fn passkey_by_id(&self, id: &str) -> StorageResult<Option<PasskeyCredential>>;
+    /// Stores the credential's new state (its signature counter) after a sign-in at `now`.
+    async fn update_passkey(&self, id: &str, passkey: &str, now: i64) -> StorageResult<bool>;
+    /// Removes one of the user's passkeys. False if the user has no such passkey.
+    async fn delete_passkey(&self, user_id: &str, id: &str) -> StorageResult<bool>;
+    /// Removes every factor of the user (TOTP, recovery codes, passkeys); returns rows deleted.
+    async fn reset_mfa(&self, user_id: &str) -> StorageResult<u64>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
 pub trait Store:
-    UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore + RevocationStore
+    UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore + RevocationStore + MfaStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;
@@ -205,6 +239,10 @@ pub enum Kind {
     LogoutRequest,
     /// Locks that let one node at a time do a periodic job (key rotation).
     Lock,
+    /// Second factors in progress (docs/guides/mfa.md): half-done logins waiting for their second
+    /// factor (keyed by the digest of their id), TOTP secrets waiting for their first code
+    /// (`totp:<user id>`), and WebAuthn ceremony states (keyed by the digest of their id).
+    Mfa,
 }
 
 impl Kind {
@@ -220,6 +258,7 @@ impl Kind {
             Kind::DpopJti => "dpop",
             Kind::LogoutRequest => "lreq",
             Kind::Lock => "lock",
+            Kind::Mfa => "mfa",
         }
     }
 }

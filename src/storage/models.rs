@@ -125,6 +125,9 @@ pub struct Client {
     /// RFC 9126 §6: authorization requests only by `request_uri` from `/par` (docs/security.md F.1).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// docs/guides/mfa.md: every login to this client needs a second factor (docs/security.md G.1).
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 impl Client {
@@ -300,6 +303,16 @@ audit_kinds! {
     UserRemoved => "admin.user_removed",
     PasswordSet => "admin.password_set",
     UserLoggedOut => "admin.user_logout",
+    /// A second factor was added (`detail.factor`: `totp` or `passkey`).
+    MfaEnrolled => "mfa.enrolled",
+    /// A second factor failed at sign-in (`detail.factor`, `detail.reason`).
+    MfaFailure => "mfa.failure",
+    /// A recovery code was used to sign in (`detail.left`: codes remaining).
+    MfaRecoveryUsed => "mfa.recovery_used",
+    /// A user removed one of their factors on the account page (`detail.factor`).
+    MfaRemoved => "mfa.removed",
+    /// An administrator removed every factor of a user (`portcullis user mfa-reset`).
+    MfaReset => "admin.mfa_reset",
 }
 
 impl AuditKind {
@@ -339,6 +352,40 @@ pub enum AuthMethod {
     /// A password.
     #[serde(rename = "pwd")]
     Password,
+    /// A one-time password: a TOTP code or a recovery code (RFC 6238).
+    #[serde(rename = "otp")]
+    Otp,
+    /// A hardware-bound key: a WebAuthn credential that cannot leave its device (not backup-eligible).
+    #[serde(rename = "hwk")]
+    HardwareKey,
+    /// A software key: a WebAuthn credential that may be synced between devices (backup-eligible).
+    #[serde(rename = "swk")]
+    SoftwareKey,
+}
+
+/// A user's confirmed TOTP secret (RFC 6238), as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpSecret {
+    pub user_id: String,
+    /// The secret, sealed under the master key with the user id as associated data.
+    pub secret_sealed: String,
+    /// The last time step a code was accepted for; codes of it or earlier steps are refused.
+    pub last_used_step: i64,
+    pub created_at: i64,
+}
+
+/// A registered WebAuthn credential (passkey).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyCredential {
+    /// The credential id, base64url.
+    pub id: String,
+    pub user_id: String,
+    /// A name the user recognises ("Passkey added on 2027-01-15").
+    pub name: String,
+    /// webauthn-rs's `Passkey`, as JSON: the public key and signature counter.
+    pub passkey: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
 /// An entry in the audit log.

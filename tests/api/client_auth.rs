@@ -26,6 +26,7 @@ async fn add_odd_client(app: &TestApp) {
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

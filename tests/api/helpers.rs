@@ -28,6 +28,10 @@ pub const REDIRECT_URI: &str = "https://app.example.com/cb";
 pub const SPA_REDIRECT: &str = "http://127.0.0.1:3000/callback";
 pub const LOGOUT_REDIRECT: &str = "https://app.example.com/logged-out";
 
+/// An issuer a test may choose: the server stays on 127.0.0.1, its issuer is `http://localhost:<port>`
+/// (WebAuthn needs a domain name; requests still go to `address`).
+pub const LOCALHOST_ISSUER: &str = "http://localhost";
+
 pub struct TestApp {
     pub address: String,
     pub port: u16,
@@ -144,7 +148,10 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
     let address = format!("http://127.0.0.1:{port}");
     // An https issuer chosen by the test stays (as behind a TLS-terminating proxy); otherwise the
     // issuer is the server's own http address.
-    if !settings.issuer.starts_with("https://") {
+    if settings.issuer == LOCALHOST_ISSUER {
+        // Passkeys need a domain name as the relying party id: the server's port on `localhost`.
+        settings.issuer = format!("{LOCALHOST_ISSUER}:{port}");
+    } else if !settings.issuer.starts_with("https://") {
         settings.issuer = address.clone();
     }
     settings.listen = format!("127.0.0.1:{port}");
@@ -192,6 +199,7 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
     };
     state
         .ctx

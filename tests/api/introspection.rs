@@ -190,6 +190,7 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         created_at: 0,
         resource_server,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

@@ -22,6 +22,7 @@ mod input;
 mod introspection;
 mod limits;
 mod logout;
+mod mfa;
 mod offline;
 mod par;
 mod refresh;

@@ -8,6 +8,7 @@ mod conn;
 mod consents;
 mod grants;
 mod keys;
+mod mfa;
 mod revoked;
 pub(crate) mod rows;
 pub(crate) mod schema;

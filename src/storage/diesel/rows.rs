@@ -84,6 +84,7 @@ pub(crate) struct ClientRow {
     pub created_at: i64,
     pub resource_server: bool,
     pub require_pushed_authorization_requests: bool,
+    pub require_mfa: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -118,6 +119,7 @@ impl ClientRow {
             created_at: c.created_at,
             resource_server: c.resource_server,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+            require_mfa: c.require_mfa,
         })
     }
 }
@@ -147,6 +149,7 @@ impl TryFrom<ClientRow> for Client {
             created_at: r.created_at,
             resource_server: r.resource_server,
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+            require_mfa: r.require_mfa,
         })
     }
 }

@@ -30,6 +30,7 @@ diesel::table! {
         created_at -> BigInt,
         resource_server -> Bool,
         require_pushed_authorization_requests -> Bool,
+        require_mfa -> Bool,
     }
 }
 
@@ -120,6 +121,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mfa_totp (user_id) {
+        user_id -> Text,
+        secret_sealed -> Text,
+        last_used_step -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mfa_passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        passkey -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -132,4 +162,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     ephemeral,
     revoked_tokens,
+    mfa_totp,
+    mfa_recovery_codes,
+    mfa_passkeys,
 );

@@ -4,6 +4,7 @@
 
 mod ephemeral;
 mod grants;
+mod mfa;
 mod plans;
 mod revoked;
 
@@ -118,6 +119,7 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         created_at: 1_700_000_000,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
     }
 }
 

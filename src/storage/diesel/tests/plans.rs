@@ -142,6 +142,22 @@ async fn run_hot_paths(db: &TestDb) -> Vec<String> {
     s.revoked_after(0, 1_000).await.unwrap();
     s.purge_revoked_tokens(1_000).await.unwrap();
 
+    // docs/guides/mfa.md: every sign-in of a user with a second factor.
+    s.totp(&user.id).await.unwrap();
+    let secret = TotpSecret {
+        user_id: user.id.clone(),
+        secret_sealed: "s".into(),
+        last_used_step: 1,
+        created_at: 1,
+    };
+    s.confirm_totp(secret, vec!["h".into()]).await.unwrap();
+    s.use_totp_step(&user.id, 2).await.unwrap();
+    s.use_recovery_code(&user.id, "h", 2).await.unwrap();
+    s.recovery_codes_left(&user.id).await.unwrap();
+    s.passkeys(&user.id).await.unwrap();
+    s.passkey_by_id("k").await.unwrap();
+    s.update_passkey("k", "{}", 2).await.unwrap();
+
     let min = Duration::from_secs(60);
     e.put(Kind::Code, "k", "v", min).await.unwrap();
     e.get(Kind::Code, "k").await.unwrap();

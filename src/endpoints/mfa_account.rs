@@ -1,0 +1,276 @@
+//! Two-step verification on the account page (docs/guides/mfa.md): `GET /account/mfa` (the user's
+//! factors; with `request_id` when a request sent the user to enrol, docs/security.md G.1), TOTP
+//! enrolment (`/account/mfa/totp`, its QR code as an SVG image, the confirming code, the recovery
+//! codes shown once) and passkey registration as JSON (`/account/mfa/passkey/*`). Every one needs
+//! the signed-in browser; the signed-out browser is sent to `/account`, which shows the login form.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::RegisterPublicKeyCredential;
+
+use crate::accounts::csrf::{self, CsrfError, Holder};
+use crate::accounts::{Audit, session};
+use crate::endpoints::mfa::json_body;
+use crate::http::errors::{ApiError, PageError};
+use crate::http::mfa_pages::{self, RecoveryPage, TotpPage};
+use crate::http::session::Current;
+use crate::http::{cookies, extract, response};
+use crate::mfa::{self, enrol, passkey, policy, totp};
+use crate::oauth::OAuthError;
+use crate::oauth::params::ParamMap;
+use crate::state::AppState;
+use crate::storage::{AuditKind, AuthMethod};
+
+/// The signed-in browser: its binding and current login.
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<(String, Current)>, OAuthError> {
+    let (binding, _) = cookies::browser(req, state);
+    let current = crate::http::session::current(&state.ctx, &state.settings, req).await?;
+    Ok(current.map(|c| (binding, c)))
+}
+
+/// The `request_id` a request sent the user to enrol with, if any.
+fn request_id(params: &ParamMap) -> Option<String> {
+    params
+        .get("request_id")
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+/// `GET /account/mfa`: the user's second factors, and the ways to add one.
+#[tracing::instrument(name = "account_mfa", skip_all)]
+pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let Some((binding, current)) = signed_in(&state, &req).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    let params = extract::query(&req)?;
+    let factors = mfa::factors(&state.ctx.store, &current.user.id).await?;
+    let holder = holder(&binding, &current);
+    mfa_pages::account_page(&state.ctx, holder, &current.user, &factors, request_id(&params)).await
+}
+
+/// A removal form from the signed-in browser whose login used a second factor (docs/security.md
+/// G.7): the user id; `None` when the browser is not signed in.
+async fn removal(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &ParamMap,
+) -> Result<Option<String>, PageError> {
+    let Some((binding, current)) = signed_in(state, req).await? else {
+        return Ok(None);
+    };
+    match csrf::require(&state.ctx.ephemeral, params, holder(&binding, &current)).await {
+        Err(CsrfError::Expired) => return Err(PageError::form_expired()),
+        checked => checked?,
+    }
+    if !policy::satisfied(&current.session.amr) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Sign in with your second factor first",
+            "To remove a second factor, sign out and sign in again with your authenticator app or a passkey.",
+        ));
+    }
+    Ok(Some(current.user.id))
+}
+
+/// `POST /account/mfa/totp/remove`: turns the authenticator app off (its recovery codes go too).
+#[tracing::instrument(name = "account_totp_remove", skip_all)]
+pub async fn totp_remove(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let params = extract::form(&req, &body)?;
+    let Some(user_id) = removal(&state, &req, &params).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    if state.ctx.store.delete_totp(&user_id).await? {
+        removed(&state, &req, &user_id, json!({ "factor": "totp" })).await;
+    }
+    Ok(response::see_other("/account/mfa"))
+}
+
+/// `POST /account/mfa/passkey/remove` (`passkey_id`): removes one of the user's passkeys.
+#[tracing::instrument(name = "account_passkey_remove", skip_all)]
+pub async fn passkey_remove(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let params = extract::form(&req, &body)?;
+    let Some(user_id) = removal(&state, &req, &params).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    let id = params.get("passkey_id").unwrap_or_default();
+    if state.ctx.store.delete_passkey(&user_id, id).await? {
+        removed(
+            &state,
+            &req,
+            &user_id,
+            json!({ "factor": "passkey", "credential": id }),
+        )
+        .await;
+    }
+    Ok(response::see_other("/account/mfa"))
+}
+
+async fn removed(state: &AppState, req: &HttpRequest, user_id: &str, detail: serde_json::Value) {
+    Audit::new(AuditKind::MfaRemoved)
+        .user(Some(user_id))
+        .ip(Some(&extract::client_ip(req)))
+        .detail(detail)
+        .write(&state.ctx.store, state.ctx.now())
+        .await;
+}
+
+/// `GET /account/mfa/totp`: a new secret waiting for its first code, as a QR code and a key.
+#[tracing::instrument(name = "account_totp", skip_all)]
+pub async fn totp_get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let Some((binding, current)) = signed_in(&state, &req).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    let params = extract::query(&req)?;
+    let setup = enrol::begin_totp(ctx, &current.user).await?;
+    let page = TotpPage {
+        secret: setup.secret_base32,
+        csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
+        request_id: request_id(&params).unwrap_or_default(),
+        error: None,
+    };
+    response::page(StatusCode::OK, &page)
+}
+
+fn holder<'a>(binding: &'a str, current: &'a Current) -> Holder<'a> {
+    Holder {
+        binding,
+        login: Some(current.session.login()),
+    }
+}
+
+/// `GET /account/mfa/totp/qr.svg`: the waiting secret's `otpauth://` URI as a QR code (an image, so
+/// the page needs no script, and `no-store`: it holds the secret).
+#[tracing::instrument(name = "account_totp_qr", skip_all)]
+pub async fn totp_qr(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let Some((_, current)) = signed_in(&state, &req).await? else {
+        return Ok(HttpResponse::NotFound().finish());
+    };
+    let svg = enrol::pending_setup(&state.ctx, &current.user)
+        .await?
+        .and_then(|setup| totp::qr_svg(&setup.uri));
+    let Some(svg) = svg else {
+        return Ok(HttpResponse::NotFound().finish());
+    };
+    Ok(response::no_store(
+        HttpResponse::Ok().content_type("image/svg+xml").body(svg),
+    ))
+}
+
+/// `POST /account/mfa/totp` (`code`, `csrf_token`, `request_id`): the first code turns TOTP on; the
+/// recovery codes are shown once. This login now has a second factor (the code just passed).
+#[tracing::instrument(name = "account_totp_confirm", skip_all)]
+pub async fn totp_post(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let params = extract::form(&req, &body)?;
+    let Some((binding, current)) = signed_in(&state, &req).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    match csrf::require(&ctx.ephemeral, &params, holder(&binding, &current)).await {
+        Err(CsrfError::Expired) => return Err(PageError::form_expired()),
+        checked => checked?,
+    }
+    let rid = request_id(&params);
+    let typed = params.get("code").unwrap_or_default();
+    let Some(codes) = enrol::confirm_totp(ctx, &current.user, typed, &extract::meta(&req)).await? else {
+        let Some(setup) = enrol::pending_setup(ctx, &current.user).await? else {
+            // The key expired: start again with a new one.
+            let again = match &rid {
+                Some(id) => format!("/account/mfa/totp?request_id={id}"),
+                None => "/account/mfa/totp".to_string(),
+            };
+            return Ok(response::see_other(&again));
+        };
+        let page = TotpPage {
+            secret: setup.secret_base32,
+            csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
+            request_id: rid.unwrap_or_default(),
+            error: Some(
+                "That code is not right, or the key expired. Start again if it keeps failing.".into(),
+            ),
+        };
+        return response::page(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let amr = policy::with_method(&current.session.amr, AuthMethod::Otp);
+    session::add_methods(ctx, &current.cookie, current.session.clone(), amr).await?;
+    let next = match &rid {
+        Some(id) => mfa::challenge::next_url(Some(id)),
+        None => "/account/mfa".to_string(),
+    };
+    response::page(StatusCode::OK, &RecoveryPage { codes, next })
+}
+
+#[derive(Deserialize)]
+struct RegisterFinish {
+    ceremony: String,
+    credential: RegisterPublicKeyCredential,
+    #[serde(default)]
+    request_id: Option<String>,
+}
+
+/// `POST /account/mfa/passkey/begin`: WebAuthn options to create a passkey for the signed-in user.
+#[tracing::instrument(name = "account_passkey_begin", skip_all)]
+pub async fn passkey_begin(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = &state.ctx;
+    let _: serde_json::Value = json_body(ctx, &req, &body)?;
+    let (binding, current) = signed_in(&state, &req)
+        .await?
+        .ok_or_else(|| OAuthError::new(crate::oauth::ErrorCode::LoginRequired, "sign in first"))?;
+    let (ceremony, options) = passkey::begin_registration(ctx, &current.user, &binding)
+        .await
+        .map_err(OAuthError::from)?;
+    Ok(response::no_store(
+        HttpResponse::Ok().json(json!({ "ceremony": ceremony, "options": options })),
+    ))
+}
+
+/// `POST /account/mfa/passkey/finish`: stores the new passkey; `{"next"}` is the account's
+/// two-step page (with the pending request's "Continue", which asks for the passkey once).
+#[tracing::instrument(name = "account_passkey_finish", skip_all)]
+pub async fn passkey_finish(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = &state.ctx;
+    let input: RegisterFinish = json_body(ctx, &req, &body)?;
+    let (binding, current) = signed_in(&state, &req)
+        .await?
+        .ok_or_else(|| OAuthError::new(crate::oauth::ErrorCode::LoginRequired, "sign in first"))?;
+    let added =
+        passkey::finish_registration(ctx, &current.user, &binding, &input.ceremony, &input.credential)
+            .await
+            .map_err(OAuthError::from)?;
+    Audit::new(AuditKind::MfaEnrolled)
+        .user(Some(&current.user.id))
+        .ip(Some(&extract::client_ip(&req)))
+        .detail(json!({ "factor": "passkey", "credential": added.id }))
+        .write(&ctx.store, ctx.now())
+        .await;
+    let next = match input.request_id.filter(|r| !r.is_empty()) {
+        Some(id) => format!("/account/mfa?request_id={id}"),
+        None => "/account/mfa".to_string(),
+    };
+    Ok(response::no_store(
+        HttpResponse::Ok().json(json!({ "next": next })),
+    ))
+}
