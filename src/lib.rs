@@ -6,6 +6,7 @@
 //! `interaction`, `grants`, `tokens` or `oidc` names actix or diesel.
 
 pub mod accounts;
+pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod context;
 pub mod digest;
 pub mod endpoints;
 pub mod grants;
+pub mod groups;
 pub mod http;
 pub mod interaction;
 pub mod keys;

@@ -136,6 +136,7 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
+            crate::backchannel::user_logged_out(&store, &user.id, Clock::system().now()).await?;
             if !store.delete_user(&user.id).await? {
                 return Err(not_found(&username));
             }

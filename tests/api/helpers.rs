@@ -192,6 +192,8 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     };
     state
         .ctx
