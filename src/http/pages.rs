@@ -58,6 +58,11 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
             client_name,
             username,
         } => consent_page(ctx, browser.holder(), &pending, client_name, username).await?,
+        Step::Denied {
+            client_name,
+            username,
+            response,
+        } => crate::http::denied::page(client_name, username, &response)?,
     };
     Ok(browser.finish(res))
 }
