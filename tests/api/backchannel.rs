@@ -246,3 +246,46 @@ async fn a_receiver_that_is_down_gets_the_logout_token_after_it_comes_back() {
     );
     assert!(app.ctx().store.backchannel_deliveries().await.unwrap().is_empty());
 }
+
+/// Issue 8 part 4: sign-out everywhere, admin disable and a password change each queue a logout
+/// token for the client that holds the user's tokens (RP-initiated logout: the first test).
+#[tokio::test]
+async fn every_user_wide_logout_queues_a_logout_token() {
+    use portcullis::accounts::users::{self, AccountState};
+    let app = spawn_app().await;
+    // Nothing listens there: deliveries stay queued (and fail) while the test looks at them.
+    add_bcl_client(&app, "bcl-app", "http://127.0.0.1:9/backchannel".into()).await;
+    let store = &app.ctx().store;
+    let hasher = &app.ctx().hasher;
+    for event in ["logout_everywhere", "disable", "password_change"] {
+        tokens_for(&app, "bcl-app", "openid").await;
+        match event {
+            "logout_everywhere" => {
+                users::logout_everywhere(store, &app.clock, &app.user_id)
+                    .await
+                    .unwrap();
+            }
+            "disable" => {
+                users::set_state(store, &app.clock, &app.user_id, AccountState::Disabled)
+                    .await
+                    .unwrap();
+                users::set_state(store, &app.clock, &app.user_id, AccountState::Enabled)
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                users::change_password(store, hasher, &app.clock, &app.user_id, PASSWORD.into())
+                    .await
+                    .unwrap();
+            }
+        }
+        let queued = store.backchannel_deliveries().await.unwrap();
+        assert_eq!(queued.len(), 1, "{event}: {queued:?}");
+        assert_eq!(queued[0].client_id, "bcl-app");
+        assert_eq!(queued[0].sub, app.user_id);
+        assert!(queued[0].sid.is_some(), "{event}: the session's sid");
+        store.delete_backchannel_delivery(&queued[0].id).await.unwrap();
+        // Sessions need a new login after each of these; a login a second later counts.
+        app.clock.advance(Duration::from_secs(1));
+    }
+}

@@ -232,3 +232,89 @@ async fn require_group_admits_a_member_until_the_membership_ends() {
     let (res, _) = authorize_as(&app, "admin-console", "openid").await;
     assert_eq!(res.status(), 403, "signed in, but no longer a member");
 }
+
+/// `portcullis group ...`, `user add --group`, `client add --groups-claim-filter --require-group
+/// --backchannel-logout-uri`: the commands of docs/clients.md, run as the real binary.
+#[tokio::test]
+async fn cli_manages_groups_members_and_client_group_rules() {
+    let cli = crate::cli::Cli::new();
+    let pw = Some("a long enough password\n");
+    cli.ok(&["group", "add", "staff"], None);
+    cli.fails(&["group", "add", "staff"], None);
+    cli.fails(&["group", "add", " padded"], None);
+    cli.ok(
+        &["user", "add", "bob", "--group", "staff", "--password-stdin"],
+        pw,
+    );
+    let err = cli.fails(
+        &["user", "add", "carol", "--group", "nope", "--password-stdin"],
+        pw,
+    );
+    assert!(err.contains("no group named nope"), "{err}");
+    let users = cli.json(&["user", "list", "--json"], None);
+    assert_eq!(
+        users.as_array().unwrap().len(),
+        1,
+        "carol was not created: {users}"
+    );
+    cli.ok(&["user", "add", "carol", "--password-stdin"], pw);
+
+    let members = cli.json(&["group", "members", "staff", "--json"], None);
+    assert_eq!(members[0]["username"], "bob");
+    assert_eq!(members[0]["source"], "local");
+    cli.ok(&["group", "add-member", "staff", "carol"], None);
+    let groups = cli.json(&["group", "list", "--json"], None);
+    assert_eq!(groups[0]["name"], "staff");
+    assert_eq!(groups[0]["members"], 2);
+    cli.ok(&["group", "remove-member", "staff", "bob"], None);
+    cli.fails(&["group", "remove-member", "staff", "bob"], None);
+    let members = cli.json(&["group", "members", "staff", "--json"], None);
+    assert_eq!(members.as_array().unwrap().len(), 1);
+    assert_eq!(members[0]["username"], "carol");
+
+    let client = cli.json(
+        &[
+            "client",
+            "add",
+            "Intranet",
+            "--redirect-uri",
+            "https://intranet.example.com/cb",
+            "--groups-claim-filter",
+            "staff",
+            "--require-group",
+            "staff",
+            "--backchannel-logout-uri",
+            "https://intranet.example.com/bcl",
+            "--backchannel-logout-session-required",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(client["groups_claim_filter"], json!(["staff"]));
+    assert_eq!(client["require_groups"], json!(["staff"]));
+    assert_eq!(
+        client["backchannel_logout_uri"],
+        "https://intranet.example.com/bcl"
+    );
+    assert_eq!(client["backchannel_logout_session_required"], true);
+    for bad in [
+        "http://intranet.example.com/bcl",
+        "https://intranet.example.com/bcl#f",
+    ] {
+        let err = cli.fails(
+            &[
+                "client",
+                "add",
+                "X",
+                "--grant-type",
+                "client_credentials",
+                "--backchannel-logout-uri",
+                bad,
+            ],
+            None,
+        );
+        assert!(err.contains("back-channel logout URI"), "{err}");
+    }
+    cli.ok(&["group", "remove", "staff"], None);
+    cli.fails(&["group", "members", "staff"], None);
+}
