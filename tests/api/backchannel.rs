@@ -289,3 +289,24 @@ async fn every_user_wide_logout_queues_a_logout_token() {
         app.clock.advance(Duration::from_secs(1));
     }
 }
+
+/// `portcullis user logout` runs in another process: what it queues in the database is delivered
+/// by the server (the queue, not memory, carries the logout).
+#[tokio::test]
+async fn admin_logout_from_the_cli_reaches_the_client() {
+    let app = spawn_app().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/backchannel", listener.local_addr().unwrap());
+    let mut rx = receiver(listener);
+    add_bcl_client(&app, "bcl-app", uri).await;
+    let tokens = tokens_for(&app, "bcl-app", "openid").await;
+    let sid = jwt_part(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
+
+    let db_url = secrecy::ExposeSecret::expose_secret(&app.state.settings.database.url).to_string();
+    let cli = crate::cli::Cli::with_database(db_url);
+    cli.ok(&["user", "logout", USERNAME], None);
+
+    let received = deliver_until_received(&app, &mut rx, 10).await;
+    let claims = verify_logout_token(&app, &received, "bcl-app").await;
+    assert_eq!(claims["sid"], sid);
+}
