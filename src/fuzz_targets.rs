@@ -116,6 +116,8 @@ fn client(client_id: &str, secret: Option<&str>) -> Client {
         resource_server: false,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! `interaction`, `grants`, `tokens` or `oidc` names actix or diesel.
 
 pub mod accounts;
+pub mod backchannel;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod digest;
 pub mod endpoints;
 pub mod fuzz_targets;
 pub mod grants;
+pub mod groups;
 pub mod http;
 pub mod interaction;
 pub mod keys;

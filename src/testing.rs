@@ -146,5 +146,7 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         resource_server: false,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     }
 }

@@ -17,7 +17,11 @@ const KEEP_DEAD_GRANTS_SECS: i64 = 7 * 24 * 3600;
 
 /// Runs forever; the server aborts it at shutdown.
 pub async fn run(state: AppState) {
-    tokio::join!(periodic(state.clone()), follow_revocations(&state));
+    tokio::join!(
+        periodic(state.clone()),
+        follow_revocations(&state),
+        crate::backchannel::deliver::run(state.ctx.clone())
+    );
 }
 
 /// docs/security.md E.30: keeps this node's cache of revoked access tokens following the table, on
@@ -90,6 +94,9 @@ async fn purge(state: &AppState) {
     }
     if let Err(e) = ctx.store.purge_revoked_tokens(ctx.now()).await {
         tracing::warn!(error = %e, "could not purge expired revocations");
+    }
+    if let Err(e) = ctx.store.purge_backchannel_sessions(ctx.now()).await {
+        tracing::warn!(error = %e, "could not purge back-channel logout records");
     }
 }
 

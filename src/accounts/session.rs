@@ -163,13 +163,14 @@ pub async fn load(ctx: &Context, cookie: &str) -> Result<Option<LoginSession>, S
 }
 
 /// Ends the session behind a cookie value, and the token families bound to it (OpenID Core §11:
-/// those without `offline_access`).
+/// those without `offline_access`); the clients that hold its tokens get a back-channel logout.
 pub async fn destroy(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
     let key = sha256_hex(cookie);
     let raw = ctx.ephemeral.get(Kind::Session, &key).await?;
     ctx.ephemeral.delete(Kind::Session, &key).await?;
     if let Some(session) = raw.as_deref().and_then(parse) {
         ctx.store.revoke_session_families(&session.sid, ctx.now()).await?;
+        crate::backchannel::session_ended(&ctx.store, &session.user_id, &session.sid, ctx.now()).await?;
     }
     Ok(())
 }

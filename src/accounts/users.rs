@@ -32,6 +32,7 @@ pub async fn change_password(
         return Err(AccountError::NoSuchUser);
     }
     store.revoke_user_families(user_id, clock.now()).await?;
+    crate::backchannel::user_logged_out(store, user_id, clock.now()).await?;
     Ok(())
 }
 
@@ -56,14 +57,18 @@ pub async fn set_state(
     }
     if disabled {
         store.revoke_user_families(user_id, t).await?;
+        crate::backchannel::user_logged_out(store, user_id, t).await?;
     }
     Ok(())
 }
 
-/// Ends every session and token family of a user ("sign out everywhere", admin logout).
+/// Ends every session and token family of a user ("sign out everywhere", admin logout). Each of
+/// these changes also queues back-channel logouts (`backchannel.rs`).
 pub async fn logout_everywhere(store: &DynStore, clock: &Clock, user_id: &str) -> Result<u64, AccountError> {
     if !store.revoke_sessions(user_id, clock.now_ms()).await? {
         return Err(AccountError::NoSuchUser);
     }
-    Ok(store.revoke_user_families(user_id, clock.now()).await?)
+    let ended = store.revoke_user_families(user_id, clock.now()).await?;
+    crate::backchannel::user_logged_out(store, user_id, clock.now()).await?;
+    Ok(ended)
 }

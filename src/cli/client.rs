@@ -14,7 +14,7 @@ use crate::keys::Alg;
 use crate::oauth::redirect_uri::validate_registration;
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::{random_token, secret_256};
-use crate::storage::{AuditKind, Client, DynStore, GrantType};
+use crate::storage::{AuditKind, BackchannelLogout, Client, ClientGroups, DynStore, GrantType};
 
 const SECRET_NOTE: &str =
     "note: the client secret is shown only this once and cannot be shown again; store it now";
@@ -77,6 +77,20 @@ pub struct AddArgs {
     /// users without one enrol first.
     #[arg(long)]
     pub require_mfa: bool,
+    /// Only these groups may appear in the `groups` claim of its tokens [default: every group];
+    /// repeatable.
+    #[arg(long = "groups-claim-filter", value_name = "GROUP", num_args = 1..)]
+    pub groups_claim_filter: Vec<String>,
+    /// Only members of this group may use the client (any of them, when repeated).
+    #[arg(long = "require-group", value_name = "GROUP", num_args = 1..)]
+    pub require_groups: Vec<String>,
+    /// OpenID Back-Channel Logout 1.0: where the client receives logout tokens (https, or http
+    /// on loopback).
+    #[arg(long, value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid` (OpenID Back-Channel Logout 1.0 §2.2).
+    #[arg(long, requires = "backchannel_logout_uri")]
+    pub backchannel_logout_session_required: bool,
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
@@ -104,6 +118,11 @@ pub struct ClientView<'a> {
     pub require_pushed_authorization_requests: bool,
     pub require_mfa: bool,
     pub created_at: i64,
+    pub groups_claim_filter: &'a [String],
+    pub require_groups: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<&'a str>,
+    pub backchannel_logout_session_required: bool,
 }
 
 impl<'a> ClientView<'a> {
@@ -122,6 +141,13 @@ impl<'a> ClientView<'a> {
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             require_mfa: c.require_mfa,
             created_at: c.created_at,
+            groups_claim_filter: &c.groups.claim_filter,
+            require_groups: &c.groups.required,
+            backchannel_logout_uri: c.backchannel_logout.as_ref().map(|b| b.uri.as_str()),
+            backchannel_logout_session_required: c
+                .backchannel_logout
+                .as_ref()
+                .is_some_and(|b| b.session_required),
         }
     }
 }
@@ -241,6 +267,12 @@ pub fn build_client(
         Scope::parse(&args.scopes.join(" "))
             .map_err(|_| CliError::Invalid("a scope contains a character RFC 6749 §3.3 forbids".into()))?
     };
+    for group in args.groups_claim_filter.iter().chain(&args.require_groups) {
+        crate::groups::validate_name(group).map_err(|e| CliError::Invalid(format!("{group:?}: {e}")))?;
+    }
+    if let Some(uri) = &args.backchannel_logout_uri {
+        crate::backchannel::validate_uri(uri).map_err(|e| CliError::Invalid(format!("{uri}: {e}")))?;
+    }
     let client_id = match args.client_id {
         Some(id) => validate_client_id(id)?,
         None => random_token(16),
@@ -260,6 +292,14 @@ pub fn build_client(
         resource_server: args.resource_server,
         require_pushed_authorization_requests: args.require_par,
         require_mfa: args.require_mfa,
+        groups: ClientGroups {
+            claim_filter: dedup(args.groups_claim_filter),
+            required: dedup(args.require_groups),
+        },
+        backchannel_logout: args.backchannel_logout_uri.map(|uri| BackchannelLogout {
+            uri,
+            session_required: args.backchannel_logout_session_required,
+        }),
     };
     Ok((client, secret))
 }
@@ -318,6 +358,24 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
             format!("id_token_alg:  {}", c.id_token_signed_response_alg),
             format!("require_par:   {}", c.require_pushed_authorization_requests),
             format!("require_mfa:   {}", c.require_mfa),
+            format!(
+                "groups_filter: {}",
+                join(c.groups.claim_filter.iter().map(String::as_str))
+            ),
+            format!(
+                "require_group: {}",
+                join(c.groups.required.iter().map(String::as_str))
+            ),
+            format!(
+                "backchannel:   {}",
+                c.backchannel_logout
+                    .as_ref()
+                    .map_or("-".into(), |b| if b.session_required {
+                        format!("{} (sid required)", b.uri)
+                    } else {
+                        b.uri.clone()
+                    })
+            ),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
         output::line(&lines.join("\n"))?;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod client;
 pub mod config;
+pub mod group;
 pub mod keys;
 pub mod output;
 pub mod serve;
@@ -82,6 +83,9 @@ pub enum Command {
     Config(config::ConfigCommand),
     /// Read the audit trail, newest first: sign-ins, lockouts, consents, revocations, admin actions.
     Audit(audit::AuditArgs),
+    /// Manage groups (the `groups` claim, clients limited to groups).
+    #[command(subcommand)]
+    Group(group::GroupCommand),
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +123,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Keys(cmd) => keys::run(settings, cmd).await,
         Command::Config(cmd) => config::run(&settings, cmd),
         Command::Audit(args) => audit::run(settings, args).await,
+        Command::Group(cmd) => group::run(settings, cmd).await,
     }
 }
 

@@ -97,6 +97,8 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             resource_server: false,
             require_pushed_authorization_requests: false,
             require_mfa: false,
+            groups: Default::default(),
+            backchannel_logout: None,
         })
         .await?;
     Ok(Some(DemoSeed {

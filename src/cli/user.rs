@@ -73,6 +73,9 @@ pub struct AddArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Put the user in this existing group; repeatable.
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
 }
 
 /// A user as printed: never the password hash.
@@ -147,6 +150,7 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
+            crate::backchannel::user_logged_out(&store, &user.id, Clock::system().now()).await?;
             if !store.delete_user(&user.id).await? {
                 return Err(not_found(&username));
             }
@@ -166,6 +170,7 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
     check_policy(&password).map_err(CliError::Invalid)?;
     let hasher = PasswordHasher::new(&settings.argon2)?;
     let store = open_store(settings).await?;
+    super::group::require_groups(&store, &args.groups).await?;
     if store.user_by_username(&args.username).await?.is_some() {
         return Err(CliError::Invalid(format!(
             "a user named {} already exists",
@@ -186,6 +191,9 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
         .await?;
     let name = json!({ "username": user.username });
     audit(&store, AuditKind::UserCreated, Some(&user.id), None, name).await;
+    for group in &args.groups {
+        super::group::add_member(&store, group, &user, Clock::system().now()).await?;
+    }
     if args.json {
         output::json(&UserView::from(&user))
     } else {

@@ -28,6 +28,9 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
         let e = OAuthError::new(ErrorCode::InsufficientScope, "the token lacks the openid scope");
         return Err(authorized.error(ctx, e));
     };
-    let res = no_store(HttpResponse::Ok().json(claims::for_scope(user, scope)));
+    let body = claims::userinfo(ctx, &valid.claims.client_id, user, scope)
+        .await
+        .map_err(|e| authorized.error(ctx, e.into()))?;
+    let res = no_store(HttpResponse::Ok().json(body));
     Ok(dpop::with_nonce(ctx, res))
 }

@@ -68,6 +68,7 @@ pub async fn exchange(
             binding,
         },
     )
+    .await
 }
 
 /// Consumes the code: the first use gets its record; a reuse revokes what the first use issued.
@@ -337,8 +338,15 @@ mod tests {
             amr: &record.amr,
         };
         let jti = record.access_jti.clone();
-        let minted =
-            crate::tokens::access::mint(&w.ctx, &client, &subject, &record.scope, jti, &Binding::Bearer);
+        let minted = crate::tokens::access::mint(
+            &w.ctx,
+            &client,
+            &subject,
+            &record.scope,
+            jti,
+            &Binding::Bearer,
+            None,
+        );
         let (access, _) = minted.unwrap();
         let checked = crate::tokens::access::validate(&w.ctx, &access).await;
         assert_eq!(checked.err().map(|e| e.code), Some(ErrorCode::InvalidToken));

@@ -13,7 +13,7 @@ use crate::tokens::response::{self, Grant, TokenResponse};
 
 /// RFC 6749 §4.4.2: a token for the client itself. User-centric scopes (`openid`,
 /// `offline_access`) make no sense without a user and are refused.
-pub fn grant(
+pub async fn grant(
     ctx: &Context,
     client: &Client,
     params: &ParamMap,
@@ -46,4 +46,5 @@ pub fn grant(
             binding,
         },
     )
+    .await
 }

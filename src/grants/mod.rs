@@ -38,6 +38,6 @@ pub async fn dispatch(
         }
         GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, binding, meta).await,
         GrantType::Password => password::grant(ctx, client, params, binding, meta).await,
-        GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding),
+        GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding).await,
     }
 }

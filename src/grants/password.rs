@@ -84,7 +84,7 @@ pub async fn grant(
         refresh_token,
         binding,
     };
-    response::respond(ctx, grant)
+    response::respond(ctx, grant).await
 }
 
 fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &RequestMeta) -> NewFamily {

@@ -78,7 +78,7 @@ pub async fn refresh(
         refresh_token: Some(value),
         binding,
     };
-    response::respond(ctx, grant)
+    response::respond(ctx, grant).await
 }
 
 /// RFC 9449 §5 (docs/security.md F.2): a family bound to a key refreshes only with a proof of

@@ -5,6 +5,7 @@ pub mod account_page;
 pub mod client;
 pub mod cookies;
 pub mod cors;
+pub mod denied;
 pub mod dpop;
 pub mod errors;
 pub mod extract;

@@ -66,6 +66,11 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
         Step::EnrolMfa { request_id } => {
             response::see_other(&format!("/account/mfa?request_id={request_id}"))
         }
+        Step::Denied {
+            client_name,
+            username,
+            response,
+        } => crate::http::denied::page(client_name, username, &response)?,
     };
     Ok(browser.finish(res))
 }

@@ -45,6 +45,13 @@ pub enum Step {
     /// docs/security.md G.1: the login needs a second factor and the user has none: enrolment
     /// first; the request waits under `request_id`.
     EnrolMfa { request_id: String },
+    /// The user may not use the client (its `require_groups`): the access-denied page, whose
+    /// button sends `response` (`error=access_denied`) back to the client. No code is issued.
+    Denied {
+        client_name: String,
+        username: String,
+        response: AuthResponse,
+    },
 }
 
 /// A signed-in browser: its session and user (already checked with `LoginSession::is_valid_for`).
@@ -96,6 +103,19 @@ pub async fn evaluate(
         let client_name = client.name.clone();
         return Ok(Step::Login { pending, client_name });
     };
+    if !crate::groups::admits(ctx, client, signed_in.user).await? {
+        let e = crate::groups::denied(ctx, client, signed_in.user, Some(&meta.ip)).await;
+        let response = AuthResponse::error(&ctx.issuer, request, e);
+        pending.discard(ctx).await?;
+        if pending.request.prompt.none {
+            return Ok(Step::Respond(response));
+        }
+        return Ok(Step::Denied {
+            client_name: client.name.clone(),
+            username: signed_in.user.username.clone(),
+            response,
+        });
+    }
     if let Some(step) = crate::mfa::gate(ctx, &mut pending, client, signed_in).await? {
         return Ok(step);
     }

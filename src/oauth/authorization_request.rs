@@ -335,6 +335,8 @@ mod tests {
             resource_server: false,
             require_pushed_authorization_requests: false,
             require_mfa: false,
+            groups: Default::default(),
+            backchannel_logout: None,
         }
     }
 

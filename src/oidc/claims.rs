@@ -25,6 +25,25 @@ pub fn for_scope(user: &User, scope: &Scope) -> Map<String, Value> {
     claims
 }
 
+/// OpenID Core §5.3.2: the userinfo response for an access token of `client_id` with `scope`:
+/// [`for_scope`], and with the `groups` scope the user's groups as that client may see them.
+pub async fn userinfo(
+    ctx: &crate::context::Context,
+    client_id: &str,
+    user: &User,
+    scope: &Scope,
+) -> Result<Map<String, Value>, crate::storage::StorageError> {
+    let mut claims = for_scope(user, scope);
+    if scope.contains(crate::groups::SCOPE) {
+        let groups = match ctx.store.client_by_id(client_id).await? {
+            Some(client) => crate::groups::claim(ctx, &client, user, scope).await?,
+            None => Some(Vec::new()),
+        };
+        crate::groups::insert(&mut claims, groups.as_deref());
+    }
+    Ok(claims)
+}
+
 /// Claims we can ever return (discovery `claims_supported`).
 pub const SUPPORTED: &[&str] = &[
     "sub",
@@ -44,6 +63,7 @@ pub const SUPPORTED: &[&str] = &[
     "updated_at",
     "email",
     "email_verified",
+    "groups",
 ];
 
 /// Descriptions for the consent page.
@@ -55,6 +75,7 @@ pub fn describe_scope(scope: &str) -> &'static str {
         "address" => "Your postal address",
         "phone" => "Your phone number",
         "offline_access" => "Stay signed in and access your data while you are away",
+        "groups" => "The groups you belong to",
         _ => "Access granted to this application",
     }
 }

@@ -19,6 +19,8 @@ pub struct IdTokenInput<'a> {
     pub amr: &'a [AuthMethod],
     /// The access token issued with it, for `at_hash`.
     pub access_token: Option<&'a str>,
+    /// The `groups` claim, when the `groups` scope was granted (docs/clients.md, "Groups").
+    pub groups: Option<&'a [String]>,
 }
 
 /// The algorithm for a client's ID tokens: its registered one if we have a key for it.
@@ -65,6 +67,7 @@ pub fn sign(ctx: &Context, input: &IdTokenInput<'_>) -> Result<String, OAuthErro
     if let Some(sid) = input.sid {
         put("sid", Value::from(sid));
     }
+    crate::groups::insert(&mut claims, input.groups);
     ctx.keys
         .sign(alg, None, &claims)
         .map_err(OAuthError::server_error)
@@ -132,6 +135,7 @@ mod tests {
             sid: None,
             amr: &[],
             access_token: None,
+            groups: None,
         };
         let id_token = sign(&w.ctx, &input).unwrap();
         let hint = verify_hint(&w.ctx, &id_token).await.unwrap();

@@ -82,6 +82,8 @@ pub struct Extensions {
     pub authorization_response_iss_parameter_supported: bool,
     pub frontchannel_logout_supported: bool,
     pub backchannel_logout_supported: bool,
+    /// OpenID Back-Channel Logout 1.0 §2.1: logout tokens carry `sid`.
+    pub backchannel_logout_session_supported: bool,
     /// RFC 9126 §5.
     pub pushed_authorization_request_endpoint: String,
     /// RFC 9126 §5: `par.required`; a client registered with it must push its requests anyway.
@@ -147,7 +149,8 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         prompt_values_supported: strings(&["none", "login", "consent", "select_account"]),
         authorization_response_iss_parameter_supported: true,
         frontchannel_logout_supported: false,
-        backchannel_logout_supported: false,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         pushed_authorization_request_endpoint: endpoint("/par"),
         require_pushed_authorization_requests: settings.par.required,
         dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
@@ -169,7 +172,13 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
     )
     .set_token_endpoint(Some(TokenUrl::new(endpoint("/token"))?))
     .set_userinfo_endpoint(Some(UserInfoUrl::new(endpoint("/userinfo"))?))
-    .set_scopes_supported(Some(STANDARD_SCOPES.map(|s| Scope::new(s.into())).to_vec()))
+    .set_scopes_supported(Some(
+        STANDARD_SCOPES
+            .iter()
+            .chain(&[crate::groups::SCOPE])
+            .map(|s| Scope::new(s.to_string()))
+            .collect(),
+    ))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
     .set_grant_types_supported(Some(grants.to_vec()))
     .set_token_endpoint_auth_methods_supported(Some(any_client))
@@ -210,7 +219,7 @@ mod tests {
             "introspection_endpoint": format!("{iss}/introspect"),
             "revocation_endpoint": format!("{iss}/revoke"),
             "end_session_endpoint": format!("{iss}/logout"),
-            "scopes_supported": STANDARD_SCOPES,
+            "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access", "groups"],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],
             "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
@@ -228,7 +237,8 @@ mod tests {
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "authorization_response_iss_parameter_supported": true,
             "frontchannel_logout_supported": false,
-            "backchannel_logout_supported": false,
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "pushed_authorization_request_endpoint": format!("{iss}/par"),
             "require_pushed_authorization_requests": false,
             "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "PS256", "RS256"],

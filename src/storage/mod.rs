@@ -205,10 +205,100 @@ pub trait MfaStore: Send + Sync {
     async fn reset_mfa(&self, user_id: &str) -> StorageResult<u64>;
 }
 
+/// Groups and memberships (docs/clients.md, "Groups"). Names are compared exactly.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// `Conflict` when a group of that name exists.
+    async fn create_group(&self, name: &str, now: i64) -> StorageResult<()>;
+    /// Every group with its member count, by name.
+    async fn list_groups(&self) -> StorageResult<Vec<Group>>;
+    async fn group_exists(&self, name: &str) -> StorageResult<bool>;
+    /// Deletes the group and every membership of it, in one transaction. False if no such group.
+    async fn delete_group(&self, name: &str) -> StorageResult<bool>;
+    /// Puts the user in the existing group `group` as `source` (idempotent). False if no such group.
+    async fn add_group_member(
+        &self,
+        group: &str,
+        user_id: &str,
+        source: &str,
+        now: i64,
+    ) -> StorageResult<bool>;
+    /// Removes the membership of `source`; false if there was none.
+    async fn remove_group_member(&self, group: &str, user_id: &str, source: &str) -> StorageResult<bool>;
+    /// The members of a group (any source), by username.
+    async fn group_members(&self, group: &str) -> StorageResult<Vec<GroupMember>>;
+    /// The names of the user's groups, from every source, sorted and without duplicates.
+    async fn user_groups(&self, user_id: &str) -> StorageResult<Vec<String>>;
+    /// Federated login (issue 8, part 3): in one transaction, replaces the memberships `source`
+    /// (an upstream id) gave the user with `names`, creating the groups that do not exist yet.
+    /// Memberships of other sources (local ones included) are left alone.
+    async fn replace_external_groups(
+        &self,
+        user_id: &str,
+        source: &str,
+        names: &[String],
+        now: i64,
+    ) -> StorageResult<()>;
+}
+
+/// OpenID Back-Channel Logout 1.0: which clients hold tokens of which login session, and the
+/// durable queue of logout tokens to deliver (docs/clients.md, "Back-channel logout").
+#[async_trait]
+pub trait BackchannelStore: Send + Sync {
+    /// Records that the client received tokens for the user in login session `sid` (`None`:
+    /// outside one, the password grant) until at least `expires_at`. Idempotent; a later call
+    /// extends `expires_at`.
+    async fn record_backchannel_session(
+        &self,
+        client_id: &str,
+        user_id: &str,
+        sid: Option<&str>,
+        now: i64,
+        expires_at: i64,
+    ) -> StorageResult<()>;
+    /// In one transaction: removes the records `scope` ends (one `sid` of the user, or all of the
+    /// user's) and queues one delivery per record whose client still has a back-channel logout
+    /// URI, due at `now`. A client with `session_required` gets none for a record without `sid`.
+    /// Returns how many were queued. Nothing is lost if the process stops right after.
+    async fn queue_logout(&self, user_id: &str, scope: LogoutScope<'_>, now: i64) -> StorageResult<u64>;
+    /// Claims up to `limit` deliveries due at `now` for one attempt: their `next_attempt_at`
+    /// becomes `lease_until`, so that no other node takes them meanwhile. A delivery is returned
+    /// to exactly one caller across all nodes.
+    async fn claim_backchannel_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StorageResult<Vec<BackchannelDelivery>>;
+    /// Removes a delivered (or abandoned) delivery.
+    async fn delete_backchannel_delivery(&self, id: &str) -> StorageResult<bool>;
+    /// Records a failed attempt: `attempts`, the next time, the error.
+    async fn retry_backchannel_delivery(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> StorageResult<bool>;
+    /// Every queued delivery, oldest first (the CLI, tests).
+    async fn backchannel_deliveries(&self) -> StorageResult<Vec<BackchannelDelivery>>;
+    /// Deletes session records that expired before `now`; returns how many.
+    async fn purge_backchannel_sessions(&self, now: i64) -> StorageResult<u64>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
 pub trait Store:
-    UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore + RevocationStore + MfaStore
+    UserStore
+    + ClientStore
+    + KeyStore
+    + GrantStore
+    + ConsentStore
+    + AuditStore
+    + RevocationStore
+    + GroupStore
+    + BackchannelStore
+    + MfaStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;

@@ -128,6 +128,12 @@ pub struct Client {
     /// docs/guides/mfa.md: every login to this client needs a second factor (docs/security.md G.1).
     #[serde(default)]
     pub require_mfa: bool,
+    /// Which groups may appear in its tokens and whose members may use it (docs/clients.md, "Groups").
+    #[serde(default)]
+    pub groups: ClientGroups,
+    /// OpenID Back-Channel Logout 1.0 §2.2: where it receives logout tokens, if anywhere.
+    #[serde(default)]
+    pub backchannel_logout: Option<BackchannelLogout>,
 }
 
 impl Client {
@@ -313,6 +319,19 @@ audit_kinds! {
     MfaRemoved => "mfa.removed",
     /// An administrator removed every factor of a user (`portcullis user mfa-reset`).
     MfaReset => "admin.mfa_reset",
+    /// A group was made (`detail.group`).
+    GroupCreated => "group.created",
+    /// A group was deleted with its memberships (`detail.group`).
+    GroupRemoved => "group.removed",
+    /// A user was put in a group (`detail.group`, `detail.source`).
+    GroupMemberAdded => "group.member_added",
+    /// A user was taken out of a group (`detail.group`, `detail.source`).
+    GroupMemberRemoved => "group.member_removed",
+    /// A user outside the groups a client requires was refused (`detail.required`).
+    GroupAccessDenied => "group.access_denied",
+    /// A back-channel logout token could not be delivered and was given up after its last attempt
+    /// (`detail.attempts`, `detail.error`).
+    BackchannelFailed => "logout.backchannel_failed",
 }
 
 impl AuditKind {
@@ -398,6 +417,89 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     /// A small JSON object (the reason, the family, the key id); never a secret.
     pub detail: String,
+}
+
+/// A client's group rules (docs/clients.md, "Groups"). Both lists hold group names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientGroups {
+    /// The groups that may appear in the `groups` claim of its tokens; empty: every group.
+    #[serde(default)]
+    pub claim_filter: Vec<String>,
+    /// Only members of at least one of these groups may use the client; empty: everyone.
+    #[serde(default)]
+    pub required: Vec<String>,
+}
+
+impl ClientGroups {
+    /// The user's groups (`names`) as the client may see them, in the order given.
+    pub fn visible(&self, names: &[String]) -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| self.claim_filter.is_empty() || self.claim_filter.contains(n))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a member of `names` may use the client.
+    pub fn admits(&self, names: &[String]) -> bool {
+        self.required.is_empty() || names.iter().any(|n| self.required.contains(n))
+    }
+}
+
+/// OpenID Back-Channel Logout 1.0 §2.2: a client's registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackchannelLogout {
+    /// `backchannel_logout_uri`: https (http only on loopback), no fragment.
+    pub uri: String,
+    /// `backchannel_logout_session_required`: logout tokens must carry `sid`.
+    pub session_required: bool,
+}
+
+/// Where a group membership came from: `portcullis group add-member` / `user add --group`.
+pub const LOCAL_GROUP_SOURCE: &str = "local";
+
+/// A group with its number of members (any source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub created_at: i64,
+    pub members: i64,
+}
+
+/// One membership of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub user_id: String,
+    pub username: String,
+    /// [`LOCAL_GROUP_SOURCE`], or the upstream that put it there.
+    pub source: String,
+    pub added_at: i64,
+}
+
+/// A logout token waiting to be delivered (OpenID Back-Channel Logout 1.0 §2.5). The token is
+/// signed at each attempt from `sub` and `sid`: its `exp` is short, a retry hours later needs a new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackchannelDelivery {
+    pub id: String,
+    pub client_id: String,
+    /// The client's `backchannel_logout_uri` when the logout happened.
+    pub uri: String,
+    pub sub: String,
+    pub sid: Option<String>,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub last_error: Option<String>,
+}
+
+/// Which login sessions a logout ends, for [`crate::storage::BackchannelStore::queue_logout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope<'a> {
+    /// One login session (`sid`): RP-initiated logout, the account page's sign out.
+    Session(&'a str),
+    /// Every session of the user: sign out everywhere, password change, admin logout, disable.
+    User,
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub struct AccessTokenClaims {
     /// RFC 9449 §6.1: the key a DPoP-bound token is bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// The user's groups as the client may see them, with the `groups` scope (docs/clients.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 /// RFC 7800 §3.1 confirmation claim with RFC 9449 §6.1's `jkt`: the RFC 7638 thumbprint of the
@@ -87,7 +90,7 @@ pub fn check_claims(
 }
 
 /// RFC 9068 §2: signs an access token with the default algorithm; returns it and its lifetime.
-/// A DPoP-bound token carries `cnf.jkt` (RFC 9449 §6.1).
+/// A DPoP-bound token carries `cnf.jkt` (RFC 9449 §6.1); with the `groups` scope, `groups`.
 pub fn mint(
     ctx: &Context,
     client: &Client,
@@ -95,6 +98,7 @@ pub fn mint(
     scope: &Scope,
     jti: String,
     binding: &Binding,
+    groups: Option<&[String]>,
 ) -> Result<(String, i64), OAuthError> {
     let t = ctx.now();
     let ttl = ctx.tokens.access_token_ttl_secs as i64;
@@ -114,6 +118,7 @@ pub fn mint(
         auth_time: subject.auth_time,
         sid: subject.sid.map(str::to_string),
         cnf: binding.jkt().map(|jkt| Confirmation { jkt: jkt.to_string() }),
+        groups: groups.map(<[String]>::to_vec),
     };
     let token = ctx
         .keys
@@ -191,6 +196,7 @@ mod tests {
             auth_time: Some(now),
             sid: None,
             cnf: None,
+            groups: None,
         }
     }
 

@@ -244,6 +244,8 @@ mod tests {
             created_at: 0,
             require_pushed_authorization_requests: false,
             require_mfa: false,
+            groups: Default::default(),
+            backchannel_logout: None,
             resource_server: false,
         };
         let bound = Binding::Dpop { jkt: "k".into() };

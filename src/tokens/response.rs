@@ -42,8 +42,10 @@ pub struct Grant<'a> {
 
 /// RFC 6749 §5.1 + OpenID Core §3.1.3.3: mints the access token and, for OpenID requests of a
 /// user, the ID token with `at_hash`. RFC 9449 §5.1: a DPoP-bound access token has `token_type`
-/// `DPoP`.
-pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
+/// `DPoP`. A user outside the groups the client requires gets `invalid_grant`; with the `groups`
+/// scope both tokens carry the `groups` claim; a client with a back-channel logout URI is recorded
+/// as holding tokens of the login session (docs/clients.md).
+pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
     let Grant {
         client,
         subject,
@@ -53,7 +55,19 @@ pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthEr
         refresh_token,
         binding,
     } = grant;
-    let (access_token, expires_in) = access::mint(ctx, client, &subject, scope, jti, binding)?;
+    let groups = match subject.user {
+        Some(user) => {
+            if !crate::groups::admits(ctx, client, user).await? {
+                let e = crate::groups::denied(ctx, client, user, None).await;
+                return Err(OAuthError::invalid_grant(e.description));
+            }
+            crate::backchannel::record(ctx, client, user, subject.sid).await?;
+            crate::groups::claim(ctx, client, user, scope).await?
+        }
+        None => None,
+    };
+    let groups = groups.as_deref();
+    let (access_token, expires_in) = access::mint(ctx, client, &subject, scope, jti, binding, groups)?;
     let id_token = match subject.user {
         Some(user) if scope.contains(OPENID) => Some(id_token::sign(
             ctx,
@@ -65,6 +79,7 @@ pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthEr
                 sid: subject.sid,
                 amr: subject.amr,
                 access_token: Some(&access_token),
+                groups,
             },
         )?),
         _ => None,

@@ -27,6 +27,8 @@ async fn add_odd_client(app: &TestApp) {
         resource_server: false,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

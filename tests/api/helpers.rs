@@ -200,6 +200,8 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
         resource_server: false,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     };
     state
         .ctx

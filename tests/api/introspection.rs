@@ -191,6 +191,8 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         resource_server,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

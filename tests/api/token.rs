@@ -163,6 +163,8 @@ async fn client_credentials_grant_refuses_public_clients() {
         resource_server: false,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     };
     app.ctx().store.create_client(public).await.unwrap();
     let res = app

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 
 use super::rows::ClientRow;
-use super::schema::{clients, consents, refresh_tokens, token_families};
+use super::schema::{backchannel_sessions, clients, consents, refresh_tokens, token_families};
 use super::{DieselStore, write_tx};
 use crate::storage::{Client, ClientStore, StorageResult};
 
@@ -75,6 +75,8 @@ impl ClientStore for DieselStore {
                 diesel::delete(token_families::table.filter(token_families::client_id.eq(&id)))
                     .execute(conn)?;
                 diesel::delete(consents::table.filter(consents::client_id.eq(&id))).execute(conn)?;
+                diesel::delete(backchannel_sessions::table.filter(backchannel_sessions::client_id.eq(&id)))
+                    .execute(conn)?;
                 let n = diesel::delete(clients::table.find(&id)).execute(conn)?;
                 Ok(n > 0)
             })?)

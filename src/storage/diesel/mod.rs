@@ -3,10 +3,12 @@
 //! pool ([`crate::telemetry::spawn_blocking_traced`]).
 
 mod audit;
+mod backchannel;
 mod clients;
 mod conn;
 mod consents;
 mod grants;
+mod groups;
 mod keys;
 mod mfa;
 mod revoked;

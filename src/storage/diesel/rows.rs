@@ -10,8 +10,8 @@ use super::schema::{
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
 use crate::storage::models::{
-    AuditEvent, AuditKind, Client, Consent, FamilyLifetime, GrantType, NewUser, RefreshToken, RevokedToken,
-    SigningKey, TokenFamily, User,
+    AuditEvent, AuditKind, BackchannelLogout, Client, ClientGroups, Consent, FamilyLifetime, GrantType,
+    NewUser, RefreshToken, RevokedToken, SigningKey, TokenFamily, User,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -85,6 +85,10 @@ pub(crate) struct ClientRow {
     pub resource_server: bool,
     pub require_pushed_authorization_requests: bool,
     pub require_mfa: bool,
+    pub groups_claim_filter: String,
+    pub require_groups: String,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -120,6 +124,13 @@ impl ClientRow {
             resource_server: c.resource_server,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             require_mfa: c.require_mfa,
+            groups_claim_filter: to_json(&c.groups.claim_filter)?,
+            require_groups: to_json(&c.groups.required)?,
+            backchannel_logout_uri: c.backchannel_logout.as_ref().map(|b| b.uri.clone()),
+            backchannel_logout_session_required: c
+                .backchannel_logout
+                .as_ref()
+                .is_some_and(|b| b.session_required),
         })
     }
 }
@@ -132,6 +143,14 @@ impl TryFrom<ClientRow> for Client {
         let grant_types: Vec<GrantType> = from_json("grant_types", &owner, &r.grant_types)?;
         let scopes: Vec<String> = from_json("scopes", &owner, &r.scopes)?;
         let id_token_signed_response_alg = alg(&r.id_token_signed_response_alg, &owner)?;
+        let groups = ClientGroups {
+            claim_filter: from_json("groups_claim_filter", &owner, &r.groups_claim_filter)?,
+            required: from_json("require_groups", &owner, &r.require_groups)?,
+        };
+        let backchannel_logout = r.backchannel_logout_uri.map(|uri| BackchannelLogout {
+            uri,
+            session_required: r.backchannel_logout_session_required,
+        });
         Ok(Client {
             redirect_uris: from_json("redirect_uris", &owner, &r.redirect_uris)?,
             post_logout_redirect_uris: from_json(
@@ -150,6 +169,8 @@ impl TryFrom<ClientRow> for Client {
             resource_server: r.resource_server,
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,
             require_mfa: r.require_mfa,
+            groups,
+            backchannel_logout,
         })
     }
 }
@@ -426,4 +447,54 @@ impl From<RevokedRow> for RevokedToken {
             seq: r.seq,
         }
     }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::user_groups)]
+pub(crate) struct UserGroupRow {
+    pub user_id: String,
+    pub group_name: String,
+    pub source: String,
+    pub added_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::backchannel_deliveries)]
+pub(crate) struct DeliveryRow {
+    pub id: String,
+    pub client_id: String,
+    pub uri: String,
+    pub sub: String,
+    pub sid: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub last_error: Option<String>,
+}
+
+impl From<DeliveryRow> for crate::storage::models::BackchannelDelivery {
+    fn from(r: DeliveryRow) -> Self {
+        crate::storage::models::BackchannelDelivery {
+            id: r.id,
+            client_id: r.client_id,
+            uri: r.uri,
+            sub: r.sub,
+            sid: r.sid,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            created_at: r.created_at,
+            last_error: r.last_error,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::backchannel_sessions)]
+pub(crate) struct BackchannelSessionRow {
+    pub client_id: String,
+    pub user_id: String,
+    /// '' for tokens issued outside a login session.
+    pub sid: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }

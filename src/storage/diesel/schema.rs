@@ -31,6 +31,10 @@ diesel::table! {
         resource_server -> Bool,
         require_pushed_authorization_requests -> Bool,
         require_mfa -> Bool,
+        groups_claim_filter -> Text,
+        require_groups -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
+        backchannel_logout_session_required -> Bool,
     }
 }
 
@@ -150,6 +154,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    groups (name) {
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_groups (user_id, group_name, source) {
+        user_id -> Text,
+        group_name -> Text,
+        source -> Text,
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    backchannel_sessions (client_id, user_id, sid) {
+        client_id -> Text,
+        user_id -> Text,
+        sid -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    backchannel_deliveries (id) {
+        id -> Text,
+        client_id -> Text,
+        uri -> Text,
+        sub -> Text,
+        sid -> Nullable<Text>,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        created_at -> BigInt,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -165,4 +209,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_totp,
     mfa_recovery_codes,
     mfa_passkeys,
+    groups,
+    user_groups,
+    backchannel_sessions,
+    backchannel_deliveries,
 );

@@ -2,6 +2,7 @@
 //! `postgres`, also on a fresh PostgreSQL database created for the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backchannel;
 mod ephemeral;
 mod grants;
 mod mfa;
@@ -120,6 +121,8 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         resource_server: false,
         require_pushed_authorization_requests: false,
         require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
     }
 }
 
