@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod digest;
 pub mod endpoints;
+pub mod federation;
 pub mod grants;
 pub mod http;
 pub mod interaction;

@@ -145,5 +145,7 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        upstreams: Vec::new(),
+        password_login: true,
     }
 }

@@ -17,7 +17,11 @@ const KEEP_DEAD_GRANTS_SECS: i64 = 7 * 24 * 3600;
 
 /// Runs forever; the server aborts it at shutdown.
 pub async fn run(state: AppState) {
-    tokio::join!(periodic(state.clone()), follow_revocations(&state));
+    tokio::join!(
+        periodic(state.clone()),
+        follow_revocations(&state),
+        crate::federation::discovery::run(state.ctx.upstreams.clone())
+    );
 }
 
 /// docs/security.md E.30: keeps this node's cache of revoked access tokens following the table, on

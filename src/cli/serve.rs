@@ -96,6 +96,8 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             created_at: t,
             resource_server: false,
             require_pushed_authorization_requests: false,
+            upstreams: Vec::new(),
+            password_login: true,
         })
         .await?;
     Ok(Some(DemoSeed {

@@ -45,6 +45,20 @@ pub enum UserCommand {
     },
     /// End every session and token family of a user (forced logout).
     Logout { username: String },
+    /// Show a user with their linked upstream identities.
+    Show {
+        username: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user's linked identity at an upstream OpenID provider.
+    Unlink {
+        username: String,
+        /// The `[[upstream]]` id.
+        #[arg(long)]
+        upstream: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +146,16 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             output::line(&format!(
                 "{username} is signed out everywhere ({ended} token families revoked)"
             ))
+        }
+        UserCommand::Show { username, json } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            super::identities::show(&store, &user, json).await
+        }
+        UserCommand::Unlink { username, upstream } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            super::identities::unlink(&store, &user, &upstream).await
         }
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;

@@ -57,6 +57,7 @@ pub async fn grant(
         auth_time: Some(t),
         sid: None,
         amr: &[AuthMethod::Password],
+        idp: None,
     };
     // OpenID Core §11: there is no login session to bind a refresh token to, so one is issued
     // only for offline access.

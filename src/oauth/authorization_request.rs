@@ -328,6 +328,8 @@ mod tests {
             created_at: 0,
             resource_server: false,
             require_pushed_authorization_requests: false,
+            upstreams: Vec::new(),
+            password_login: true,
         }
     }
 

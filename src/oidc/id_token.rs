@@ -17,6 +17,8 @@ pub struct IdTokenInput<'a> {
     pub auth_time: Option<i64>,
     pub sid: Option<&'a str>,
     pub amr: &'a [AuthMethod],
+    /// The upstream OpenID provider the user signed in through (`idp`, docs/guides/federation.md).
+    pub idp: Option<&'a str>,
     /// The access token issued with it, for `at_hash`.
     pub access_token: Option<&'a str>,
 }
@@ -62,6 +64,9 @@ pub fn sign(ctx: &Context, input: &IdTokenInput<'_>) -> Result<String, OAuthErro
     }
     if let Some(sid) = input.sid {
         put("sid", Value::from(sid));
+    }
+    if let Some(idp) = input.idp {
+        put("idp", Value::from(idp));
     }
     ctx.keys
         .sign(alg, None, &claims)
@@ -129,6 +134,7 @@ mod tests {
             auth_time: None,
             sid: None,
             amr: &[],
+            idp: None,
             access_token: None,
         };
         let id_token = sign(&w.ctx, &input).unwrap();

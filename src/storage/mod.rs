@@ -171,10 +171,37 @@ pub trait RevocationStore: Send + Sync {
     async fn purge_revoked_tokens(&self, now: i64) -> StorageResult<u64>;
 }
 
+/// Identities at upstream OpenID providers linked to local users (docs/guides/federation.md,
+/// docs/security.md G.4).
+#[async_trait]
+pub trait IdentityLinkStore: Send + Sync {
+    /// The user linked to `subject` at `upstream_id`, if any.
+    async fn linked_user(&self, upstream_id: &str, subject: &str) -> StorageResult<Option<User>>;
+    /// Links an identity to an existing user; `Conflict` when (`upstream_id`, `subject`) is linked
+    /// already (to anyone).
+    async fn link_identity(&self, link: IdentityLink) -> StorageResult<()>;
+    /// Creates `user` and links `link` to it in ONE transaction: both exist afterwards, or neither
+    /// (`Conflict` when the username is taken or the identity is linked already).
+    async fn create_linked_user(&self, user: NewUser, link: IdentityLink) -> StorageResult<User>;
+    /// The identities linked to a user, by upstream id.
+    async fn identity_links_for_user(&self, user_id: &str) -> StorageResult<Vec<IdentityLink>>;
+    /// Removes the user's identities at `upstream_id`; returns how many.
+    async fn unlink_identity(&self, user_id: &str, upstream_id: &str) -> StorageResult<u64>;
+    /// Users whose email is `email`, ignoring case (served by `users_email_lower_idx`).
+    async fn users_by_email(&self, email: &str) -> StorageResult<Vec<User>>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
 pub trait Store:
-    UserStore + ClientStore + KeyStore + GrantStore + ConsentStore + AuditStore + RevocationStore
+    UserStore
+    + ClientStore
+    + KeyStore
+    + GrantStore
+    + ConsentStore
+    + AuditStore
+    + RevocationStore
+    + IdentityLinkStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;
@@ -205,6 +232,9 @@ pub enum Kind {
     LogoutRequest,
     /// Locks that let one node at a time do a periodic job (key rotation).
     Lock,
+    /// Sign-ins sent to an upstream OpenID provider (state, nonce, PKCE verifier), keyed by the
+    /// digest of `state`.
+    Federation,
 }
 
 impl Kind {
@@ -220,6 +250,7 @@ impl Kind {
             Kind::DpopJti => "dpop",
             Kind::LogoutRequest => "lreq",
             Kind::Lock => "lock",
+            Kind::Federation => "fed",
         }
     }
 }

@@ -125,6 +125,17 @@ pub struct Client {
     /// RFC 9126 §6: authorization requests only by `request_uri` from `/par` (docs/security.md F.1).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Upstream OpenID providers (`[[upstream]]` ids) this client offers on its login page; empty:
+    /// every configured one (docs/security.md G.6).
+    #[serde(default)]
+    pub upstreams: Vec<String>,
+    /// The password form is offered and accepted; false: upstream sign-in only (docs/security.md G.6).
+    #[serde(default = "password_login_default")]
+    pub password_login: bool,
+}
+
+fn password_login_default() -> bool {
+    true
 }
 
 impl Client {
@@ -300,6 +311,13 @@ audit_kinds! {
     UserRemoved => "admin.user_removed",
     PasswordSet => "admin.password_set",
     UserLoggedOut => "admin.user_logout",
+    /// A local user was linked to an upstream identity (`detail.upstream`, `detail.by`:
+    /// `email`, `provisioning`).
+    IdentityLinked => "federation.linked",
+    /// An administrator removed a linked upstream identity (`detail.upstream`).
+    IdentityUnlinked => "federation.unlinked",
+    /// A sign-in through an upstream was refused (`detail.upstream`, `detail.reason`).
+    FederationRefused => "federation.refused",
 }
 
 impl AuditKind {
@@ -339,6 +357,21 @@ pub enum AuthMethod {
     /// A password.
     #[serde(rename = "pwd")]
     Password,
+    /// Federated: signed in through an upstream OpenID provider (RFC 8176 §2 `fed`).
+    #[serde(rename = "fed")]
+    Federated,
+}
+
+/// A local user's identity at an upstream OpenID provider (docs/guides/federation.md): the
+/// provider's `sub` is unique per provider, so (`upstream_id`, `subject`) names one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLink {
+    pub user_id: String,
+    /// The `[[upstream]]` id.
+    pub upstream_id: String,
+    /// The provider's `sub`.
+    pub subject: String,
+    pub linked_at: i64,
 }
 
 /// An entry in the audit log.

@@ -243,6 +243,8 @@ mod tests {
             id_token_signed_response_alg: crate::keys::Alg::Rs256,
             created_at: 0,
             require_pushed_authorization_requests: false,
+            upstreams: Vec::new(),
+            password_login: true,
             resource_server: false,
         };
         let bound = Binding::Dpop { jkt: "k".into() };

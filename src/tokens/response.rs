@@ -64,6 +64,7 @@ pub fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, OAuthEr
                 auth_time: subject.auth_time,
                 sid: subject.sid,
                 amr: subject.amr,
+                idp: subject.idp,
                 access_token: Some(&access_token),
             },
         )?),

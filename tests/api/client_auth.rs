@@ -26,6 +26,8 @@ async fn add_odd_client(app: &TestApp) {
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

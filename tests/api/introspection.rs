@@ -190,6 +190,8 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         created_at: 0,
         resource_server,
         require_pushed_authorization_requests: false,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

@@ -17,6 +17,7 @@ mod discovery;
 mod done_when;
 mod dpop;
 mod durability;
+mod federation;
 mod helpers;
 mod input;
 mod introspection;

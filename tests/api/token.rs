@@ -162,6 +162,8 @@ async fn client_credentials_grant_refuses_public_clients() {
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     app.ctx().store.create_client(public).await.unwrap();
     let res = app

@@ -7,6 +7,7 @@ mod clients;
 mod conn;
 mod consents;
 mod grants;
+mod identity_links;
 mod keys;
 mod revoked;
 pub(crate) mod rows;

@@ -4,14 +4,14 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    audit_events, clients, consents, ephemeral, refresh_tokens, revoked_tokens, signing_keys, token_families,
-    users,
+    audit_events, clients, consents, ephemeral, identity_links, refresh_tokens, revoked_tokens, signing_keys,
+    token_families, users,
 };
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
 use crate::storage::models::{
-    AuditEvent, AuditKind, Client, Consent, FamilyLifetime, GrantType, NewUser, RefreshToken, RevokedToken,
-    SigningKey, TokenFamily, User,
+    AuditEvent, AuditKind, Client, Consent, FamilyLifetime, GrantType, IdentityLink, NewUser, RefreshToken,
+    RevokedToken, SigningKey, TokenFamily, User,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -84,6 +84,8 @@ pub(crate) struct ClientRow {
     pub created_at: i64,
     pub resource_server: bool,
     pub require_pushed_authorization_requests: bool,
+    pub upstreams: String,
+    pub password_login: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -118,6 +120,8 @@ impl ClientRow {
             created_at: c.created_at,
             resource_server: c.resource_server,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+            upstreams: to_json(&c.upstreams)?,
+            password_login: c.password_login,
         })
     }
 }
@@ -147,6 +151,8 @@ impl TryFrom<ClientRow> for Client {
             created_at: r.created_at,
             resource_server: r.resource_server,
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+            upstreams: from_json("upstreams", &owner, &r.upstreams)?,
+            password_login: r.password_login,
         })
     }
 }
@@ -421,6 +427,37 @@ impl From<RevokedRow> for RevokedToken {
             expires_at: r.expires_at,
             revoked_at: r.revoked_at,
             seq: r.seq,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = identity_links)]
+pub(crate) struct IdentityLinkRow {
+    pub upstream_id: String,
+    pub subject: String,
+    pub user_id: String,
+    pub linked_at: i64,
+}
+
+impl From<IdentityLink> for IdentityLinkRow {
+    fn from(l: IdentityLink) -> IdentityLinkRow {
+        IdentityLinkRow {
+            upstream_id: l.upstream_id,
+            subject: l.subject,
+            user_id: l.user_id,
+            linked_at: l.linked_at,
+        }
+    }
+}
+
+impl From<IdentityLinkRow> for IdentityLink {
+    fn from(r: IdentityLinkRow) -> IdentityLink {
+        IdentityLink {
+            upstream_id: r.upstream_id,
+            subject: r.subject,
+            user_id: r.user_id,
+            linked_at: r.linked_at,
         }
     }
 }

@@ -30,6 +30,8 @@ diesel::table! {
         created_at -> BigInt,
         resource_server -> Bool,
         require_pushed_authorization_requests -> Bool,
+        upstreams -> Text,
+        password_login -> Bool,
     }
 }
 
@@ -120,6 +122,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    identity_links (upstream_id, subject) {
+        upstream_id -> Text,
+        subject -> Text,
+        user_id -> Text,
+        linked_at -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -132,4 +143,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     ephemeral,
     revoked_tokens,
+    identity_links,
 );

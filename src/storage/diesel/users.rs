@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 
 use super::rows::UserRow;
-use super::schema::{consents, refresh_tokens, token_families, users};
+use super::schema::{consents, identity_links, refresh_tokens, token_families, users};
 use super::{DieselStore, write_tx};
 use crate::storage::{NewUser, StorageResult, User, UserStore};
 
@@ -113,6 +113,8 @@ impl UserStore for DieselStore {
                 diesel::delete(token_families::table.filter(token_families::user_id.eq(&id)))
                     .execute(conn)?;
                 diesel::delete(consents::table.filter(consents::user_id.eq(&id))).execute(conn)?;
+                diesel::delete(identity_links::table.filter(identity_links::user_id.eq(&id)))
+                    .execute(conn)?;
                 let n = diesel::delete(users::table.find(&id)).execute(conn)?;
                 Ok(n > 0)
             })?)

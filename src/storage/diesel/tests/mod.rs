@@ -118,6 +118,8 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         created_at: 1_700_000_000,
         resource_server: false,
         require_pushed_authorization_requests: false,
+        upstreams: Vec::new(),
+        password_login: true,
     }
 }
 
