@@ -421,14 +421,22 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("PORTCULLIS_").split("__").ignore(&["config"]));
+        // `PORTCULLIS_UPSTREAM` (the whole list, TOML/JSON) goes through figment; the per-upstream
+        // `PORTCULLIS_UPSTREAM__<ID>__<FIELD>` are applied below (figment cannot index arrays).
+        figment = figment.merge(
+            Env::prefixed("PORTCULLIS_")
+                .split("__")
+                .ignore(&["config"])
+                .filter(|k| !k.as_str().starts_with("upstream.")),
+        );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(("database.url", url));
         }
         if let Ok(url) = std::env::var("REDIS_URL") {
             figment = figment.merge(("redis.url", url));
         }
-        let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        let mut settings: Settings = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        upstream::apply_env(&mut settings.upstream, std::env::vars())?;
         settings.validate()?;
         Ok(settings)
     }

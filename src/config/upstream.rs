@@ -164,6 +164,59 @@ impl UpstreamSettings {
     }
 }
 
+/// `PORTCULLIS_UPSTREAM__<ID>__<FIELD>` (ID: the upstream's id, any case, `-` written `_`, or its
+/// index): sets `client_secret`, `client_secret_file`, `client_id` or `issuer` of an upstream
+/// configured in the file or in `PORTCULLIS_UPSTREAM`, so secrets can stay out of the file.
+pub(super) fn apply_env(
+    upstreams: &mut [UpstreamSettings],
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    const PREFIX: &str = "PORTCULLIS_UPSTREAM__";
+    for (name, value) in vars {
+        let Some(rest) = name
+            .get(..PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+            .map(|_| &name[PREFIX.len()..])
+        else {
+            continue;
+        };
+        let bad = |why: &str| ConfigError::Invalid(format!("{name}: {why}"));
+        let (who, field) = rest
+            .split_once("__")
+            .ok_or_else(|| bad("expected PORTCULLIS_UPSTREAM__<ID>__<FIELD>"))?;
+        let matches = |i: usize, u: &UpstreamSettings| {
+            who == i.to_string()
+                || u.id.eq_ignore_ascii_case(who)
+                || u.id.replace('-', "_").eq_ignore_ascii_case(who)
+        };
+        let u = upstreams
+            .iter_mut()
+            .enumerate()
+            .find(|(i, u)| matches(*i, u))
+            .map(|(_, u)| u)
+            .ok_or_else(|| bad("no [[upstream]] with this id or index"))?;
+        match field.to_ascii_lowercase().as_str() {
+            "client_secret" => {
+                u.client_secret = Some(SecretString::from(value));
+                u.client_secret_file = None;
+            }
+            "client_secret_file" => {
+                u.client_secret_file = Some(PathBuf::from(value));
+                u.client_secret = None;
+            }
+            "client_id" => u.client_id = value,
+            "issuer" => u.issuer = value,
+            _ => {
+                return Err(bad(
+                    "only client_id, client_secret, client_secret_file and issuer are set per upstream; \
+                     set the whole list with PORTCULLIS_UPSTREAM",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn invalid(message: String) -> Result<(), ConfigError> {
     Err(ConfigError::Invalid(message))
 }
@@ -302,6 +355,29 @@ claims = { username = "upn", groups = "roles" }
         }
         let loopback = CORP.replace("https://login.corp.example", "http://127.0.0.1:9000");
         assert!(parse(&loopback).validate().is_ok(), "http on loopback (tests)");
+    }
+
+    /// docs/configuration.md: an upstream's secret (and id, issuer) from the environment, by id
+    /// (any case) or index; anything else per field is refused with a message.
+    #[test]
+    fn upstream_fields_are_set_by_environment() {
+        let mut s = parse(CORP);
+        let var = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let vars = [
+            var("PORTCULLIS_UPSTREAM__CORP__CLIENT_SECRET", "from-env"),
+            var("PORTCULLIS_UPSTREAM__0__CLIENT_ID", "pc-2"),
+            var("PORTCULLIS_LOG__LEVEL", "debug"),
+        ];
+        apply_env(&mut s.upstream, vars).unwrap();
+        assert_eq!(s.upstream[0].secret().unwrap().expose_secret(), "from-env");
+        assert_eq!(s.upstream[0].client_id, "pc-2");
+        for bad in [
+            var("PORTCULLIS_UPSTREAM__OTHER__CLIENT_SECRET", "x"),
+            var("PORTCULLIS_UPSTREAM__CORP__DOMAINS", "x"),
+            var("PORTCULLIS_UPSTREAM__CORP", "x"),
+        ] {
+            assert!(apply_env(&mut s.upstream, [bad.clone()]).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

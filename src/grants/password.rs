@@ -22,6 +22,13 @@ pub async fn grant(
     binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
+    // docs/security.md G.6: a client whose users sign in through upstreams only never checks a password.
+    if !client.password_login {
+        return Err(OAuthError::new(
+            crate::oauth::ErrorCode::UnauthorizedClient,
+            "this client signs users in through an upstream provider only",
+        ));
+    }
     let username = params.require("username")?;
     let password = params.require("password")?;
     let scope = match params.get("scope") {

@@ -588,3 +588,64 @@ async fn cli_shows_and_unlinks_upstream_identities() {
     let events = store.recent_events(10).await.unwrap();
     assert!(events.iter().any(|e| e.kind == AuditKind::IdentityUnlinked));
 }
+
+/// docs/configuration.md: the upstream list from `PORTCULLIS_UPSTREAM` (TOML inline), its secret
+/// from `PORTCULLIS_UPSTREAM__CORP__CLIENT_SECRET`; `config check` shows neither secret (G.1).
+#[tokio::test]
+async fn upstreams_are_configured_by_environment_with_the_secret_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = r#"[{ id = "corp", name = "Corp SSO", issuer = "https://login.corp.example", client_id = "pc", client_secret = "placeholder-secret" }]"#;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["config", "check", "--json"])
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("PORTCULLIS_CONFIG")
+        .env(
+            "PORTCULLIS_DATABASE__URL",
+            format!("sqlite://{}", dir.path().join("x.db").display()),
+        )
+        .env("PORTCULLIS_KEYS__MASTER_KEY", "ab".repeat(32))
+        .env("PORTCULLIS_LOG__LEVEL", "warn")
+        .env("PORTCULLIS_UPSTREAM", list)
+        .env("PORTCULLIS_UPSTREAM__CORP__CLIENT_SECRET", "env-secret-value")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["upstream"][0]["id"], CORP);
+    assert_eq!(json["upstream"][0]["client_secret"], "********");
+    assert!(!stdout.contains("env-secret-value") && !stdout.contains("placeholder-secret"));
+}
+
+/// G.6: the password grant is refused to a client limited to upstream sign-in.
+#[tokio::test]
+async fn password_grant_is_refused_to_an_upstream_only_client() {
+    let app = spawn_app().await;
+    let base = app
+        .ctx()
+        .store
+        .client_by_id(CONFIDENTIAL_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    let only = Client {
+        client_id: "upstream-only".into(),
+        password_login: false,
+        ..base
+    };
+    app.ctx().store.create_client(only).await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth("upstream-only", Some(&app.client_secret))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "unauthorized_client").await;
+}

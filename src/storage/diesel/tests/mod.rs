@@ -4,6 +4,7 @@
 
 mod ephemeral;
 mod grants;
+mod identity_links;
 mod plans;
 mod revoked;
 
