@@ -427,7 +427,7 @@ impl Settings {
             Env::prefixed("PORTCULLIS_")
                 .split("__")
                 .ignore(&["config"])
-                .filter(|k| !k.as_str().starts_with("upstream.")),
+                .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("upstream.")),
         );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(("database.url", url));
