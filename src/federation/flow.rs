@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType};
+use openidconnect::core::{
+    CoreAuthPrompt, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
+};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
@@ -126,10 +128,15 @@ async fn waiting_request(
 /// Returns the URL to send the browser to.
 pub async fn start(ctx: &Context, s: Start<'_>) -> Result<String, FederationError> {
     let up = upstream(ctx, s.upstream_id)?;
+    // OpenID Core §3.1.2.1: a client's demand for a fresh login is passed on, or the provider's
+    // own session would answer it without the user authenticating (docs/security.md G.3).
+    let (mut prompt_login, mut max_age) = (false, None);
     if let Some((mut pending, client)) = waiting_request(ctx, s.pending_id, s.holder).await? {
         if !offers(&client, up.id()) {
             return Err(FederationError::NotOffered);
         }
+        prompt_login = pending.request.prompt.login;
+        max_age = pending.request.max_age;
         // docs/security.md A.7: the user acted on the request; it waits for the provider.
         pending.login_submitted(ctx).await?;
     }
@@ -151,6 +158,12 @@ pub async fn start(ctx: &Context, s: Start<'_>) -> Result<String, FederationErro
         .set_pkce_challenge(challenge);
     for scope in up.settings.scopes.iter().filter(|s| *s != "openid") {
         request = request.add_scope(Scope::new(scope.clone()));
+    }
+    if prompt_login {
+        request = request.add_prompt(CoreAuthPrompt::Login);
+    }
+    if let Some(age) = max_age {
+        request = request.set_max_age(Duration::from_secs(age.max(0) as u64));
     }
     if let Some(hint) = s.login_hint.filter(|h| !h.is_empty()) {
         request = request.set_login_hint(LoginHint::new(hint.to_string()));

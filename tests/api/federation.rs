@@ -322,6 +322,22 @@ async fn home_realm_discovery_by_login_hint() {
     assert_eq!(other.status(), 200, "without a hint: the login page");
 }
 
+/// G.3: `prompt=login` and `max_age` of the client's request are passed on to the upstream, whose
+/// own session must not stand in for the fresh login the client asked for.
+#[tokio::test]
+async fn reauthentication_demands_are_passed_to_the_upstream() {
+    let f = federation(LinkBy::Subject, Provisioning::Auto).await;
+    let (to_upstream, _) = start_at_downstream(&f, &[("prompt", "login"), ("max_age", "0")]).await;
+    let url = url::Url::parse(&to_upstream).unwrap();
+    let get = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(get("prompt").as_deref(), Some("login"));
+    assert_eq!(get("max_age").as_deref(), Some("0"));
+}
+
 /// G.5: an email of an upstream's domain typed as the username goes there before any password
 /// check.
 #[tokio::test]
