@@ -46,6 +46,36 @@ async fn follow(registry: &Upstreams, up: &Upstream) {
     }
 }
 
+/// Least time between two out-of-schedule discoveries of one provider.
+const FORCED_EVERY_SECS: i64 = 60;
+
+/// Discovery at once, out of schedule: an ID token was signed by a key the cached JWKS lacks (the
+/// provider rotated its keys). At most once a minute per provider; true when fresh metadata was
+/// stored.
+pub async fn refresh_now(registry: &Upstreams, up: &Upstream, now: i64) -> bool {
+    let allowed = match up.forced_at.lock() {
+        Ok(mut last) if last.is_none_or(|t| now - t >= FORCED_EVERY_SECS) => {
+            *last = Some(now);
+            true
+        }
+        _ => false,
+    };
+    if !allowed {
+        return false;
+    }
+    match discover(registry, up).await {
+        Ok(metadata) => {
+            up.set_metadata(metadata);
+            tracing::info!(upstream = %up.id(), "upstream keys fetched again for an unknown signature");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(upstream = %up.id(), error = %e, "upstream discovery failed");
+            false
+        }
+    }
+}
+
 /// OpenID Discovery §4: the provider's metadata, whose `issuer` must be the configured one, and
 /// its JWKS.
 async fn discover(registry: &Upstreams, up: &Upstream) -> Result<CoreProviderMetadata, String> {

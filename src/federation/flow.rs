@@ -9,12 +9,12 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{
-    CoreAuthPrompt, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
+    CoreAuthPrompt, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
 };
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LoginHint, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -258,20 +258,19 @@ pub async fn callback(
     let id_token = tokens
         .id_token()
         .ok_or_else(|| FederationError::InvalidResponse("no id_token".into()))?;
-    let clock = ctx.clock.clone();
-    let verifier = client
-        .id_token_verifier()
-        .set_allowed_algs([
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            CoreJwsSigningAlgorithm::RsaSsaPssSha256,
-            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-            CoreJwsSigningAlgorithm::EdDsa,
-        ])
-        .set_time_fn(move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap_or_default());
-    let verified = id_token
-        .claims(&verifier, &Nonce::new(sent.nonce.clone()))
-        .map_err(|e| FederationError::InvalidResponse(format!("id_token: {e}")))?;
-    let subject = verified.subject().as_str().to_string();
+    let subject = match verified_subject(ctx, &client, id_token, &sent.nonce) {
+        // The provider rotated its keys since the last discovery: fetch them, and check again.
+        Err(ClaimsVerificationError::SignatureVerification(_))
+            if super::discovery::refresh_now(&ctx.upstreams, up, ctx.now()).await =>
+        {
+            let metadata = up
+                .metadata()
+                .ok_or_else(|| FederationError::Unavailable("no metadata".into()))?;
+            verified_subject(ctx, &build_client(ctx, up, &metadata)?, id_token, &sent.nonce)
+        }
+        checked => checked,
+    }
+    .map_err(|e| FederationError::InvalidResponse(format!("id_token: {e}")))?;
     let mut raw = payload(&id_token.to_string())?;
     if let Some(endpoint) = metadata.userinfo_endpoint() {
         let info = userinfo(http, endpoint.url().as_str(), tokens.access_token().secret()).await?;
@@ -292,6 +291,28 @@ pub async fn callback(
         groups: mapped.groups,
         linked_by,
     })
+}
+
+/// OpenID Core §3.1.3.7: the ID token's `sub`, once its signature (against the provider's JWKS),
+/// `iss`, `aud`, `exp` (by the server's clock) and `nonce` are verified.
+fn verified_subject(
+    ctx: &Context,
+    client: &Rp,
+    id_token: &CoreIdToken,
+    nonce: &str,
+) -> Result<String, ClaimsVerificationError> {
+    let clock = ctx.clock.clone();
+    let verifier = client
+        .id_token_verifier()
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            CoreJwsSigningAlgorithm::EdDsa,
+        ])
+        .set_time_fn(move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap_or_default());
+    let claims = id_token.claims(&verifier, &Nonce::new(nonce.to_string()))?;
+    Ok(claims.subject().as_str().to_string())
 }
 
 /// The claims of a JWT whose signature was verified already.

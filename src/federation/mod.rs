@@ -27,6 +27,8 @@ pub struct Upstream {
     /// The client secret (read at start; `None` if the file became unreadable since validation).
     secret: Option<SecretString>,
     metadata: RwLock<Option<Arc<CoreProviderMetadata>>>,
+    /// When (clock seconds) discovery was last run out of schedule ([`discovery::refresh_now`]).
+    forced_at: std::sync::Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -92,6 +94,7 @@ impl Upstreams {
                     settings: u.clone(),
                     secret,
                     metadata: RwLock::new(None),
+                    forced_at: std::sync::Mutex::new(None),
                 })
             })
             .collect();

@@ -466,6 +466,46 @@ async fn upstream_access_denied_ends_on_a_clear_page() {
     assert!(res.text().await.unwrap().contains("Sign-in was not completed"));
 }
 
+/// G.2: when the provider rotates its signing key, the next sign-in fetches its keys again at once
+/// rather than failing until the hourly discovery.
+#[tokio::test]
+async fn upstream_key_rotation_is_followed_at_once() {
+    let f = federation(LinkBy::Subject, Provisioning::Auto).await;
+    let u = &f.upstream;
+    let keys = portcullis::keys::KeyStore {
+        store: &u.ctx().store,
+        clock: &u.clock,
+    };
+    let settings = &u.state.settings.keys;
+    let rotated = portcullis::keys::rotate(
+        keys,
+        settings,
+        portcullis::keys::Alg::Rs256,
+        3600,
+        portcullis::keys::Activation::Now,
+    );
+    let new_key = rotated.await.unwrap();
+    u.ctx().keys.reload().await.unwrap();
+    let claims = federated_id_token(&f, CAROL, &[]).await;
+    assert_eq!(claims["idp"], CORP);
+    use openidconnect::JsonWebKey;
+    let metadata = f
+        .downstream
+        .ctx()
+        .upstreams
+        .get(CORP)
+        .unwrap()
+        .metadata()
+        .unwrap();
+    let kid = Some(new_key.kid.as_str());
+    let known = metadata
+        .jwks()
+        .keys()
+        .iter()
+        .any(|k| k.key_id().map(|id| id.as_str()) == kid);
+    assert!(known, "the new key was learnt by a discovery out of schedule");
+}
+
 /// G.2: a provider that is down when Portcullis starts does not stop it; its button says it is
 /// unavailable and leads to a clear page; once the provider is up, discovery (retried with
 /// backoff) finds it and the button works.
