@@ -77,7 +77,7 @@ pub struct AddArgs {
     /// page; repeatable [default: every configured one].
     #[arg(long = "upstream", value_name = "ID", num_args = 1..)]
     pub upstreams: Vec<String>,
-    /// Upstream sign-in only: the password form is hidden and refused (docs/security.md G.6).
+    /// Upstream sign-in only: the password form is hidden and refused (docs/security.md I.6).
     #[arg(long)]
     pub no_password_login: bool,
     /// ID token signing algorithm [default: keys.default_alg].

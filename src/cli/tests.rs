@@ -417,7 +417,7 @@ fn https_serve_needs_a_configured_master_key_outside_dev() {
     );
 }
 
-/// docs/security.md G.6: `client add --upstream ID --no-password-login` registers the upstreams a
+/// docs/security.md I.6: `client add --upstream ID --no-password-login` registers the upstreams a
 /// client offers and turns its password form off; unknown upstreams, and upstream-only clients
 /// without any upstream configured, are refused.
 #[test]

@@ -1,6 +1,6 @@
 //! `[[upstream]]`: OpenID providers users may sign in through (identity brokering,
 //! docs/guides/federation.md), and `[federation]`: how Portcullis talks to them. Checked at start
-//! (docs/security.md G.1).
+//! (docs/security.md I.1).
 
 use std::path::PathBuf;
 
@@ -39,7 +39,7 @@ pub struct UpstreamSettings {
     /// goes straight to this provider.
     #[serde(default)]
     pub domains: Vec<String>,
-    /// How a first sign-in finds an existing local user (docs/security.md G.4).
+    /// How a first sign-in finds an existing local user (docs/security.md I.4).
     #[serde(default)]
     pub link_by: LinkBy,
     /// Whether a first sign-in may create the local user.
@@ -221,7 +221,7 @@ fn invalid(message: String) -> Result<(), ConfigError> {
     Err(ConfigError::Invalid(message))
 }
 
-/// docs/security.md G.1: every upstream is well formed, with a unique URL-safe id, an https issuer
+/// docs/security.md I.1: every upstream is well formed, with a unique URL-safe id, an https issuer
 /// (http on loopback only), a secret, `openid` among its scopes; no email domain is claimed by two.
 pub fn validate(upstreams: &[UpstreamSettings], federation: &FederationSettings) -> Result<(), ConfigError> {
     let mut ids = std::collections::HashSet::new();
@@ -325,7 +325,7 @@ claims = { username = "upn", groups = "roles" }
         assert!(u.serves_email("bob@CORP.example") && !u.serves_email("bob@corp.example.org"));
     }
 
-    /// G.1: the client secret never appears in `config check` output.
+    /// I.1: the client secret never appears in `config check` output.
     #[test]
     fn upstream_client_secret_is_masked_in_config_check() {
         let s = parse(CORP);
@@ -337,7 +337,7 @@ claims = { username = "upn", groups = "roles" }
         assert!(!format!("{s:?}").contains("s3cr3t-value"), "Debug masks it too");
     }
 
-    /// G.1: malformed upstreams stop the start with a message.
+    /// I.1: malformed upstreams stop the start with a message.
     #[test]
     fn malformed_upstreams_are_refused() {
         let bad = [

@@ -40,7 +40,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     if !form_is_fresh(ctx, &params, holder, target.as_mut()).await? {
         return retry(STALE.into()).await;
     }
-    // docs/security.md G.5-G.6: an email of an upstream's domain goes there, before any password
+    // docs/security.md I.5-I.6: an email of an upstream's domain goes there, before any password
     // check; a client that signs in through upstreams only never checks a password.
     let client = target.as_ref().map(|(_, c)| c);
     if let Some(path) = home_realm(ctx, &params, client) {
@@ -112,7 +112,7 @@ pub async fn finish(
     pages::render(ctx, step, browser).await
 }
 
-/// docs/security.md G.5: the start of a sign-in at the upstream whose domain the typed username
+/// docs/security.md I.5: the start of a sign-in at the upstream whose domain the typed username
 /// (an email) is in, when the client offers it.
 fn home_realm(ctx: &Context, params: &ParamMap, client: Option<&Client>) -> Option<String> {
     let username = params.get("username")?;

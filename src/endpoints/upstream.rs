@@ -1,5 +1,5 @@
 //! `GET /upstream/{id}/start` and `GET /upstream/{id}/callback`: sign-in through an upstream OpenID
-//! provider (docs/guides/federation.md, docs/security.md G). The protocol is in
+//! provider (docs/guides/federation.md, docs/security.md I). The protocol is in
 //! `federation/flow.rs`; a successful callback ends like a password login (`endpoints/login.rs`).
 
 use actix_web::http::StatusCode;
@@ -99,7 +99,7 @@ pub async fn callback(
     login::finish(&state, &req, new_login, done.target, (binding, new_cookie), &meta).await
 }
 
-/// docs/security.md G.3: every failure is a clear page; the detail goes to the log only.
+/// docs/security.md I.3: every failure is a clear page; the detail goes to the log only.
 fn page(upstream: &str, e: FederationError) -> PageError {
     use FederationError as E;
     match &e {

@@ -1,4 +1,4 @@
-//! OpenID Discovery §4 of every upstream, in the background (docs/security.md G.2): at start,
+//! OpenID Discovery §4 of every upstream, in the background (docs/security.md I.2): at start,
 //! then again after a failure with a doubling delay (`federation.discovery_retry_initial_ms` up
 //! to `discovery_retry_max_secs`), and every `discovery_refresh_secs` once it worked, which also
 //! picks up the provider's new signing keys. A provider that is down never stops Portcullis: its

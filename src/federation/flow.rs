@@ -95,7 +95,7 @@ fn upstream<'c>(ctx: &'c Context, id: &str) -> Result<&'c Upstream, FederationEr
 }
 
 /// The path that starts a sign-in at `upstream_id` for the pending request `pending_id`, passing
-/// `login_hint` on (home-realm discovery, docs/security.md G.5).
+/// `login_hint` on (home-realm discovery, docs/security.md I.5).
 pub fn start_path(upstream_id: &str, pending_id: &str, login_hint: Option<&str>) -> String {
     let mut query = vec![("pending", pending_id)];
     query.extend(login_hint.map(|h| ("login_hint", h)));
@@ -129,7 +129,7 @@ async fn waiting_request(
 pub async fn start(ctx: &Context, s: Start<'_>) -> Result<String, FederationError> {
     let up = upstream(ctx, s.upstream_id)?;
     // OpenID Core §3.1.2.1: a client's demand for a fresh login is passed on, or the provider's
-    // own session would answer it without the user authenticating (docs/security.md G.3).
+    // own session would answer it without the user authenticating (docs/security.md I.3).
     let (mut prompt_login, mut max_age) = (false, None);
     if let Some((mut pending, client)) = waiting_request(ctx, s.pending_id, s.holder).await? {
         if !offers(&client, up.id()) {
@@ -211,7 +211,7 @@ fn build_client(
 }
 
 /// OpenID Core §3.1.2.5-§3.1.3.7: the provider's answer. The state is checked and spent first, so
-/// an error answer, a replay or a forged answer never gets further (docs/security.md G.3).
+/// an error answer, a replay or a forged answer never gets further (docs/security.md I.3).
 pub async fn callback(
     ctx: &Context,
     cb: Callback<'_>,

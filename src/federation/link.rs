@@ -1,4 +1,4 @@
-//! The local user behind an upstream identity (docs/security.md G.4): the identity linked before;
+//! The local user behind an upstream identity (docs/security.md I.4): the identity linked before;
 //! else, with `link_by = "email"`, the one local user with the email the provider says it
 //! verified; else a new user, created together with its link in one transaction
 //! (`provisioning = "auto"`), or a refusal (`existing_only`).
@@ -60,7 +60,7 @@ pub async fn resolve(
     provision(ctx, upstream, m, link, meta).await
 }
 
-/// docs/security.md G.4: by email only with `link_by = "email"`, only when the provider says the
+/// docs/security.md I.4: by email only with `link_by = "email"`, only when the provider says the
 /// email is verified, and only when exactly one local user has it.
 async fn by_email(
     ctx: &Context,

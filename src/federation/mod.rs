@@ -46,7 +46,7 @@ impl Upstream {
     }
 
     /// The discovered metadata (with the provider's JWKS), or `None` while discovery has not
-    /// succeeded: the button says "unavailable" (docs/security.md G.2).
+    /// succeeded: the button says "unavailable" (docs/security.md I.2).
     pub fn metadata(&self) -> Option<Arc<CoreProviderMetadata>> {
         self.metadata.read().ok().and_then(|m| m.clone())
     }
@@ -118,7 +118,7 @@ impl Upstreams {
         self.list.is_empty()
     }
 
-    /// docs/security.md G.6: the upstreams `client` offers (its `upstreams`, or every one).
+    /// docs/security.md I.6: the upstreams `client` offers (its `upstreams`, or every one).
     pub fn offered_to<'a>(
         &'a self,
         client: Option<&'a Client>,
@@ -142,7 +142,7 @@ impl Upstreams {
     }
 }
 
-/// Whether `client` offers the upstream `id` (docs/security.md G.6).
+/// Whether `client` offers the upstream `id` (docs/security.md I.6).
 pub fn offers(client: &Client, id: &str) -> bool {
     client.upstreams.is_empty() || client.upstreams.iter().any(|u| u == id)
 }
@@ -166,7 +166,7 @@ pub fn check_client_upstreams(
 }
 
 /// Why a sign-in through an upstream did not happen. Each is a clear page for the person
-/// (docs/security.md G.3); the detail is logged, never shown.
+/// (docs/security.md I.3); the detail is logged, never shown.
 #[derive(Debug, thiserror::Error)]
 pub enum FederationError {
     #[error("no upstream with this id")]

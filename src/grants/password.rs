@@ -22,7 +22,7 @@ pub async fn grant(
     binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
-    // docs/security.md G.6: a client whose users sign in through upstreams only never checks a password.
+    // docs/security.md I.6: a client whose users sign in through upstreams only never checks a password.
     if !client.password_login {
         return Err(OAuthError::new(
             crate::oauth::ErrorCode::UnauthorizedClient,

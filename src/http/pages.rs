@@ -49,7 +49,7 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
         Step::Login { pending, client_name } => {
             let client = ctx.store.client_by_id(&pending.request.client_id).await?;
             let hint = pending.request.login_hint.as_deref().unwrap_or_default();
-            // docs/security.md G.5: home-realm discovery by `login_hint`.
+            // docs/security.md I.5: home-realm discovery by `login_hint`.
             if let Some(up) = ctx.upstreams.home_realm(hint, client.as_ref()) {
                 let path = crate::federation::flow::start_path(up.id(), &pending.id, Some(hint));
                 return Ok(browser.finish(response::see_other(&path)));
@@ -105,7 +105,7 @@ async fn consent_page(
 pub struct LoginForm {
     /// The client signed in to; `None` for the account page.
     pub client_name: Option<String>,
-    /// The client, for the sign-in options it offers (docs/security.md G.6).
+    /// The client, for the sign-in options it offers (docs/security.md I.6).
     pub client: Option<Client>,
     /// The pending authorization request (empty for the account page).
     pub request_id: String,
@@ -131,7 +131,7 @@ pub async fn login_page(
             available: u.is_available(),
         })
         .collect();
-    // An email may be typed alone when some upstream's domain could take it (G.5).
+    // An email may be typed alone when some upstream's domain could take it (I.5).
     let home_realms = ctx
         .upstreams
         .offered_to(client)

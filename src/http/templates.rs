@@ -43,7 +43,7 @@ pub struct UpstreamButton {
     pub name: String,
     /// `/upstream/{id}/start?pending=...`
     pub href: String,
-    /// Discovery succeeded; otherwise the button says "unavailable" (docs/security.md G.2).
+    /// Discovery succeeded; otherwise the button says "unavailable" (docs/security.md I.2).
     pub available: bool,
 }
 

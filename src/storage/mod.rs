@@ -172,7 +172,7 @@ pub trait RevocationStore: Send + Sync {
 }
 
 /// Identities at upstream OpenID providers linked to local users (docs/guides/federation.md,
-/// docs/security.md G.4).
+/// docs/security.md I.4).
 #[async_trait]
 pub trait IdentityLinkStore: Send + Sync {
     /// The user linked to `subject` at `upstream_id`, if any.

@@ -126,10 +126,10 @@ pub struct Client {
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
     /// Upstream OpenID providers (`[[upstream]]` ids) this client offers on its login page; empty:
-    /// every configured one (docs/security.md G.6).
+    /// every configured one (docs/security.md I.6).
     #[serde(default)]
     pub upstreams: Vec<String>,
-    /// The password form is offered and accepted; false: upstream sign-in only (docs/security.md G.6).
+    /// The password form is offered and accepted; false: upstream sign-in only (docs/security.md I.6).
     #[serde(default = "password_login_default")]
     pub password_login: bool,
 }

@@ -1,4 +1,4 @@
-//! Sign-in through an upstream OpenID provider (docs/guides/federation.md, docs/security.md G):
+//! Sign-in through an upstream OpenID provider (docs/guides/federation.md, docs/security.md I):
 //! a second Portcullis, started in the test, is the upstream ("corp"); the downstream is the
 //! Portcullis under test, its relying party. Each has its own browser (cookie jar): cookies do not
 //! tell ports apart, and two real sites never share cookies.
@@ -213,7 +213,7 @@ async fn audit_kinds(app: &TestApp, kind: AuditKind) -> Vec<Value> {
         .collect()
 }
 
-/// G.4: a first sign-in provisions the local user, linked; the ID token says how the user signed
+/// I.4: a first sign-in provisions the local user, linked; the ID token says how the user signed
 /// in (`amr` has `fed`) and where (`idp`). A second sign-in finds the same user by the link.
 #[tokio::test]
 async fn federated_login_provisions_the_user_and_the_id_token_says_fed_and_idp() {
@@ -250,7 +250,7 @@ async fn federated_login_provisions_the_user_and_the_id_token_says_fed_and_idp()
     );
 }
 
-/// G.4: with `link_by = "email"`, the upstream's verified email finds the existing local user.
+/// I.4: with `link_by = "email"`, the upstream's verified email finds the existing local user.
 #[tokio::test]
 async fn federated_login_links_an_existing_user_by_verified_email() {
     let f = federation(LinkBy::Email, Provisioning::ExistingOnly).await;
@@ -270,7 +270,7 @@ async fn federated_login_links_an_existing_user_by_verified_email() {
     assert_eq!(links.unwrap()[0].upstream_id, CORP);
 }
 
-/// G.4: with `link_by = "subject"` an equal email is never enough: a new user would be made, and
+/// I.4: with `link_by = "subject"` an equal email is never enough: a new user would be made, and
 /// here its username is taken, so the sign-in is refused rather than handed alice's account.
 #[tokio::test]
 async fn email_is_not_linked_unless_link_by_email() {
@@ -283,7 +283,7 @@ async fn email_is_not_linked_unless_link_by_email() {
     assert!(!signed_in(&f.downstream).await, "no session");
 }
 
-/// G.4: `provisioning = "existing_only"` refuses an identity with no local user, on a clear page,
+/// I.4: `provisioning = "existing_only"` refuses an identity with no local user, on a clear page,
 /// and creates nothing.
 #[tokio::test]
 async fn existing_only_refuses_an_unknown_user() {
@@ -303,7 +303,7 @@ async fn existing_only_refuses_an_unknown_user() {
     assert_eq!(refused[0]["reason"], "unknown_user");
 }
 
-/// G.5: a `login_hint` in an upstream's domain goes straight there (no login page), and the hint
+/// I.5: a `login_hint` in an upstream's domain goes straight there (no login page), and the hint
 /// is passed on.
 #[tokio::test]
 async fn home_realm_discovery_by_login_hint() {
@@ -322,7 +322,7 @@ async fn home_realm_discovery_by_login_hint() {
     assert_eq!(other.status(), 200, "without a hint: the login page");
 }
 
-/// G.3: `prompt=login` and `max_age` of the client's request are passed on to the upstream, whose
+/// I.3: `prompt=login` and `max_age` of the client's request are passed on to the upstream, whose
 /// own session must not stand in for the fresh login the client asked for.
 #[tokio::test]
 async fn reauthentication_demands_are_passed_to_the_upstream() {
@@ -338,7 +338,7 @@ async fn reauthentication_demands_are_passed_to_the_upstream() {
     assert_eq!(get("max_age").as_deref(), Some("0"));
 }
 
-/// G.5: an email of an upstream's domain typed as the username goes there before any password
+/// I.5: an email of an upstream's domain typed as the username goes there before any password
 /// check.
 #[tokio::test]
 async fn typed_email_of_an_upstream_domain_goes_to_the_upstream() {
@@ -357,7 +357,7 @@ async fn typed_email_of_an_upstream_domain_goes_to_the_upstream() {
     );
 }
 
-/// G.3: an answer whose state was tampered with is refused on a clear page; no session, no user.
+/// I.3: an answer whose state was tampered with is refused on a clear page; no session, no user.
 #[tokio::test]
 async fn tampered_state_is_refused() {
     let f = federation(LinkBy::Subject, Provisioning::Auto).await;
@@ -397,7 +397,7 @@ async fn tampered_state_is_refused() {
     assert_eq!(replay.status(), 400);
 }
 
-/// G.3: the state is bound to the browser that started the sign-in.
+/// I.3: the state is bound to the browser that started the sign-in.
 #[tokio::test]
 async fn answer_in_another_browser_is_refused() {
     let f = federation(LinkBy::Subject, Provisioning::Auto).await;
@@ -408,7 +408,7 @@ async fn answer_in_another_browser_is_refused() {
     assert_eq!(res.status(), 400);
 }
 
-/// G.3: an ID token whose nonce is not the one sent (a code from another sign-in injected into
+/// I.3: an ID token whose nonce is not the one sent (a code from another sign-in injected into
 /// this one) is refused.
 #[tokio::test]
 async fn wrong_nonce_is_refused() {
@@ -445,7 +445,7 @@ async fn wrong_nonce_is_refused() {
     assert_eq!(refused[0]["reason"], "invalid_response");
 }
 
-/// G.3: `error=access_denied` from the upstream ends on a clear page.
+/// I.3: `error=access_denied` from the upstream ends on a clear page.
 #[tokio::test]
 async fn upstream_access_denied_ends_on_a_clear_page() {
     let f = federation(LinkBy::Subject, Provisioning::Auto).await;
@@ -466,7 +466,7 @@ async fn upstream_access_denied_ends_on_a_clear_page() {
     assert!(res.text().await.unwrap().contains("Sign-in was not completed"));
 }
 
-/// G.2: when the provider rotates its signing key, the next sign-in fetches its keys again at once
+/// I.2: when the provider rotates its signing key, the next sign-in fetches its keys again at once
 /// rather than failing until the hourly discovery.
 #[tokio::test]
 async fn upstream_key_rotation_is_followed_at_once() {
@@ -506,7 +506,7 @@ async fn upstream_key_rotation_is_followed_at_once() {
     assert!(known, "the new key was learnt by a discovery out of schedule");
 }
 
-/// G.2: a provider that is down when Portcullis starts does not stop it; its button says it is
+/// I.2: a provider that is down when Portcullis starts does not stop it; its button says it is
 /// unavailable and leads to a clear page; once the provider is up, discovery (retried with
 /// backoff) finds it and the button works.
 #[tokio::test]
@@ -544,7 +544,7 @@ async fn upstream_down_at_start_is_found_when_it_comes_up() {
     assert_eq!(claims["idp"], CORP);
 }
 
-/// G.6: a client limited to upstream sign-in shows no password form and refuses a password,
+/// I.6: a client limited to upstream sign-in shows no password form and refuses a password,
 /// even the right one; a client limited to other upstreams does not offer this one.
 #[tokio::test]
 async fn client_limited_to_upstreams_refuses_passwords_and_other_upstreams() {
@@ -646,7 +646,7 @@ async fn cli_shows_and_unlinks_upstream_identities() {
 }
 
 /// docs/configuration.md: the upstream list from `PORTCULLIS_UPSTREAM` (TOML inline), its secret
-/// from `PORTCULLIS_UPSTREAM__CORP__CLIENT_SECRET`; `config check` shows neither secret (G.1).
+/// from `PORTCULLIS_UPSTREAM__CORP__CLIENT_SECRET`; `config check` shows neither secret (I.1).
 #[tokio::test]
 async fn upstreams_are_configured_by_environment_with_the_secret_masked() {
     let dir = tempfile::tempdir().unwrap();
@@ -674,7 +674,7 @@ async fn upstreams_are_configured_by_environment_with_the_secret_masked() {
     assert!(!stdout.contains("env-secret-value") && !stdout.contains("placeholder-secret"));
 }
 
-/// G.6: the password grant is refused to a client limited to upstream sign-in.
+/// I.6: the password grant is refused to a client limited to upstream sign-in.
 #[tokio::test]
 async fn password_grant_is_refused_to_an_upstream_only_client() {
     let app = spawn_app().await;

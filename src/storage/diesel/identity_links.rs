@@ -1,4 +1,4 @@
-//! [`IdentityLinkStore`] over diesel (docs/guides/federation.md, docs/security.md G.4).
+//! [`IdentityLinkStore`] over diesel (docs/guides/federation.md, docs/security.md I.4).
 
 use async_trait::async_trait;
 use diesel::prelude::*;

@@ -1,4 +1,4 @@
-//! Linked upstream identities (docs/security.md G.4), on SQLite and, when configured, PostgreSQL.
+//! Linked upstream identities (docs/security.md I.4), on SQLite and, when configured, PostgreSQL.
 
 use super::{client, new_user, test_dbs};
 use crate::storage::*;
@@ -12,7 +12,7 @@ fn link(user_id: &str, upstream: &str, subject: &str) -> IdentityLink {
     }
 }
 
-/// G.4: (upstream, subject) names one user; a second link of it is a `Conflict`.
+/// I.4: (upstream, subject) names one user; a second link of it is a `Conflict`.
 #[tokio::test]
 async fn an_upstream_identity_links_to_one_user() {
     for db in test_dbs().await {
@@ -38,7 +38,7 @@ async fn an_upstream_identity_links_to_one_user() {
     }
 }
 
-/// G.3: provisioning creates the user and its link together or not at all.
+/// I.3: provisioning creates the user and its link together or not at all.
 #[tokio::test]
 async fn provisioning_creates_user_and_link_in_one_transaction() {
     for db in test_dbs().await {
@@ -78,7 +78,7 @@ async fn users_are_found_by_email_ignoring_case() {
     }
 }
 
-/// Clients keep the upstreams they offer and whether they take passwords (G.6).
+/// Clients keep the upstreams they offer and whether they take passwords (I.6).
 #[tokio::test]
 async fn clients_keep_their_upstreams_and_password_login() {
     for db in test_dbs().await {
