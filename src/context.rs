@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::federation::Upstreams;
 use crate::keys::notify::{Publisher, Topic};
 use crate::keys::{Alg, KeyRing};
 use crate::storage::{DynEphemeral, DynStore};
@@ -40,6 +41,8 @@ pub struct Context {
     pub par: ParSettings,
     /// DPoP proofs (RFC 9449).
     pub dpop: DpopSettings,
+    /// Upstream OpenID providers (docs/guides/federation.md).
+    pub upstreams: Arc<Upstreams>,
 }
 
 /// What a [`Context`] is built from besides the settings.
@@ -71,6 +74,7 @@ impl Context {
             hasher: parts.hasher,
             par: settings.par.clone(),
             dpop: settings.dpop.clone(),
+            upstreams: Arc::new(Upstreams::new(&settings.upstream, &settings.federation)),
         }
     }
 

@@ -118,6 +118,8 @@ fn client(client_id: &str, secret: Option<&str>) -> Client {
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     }
 }
 

@@ -35,6 +35,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The most groups one upstream login may give a user (larger lists are cut, in the order sent).
+pub const MAX_EXTERNAL: usize = 256;
+
 /// The groups an upstream sent that can be stored: valid names, each once, at most `limit`.
 pub fn sanitize_external(names: &[String], limit: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -44,6 +47,21 @@ pub fn sanitize_external(names: &[String], limit: usize) -> Vec<String> {
         }
     }
     out
+}
+
+/// docs/guides/federation.md: at each sign-in through upstream `source`, the user's groups from
+/// that upstream become exactly the (valid) names its `groups` claim carries; local groups and
+/// other upstreams' stay.
+pub async fn sync_external(
+    ctx: &Context,
+    user_id: &str,
+    source: &str,
+    names: &[String],
+) -> Result<(), StorageError> {
+    let names = sanitize_external(names, MAX_EXTERNAL);
+    ctx.store
+        .replace_external_groups(user_id, source, &names, ctx.now())
+        .await
 }
 
 /// The `groups` claim for `user` in `client`'s tokens when `scope` asks for it: the user's groups

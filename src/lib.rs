@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod digest;
 pub mod endpoints;
+pub mod federation;
 pub mod fuzz_targets;
 pub mod grants;
 pub mod groups;

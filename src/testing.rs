@@ -148,5 +148,7 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     }
 }

@@ -20,7 +20,8 @@ pub async fn run(state: AppState) {
     tokio::join!(
         periodic(state.clone()),
         follow_revocations(&state),
-        crate::backchannel::deliver::run(state.ctx.clone())
+        crate::backchannel::deliver::run(state.ctx.clone()),
+        crate::federation::discovery::run(state.ctx.upstreams.clone())
     );
 }
 

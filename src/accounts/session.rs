@@ -35,6 +35,10 @@ pub struct LoginSession {
     /// the same browser. Forms and parked requests are bound to it (docs/security.md E.32).
     #[serde(default)]
     pub login_id: String,
+    /// The upstream OpenID provider (`[[upstream]]` id) the user signed in through, if any: the
+    /// `idp` claim of ID tokens from this login (docs/guides/federation.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl LoginSession {
@@ -60,7 +64,7 @@ pub async fn create(
     user_id: &str,
     amr: Vec<AuthMethod>,
 ) -> Result<(String, LoginSession), StorageError> {
-    start(ctx, user_id, amr, random_id()).await
+    start(ctx, user_id, amr, random_id(), None).await
 }
 
 /// A login in a browser that may already be signed in (`old_cookie`): the cookie value is always
@@ -72,6 +76,17 @@ pub async fn renew(
     user_id: &str,
     amr: Vec<AuthMethod>,
 ) -> Result<(String, LoginSession), StorageError> {
+    renew_via(ctx, old_cookie, user_id, amr, None).await
+}
+
+/// [`renew`] for a login through the upstream OpenID provider `idp` (`None`: a local login).
+pub async fn renew_via(
+    ctx: &Context,
+    old_cookie: Option<&str>,
+    user_id: &str,
+    amr: Vec<AuthMethod>,
+    idp: Option<String>,
+) -> Result<(String, LoginSession), StorageError> {
     let old = match old_cookie {
         Some(c) => load(ctx, c).await?.map(|s| (c, s)),
         None => None,
@@ -79,13 +94,13 @@ pub async fn renew(
     match old {
         Some((cookie, s)) if s.user_id == user_id => {
             ctx.ephemeral.delete(Kind::Session, &sha256_hex(cookie)).await?;
-            start(ctx, user_id, amr, s.sid).await
+            start(ctx, user_id, amr, s.sid, idp).await
         }
         Some((cookie, _)) => {
             destroy(ctx, cookie).await?;
-            create(ctx, user_id, amr).await
+            start(ctx, user_id, amr, random_id(), idp).await
         }
-        None => create(ctx, user_id, amr).await,
+        None => start(ctx, user_id, amr, random_id(), idp).await,
     }
 }
 
@@ -94,6 +109,7 @@ async fn start(
     user_id: &str,
     amr: Vec<AuthMethod>,
     sid: String,
+    idp: Option<String>,
 ) -> Result<(String, LoginSession), StorageError> {
     let t_ms = ctx.clock.now_ms();
     let t = t_ms.div_euclid(1000);
@@ -107,6 +123,7 @@ async fn start(
         expires_at: t + ctx.sessions.absolute_ttl_secs as i64,
         amr,
         login_id: random_id(),
+        idp,
     };
     store(ctx, &cookie, &session).await?;
     Ok((cookie, session))

@@ -91,6 +91,13 @@ pub struct AddArgs {
     /// Logout tokens must carry `sid` (OpenID Back-Channel Logout 1.0 §2.2).
     #[arg(long, requires = "backchannel_logout_uri")]
     pub backchannel_logout_session_required: bool,
+    /// Offer only this upstream OpenID provider (an `[[upstream]]` id) on the client's login
+    /// page; repeatable [default: every configured one].
+    #[arg(long = "upstream", value_name = "ID", num_args = 1..)]
+    pub upstreams: Vec<String>,
+    /// Upstream sign-in only: the password form is hidden and refused (docs/security.md I.6).
+    #[arg(long)]
+    pub no_password_login: bool,
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
@@ -117,6 +124,8 @@ pub struct ClientView<'a> {
     pub id_token_signed_response_alg: Alg,
     pub require_pushed_authorization_requests: bool,
     pub require_mfa: bool,
+    pub upstreams: &'a [String],
+    pub password_login: bool,
     pub created_at: i64,
     pub groups_claim_filter: &'a [String],
     pub require_groups: &'a [String],
@@ -140,6 +149,8 @@ impl<'a> ClientView<'a> {
             id_token_signed_response_alg: c.id_token_signed_response_alg,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             require_mfa: c.require_mfa,
+            upstreams: &c.upstreams,
+            password_login: c.password_login,
             created_at: c.created_at,
             groups_claim_filter: &c.groups.claim_filter,
             require_groups: &c.groups.required,
@@ -156,6 +167,12 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
     match cmd {
         ClientCommand::Add(args) => {
             let json = args.json;
+            crate::federation::check_client_upstreams(
+                &settings.upstream,
+                &args.upstreams,
+                args.no_password_login,
+            )
+            .map_err(CliError::Invalid)?;
             let (client, secret) = build_client(args, settings.keys.default_alg, &Clock::system())?;
             let store = open_store(&settings).await?;
             store.create_client(client.clone()).await.map_err(|e| match e {
@@ -300,6 +317,8 @@ pub fn build_client(
             uri,
             session_required: args.backchannel_logout_session_required,
         }),
+        upstreams: dedup(args.upstreams),
+        password_login: !args.no_password_login,
     };
     Ok((client, secret))
 }
@@ -376,6 +395,8 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
                         b.uri.clone()
                     })
             ),
+            format!("upstreams:     {}", upstreams_line(c)),
+            format!("password:      {}", c.password_login),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
         output::line(&lines.join("\n"))?;
@@ -384,6 +405,15 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
         eprintln!("{SECRET_NOTE}");
     }
     Ok(())
+}
+
+/// The upstreams a client offers, as printed.
+fn upstreams_line(c: &Client) -> String {
+    if c.upstreams.is_empty() {
+        "all configured".into()
+    } else {
+        join(c.upstreams.iter().map(String::as_str))
+    }
 }
 
 fn client_type(c: &Client) -> String {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod client;
 pub mod config;
 pub mod group;
+pub mod identities;
 pub mod keys;
 pub mod output;
 pub mod serve;

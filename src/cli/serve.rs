@@ -99,6 +99,8 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             require_mfa: false,
             groups: Default::default(),
             backchannel_logout: None,
+            upstreams: Vec::new(),
+            password_login: true,
         })
         .await?;
     Ok(Some(DemoSeed {

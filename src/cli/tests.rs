@@ -431,3 +431,30 @@ fn https_serve_needs_a_configured_master_key_outside_dev() {
         "http on loopback is development"
     );
 }
+
+/// docs/security.md I.6: `client add --upstream ID --no-password-login` registers the upstreams a
+/// client offers and turns its password form off; unknown upstreams, and upstream-only clients
+/// without any upstream configured, are refused.
+#[test]
+fn upstream_flags_are_registered_and_checked() {
+    let mut args = vec!["App", "--redirect-uri", "https://a.example/cb"];
+    args.extend_from_slice(&["--upstream", "corp", "--upstream", "corp", "--no-password-login"]);
+    let client = build_client(client_add(&args), Alg::Rs256, &Clock::system())
+        .unwrap()
+        .0;
+    assert_eq!(client.upstreams, ["corp"]);
+    assert!(!client.password_login);
+    let plain = build_client(
+        client_add(&["App", "--redirect-uri", "https://a.example/cb"]),
+        Alg::Rs256,
+        &Clock::system(),
+    );
+    assert!(plain.unwrap().0.password_login, "passwords by default");
+
+    use crate::federation::check_client_upstreams;
+    let toml = "[[upstream]]\nid = \"corp\"\nname = \"C\"\nissuer = \"https://c.example\"\nclient_id = \"x\"\nclient_secret = \"s\"\n";
+    let configured = toml::from_str::<crate::config::Settings>(toml).unwrap().upstream;
+    assert!(check_client_upstreams(&configured, &["corp".into()], true).is_ok());
+    assert!(check_client_upstreams(&configured, &["other".into()], false).is_err());
+    assert!(check_client_upstreams(&[], &[], true).is_err());
+}

@@ -52,8 +52,22 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show a user with their linked upstream identities.
+    Show {
+        username: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove every second factor of a user (lost phone or key); audited.
     MfaReset { username: String },
+    /// Remove a user's linked identity at an upstream OpenID provider.
+    Unlink {
+        username: String,
+        /// The `[[upstream]]` id.
+        #[arg(long)]
+        upstream: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +161,16 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         }
         UserCommand::Mfa { username, json } => super::user_mfa::show(&settings, &username, json).await,
         UserCommand::MfaReset { username } => super::user_mfa::reset(&settings, &username).await,
+        UserCommand::Show { username, json } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            super::identities::show(&store, &user, json).await
+        }
+        UserCommand::Unlink { username, upstream } => {
+            let store = open_store(&settings).await?;
+            let user = find(&store, &username).await?;
+            super::identities::unlink(&store, &user, &upstream).await
+        }
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::keys::Alg;
 
 pub mod cidr;
+pub mod upstream;
 mod validate;
 
 pub use cidr::Cidr;
+pub use upstream::{FederationSettings, UpstreamSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -47,6 +49,11 @@ pub struct Settings {
     pub log: LogSettings,
     pub par: ParSettings,
     pub dpop: DpopSettings,
+    /// How Portcullis talks to upstream OpenID providers (docs/guides/federation.md).
+    pub federation: FederationSettings,
+    /// `[[upstream]]`: OpenID providers users may sign in through (docs/guides/federation.md).
+    /// Last: TOML writes arrays of tables after every plain table.
+    pub upstream: Vec<UpstreamSettings>,
     /// Set by `serve --dev` (never from configuration): serves the demo client's landing page.
     #[serde(skip)]
     pub dev_mode: bool,
@@ -251,6 +258,8 @@ impl Default for Settings {
             log: LogSettings::default(),
             par: ParSettings::default(),
             dpop: DpopSettings::default(),
+            federation: FederationSettings::default(),
+            upstream: Vec::new(),
             dev_mode: false,
         }
     }
@@ -412,14 +421,22 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("PORTCULLIS_").split("__").ignore(&["config"]));
+        // `PORTCULLIS_UPSTREAM` (the whole list, TOML/JSON) goes through figment; the per-upstream
+        // `PORTCULLIS_UPSTREAM__<ID>__<FIELD>` are applied below (figment cannot index arrays).
+        figment = figment.merge(
+            Env::prefixed("PORTCULLIS_")
+                .split("__")
+                .ignore(&["config"])
+                .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("upstream.")),
+        );
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(("database.url", url));
         }
         if let Ok(url) = std::env::var("REDIS_URL") {
             figment = figment.merge(("redis.url", url));
         }
-        let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        let mut settings: Settings = figment.extract().map_err(|e| ConfigError::Load(Box::new(e)))?;
+        upstream::apply_env(&mut settings.upstream, std::env::vars())?;
         settings.validate()?;
         Ok(settings)
     }

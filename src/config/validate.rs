@@ -19,7 +19,8 @@ impl Settings {
         self.validate_sessions()?;
         self.validate_secrets_and_stores()?;
         self.validate_limits()?;
-        self.validate_par_and_dpop()
+        self.validate_par_and_dpop()?;
+        super::upstream::validate(&self.upstream, &self.federation)
     }
 
     /// RFC 8414 §2: an https URL without query or fragment (http only on loopback, for development).

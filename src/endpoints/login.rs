@@ -2,14 +2,15 @@
 //! rate limits, one message for every failure, a new session id at every login, then the pending
 //! authorization request continues (or, without one, the account page).
 
+use actix_web::cookie::Cookie;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::{self, CsrfError, Holder};
 use crate::accounts::login::{self, Attempt, LoginOutcome};
 use crate::accounts::ratelimit;
-use crate::accounts::session::{self, LoginSession};
-use crate::context::Context;
+use crate::accounts::session;
+use crate::context::{Context, RequestMeta};
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser, LoginForm};
 use crate::http::{cookies, extract, response};
@@ -20,6 +21,7 @@ use crate::storage::{AuthMethod, Client, User};
 
 const INVALID: &str = "Incorrect username or password.";
 const STALE: &str = "This form has expired. Please sign in again.";
+const NO_PASSWORD: &str = "This application signs you in through your organisation's identity provider.";
 
 #[tracing::instrument(name = "login", skip_all)]
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
@@ -38,7 +40,21 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     if !form_is_fresh(ctx, &params, holder, target.as_mut()).await? {
         return retry(STALE.into()).await;
     }
-    let client_id = target.as_ref().map(|(_, c)| c.client_id.as_str());
+    // docs/security.md I.5-I.6: an email of an upstream's domain goes there, before any password
+    // check; a client that signs in through upstreams only never checks a password.
+    let client = target.as_ref().map(|(_, c)| c);
+    if let Some(path) = home_realm(ctx, &params, client) {
+        let browser = Browser {
+            binding,
+            login: None,
+            set_cookies: new_cookie.into_iter().collect(),
+        };
+        return Ok(browser.finish(response::see_other(&path)));
+    }
+    if client.is_some_and(|c| !c.password_login) {
+        return retry(NO_PASSWORD.into()).await;
+    }
+    let client_id = client.map(|c| c.client_id.as_str());
     let user = match signed_in_user(check_password(ctx, &params, &meta.ip, client_id).await?) {
         Ok(user) => user,
         Err(message) => return retry(message).await,
@@ -52,7 +68,40 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         }
         return Ok(res);
     }
-    let (cookie, login) = new_session(ctx, &state, &req, &user).await?;
+    let new_login = NewLogin {
+        user,
+        amr: vec![AuthMethod::Password],
+        idp: None,
+    };
+    finish(&state, &req, new_login, target, (binding, new_cookie), &meta).await
+}
+
+/// Who just signed in, and how.
+pub struct NewLogin {
+    pub user: User,
+    /// RFC 8176 methods of this login.
+    pub amr: Vec<AuthMethod>,
+    /// The upstream OpenID provider it went through (the ID token's `idp`), if any.
+    pub idp: Option<String>,
+}
+
+/// After a successful login (this form, or an upstream provider: `endpoints/upstream.rs`): a new
+/// session id (session fixation, docs/security.md D.21), then the pending authorization request
+/// continues, or, without one, the account page. `browser` is the binding cookie's value and the
+/// cookie to set when it is new.
+pub async fn finish(
+    state: &AppState,
+    req: &HttpRequest,
+    new_login: NewLogin,
+    target: Option<(Pending, Client)>,
+    browser: (String, Option<Cookie<'static>>),
+    meta: &RequestMeta,
+) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let (binding, new_cookie) = browser;
+    let NewLogin { user, amr, idp } = new_login;
+    let old = cookies::session_value(req, &state.settings);
+    let (cookie, login) = session::renew_via(ctx, old.as_deref(), &user.id, amr, idp).await?;
     let mut set_cookies = vec![cookies::session(&state.settings, &cookie)];
     set_cookies.extend(new_cookie);
     let login_id = Some(login.login().to_string());
@@ -68,8 +117,21 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         session: &login,
         user: &user,
     };
-    let step = interaction::after_login(ctx, pending, &client, signed_in, &meta).await?;
+    let step = interaction::after_login(ctx, pending, &client, signed_in, meta).await?;
     pages::render(ctx, step, browser).await
+}
+
+/// docs/security.md I.5: the start of a sign-in at the upstream whose domain the typed username
+/// (an email) is in, when the client offers it.
+fn home_realm(ctx: &Context, params: &ParamMap, client: Option<&Client>) -> Option<String> {
+    let username = params.get("username")?;
+    let upstream = ctx.upstreams.home_realm(username, client)?;
+    let pending = params.get("request_id").unwrap_or_default();
+    Some(crate::federation::flow::start_path(
+        upstream.id(),
+        pending,
+        Some(username),
+    ))
 }
 
 /// docs/security.md D.20: the form's CSRF token is this browser's, in this login. A fresh form of
@@ -129,6 +191,7 @@ fn signed_in_user(outcome: LoginOutcome) -> Result<User, String> {
 fn form_again(params: &ParamMap, target: Option<&(Pending, Client)>) -> LoginForm {
     LoginForm {
         client_name: target.map(|(_, c)| c.name.clone()),
+        client: target.map(|(_, c)| c.clone()),
         request_id: params.get("request_id").unwrap_or_default().to_string(),
         username: params.get("username").unwrap_or_default().to_string(),
     }
@@ -152,16 +215,4 @@ async fn check_password(
     login::check_password(ctx, attempt, password.to_string())
         .await
         .map_err(|e| crate::oauth::OAuthError::from(e).into())
-}
-
-/// A new session id at every login (session fixation, docs/security.md D.21); the browser's old
-/// session ends, or continues under the new id when it was the same user's.
-async fn new_session(
-    ctx: &Context,
-    state: &AppState,
-    req: &HttpRequest,
-    user: &User,
-) -> Result<(String, LoginSession), PageError> {
-    let old = cookies::session_value(req, &state.settings);
-    Ok(session::renew(ctx, old.as_deref(), &user.id, vec![AuthMethod::Password]).await?)
 }

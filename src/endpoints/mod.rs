@@ -16,6 +16,7 @@ pub mod mfa_account;
 pub mod par;
 pub mod revoke;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;
 
 use actix_web::web;
@@ -104,7 +105,9 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
             web::post().to(account::logout_everywhere),
         )
         .route("/account/signout", web::post().to(account::signout))
-        .route("/account/password", web::post().to(account::change_password));
+        .route("/account/password", web::post().to(account::change_password))
+        .route("/upstream/{id}/start", web::get().to(upstream::start))
+        .route("/upstream/{id}/callback", web::get().to(upstream::callback));
     mfa_routes(cfg);
 }
 

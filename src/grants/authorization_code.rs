@@ -46,6 +46,7 @@ pub async fn exchange(
         auth_time: Some(record.auth_time),
         sid: Some(&record.sid),
         amr: &record.amr,
+        idp: record.idp.as_deref(),
     };
     let refresh_token = if refresh::issued_to(client, &subject) {
         let new = NewFamily {
@@ -336,6 +337,7 @@ mod tests {
             auth_time: Some(record.auth_time),
             sid: Some(&record.sid),
             amr: &record.amr,
+            idp: record.idp.as_deref(),
         };
         let jti = record.access_jti.clone();
         let minted = crate::tokens::access::mint(

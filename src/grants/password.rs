@@ -22,6 +22,13 @@ pub async fn grant(
     binding: &Binding,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
+    // docs/security.md I.6: a client whose users sign in through upstreams only never checks a password.
+    if !client.password_login {
+        return Err(OAuthError::new(
+            crate::oauth::ErrorCode::UnauthorizedClient,
+            "this client signs users in through an upstream provider only",
+        ));
+    }
     let username = params.require("username")?;
     let password = params.require("password")?;
     let scope = match params.get("scope") {
@@ -63,6 +70,7 @@ pub async fn grant(
         auth_time: Some(t),
         sid: None,
         amr: &[AuthMethod::Password],
+        idp: None,
     };
     // OpenID Core §11: there is no login session to bind a refresh token to, so one is issued
     // only for offline access.

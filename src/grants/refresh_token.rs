@@ -68,6 +68,7 @@ pub async fn refresh(
         auth_time: Some(family.auth_time),
         sid: family.sid.as_deref(),
         amr: &[AuthMethod::Password],
+        idp: None,
     };
     let grant = Grant {
         client,

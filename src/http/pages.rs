@@ -10,10 +10,11 @@ use crate::accounts::csrf::{self, Holder};
 use crate::context::Context;
 use crate::http::errors::PageError;
 use crate::http::response;
-use crate::http::templates::{ConsentPage, LoginPage, ScopeItem};
+use crate::http::templates::{ConsentPage, LoginPage, ScopeItem, UpstreamButton};
 use crate::interaction::{Pending, Step};
 use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::oidc::claims::describe_scope;
+use crate::storage::Client;
 
 /// The browser a page is rendered for: its binding cookie value, the id of the login it has once
 /// this response is in (a login sets a new one), and cookies to set with the page.
@@ -46,10 +47,18 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
     let res = match step {
         Step::Respond(r) => response::authorization_response(&r)?,
         Step::Login { pending, client_name } => {
+            let client = ctx.store.client_by_id(&pending.request.client_id).await?;
+            let hint = pending.request.login_hint.as_deref().unwrap_or_default();
+            // docs/security.md I.5: home-realm discovery by `login_hint`.
+            if let Some(up) = ctx.upstreams.home_realm(hint, client.as_ref()) {
+                let path = crate::federation::flow::start_path(up.id(), &pending.id, Some(hint));
+                return Ok(browser.finish(response::see_other(&path)));
+            }
             let form = LoginForm {
                 client_name: Some(client_name),
+                client,
                 request_id: pending.id.clone(),
-                username: pending.request.login_hint.clone().unwrap_or_default(),
+                username: hint.to_string(),
             };
             login_page(ctx, browser.holder(), form, None).await?
         }
@@ -109,6 +118,8 @@ async fn consent_page(
 pub struct LoginForm {
     /// The client signed in to; `None` for the account page.
     pub client_name: Option<String>,
+    /// The client, for the sign-in options it offers (docs/security.md I.6).
+    pub client: Option<Client>,
     /// The pending authorization request (empty for the account page).
     pub request_id: String,
     /// Prefilled username (`login_hint` or the last attempt).
@@ -123,7 +134,25 @@ pub async fn login_page(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
+    let client = form.client.as_ref();
+    let upstreams = ctx
+        .upstreams
+        .offered_to(client)
+        .map(|u| UpstreamButton {
+            name: u.settings.name.clone(),
+            href: crate::federation::flow::start_path(u.id(), &form.request_id, None),
+            available: u.is_available(),
+        })
+        .collect();
+    // An email may be typed alone when some upstream's domain could take it (I.5).
+    let home_realms = ctx
+        .upstreams
+        .offered_to(client)
+        .any(|u| !u.settings.domains.is_empty());
     let page = LoginPage {
+        password_login: client.is_none_or(|c| c.password_login),
+        password_required: !home_realms,
+        upstreams,
         client_name: form.client_name,
         request_id: form.request_id,
         csrf_token,

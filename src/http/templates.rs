@@ -29,6 +29,22 @@ pub struct LoginPage {
     pub username: String,
     /// Shown above the form with role="alert".
     pub error: Option<String>,
+    /// The password form is shown (false: the client signs in through upstreams only).
+    pub password_login: bool,
+    /// The password field is `required` (false when an email alone may go to an upstream).
+    pub password_required: bool,
+    /// One button per upstream OpenID provider the client offers (docs/guides/federation.md).
+    pub upstreams: Vec<UpstreamButton>,
+}
+
+/// A sign-in button for an upstream OpenID provider.
+#[derive(Debug, Clone)]
+pub struct UpstreamButton {
+    pub name: String,
+    /// `/upstream/{id}/start?pending=...`
+    pub href: String,
+    /// Discovery succeeded; otherwise the button says "unavailable" (docs/security.md I.2).
+    pub available: bool,
 }
 
 /// OpenID Connect Core 1.0 §3.1.2.4: the consent form (`POST /consent`, `decision=allow|deny`).
@@ -269,6 +285,13 @@ mod tests {
             csrf_token: "csrf-abc".to_owned(),
             username: username.to_owned(),
             error: error.map(str::to_owned),
+            password_login: true,
+            password_required: true,
+            upstreams: vec![UpstreamButton {
+                name: "Corp SSO".into(),
+                href: "/upstream/corp/start?pending=req-123".into(),
+                available: false,
+            }],
         }
     }
 

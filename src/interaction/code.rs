@@ -42,6 +42,9 @@ pub struct CodeRecord {
     /// without offline access never outlives it).
     #[serde(default)]
     pub session_expires_at: Option<i64>,
+    /// The upstream OpenID provider of the login, for the ID token's `idp` claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 /// RFC 6749 §4.1.2: issues a code for an approved request. The record outlives the code by the
@@ -71,6 +74,7 @@ pub async fn issue(
         user_agent: meta.user_agent.clone(),
         ip: Some(meta.ip.clone()),
         session_expires_at: Some(signed_in.session.expires_at),
+        idp: signed_in.session.idp.clone(),
     };
     let value = serde_json::to_string(&record).map_err(OAuthError::server_error)?;
     let ttl = Duration::from_secs(tokens.code_ttl_secs + tokens.access_token_ttl_secs);

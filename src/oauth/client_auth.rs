@@ -206,6 +206,8 @@ mod tests {
             require_mfa: false,
             groups: Default::default(),
             backchannel_logout: None,
+            upstreams: Vec::new(),
+            password_login: true,
         }
     }
 

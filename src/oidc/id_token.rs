@@ -17,6 +17,8 @@ pub struct IdTokenInput<'a> {
     pub auth_time: Option<i64>,
     pub sid: Option<&'a str>,
     pub amr: &'a [AuthMethod],
+    /// The upstream OpenID provider the user signed in through (`idp`, docs/guides/federation.md).
+    pub idp: Option<&'a str>,
     /// The access token issued with it, for `at_hash`.
     pub access_token: Option<&'a str>,
     /// The `groups` claim, when the `groups` scope was granted (docs/clients.md, "Groups").
@@ -66,6 +68,9 @@ pub fn sign(ctx: &Context, input: &IdTokenInput<'_>) -> Result<String, OAuthErro
     }
     if let Some(sid) = input.sid {
         put("sid", Value::from(sid));
+    }
+    if let Some(idp) = input.idp {
+        put("idp", Value::from(idp));
     }
     crate::groups::insert(&mut claims, input.groups);
     ctx.keys
@@ -134,6 +139,7 @@ mod tests {
             auth_time: None,
             sid: None,
             amr: &[],
+            idp: None,
             access_token: None,
             groups: None,
         };

@@ -286,6 +286,26 @@ pub trait BackchannelStore: Send + Sync {
     async fn purge_backchannel_sessions(&self, now: i64) -> StorageResult<u64>;
 }
 
+/// Identities at upstream OpenID providers linked to local users (docs/guides/federation.md,
+/// docs/security.md I.4).
+#[async_trait]
+pub trait IdentityLinkStore: Send + Sync {
+    /// The user linked to `subject` at `upstream_id`, if any.
+    async fn linked_user(&self, upstream_id: &str, subject: &str) -> StorageResult<Option<User>>;
+    /// Links an identity to an existing user; `Conflict` when (`upstream_id`, `subject`) is linked
+    /// already (to anyone).
+    async fn link_identity(&self, link: IdentityLink) -> StorageResult<()>;
+    /// Creates `user` and links `link` to it in ONE transaction: both exist afterwards, or neither
+    /// (`Conflict` when the username is taken or the identity is linked already).
+    async fn create_linked_user(&self, user: NewUser, link: IdentityLink) -> StorageResult<User>;
+    /// The identities linked to a user, by upstream id.
+    async fn identity_links_for_user(&self, user_id: &str) -> StorageResult<Vec<IdentityLink>>;
+    /// Removes the user's identities at `upstream_id`; returns how many.
+    async fn unlink_identity(&self, user_id: &str, upstream_id: &str) -> StorageResult<u64>;
+    /// Users whose email is `email`, ignoring case (served by `users_email_lower_idx`).
+    async fn users_by_email(&self, email: &str) -> StorageResult<Vec<User>>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
 pub trait Store:
@@ -299,6 +319,7 @@ pub trait Store:
     + GroupStore
     + BackchannelStore
     + MfaStore
+    + IdentityLinkStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;
@@ -333,6 +354,9 @@ pub enum Kind {
     /// factor (keyed by the digest of their id), TOTP secrets waiting for their first code
     /// (`totp:<user id>`), and WebAuthn ceremony states (keyed by the digest of their id).
     Mfa,
+    /// Sign-ins sent to an upstream OpenID provider (state, nonce, PKCE verifier), keyed by the
+    /// digest of `state`.
+    Federation,
 }
 
 impl Kind {
@@ -349,6 +373,7 @@ impl Kind {
             Kind::LogoutRequest => "lreq",
             Kind::Lock => "lock",
             Kind::Mfa => "mfa",
+            Kind::Federation => "fed",
         }
     }
 }

@@ -134,6 +134,17 @@ pub struct Client {
     /// OpenID Back-Channel Logout 1.0 §2.2: where it receives logout tokens, if anywhere.
     #[serde(default)]
     pub backchannel_logout: Option<BackchannelLogout>,
+    /// Upstream OpenID providers (`[[upstream]]` ids) this client offers on its login page; empty:
+    /// every configured one (docs/security.md I.6).
+    #[serde(default)]
+    pub upstreams: Vec<String>,
+    /// The password form is offered and accepted; false: upstream sign-in only (docs/security.md I.6).
+    #[serde(default = "password_login_default")]
+    pub password_login: bool,
+}
+
+fn password_login_default() -> bool {
+    true
 }
 
 impl Client {
@@ -332,6 +343,13 @@ audit_kinds! {
     /// A back-channel logout token could not be delivered and was given up after its last attempt
     /// (`detail.attempts`, `detail.error`).
     BackchannelFailed => "logout.backchannel_failed",
+    /// A local user was linked to an upstream identity (`detail.upstream`, `detail.by`:
+    /// `email`, `provisioning`).
+    IdentityLinked => "federation.linked",
+    /// An administrator removed a linked upstream identity (`detail.upstream`).
+    IdentityUnlinked => "federation.unlinked",
+    /// A sign-in through an upstream was refused (`detail.upstream`, `detail.reason`).
+    FederationRefused => "federation.refused",
 }
 
 impl AuditKind {
@@ -380,6 +398,9 @@ pub enum AuthMethod {
     /// A software key: a WebAuthn credential that may be synced between devices (backup-eligible).
     #[serde(rename = "swk")]
     SoftwareKey,
+    /// Federated: signed in through an upstream OpenID provider (RFC 8176 §2 `fed`).
+    #[serde(rename = "fed")]
+    Federated,
 }
 
 /// A user's confirmed TOTP secret (RFC 6238), as stored.
@@ -405,6 +426,18 @@ pub struct PasskeyCredential {
     pub passkey: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+}
+
+/// A local user's identity at an upstream OpenID provider (docs/guides/federation.md): the
+/// provider's `sub` is unique per provider, so (`upstream_id`, `subject`) names one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLink {
+    pub user_id: String,
+    /// The `[[upstream]]` id.
+    pub upstream_id: String,
+    /// The provider's `sub`.
+    pub subject: String,
+    pub linked_at: i64,
 }
 
 /// An entry in the audit log.

@@ -246,6 +246,8 @@ mod tests {
             require_mfa: false,
             groups: Default::default(),
             backchannel_logout: None,
+            upstreams: Vec::new(),
+            password_login: true,
             resource_server: false,
         };
         let bound = Binding::Dpop { jkt: "k".into() };

@@ -22,6 +22,8 @@ pub struct Subject<'a> {
     pub sid: Option<&'a str>,
     /// RFC 8176 authentication methods.
     pub amr: &'a [AuthMethod],
+    /// The upstream OpenID provider of the login (the ID token's `idp`).
+    pub idp: Option<&'a str>,
 }
 
 impl Subject<'_> {
@@ -31,5 +33,6 @@ impl Subject<'_> {
         auth_time: None,
         sid: None,
         amr: &[],
+        idp: None,
     };
 }

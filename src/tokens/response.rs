@@ -78,6 +78,7 @@ pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, O
                 auth_time: subject.auth_time,
                 sid: subject.sid,
                 amr: subject.amr,
+                idp: subject.idp,
                 access_token: Some(&access_token),
                 groups,
             },

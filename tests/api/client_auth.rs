@@ -29,6 +29,8 @@ async fn add_odd_client(app: &TestApp) {
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

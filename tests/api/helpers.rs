@@ -141,9 +141,19 @@ pub async fn spawn_with_settings(settings: Settings, dir: tempfile::TempDir) -> 
 }
 
 /// Like [`spawn_with_settings`], with the clock the server reads.
-pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, clock: Clock) -> TestApp {
-    let database_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
+pub async fn spawn_with_clock(settings: Settings, dir: tempfile::TempDir, clock: Clock) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    spawn_on(settings, dir, clock, listener).await
+}
+
+/// Like [`spawn_with_clock`], on a listener the test bound (a port known before the server exists).
+pub async fn spawn_on(
+    mut settings: Settings,
+    dir: tempfile::TempDir,
+    clock: Clock,
+    listener: TcpListener,
+) -> TestApp {
+    let database_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
     let port = listener.local_addr().expect("addr").port();
     let address = format!("http://127.0.0.1:{port}");
     // An https issuer chosen by the test stays (as behind a TLS-terminating proxy); otherwise the
@@ -202,6 +212,8 @@ pub async fn spawn_with_clock(mut settings: Settings, dir: tempfile::TempDir, cl
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     state
         .ctx

@@ -193,6 +193,8 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

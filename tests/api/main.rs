@@ -18,6 +18,7 @@ mod discovery;
 mod done_when;
 mod dpop;
 mod durability;
+mod federation;
 mod groups;
 mod helpers;
 mod input;

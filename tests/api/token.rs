@@ -165,6 +165,8 @@ async fn client_credentials_grant_refuses_public_clients() {
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     };
     app.ctx().store.create_client(public).await.unwrap();
     let res = app

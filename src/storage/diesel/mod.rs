@@ -9,6 +9,7 @@ mod conn;
 mod consents;
 mod grants;
 mod groups;
+mod identity_links;
 mod keys;
 mod mfa;
 mod revoked;

@@ -4,14 +4,14 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    audit_events, clients, consents, ephemeral, refresh_tokens, revoked_tokens, signing_keys, token_families,
-    users,
+    audit_events, clients, consents, ephemeral, identity_links, refresh_tokens, revoked_tokens, signing_keys,
+    token_families, users,
 };
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
 use crate::storage::models::{
     AuditEvent, AuditKind, BackchannelLogout, Client, ClientGroups, Consent, FamilyLifetime, GrantType,
-    NewUser, RefreshToken, RevokedToken, SigningKey, TokenFamily, User,
+    IdentityLink, NewUser, RefreshToken, RevokedToken, SigningKey, TokenFamily, User,
 };
 use crate::storage::{StorageError, StorageResult};
 
@@ -89,6 +89,8 @@ pub(crate) struct ClientRow {
     pub require_groups: String,
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
+    pub upstreams: String,
+    pub password_login: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -131,6 +133,8 @@ impl ClientRow {
                 .backchannel_logout
                 .as_ref()
                 .is_some_and(|b| b.session_required),
+            upstreams: to_json(&c.upstreams)?,
+            password_login: c.password_login,
         })
     }
 }
@@ -171,6 +175,8 @@ impl TryFrom<ClientRow> for Client {
             require_mfa: r.require_mfa,
             groups,
             backchannel_logout,
+            upstreams: from_json("upstreams", &owner, &r.upstreams)?,
+            password_login: r.password_login,
         })
     }
 }
@@ -497,4 +503,35 @@ pub(crate) struct BackchannelSessionRow {
     pub sid: String,
     pub created_at: i64,
     pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = identity_links)]
+pub(crate) struct IdentityLinkRow {
+    pub upstream_id: String,
+    pub subject: String,
+    pub user_id: String,
+    pub linked_at: i64,
+}
+
+impl From<IdentityLink> for IdentityLinkRow {
+    fn from(l: IdentityLink) -> IdentityLinkRow {
+        IdentityLinkRow {
+            upstream_id: l.upstream_id,
+            subject: l.subject,
+            user_id: l.user_id,
+            linked_at: l.linked_at,
+        }
+    }
+}
+
+impl From<IdentityLinkRow> for IdentityLink {
+    fn from(r: IdentityLinkRow) -> IdentityLink {
+        IdentityLink {
+            upstream_id: r.upstream_id,
+            subject: r.subject,
+            user_id: r.user_id,
+            linked_at: r.linked_at,
+        }
+    }
 }

@@ -35,6 +35,8 @@ diesel::table! {
         require_groups -> Text,
         backchannel_logout_uri -> Nullable<Text>,
         backchannel_logout_session_required -> Bool,
+        upstreams -> Text,
+        password_login -> Bool,
     }
 }
 
@@ -194,6 +196,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    identity_links (upstream_id, subject) {
+        upstream_id -> Text,
+        subject -> Text,
+        user_id -> Text,
+        linked_at -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -213,4 +224,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_groups,
     backchannel_sessions,
     backchannel_deliveries,
+    identity_links,
 );

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 
 use super::rows::UserRow;
-use super::schema::{backchannel_sessions, consents, refresh_tokens, token_families, user_groups, users};
+use super::schema::{
+    backchannel_sessions, consents, identity_links, refresh_tokens, token_families, user_groups, users,
+};
 use super::{DieselStore, write_tx};
 use crate::storage::{NewUser, StorageResult, User, UserStore};
 
@@ -115,6 +117,8 @@ impl UserStore for DieselStore {
                 diesel::delete(consents::table.filter(consents::user_id.eq(&id))).execute(conn)?;
                 diesel::delete(user_groups::table.filter(user_groups::user_id.eq(&id))).execute(conn)?;
                 diesel::delete(backchannel_sessions::table.filter(backchannel_sessions::user_id.eq(&id)))
+                    .execute(conn)?;
+                diesel::delete(identity_links::table.filter(identity_links::user_id.eq(&id)))
                     .execute(conn)?;
                 let n = diesel::delete(users::table.find(&id)).execute(conn)?;
                 Ok(n > 0)

@@ -5,6 +5,7 @@
 mod backchannel;
 mod ephemeral;
 mod grants;
+mod identity_links;
 mod mfa;
 mod plans;
 mod revoked;
@@ -123,6 +124,8 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         require_mfa: false,
         groups: Default::default(),
         backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
     }
 }
 

@@ -157,6 +157,21 @@ async fn run_hot_paths(db: &TestDb) -> Vec<String> {
     s.passkeys(&user.id).await.unwrap();
     s.passkey_by_id("k").await.unwrap();
     s.update_passkey("k", "{}", 2).await.unwrap();
+    // A federated sign-in (docs/guides/federation.md).
+    let link = IdentityLink {
+        user_id: user.id.clone(),
+        upstream_id: "corp".into(),
+        subject: "s-1".into(),
+        linked_at: 1,
+    };
+    s.linked_user("corp", "s-1").await.unwrap();
+    s.users_by_email("Hot@example.com").await.unwrap();
+    s.link_identity(link.clone()).await.unwrap();
+    let new = IdentityLink {
+        subject: "s-2".into(),
+        ..link
+    };
+    s.create_linked_user(new_user("hot2"), new).await.unwrap();
 
     let min = Duration::from_secs(60);
     e.put(Kind::Code, "k", "v", min).await.unwrap();
