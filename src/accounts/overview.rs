@@ -370,6 +370,8 @@ mod tests {
             lifetime: FamilyLifetime::Offline,
             not_after: None,
             dpop_jkt: None,
+            amr: vec![crate::storage::AuthMethod::Password],
+            idp: None,
         };
         let id = new.id.clone();
         let client = w.client(client_id).await;

@@ -22,7 +22,7 @@ const SECRET_NOTE: &str =
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List clients.
     List {
         #[arg(long)]
@@ -173,7 +173,7 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 args.no_password_login,
             )
             .map_err(CliError::Invalid)?;
-            let (client, secret) = build_client(args, settings.keys.default_alg, &Clock::system())?;
+            let (client, secret) = build_client(*args, settings.keys.default_alg, &Clock::system())?;
             let store = open_store(&settings).await?;
             store.create_client(client.clone()).await.map_err(|e| match e {
                 crate::storage::StorageError::Conflict(_) => {

@@ -34,7 +34,7 @@ fn client_add(args: &[&str]) -> ClientAddArgs {
     let mut v = vec!["client", "add"];
     v.extend_from_slice(args);
     match parse(&v) {
-        Command::Client(ClientCommand::Add(a)) => a,
+        Command::Client(ClientCommand::Add(a)) => *a,
         other => panic!("{other:?}"),
     }
 }

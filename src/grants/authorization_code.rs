@@ -122,6 +122,8 @@ fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily 
             FamilyLifetime::Session => record.session_expires_at,
         },
         dpop_jkt: None,
+        amr: record.amr.clone(),
+        idp: record.idp.clone(),
     }
 }
 
@@ -210,6 +212,8 @@ fn barred_family(record: &CodeRecord, t: i64) -> TokenFamily {
         ip: None,
         lifetime: FamilyLifetime::Offline,
         dpop_jkt: None,
+        amr: Vec::new(),
+        idp: None,
     }
 }
 

@@ -108,5 +108,7 @@ fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &Requ
         lifetime: FamilyLifetime::Offline,
         not_after: None,
         dpop_jkt: None,
+        amr: vec![AuthMethod::Password],
+        idp: None,
     }
 }

@@ -11,7 +11,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::oauth::scope::Scope;
 use crate::random::random_id;
-use crate::storage::{AuditKind, AuthMethod, Client, RotateOutcome, TokenFamily, User};
+use crate::storage::{AuditKind, Client, RotateOutcome, TokenFamily, User};
 use crate::tokens::Subject;
 use crate::tokens::dpop::Binding;
 use crate::tokens::refresh;
@@ -67,8 +67,8 @@ pub async fn refresh(
         user: Some(&user),
         auth_time: Some(family.auth_time),
         sid: family.sid.as_deref(),
-        amr: &[AuthMethod::Password],
-        idp: None,
+        amr: &family.amr,
+        idp: family.idp.as_deref(),
     };
     let grant = Grant {
         client,
@@ -170,6 +170,8 @@ mod tests {
             lifetime: crate::storage::FamilyLifetime::Offline,
             not_after: None,
             dpop_jkt: jkt.map(str::to_string),
+            amr: vec![crate::storage::AuthMethod::Password],
+            idp: None,
         };
         start_family(&w.ctx, client, new).await.unwrap()
     }
@@ -201,6 +203,37 @@ mod tests {
 
     fn refresh_of(r: &TokenResponse) -> String {
         r.refresh_token.clone().unwrap()
+    }
+
+    /// OpenID Core §12.2 / §2: an ID token renewed by a refresh token says how the user signed in
+    /// (`amr`, the `acr` that follows from it, and `idp`) as the family's first one did, not `pwd`.
+    #[tokio::test]
+    async fn renewed_id_token_keeps_the_logins_amr_acr_and_idp() {
+        use crate::storage::AuthMethod;
+        let w = testing::world().await;
+        let client = w.client(FIRST_PARTY).await;
+        let new = NewFamily {
+            id: random_id(),
+            user_id: w.user.id.clone(),
+            scope: Scope::from_tokens(["openid", "offline_access"]),
+            sid: None,
+            auth_time: w.ctx.now(),
+            device_name: None,
+            user_agent: None,
+            ip: None,
+            lifetime: crate::storage::FamilyLifetime::Offline,
+            not_after: None,
+            dpop_jkt: None,
+            amr: vec![AuthMethod::Password, AuthMethod::Otp],
+            idp: Some("corp".into()),
+        };
+        let token = start_family(&w.ctx, &client, new).await.unwrap();
+        let r = use_token(&w, &client, &token, None).await.unwrap();
+        let id_token = r.id_token.clone().expect("an ID token for the openid scope");
+        let (_, claims) = w.ctx.keys.verify(&id_token).unwrap();
+        assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp"]));
+        assert_eq!(claims["acr"], crate::mfa::policy::ACR_MFA);
+        assert_eq!(claims["idp"], "corp");
     }
 
     #[tokio::test]

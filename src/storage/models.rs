@@ -198,6 +198,13 @@ pub struct TokenFamily {
     #[serde(default)]
     pub dpop_jkt: Option<String>,
     pub lifetime: FamilyLifetime,
+    /// How the user signed in for the login the family was born in (RFC 8176): what an ID token
+    /// renewed by its refresh tokens says in `amr` (and `acr`).
+    #[serde(default)]
+    pub amr: Vec<AuthMethod>,
+    /// The upstream OpenID provider of that login, if any (the renewed ID token's `idp`).
+    #[serde(default)]
+    pub idp: Option<String>,
 }
 
 /// OpenID Core §11: how long a token family may live.

@@ -7,7 +7,9 @@ use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
 use crate::oauth::scope::Scope;
 use crate::random::secret_256;
-use crate::storage::{Client, FamilyLifetime, GrantType, RefreshToken, StorageError, TokenFamily};
+use crate::storage::{
+    AuthMethod, Client, FamilyLifetime, GrantType, RefreshToken, StorageError, TokenFamily,
+};
 use crate::tokens::Subject;
 
 /// A new refresh token for `family`: (the value handed out, the row to store). It expires after
@@ -46,6 +48,10 @@ pub struct NewFamily {
     pub not_after: Option<i64>,
     /// RFC 9449 §5: the key thumbprint its refresh tokens are bound to (public clients only).
     pub dpop_jkt: Option<String>,
+    /// How the user signed in (RFC 8176), and through which upstream provider: what renewed ID
+    /// tokens say.
+    pub amr: Vec<AuthMethod>,
+    pub idp: Option<String>,
 }
 
 /// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
@@ -70,6 +76,8 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         ip: new.ip,
         lifetime: new.lifetime,
         dpop_jkt: new.dpop_jkt,
+        amr: new.amr,
+        idp: new.idp,
     };
     let (value, row) = mint(ctx, &family);
     match ctx.store.create_family(family, Some(row)).await {

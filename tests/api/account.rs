@@ -643,6 +643,8 @@ async fn bob_with_a_family(app: &TestApp) -> String {
         ip: None,
         lifetime: portcullis::storage::FamilyLifetime::Offline,
         dpop_jkt: None,
+        amr: vec![portcullis::storage::AuthMethod::Password],
+        idp: None,
     };
     app.ctx().store.create_family(family.clone(), None).await.unwrap();
     family.id

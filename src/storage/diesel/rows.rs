@@ -244,6 +244,9 @@ pub(crate) struct FamilyRow {
     pub ip: Option<String>,
     pub session_bound: bool,
     pub dpop_jkt: Option<String>,
+    /// The login's RFC 8176 methods, as a JSON array.
+    pub amr: String,
+    pub idp: Option<String>,
 }
 
 impl From<TokenFamily> for FamilyRow {
@@ -264,6 +267,8 @@ impl From<TokenFamily> for FamilyRow {
             ip: f.ip,
             session_bound: f.lifetime == FamilyLifetime::Session,
             dpop_jkt: f.dpop_jkt,
+            amr: serde_json::to_string(&f.amr).unwrap_or_else(|_| "[]".into()),
+            idp: f.idp,
         }
     }
 }
@@ -290,6 +295,9 @@ impl From<FamilyRow> for TokenFamily {
                 FamilyLifetime::Offline
             },
             dpop_jkt: r.dpop_jkt,
+            // Written by `From<TokenFamily>`; a value this version cannot read claims nothing.
+            amr: serde_json::from_str(&r.amr).unwrap_or_default(),
+            idp: r.idp,
         }
     }
 }

@@ -70,6 +70,8 @@ diesel::table! {
         ip -> Nullable<Text>,
         session_bound -> Bool,
         dpop_jkt -> Nullable<Text>,
+        amr -> Text,
+        idp -> Nullable<Text>,
     }
 }
 

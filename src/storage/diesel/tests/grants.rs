@@ -24,6 +24,8 @@ fn family(user_id: &str, client_id: &str, now: i64) -> TokenFamily {
         ip: None,
         lifetime: crate::storage::FamilyLifetime::Offline,
         dpop_jkt: None,
+        amr: vec![crate::storage::AuthMethod::Password],
+        idp: None,
     }
 }
 

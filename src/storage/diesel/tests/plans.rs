@@ -82,6 +82,8 @@ fn family(id: &str, user_id: &str, now: i64) -> TokenFamily {
         ip: None,
         lifetime: crate::storage::FamilyLifetime::Session,
         dpop_jkt: None,
+        amr: vec![crate::storage::AuthMethod::Password],
+        idp: None,
     }
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE token_families DROP COLUMN idp;
+ALTER TABLE token_families DROP COLUMN amr;
