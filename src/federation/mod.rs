@@ -15,6 +15,7 @@ use std::time::Duration;
 use openidconnect::core::CoreProviderMetadata;
 use secrecy::SecretString;
 
+use crate::accounts::session::LoginSession;
 use crate::config::{FederationSettings, UpstreamSettings};
 use crate::oauth::OAuthError;
 use crate::storage::{Client, StorageError};
@@ -145,6 +146,18 @@ impl Upstreams {
 /// Whether `client` offers the upstream `id` (docs/security.md I.6).
 pub fn offers(client: &Client, id: &str) -> bool {
     client.upstreams.is_empty() || client.upstreams.iter().any(|u| u == id)
+}
+
+/// docs/security.md I.6: whether `client` takes an existing login session. A login through an
+/// upstream the client does not offer is not one of its logins, and a client without the password
+/// form (upstream sign-in only) takes nothing but a login through one of its upstreams: a browser
+/// signed in locally (password or passkey, for another client) is sent to the login page, which
+/// offers only the client's upstreams.
+pub fn accepts_login(client: &Client, session: &LoginSession) -> bool {
+    match session.idp.as_deref() {
+        Some(id) => offers(client, id),
+        None => client.password_login,
+    }
 }
 
 /// `client add --upstream ... --no-password-login`: every named upstream is configured, and a

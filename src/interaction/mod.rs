@@ -94,7 +94,10 @@ pub async fn evaluate(
         },
         None => None,
     };
-    let Some(signed_in) = signed_in.filter(|s| !needs_login(ctx, &pending, s, hint_sub.as_deref())) else {
+    let Some(signed_in) = signed_in.filter(|s| {
+        !needs_login(ctx, &pending, s, hint_sub.as_deref())
+            && crate::federation::accepts_login(client, s.session)
+    }) else {
         if request.prompt.none {
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in");
             return Ok(Step::Respond(AuthResponse::error(&ctx.issuer, request, e)));

@@ -768,3 +768,43 @@ async fn upstream_groups_replace_that_upstreams_groups_at_each_sign_in() {
         "the upstream's groups replaced, the local one kept"
     );
 }
+
+/// I.6: a browser signed in locally (with a password, for another client) is not signed in for an
+/// upstream-only client: it gets the login page with the client's upstream (or `login_required`
+/// with `prompt=none`), never a code.
+#[tokio::test]
+async fn upstream_only_client_does_not_take_a_local_login() {
+    let f = federation(LinkBy::Subject, Provisioning::Auto).await;
+    let d = &f.downstream;
+    d.login_for_code("openid").await;
+    assert!(signed_in(d).await, "signed in locally for the first client");
+    let base = d
+        .ctx()
+        .store
+        .client_by_id(CONFIDENTIAL_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    let only_corp = Client {
+        client_id: "corp-only".into(),
+        upstreams: vec![CORP.into()],
+        password_login: false,
+        ..base
+    };
+    d.ctx().store.create_client(only_corp).await.unwrap();
+    let challenge = pkce_pair().1;
+    let mut params = d.code_request("st", "n", &challenge, "openid");
+    params[1] = ("client_id", "corp-only");
+    let res = d.authorize(&params).await;
+    assert_eq!(res.status(), 200, "the login page, not a code");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sign in with Corp SSO"));
+    assert!(!page.contains("name=\"password\""));
+
+    params.push(("prompt", "none"));
+    let res = d.authorize(&params).await;
+    assert_eq!(res.status(), 303);
+    let back = location_params(&res);
+    assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+    assert!(param(&back, "code").is_none());
+}
