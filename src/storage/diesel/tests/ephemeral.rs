@@ -106,7 +106,8 @@ async fn consume_first_then_again() {
 #[tokio::test]
 async fn entries_expire() {
     for db in test_dbs().await {
-        let e = db.ephemeral();
+        let clock = crate::clock::Clock::fixed(crate::clock::Clock::system().now_ms());
+        let e = db.ephemeral_at(clock.clone());
         // 1 ns rounds up to 1 s.
         e.put(Kind::Csrf, "short", "v", Duration::from_nanos(1))
             .await
@@ -119,7 +120,7 @@ async fn entries_expire() {
             Consumed::First("v".into())
         );
         e.put(Kind::Csrf, "long", "v", MIN).await.unwrap();
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        clock.advance(Duration::from_secs(2));
         assert_eq!(e.get(Kind::Csrf, "short").await.unwrap(), None, "{}", db.name);
         assert_eq!(e.take(Kind::Csrf, "short").await.unwrap(), None);
         assert_eq!(e.consume(Kind::Code, "used").await.unwrap(), Consumed::Missing);
@@ -132,7 +133,10 @@ async fn entries_expire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn incr_counts_within_a_window() {
     for db in test_dbs().await {
-        let e = Arc::new(db.ephemeral());
+        // A fixed clock, advanced by the test: with the real one, on a loaded machine, a 1 s window
+        // could end between the first two calls (seen once on PostgreSQL + Redis).
+        let clock = crate::clock::Clock::fixed(crate::clock::Clock::system().now_ms());
+        let e = Arc::new(db.ephemeral_at(clock.clone()));
         assert_eq!(
             e.incr(Kind::RateLimit, "ip", Duration::from_secs(1))
                 .await
@@ -146,7 +150,7 @@ async fn incr_counts_within_a_window() {
             2
         );
         assert_eq!(e.incr(Kind::RateLimit, "other", MIN).await.unwrap(), 1);
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        clock.advance(Duration::from_secs(2));
         assert_eq!(
             e.incr(Kind::RateLimit, "ip", MIN).await.unwrap(),
             1,

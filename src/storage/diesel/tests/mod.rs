@@ -33,6 +33,11 @@ impl TestDb {
         SqlEphemeral::new(self.store.pool(), crate::clock::Clock::system())
     }
 
+    /// The short-lived store on `clock`, which a test advances instead of sleeping.
+    pub fn ephemeral_at(&self, clock: crate::clock::Clock) -> SqlEphemeral {
+        SqlEphemeral::new(self.store.pool(), clock)
+    }
+
     /// Drops the per-test PostgreSQL database (best effort).
     pub async fn finish(self) {
         let TestDb { store, pg, .. } = self;
