@@ -20,6 +20,7 @@ mod dpop;
 mod durability;
 mod federation;
 mod groups;
+mod guides;
 mod helpers;
 mod input;
 mod introspection;
