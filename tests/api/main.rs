@@ -28,6 +28,7 @@ mod limits;
 mod logout;
 mod mfa;
 mod offline;
+mod operations;
 mod par;
 mod refresh;
 mod relying_party;
