@@ -143,6 +143,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(crate::http::headers::security_headers(https))
+            .wrap(actix_web::middleware::from_fn(crate::http::head::as_get))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(crate::http::observe::RequestIds::new(trusted.clone()))
             .configure(|cfg| crate::endpoints::routes(cfg, dev_mode))

@@ -10,6 +10,7 @@ pub mod dpop;
 pub mod errors;
 pub mod extract;
 pub mod forwarded;
+pub mod head;
 pub mod headers;
 pub mod mfa_pages;
 pub mod observe;

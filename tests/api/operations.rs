@@ -249,3 +249,34 @@ async fn metrics_can_be_switched_off() {
     let app = spawn_app_with(|s| s.metrics.enabled = false).await;
     assert_eq!(scrape(&app).await.status(), 404);
 }
+
+/// RFC 9110 §9.3.2: HEAD is answered wherever GET is, with GET's status and headers and no body;
+/// the connection stays usable for the next request.
+#[tokio::test]
+async fn head_is_answered_wherever_get_is() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/jwks",
+        "/static/css/portcullis.css",
+        "/healthz",
+        "/account",
+    ] {
+        let get = app.api.get(app.url(path)).send().await.unwrap();
+        assert_ne!(get.status(), 404, "{path}");
+        let head = app.api.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        let length = get.headers().get("content-length").cloned();
+        assert_eq!(head.headers().get("content-length").cloned(), length, "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+        // The same keep-alive connection answers the next request correctly.
+        let again = app.api.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    }
+}
