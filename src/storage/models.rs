@@ -205,6 +205,10 @@ pub struct TokenFamily {
     /// The upstream OpenID provider of that login, if any (the renewed ID token's `idp`).
     #[serde(default)]
     pub idp: Option<String>,
+    /// RFC 8707 §2.2: the APIs (identifiers) the grant is for; a refresh may name any of them.
+    /// Empty: the configured audience.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 /// OpenID Core §11: how long a token family may live.
@@ -357,6 +361,15 @@ audit_kinds! {
     IdentityUnlinked => "federation.unlinked",
     /// A sign-in through an upstream was refused (`detail.upstream`, `detail.reason`).
     FederationRefused => "federation.refused",
+    /// An API (resource server) was registered (`detail.api`, `detail.scopes`).
+    ApiCreated => "api.created",
+    /// An API was removed with its scopes and client policies (`detail.api`).
+    ApiRemoved => "api.removed",
+    /// An API's scopes or a client's API policy changed (`detail.api`, `detail.change`).
+    ApiChanged => "api.changed",
+    /// RFC 8693: a token was exchanged (`detail.subject_token_type`, `detail.audience`,
+    /// `detail.actor`, `detail.scope`, `detail.jti`).
+    TokenExchanged => "token.exchanged",
 }
 
 impl AuditKind {

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod apis;
 mod audit;
 mod authorize;
 mod authorize_bounds;
@@ -30,6 +31,7 @@ mod offline;
 mod par;
 mod refresh;
 mod relying_party;
+mod resource_server;
 mod sessions;
 mod token;
 mod userinfo;

@@ -84,6 +84,7 @@ fn family(id: &str, user_id: &str, now: i64) -> TokenFamily {
         dpop_jkt: None,
         amr: vec![crate::storage::AuthMethod::Password],
         idp: None,
+        resources: Vec::new(),
     }
 }
 
