@@ -3,7 +3,6 @@
 //! means for the tokens' `aud`, scope, lifetime and algorithm. The registry itself is
 //! [`crate::storage::ApiStore`]; the `resource` parameter's syntax is [`crate::oauth::resource`].
 
-
 use crate::context::Context;
 use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::{AuthorizationRequest, RedirectError};
@@ -111,8 +110,7 @@ impl Target {
 /// docs/security.md J.4: a client may have tokens for an API that is its default API, or one of
 /// whose scopes its own scope list names.
 pub fn entitled(client: &Client, api: &Api, default_api: Option<&str>) -> bool {
-    default_api == Some(api.identifier.as_str())
-        || !client.scopes.intersect(&api.scope()).is_empty()
+    default_api == Some(api.identifier.as_str()) || !client.scopes.intersect(&api.scope()).is_empty()
 }
 
 /// The registered APIs `identifiers` name, in order; an unknown one is `invalid_target`
@@ -146,8 +144,10 @@ pub async fn for_request(ctx: &Context, client: &Client, requested: &[String]) -
         .iter()
         .find(|api| !entitled(client, api, policy.default_api.as_deref()))
     {
-        return Err(OAuthError::invalid_target("the client may not ask for this resource")
-            .with_detail(api.identifier.clone()));
+        return Err(
+            OAuthError::invalid_target("the client may not ask for this resource")
+                .with_detail(api.identifier.clone()),
+        );
     }
     target.audience(ctx)?;
     Ok(target)
@@ -158,7 +158,9 @@ pub async fn for_request(ctx: &Context, client: &Client, requested: &[String]) -
 /// requested: all granted. An API removed since is `invalid_target`.
 pub async fn select(ctx: &Context, granted: &[String], requested: &[String]) -> Result<Target, OAuthError> {
     if let Some(r) = requested.iter().find(|r| !granted.contains(r)) {
-        return Err(OAuthError::invalid_target("the resource was not part of the grant").with_detail(r.clone()));
+        return Err(
+            OAuthError::invalid_target("the resource was not part of the grant").with_detail(r.clone()),
+        );
     }
     let chosen = if requested.is_empty() { granted } else { requested };
     let target = load(ctx, chosen).await?;

@@ -107,7 +107,14 @@ pub async fn run(settings: Settings, cmd: ApiCommand) -> Result<(), CliError> {
             if !store.delete_api(&identifier).await? {
                 return Err(not_found(&identifier));
             }
-            audit(&store, AuditKind::ApiRemoved, None, None, json!({ "api": identifier })).await;
+            audit(
+                &store,
+                AuditKind::ApiRemoved,
+                None,
+                None,
+                json!({ "api": identifier }),
+            )
+            .await;
             output::line(&format!("api {identifier} removed"))
         }
         ApiCommand::Scope(ScopeCommand::Add { identifier, scope }) => {
@@ -144,10 +151,9 @@ async fn add(store: &DynStore, args: AddArgs) -> Result<(), CliError> {
         }
     }
     if let Some(id) = &api.introspect_client {
-        let client = store
-            .client_by_id(id)
-            .await?
-            .ok_or_else(|| CliError::Invalid(format!("--introspect-client: no client with client_id {id}")))?;
+        let client = store.client_by_id(id).await?.ok_or_else(|| {
+            CliError::Invalid(format!("--introspect-client: no client with client_id {id}"))
+        })?;
         if client.is_public() {
             return Err(CliError::Invalid(format!(
                 "--introspect-client: {id} is a public client; introspection needs a confidential one"
@@ -173,7 +179,9 @@ pub fn build_api(args: &AddArgs) -> Result<Api, CliError> {
         return Err(CliError::Invalid("the API name must not be empty".into()));
     }
     if args.access_token_ttl.is_some_and(|t| t <= 0) {
-        return Err(CliError::Invalid("--access-token-ttl must be a positive number of seconds".into()));
+        return Err(CliError::Invalid(
+            "--access-token-ttl must be a positive number of seconds".into(),
+        ));
     }
     let mut scopes: Vec<ApiScope> = Vec::new();
     for raw in &args.scopes {
@@ -240,15 +248,25 @@ fn print(api: &Api, json: bool) -> Result<(), CliError> {
             api.access_token_ttl_secs
                 .map_or("default".into(), |t| format!("{t} s"))
         ),
-        format!("alg:              {}", api.alg.map_or("default".into(), |a| a.to_string())),
-        format!("introspect:       {}", api.introspect_client.as_deref().unwrap_or("-")),
+        format!(
+            "alg:              {}",
+            api.alg.map_or("default".into(), |a| a.to_string())
+        ),
+        format!(
+            "introspect:       {}",
+            api.introspect_client.as_deref().unwrap_or("-")
+        ),
         format!("created:          {}", fmt_time(api.created_at)),
         "scopes:".to_string(),
     ];
     if api.scopes.is_empty() {
         lines.push("  -".into());
     }
-    lines.extend(api.scopes.iter().map(|s| format!("  {}  {}", s.name, s.description)));
+    lines.extend(
+        api.scopes
+            .iter()
+            .map(|s| format!("  {}  {}", s.name, s.description)),
+    );
     output::line(&lines.join("\n"))
 }
 
@@ -286,11 +304,20 @@ mod tests {
     #[test]
     fn scope_descriptions_follow_the_last_colon_before_a_space() {
         let s = parse_scope("photos:read:See your photos", "Photos").unwrap();
-        assert_eq!((s.name.as_str(), s.description.as_str()), ("photos:read", "See your photos"));
+        assert_eq!(
+            (s.name.as_str(), s.description.as_str()),
+            ("photos:read", "See your photos")
+        );
         let s = parse_scope("photos:read", "Photos").unwrap();
-        assert_eq!((s.name.as_str(), s.description.as_str()), ("photos:read", "Use Photos (photos:read)"));
+        assert_eq!(
+            (s.name.as_str(), s.description.as_str()),
+            ("photos:read", "Use Photos (photos:read)")
+        );
         let s = parse_scope("write:Change things: all of them", "Photos").unwrap();
-        assert_eq!((s.name.as_str(), s.description.as_str()), ("write", "Change things: all of them"));
+        assert_eq!(
+            (s.name.as_str(), s.description.as_str()),
+            ("write", "Change things: all of them")
+        );
         assert!(parse_scope("openid:Who you are", "Photos").is_err());
         assert!(parse_scope("bad\"name", "Photos").is_err());
     }

@@ -399,7 +399,12 @@ fn dedup<T: PartialEq>(v: Vec<T>) -> Vec<T> {
     out
 }
 
-fn print_client(c: &Client, policy: &ClientApiPolicy, secret: Option<&str>, json: bool) -> Result<(), CliError> {
+fn print_client(
+    c: &Client,
+    policy: &ClientApiPolicy,
+    secret: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
     if json {
         output::json(&ClientView::new(c, secret).with_policy(policy))?;
     } else {

@@ -41,7 +41,7 @@ impl ParamMap {
     /// [`ParamMap::from_urlencoded`]. Errors: `invalid_request` "duplicate parameter: x", too many
     /// parameters, a value over 8 KiB, a control character.
     pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Result<ParamMap, OAuthError> {
-        let mut inner = BTreeMap::new();
+        let mut inner: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (count, (name, value)) in pairs.into_iter().enumerate() {
             if count >= MAX_PARAMS {
                 return Err(OAuthError::invalid_request("too many parameters"));
@@ -149,7 +149,10 @@ mod tests {
         assert!(p.all("audience").is_empty());
         let again = ParamMap::from_pairs(p.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         assert_eq!(again, p);
-        assert!(parse("scope=a&scope=b").is_err(), "other parameters still may not");
+        assert!(
+            parse("scope=a&scope=b").is_err(),
+            "other parameters still may not"
+        );
     }
 
     #[test]

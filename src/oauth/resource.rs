@@ -10,12 +10,10 @@ pub const MAX_RESOURCES: usize = 10;
 /// RFC 8707 §2: "an absolute URI ... MUST NOT include a fragment component". Returns the value as
 /// sent (identifiers are compared exactly); anything else is `invalid_target`.
 pub fn parse(value: &str) -> Result<&str, OAuthError> {
-    let url = url::Url::parse(value)
-        .map_err(|_| OAuthError::invalid_target("resource must be an absolute URI"))?;
+    let url =
+        url::Url::parse(value).map_err(|_| OAuthError::invalid_target("resource must be an absolute URI"))?;
     if url.fragment().is_some() || value.contains('#') {
-        return Err(OAuthError::invalid_target(
-            "resource must not contain a fragment",
-        ));
+        return Err(OAuthError::invalid_target("resource must not contain a fragment"));
     }
     Ok(value)
 }
@@ -46,11 +44,22 @@ mod tests {
     /// J.1: RFC 8707 §2: an absolute URI without a fragment; anything else is `invalid_target`.
     #[test]
     fn malformed_resource_is_invalid_target() {
-        for bad in ["photos", "/api", "https://a.example/api#x", "https://a.example/#", "//a.example"] {
+        for bad in [
+            "photos",
+            "/api",
+            "https://a.example/api#x",
+            "https://a.example/#",
+            "//a.example",
+        ] {
             let e = parse(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidTarget, "{bad}");
         }
-        for good in ["https://a.example/api", "https://a.example", "urn:example:api", "https://a.example/?v=1"] {
+        for good in [
+            "https://a.example/api",
+            "https://a.example",
+            "urn:example:api",
+            "https://a.example/?v=1",
+        ] {
             assert_eq!(parse(good).unwrap(), good);
         }
     }
@@ -60,7 +69,9 @@ mod tests {
         let q = "resource=https%3A%2F%2Fb.example&resource=https%3A%2F%2Fa.example&resource=https%3A%2F%2Fb.example";
         let p = ParamMap::from_urlencoded(q.as_bytes()).unwrap();
         assert_eq!(requested(&p).unwrap(), ["https://b.example", "https://a.example"]);
-        let many: Vec<String> = (0..=MAX_RESOURCES).map(|i| format!("resource=https%3A%2F%2F{i}.example")).collect();
+        let many: Vec<String> = (0..=MAX_RESOURCES)
+            .map(|i| format!("resource=https%3A%2F%2F{i}.example"))
+            .collect();
         let p = ParamMap::from_urlencoded(many.join("&").as_bytes()).unwrap();
         assert_eq!(requested(&p).unwrap_err().code, ErrorCode::InvalidTarget);
     }

@@ -83,9 +83,15 @@ mod tests {
     /// J.3: RFC 8707 §2 / RFC 7519 §4.1.3: one audience is a string, several an array.
     #[test]
     fn aud_is_an_array_only_when_several() {
-        assert_eq!(serde_json::to_string(&Aud::one("https://a")).unwrap(), "\"https://a\"");
+        assert_eq!(
+            serde_json::to_string(&Aud::one("https://a")).unwrap(),
+            "\"https://a\""
+        );
         let two = Aud::many(vec!["https://a".into(), "https://b".into()]);
-        assert_eq!(serde_json::to_string(&two).unwrap(), "[\"https://a\",\"https://b\"]");
+        assert_eq!(
+            serde_json::to_string(&two).unwrap(),
+            "[\"https://a\",\"https://b\"]"
+        );
         let back: Aud = serde_json::from_str("[\"https://a\",\"https://b\"]").unwrap();
         assert_eq!(back, two);
         let back: Aud = serde_json::from_str("\"https://a\"").unwrap();

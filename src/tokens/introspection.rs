@@ -93,7 +93,11 @@ pub async fn introspect(
 /// the caller is its audience, the caller is a resource server and the token is for the
 /// provider's APIs (the configured audience), or (docs/security.md J.5) the caller is the
 /// introspecting client of an API (`api add --introspect-client`) the token is for.
-async fn may_see_access(ctx: &Context, caller: &Client, claims: &AccessTokenClaims) -> Result<bool, OAuthError> {
+async fn may_see_access(
+    ctx: &Context,
+    caller: &Client,
+    claims: &AccessTokenClaims,
+) -> Result<bool, OAuthError> {
     if claims.client_id == caller.client_id
         || claims.aud.contains(&caller.client_id)
         || (caller.resource_server && claims.aud.contains(&ctx.audience))

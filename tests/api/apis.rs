@@ -60,11 +60,22 @@ pub(crate) async fn setup(app: &TestApp) -> String {
     };
     store.create_client(printer).await.unwrap();
     store
-        .create_api(api(PHOTOS, "Photos", &[("photos:read", "See your photos"), ("photos:write", "Change your photos")]))
+        .create_api(api(
+            PHOTOS,
+            "Photos",
+            &[
+                ("photos:read", "See your photos"),
+                ("photos:write", "Change your photos"),
+            ],
+        ))
         .await
         .unwrap();
     store
-        .create_api(api(CALENDAR, "Calendar", &[("calendar:read", "See your calendar")]))
+        .create_api(api(
+            CALENDAR,
+            "Calendar",
+            &[("calendar:read", "See your calendar")],
+        ))
         .await
         .unwrap();
     let mut photos = store.api_by_identifier(PHOTOS).await.unwrap().unwrap();
@@ -93,7 +104,12 @@ pub(crate) fn api(identifier: &str, name: &str, scopes: &[(&str, &str)]) -> Api 
 }
 
 /// POST /token as `client_id` (client_secret_basic).
-pub(crate) async fn token_as(app: &TestApp, client_id: &str, secret: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn token_as(
+    app: &TestApp,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     app.api
         .post(app.url("/token"))
         .basic_auth(client_id, Some(secret))
@@ -150,7 +166,13 @@ async fn gallery_code(app: &TestApp, scope: &str, resources: &[&str]) -> (String
     (code, verifier)
 }
 
-async fn redeem(app: &TestApp, secret: &str, code: &str, verifier: &str, resources: &[&str]) -> reqwest::Response {
+async fn redeem(
+    app: &TestApp,
+    secret: &str,
+    code: &str,
+    verifier: &str,
+    resources: &[&str],
+) -> reqwest::Response {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -210,7 +232,11 @@ async fn unknown_resource_is_invalid_target() {
     let app = spawn_app().await;
     let secret = setup(&app).await;
     let (_, challenge) = pkce_pair();
-    for resource in ["https://unknown.example/api", "https://photos.example/api#frag", "photos"] {
+    for resource in [
+        "https://unknown.example/api",
+        "https://photos.example/api#frag",
+        "photos",
+    ] {
         let q = [
             ("response_type", "code"),
             ("client_id", GALLERY),
@@ -295,7 +321,12 @@ async fn scope_is_narrowed_to_the_apis() {
     let res = app.authorize(&q).await;
     assert_redirect_error(&app, &res, REDIRECT_URI, "invalid_scope", "st");
 
-    let (code, verifier) = gallery_code(&app, "openid profile photos:read calendar:read", &[PHOTOS, CALENDAR]).await;
+    let (code, verifier) = gallery_code(
+        &app,
+        "openid profile photos:read calendar:read",
+        &[PHOTOS, CALENDAR],
+    )
+    .await;
     let body = ok_json(redeem(&app, &secret, &code, &verifier, &[CALENDAR]).await).await;
     assert_eq!(claims(&body)["aud"], CALENDAR);
     assert_eq!(body["scope"], "calendar:read openid profile");
@@ -337,7 +368,12 @@ async fn refresh_narrows_to_one_resource() {
         ("refresh_token", rt.as_str()),
         ("resource", "https://unknown.example/api"),
     ];
-    error_body(token_as(&app, GALLERY, &secret, &form).await, 400, "invalid_target").await;
+    error_body(
+        token_as(&app, GALLERY, &secret, &form).await,
+        400,
+        "invalid_target",
+    )
+    .await;
 }
 
 /// J.4: without `resource`, a client's default API applies (`client add --api`); without one,
@@ -348,16 +384,27 @@ async fn default_api_applies_without_resource() {
     let secret = setup(&app).await;
     let cc = [("grant_type", "client_credentials")];
     let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
-    assert_eq!(claims(&body)["aud"], app.ctx().audience.as_ref(), "the configured audience");
+    assert_eq!(
+        claims(&body)["aud"],
+        app.ctx().audience.as_ref(),
+        "the configured audience"
+    );
 
     let policy = ClientApiPolicy {
         default_api: Some(PHOTOS.into()),
         exchange_to: Vec::new(),
     };
-    app.ctx().store.set_client_api_policy(GALLERY, policy).await.unwrap();
+    app.ctx()
+        .store
+        .set_client_api_policy(GALLERY, policy)
+        .await
+        .unwrap();
     let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
     assert_eq!(claims(&body)["aud"], PHOTOS);
-    assert_eq!(body["scope"], "photos:read photos:write", "the API's scopes the client may have");
+    assert_eq!(
+        body["scope"], "photos:read photos:write",
+        "the API's scopes the client may have"
+    );
 
     let (code, verifier) = gallery_code(&app, "openid photos:read", &[]).await;
     let body = ok_json(redeem(&app, &secret, &code, &verifier, &[]).await).await;
@@ -390,13 +437,19 @@ async fn per_api_ttl_and_alg_apply() {
     let cc = [("grant_type", "client_credentials"), ("resource", PHOTOS)];
     let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
     assert_eq!(body["expires_in"], 120);
-    assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 0)["alg"], "RS256");
+    assert_eq!(
+        jwt_part(body["access_token"].as_str().unwrap(), 0)["alg"],
+        "RS256"
+    );
     let c = claims(&body);
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 120);
 
     let cc = [("grant_type", "client_credentials"), ("resource", CALENDAR)];
     let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
-    assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 0)["alg"], "ES256");
+    assert_eq!(
+        jwt_part(body["access_token"].as_str().unwrap(), 0)["alg"],
+        "ES256"
+    );
     assert_eq!(body["expires_in"], app.ctx().tokens.access_token_ttl_secs);
 
     // APIs that want different algorithms cannot share one token.
@@ -410,7 +463,12 @@ async fn per_api_ttl_and_alg_apply() {
     store.delete_api(CALENDAR).await.unwrap();
     calendar.alg = Some(Alg::Es256);
     store.create_api(calendar).await.unwrap();
-    error_body(token_as(&app, GALLERY, &secret, &both).await, 400, "invalid_target").await;
+    error_body(
+        token_as(&app, GALLERY, &secret, &both).await,
+        400,
+        "invalid_target",
+    )
+    .await;
 }
 
 /// J.5: an API's introspecting client sees the access tokens meant for its API, and no others.
@@ -446,7 +504,10 @@ async fn api_introspect_client_sees_only_its_apis_tokens() {
     assert_eq!(seen["active"], true);
     assert_eq!(seen["aud"], PHOTOS);
     assert_eq!(seen["client_id"], GALLERY);
-    assert_eq!(introspect(for_api(CALENDAR).await).await, serde_json::json!({"active": false}));
+    assert_eq!(
+        introspect(for_api(CALENDAR).await).await,
+        serde_json::json!({"active": false})
+    );
     let both = [
         ("grant_type", "client_credentials"),
         ("resource", PHOTOS),
@@ -456,9 +517,14 @@ async fn api_introspect_client_sees_only_its_apis_tokens() {
     let seen = introspect(body["access_token"].as_str().unwrap().to_string()).await;
     assert_eq!(seen["active"], true, "its API is among the audiences");
     assert_eq!(seen["aud"], serde_json::json!([PHOTOS, CALENDAR]));
-    let plain = ok_json(token_as(&app, GALLERY, &secret, &[("grant_type", "client_credentials")]).await).await;
+    let plain =
+        ok_json(token_as(&app, GALLERY, &secret, &[("grant_type", "client_credentials")]).await).await;
     let seen = introspect(plain["access_token"].as_str().unwrap().to_string()).await;
-    assert_eq!(seen, serde_json::json!({"active": false}), "not the configured audience's");
+    assert_eq!(
+        seen,
+        serde_json::json!({"active": false}),
+        "not the configured audience's"
+    );
 }
 
 /// J.1: pushed requests carry their resources to `/authorize` (RFC 9126 + RFC 8707).
@@ -489,7 +555,9 @@ async fn pushed_request_keeps_its_resources() {
     assert_eq!(push.status(), 201);
     let pushed: Value = push.json().await.unwrap();
     let uri = pushed["request_uri"].as_str().unwrap();
-    let res = app.authorize(&[("client_id", GALLERY), ("request_uri", uri)]).await;
+    let res = app
+        .authorize(&[("client_id", GALLERY), ("request_uri", uri)])
+        .await;
     let page = res.text().await.unwrap();
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     let code = param(&location_params(&res), "code").expect("code");
@@ -551,7 +619,12 @@ async fn api_cli_round_trip() {
     let (ok, out, _) = run(&["api", "show", PHOTOS, "--json"]);
     assert!(ok);
     let api: Value = serde_json::from_str(&out).unwrap();
-    let names: Vec<&str> = api["scopes"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = api["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["photos:read", "photos:share"]);
 
     let (ok, out, err) = run(&[
@@ -572,17 +645,31 @@ async fn api_cli_round_trip() {
     let id = client["client_id"].as_str().unwrap();
     let (ok, out, _) = run(&["client", "show", id]);
     assert!(ok && out.contains(&format!("api:           {PHOTOS}")), "{out}");
-    let (ok, _, err) = run(&["client", "add", "Nope", "--grant-type", "client_credentials", "--api", "https://none.example"]);
+    let (ok, _, err) = run(&[
+        "client",
+        "add",
+        "Nope",
+        "--grant-type",
+        "client_credentials",
+        "--api",
+        "https://none.example",
+    ]);
     assert!(!ok && err.contains("no API"), "{err}");
 
     let (ok, out, _) = run(&["api", "list"]);
-    assert!(ok && out.contains(PHOTOS) && out.contains("photos:share"), "{out}");
+    assert!(
+        ok && out.contains(PHOTOS) && out.contains("photos:share"),
+        "{out}"
+    );
     let (ok, _, err) = run(&["api", "remove", PHOTOS]);
     assert!(ok, "{err}");
     let (ok, out, _) = run(&["client", "show", id, "--json"]);
     assert!(ok);
     let client: Value = serde_json::from_str(&out).unwrap();
-    assert!(client.get("api").is_none(), "the policy went with the API: {client}");
+    assert!(
+        client.get("api").is_none(),
+        "the policy went with the API: {client}"
+    );
     let (ok, _, _) = run(&["api", "show", PHOTOS]);
     assert!(!ok);
 }

@@ -25,9 +25,15 @@ fn guide_shows_the_example_verbatim() {
     let marker = "<!-- examples/verify_access_token.rs -->";
     let (_, after) = GUIDE.split_once(marker).expect("the marker in the guide");
     let after = after.trim_start();
-    let block = after.strip_prefix("```rust\n").expect("a rust block after the marker");
+    let block = after
+        .strip_prefix("```rust\n")
+        .expect("a rust block after the marker");
     let (code, _) = block.split_once("\n```\n").expect("the end of the block");
-    assert_eq!(format!("{code}\n"), EXAMPLE, "docs/guides/resource-server.md and the example differ");
+    assert_eq!(
+        format!("{code}\n"),
+        EXAMPLE,
+        "docs/guides/resource-server.md and the example differ"
+    );
 }
 
 fn at(secs: i64) -> SystemTime {
@@ -39,7 +45,15 @@ fn at(secs: i64) -> SystemTime {
 async fn guide_verification_accepts_the_apis_tokens_and_refuses_the_rest() {
     let app = spawn_app().await;
     let secret = setup(&app).await;
-    let jwks = app.api.get(app.url("/jwks")).send().await.unwrap().bytes().await.unwrap();
+    let jwks = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let issuer = app.state.settings.issuer.clone();
     let expected = |audience, scope| Expected {
         issuer: &issuer,
@@ -48,7 +62,11 @@ async fn guide_verification_accepts_the_apis_tokens_and_refuses_the_rest() {
     };
     let now = at(app.clock.now());
 
-    let cc = [("grant_type", "client_credentials"), ("resource", PHOTOS), ("scope", "photos:read")];
+    let cc = [
+        ("grant_type", "client_credentials"),
+        ("resource", PHOTOS),
+        ("scope", "photos:read"),
+    ];
     let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
     let token = body["access_token"].as_str().unwrap();
     let claims = verify_access_token(token, &jwks, &expected(PHOTOS, Some("photos:read")), now).unwrap();
@@ -67,7 +85,10 @@ async fn guide_verification_accepts_the_apis_tokens_and_refuses_the_rest() {
         audience: PHOTOS,
         scope: None,
     };
-    assert_eq!(verify_access_token(token, &jwks, &other_issuer, now).unwrap_err(), "wrong issuer");
+    assert_eq!(
+        verify_access_token(token, &jwks, &other_issuer, now).unwrap_err(),
+        "wrong issuer"
+    );
 
     // An ID token is signed by the same keys, for the client as audience: refused by `typ`.
     let (code, verifier) = app.login_for_code("openid").await;

@@ -89,9 +89,11 @@ impl ApiStore for DieselStore {
                 .collect();
             Ok(write_tx(conn, |conn| {
                 diesel::insert_into(apis::table).values(&row).execute(conn)?;
-                diesel::insert_into(api_scopes::table)
-                    .values(&scopes)
-                    .execute(conn)?;
+                for scope in &scopes {
+                    diesel::insert_into(api_scopes::table)
+                        .values(scope)
+                        .execute(conn)?;
+                }
                 Ok(())
             })?)
         })
@@ -164,7 +166,9 @@ impl ApiStore for DieselStore {
                         .filter(api_scopes::name.eq(&row.name)),
                 )
                 .execute(conn)?;
-                diesel::insert_into(api_scopes::table).values(&row).execute(conn)?;
+                diesel::insert_into(api_scopes::table)
+                    .values(&row)
+                    .execute(conn)?;
                 Ok(true)
             })?)
         })
