@@ -204,6 +204,11 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 exchange_to: dedup(args.exchange_to.clone()),
             };
             let (client, secret) = build_client(*args, settings.keys.default_alg, &Clock::system())?;
+            if !policy.exchange_to.is_empty() && !client.allows_grant(GrantType::TokenExchange) {
+                return Err(CliError::Invalid(
+                    "--exchange-to needs --grant-type token-exchange".into(),
+                ));
+            }
             let store = open_store(&settings).await?;
             for api in policy.default_api.iter().chain(&policy.exchange_to) {
                 if store.api_by_identifier(api).await?.is_none() {
@@ -312,10 +317,12 @@ pub fn build_client(
         dedup(args.grant_types)
     };
     if args.public {
-        if let Some(g) = grant_types
-            .iter()
-            .find(|g| matches!(g, GrantType::ClientCredentials | GrantType::Password))
-        {
+        if let Some(g) = grant_types.iter().find(|g| {
+            matches!(
+                g,
+                GrantType::ClientCredentials | GrantType::Password | GrantType::TokenExchange
+            )
+        }) {
             return invalid(format!(
                 "a public client cannot use the {g} grant (it has no secret)"
             ));

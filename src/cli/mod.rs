@@ -168,7 +168,14 @@ pub async fn audit(
 
 /// RFC 6749 §4: parses a `grant_type` value as clap input.
 pub fn parse_grant_type(s: &str) -> Result<GrantType, String> {
+    // RFC 8693's URN has a short form on the command line.
+    if s == "token-exchange" {
+        return Ok(GrantType::TokenExchange);
+    }
     GrantType::parse(s).ok_or_else(|| {
-        format!("unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials)")
+        format!(
+            "unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials, \
+             token-exchange)"
+        )
     })
 }

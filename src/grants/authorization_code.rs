@@ -366,6 +366,7 @@ mod tests {
                 binding: &Binding::Bearer,
                 groups: None,
                 audience: &audience,
+                act: None,
             },
         );
         let (access, _) = minted.unwrap();

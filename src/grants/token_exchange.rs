@@ -31,9 +31,10 @@ const MAX_AUDIENCES: usize = 10;
 
 /// A verified subject or actor token: whom it is about, and what it allows.
 struct Verified {
-    /// `sub`: the user's id.
+    /// `sub`: the user's id, or a client's for a token a client got for itself.
     sub: String,
-    user: User,
+    /// The user; `None` for a client's own token (allowed as an actor only).
+    user: Option<User>,
     /// What the token allows; an exchange never widens it.
     scope: Scope,
     auth_time: Option<i64>,
@@ -64,10 +65,11 @@ pub async fn exchange(
         ));
     }
     // §2.1: only access tokens can be asked for.
-    if let Some(t) = params.get("requested_token_type") {
-        if t != ACCESS_TOKEN_TYPE {
-            return Err(invalid("requested_token_type must be an access token"));
-        }
+    if params
+        .get("requested_token_type")
+        .is_some_and(|t| t != ACCESS_TOKEN_TYPE)
+    {
+        return Err(invalid("requested_token_type must be an access token"));
     }
     let subject = verify(
         ctx,
@@ -76,8 +78,12 @@ pub async fn exchange(
         params.require("subject_token")?,
         params.require("subject_token_type")?,
     )
-    .await
-    .map_err(|e| e.with_detail("subject_token"))?;
+    .await?;
+    // A client acting for itself has client_credentials; an exchange acts for a user.
+    let user = subject
+        .user
+        .clone()
+        .ok_or_else(|| invalid("the subject token must be about a user"))?;
     let actor = match (params.get("actor_token"), params.get("actor_token_type")) {
         (None, None) => None,
         (Some(token), Some(kind)) => Some(verify(ctx, client, binding, token, kind).await?),
@@ -101,14 +107,14 @@ pub async fn exchange(
         Some(prior) => json!({ "sub": a.sub, "act": prior }),
         None => json!({ "sub": a.sub }),
     });
-    if !crate::groups::admits(ctx, client, &subject.user).await? {
-        let e = crate::groups::denied(ctx, client, &subject.user, None).await;
+    if !crate::groups::admits(ctx, client, &user).await? {
+        let e = crate::groups::denied(ctx, client, &user, None).await;
         return Err(OAuthError::invalid_grant(e.description));
     }
-    let groups = crate::groups::claim(ctx, client, &subject.user, &scope).await?;
+    let groups = crate::groups::claim(ctx, client, &user, &scope).await?;
     let amr = [];
     let who = Subject {
-        user: Some(&subject.user),
+        user: Some(&user),
         auth_time: subject.auth_time,
         sid: subject.sid.as_deref(),
         amr: &amr,
@@ -128,7 +134,7 @@ pub async fn exchange(
             act: act.clone(),
         },
     )?;
-    let refresh_token = refresh_token(ctx, client, &subject, &scope, &target, act.is_some()).await?;
+    let refresh_token = refresh_token(ctx, client, &user, &subject, &scope, &target, act.is_some()).await?;
     audit(ctx, client, &subject, &target, &scope, &act, &jti, meta).await;
     Ok(TokenResponse {
         access_token,
@@ -162,8 +168,10 @@ async fn target(ctx: &Context, client: &Client, params: &ParamMap) -> Result<Tar
     }
     let policy = ctx.store.client_api_policy(&client.client_id).await?;
     if let Some(w) = wanted.iter().find(|w| !policy.exchange_to.contains(w)) {
-        return Err(OAuthError::invalid_target("the client may not exchange tokens into this target")
-            .with_detail(w.clone()));
+        return Err(
+            OAuthError::invalid_target("the client may not exchange tokens into this target")
+                .with_detail(w.clone()),
+        );
     }
     apis::load(ctx, &wanted).await
 }
@@ -188,17 +196,15 @@ async fn verify(
             if !introspection::may_see_access(ctx, client, &c).await? {
                 return Err(invalid("the token is not valid").with_detail("not the client's to exchange"));
             }
-            if let Some(cnf) = &c.cnf {
-                if binding.jkt() != Some(cnf.jkt.as_str()) {
-                    return Err(invalid("a DPoP-bound token needs a proof of its key"));
-                }
+            if c.cnf
+                .as_ref()
+                .is_some_and(|cnf| binding.jkt() != Some(cnf.jkt.as_str()))
+            {
+                return Err(invalid("a DPoP-bound token needs a proof of its key"));
             }
-            let user = valid
-                .user
-                .ok_or_else(|| invalid("the token must be about a user"))?;
             Ok(Verified {
                 sub: c.sub,
-                user,
+                user: valid.user,
                 scope: c.scope,
                 auth_time: c.auth_time,
                 sid: c.sid,
@@ -262,7 +268,7 @@ async fn verify_id_token(ctx: &Context, client: &Client, token: &str) -> Result<
     };
     Ok(Verified {
         sub: sub.to_string(),
-        user,
+        user: Some(user),
         scope,
         auth_time: claims.get("auth_time").and_then(Value::as_i64),
         sid: claims.get("sid").and_then(Value::as_str).map(str::to_string),
@@ -275,9 +281,11 @@ async fn verify_id_token(ctx: &Context, client: &Client, token: &str) -> Result<
 /// client may refresh, and the token acts for no one else (a refresh would lose `act`). It is
 /// offline with `offline_access`, else bound to the subject token's login session (none without
 /// one).
+#[allow(clippy::too_many_arguments)]
 async fn refresh_token(
     ctx: &Context,
     client: &Client,
+    user: &User,
     subject: &Verified,
     scope: &Scope,
     target: &Target,
@@ -295,7 +303,7 @@ async fn refresh_token(
     };
     let new = NewFamily {
         id: random_id(),
-        user_id: subject.user.id.clone(),
+        user_id: user.id.clone(),
         scope: scope.clone(),
         sid: subject.sid.clone(),
         auth_time: subject.auth_time.unwrap_or_else(|| ctx.now()),

@@ -65,7 +65,7 @@ pub struct NewUser {
     pub created_at: i64,
 }
 
-/// `grant_type` values a client may be allowed (RFC 6749 §4, §6).
+/// `grant_type` values a client may be allowed (RFC 6749 §4, §6, RFC 8693 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
@@ -73,14 +73,17 @@ pub enum GrantType {
     RefreshToken,
     Password,
     ClientCredentials,
+    /// RFC 8693: `urn:ietf:params:oauth:grant-type:token-exchange` (stored as `token_exchange`).
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::Password,
         GrantType::ClientCredentials,
+        GrantType::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 

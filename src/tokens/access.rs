@@ -41,6 +41,9 @@ pub struct AccessTokenClaims {
     /// The user's groups as the client may see them, with the `groups` scope (docs/clients.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
+    /// RFC 8693 §4.1: the actor of a delegated token (`sub`, and the prior actors nested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 /// RFC 7800 §3.1 confirmation claim with RFC 9449 §6.1's `jkt`: the RFC 7638 thumbprint of the
@@ -101,6 +104,8 @@ pub struct Mint<'a> {
     pub groups: Option<&'a [String]>,
     /// Its `aud`, lifetime and algorithm (RFC 8707: the API's, or the configured ones).
     pub audience: &'a Audience,
+    /// RFC 8693 §4.1: who acts for the subject (token exchange with an actor token).
+    pub act: Option<serde_json::Value>,
 }
 
 /// RFC 9068 §2: signs an access token for `audience` (its `aud`, with its lifetime and algorithm;
@@ -115,6 +120,7 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
         binding,
         groups,
         audience,
+        act,
     } = m;
     let t = ctx.now();
     let ttl = audience.ttl_secs;
@@ -135,6 +141,7 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
         sid: subject.sid.map(str::to_string),
         cnf: binding.jkt().map(|jkt| Confirmation { jkt: jkt.to_string() }),
         groups: groups.map(<[String]>::to_vec),
+        act,
     };
     let token = ctx
         .keys
@@ -213,6 +220,7 @@ mod tests {
             sid: None,
             cnf: None,
             groups: None,
+            act: None,
         }
     }
 

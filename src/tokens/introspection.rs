@@ -49,6 +49,9 @@ pub struct Details {
     /// RFC 9449 §6.2: the key a DPoP-bound token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: the actor of a delegated token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 impl Introspection {
@@ -93,7 +96,7 @@ pub async fn introspect(
 /// the caller is its audience, the caller is a resource server and the token is for the
 /// provider's APIs (the configured audience), or (docs/security.md J.5) the caller is the
 /// introspecting client of an API (`api add --introspect-client`) the token is for.
-async fn may_see_access(
+pub(crate) async fn may_see_access(
     ctx: &Context,
     caller: &Client,
     claims: &AccessTokenClaims,
@@ -133,6 +136,7 @@ async fn as_access(ctx: &Context, caller: &Client, token: &str) -> Result<Option
     Ok(Some(Introspection::active(Details {
         token_type,
         cnf: c.cnf,
+        act: c.act,
         username,
         sub: Some(c.sub),
         aud: Some(c.aud),
@@ -179,6 +183,7 @@ async fn as_refresh(
         nbf: None,
         jti: None,
         cnf: None,
+        act: None,
         scope: rt.scope,
         client_id: rt.client_id,
         iss: ctx.issuer.to_string(),

@@ -24,6 +24,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: the type of the token issued by a token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// What one token response is made of.
@@ -79,6 +82,7 @@ pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, O
         binding,
         groups,
         audience,
+        act: None,
     };
     let (access_token, expires_in) = access::mint(ctx, minted)?;
     let id_token = match subject.user {
@@ -105,5 +109,6 @@ pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, O
         scope: scope.clone(),
         refresh_token,
         id_token,
+        issued_token_type: None,
     })
 }

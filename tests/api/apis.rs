@@ -158,7 +158,7 @@ async fn authorize_and_login(
 }
 
 /// A code for the gallery client asking for `resources`; returns (code, verifier).
-async fn gallery_code(app: &TestApp, scope: &str, resources: &[&str]) -> (String, String) {
+pub(crate) async fn gallery_code(app: &TestApp, scope: &str, resources: &[&str]) -> (String, String) {
     let extra: Vec<(&str, &str)> = resources.iter().map(|r| ("resource", *r)).collect();
     let (res, verifier) = authorize_and_login(app, GALLERY, scope, &extra).await;
     assert_eq!(res.status(), 303, "a code");
@@ -166,7 +166,7 @@ async fn gallery_code(app: &TestApp, scope: &str, resources: &[&str]) -> (String
     (code, verifier)
 }
 
-async fn redeem(
+pub(crate) async fn redeem(
     app: &TestApp,
     secret: &str,
     code: &str,

@@ -34,4 +34,5 @@ mod relying_party;
 mod resource_server;
 mod sessions;
 mod token;
+mod token_exchange;
 mod userinfo;
