@@ -326,7 +326,15 @@ async fn guide_apis_commands_run() {
     let claims = jwt_part(exchanged["access_token"].as_str().expect("access_token"), 1);
     assert_eq!(claims["aud"], "https://thumbs.example/api");
     let store = &guide.app.ctx().store;
-    let api = store.api_by_identifier("https://photos.example/api").await.expect("api");
-    let scopes: Vec<String> = api.expect("registered").scopes.into_iter().map(|s| s.name).collect();
+    let api = store
+        .api_by_identifier("https://photos.example/api")
+        .await
+        .expect("api");
+    let scopes: Vec<String> = api
+        .expect("registered")
+        .scopes
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     assert_eq!(scopes, ["photos:read", "photos:write"]);
 }
