@@ -372,6 +372,7 @@ mod tests {
             dpop_jkt: None,
             amr: vec![crate::storage::AuthMethod::Password],
             idp: None,
+            resources: Vec::new(),
         };
         let id = new.id.clone();
         let client = w.client(client_id).await;

@@ -14,7 +14,9 @@ use crate::keys::Alg;
 use crate::oauth::redirect_uri::validate_registration;
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::{random_token, secret_256};
-use crate::storage::{AuditKind, BackchannelLogout, Client, ClientGroups, DynStore, GrantType};
+use crate::storage::{
+    AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientGroups, DynStore, GrantType,
+};
 
 const SECRET_NOTE: &str =
     "note: the client secret is shown only this once and cannot be shown again; store it now";
@@ -101,6 +103,13 @@ pub struct AddArgs {
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
+    /// RFC 8707: the API (`portcullis api add`) its tokens are for when a request names no
+    /// `resource` (docs/guides/apis.md).
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub api: Option<String>,
+    /// RFC 8693: an API it may exchange tokens into (token exchange); repeatable.
+    #[arg(long = "exchange-to", value_name = "IDENTIFIER", num_args = 1..)]
+    pub exchange_to: Vec<String>,
     /// The client_id [default: random].
     #[arg(long)]
     pub client_id: Option<String>,
@@ -132,6 +141,12 @@ pub struct ClientView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<&'a str>,
     pub backchannel_logout_session_required: bool,
+    /// RFC 8707: the API its tokens are for by default (docs/guides/apis.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// RFC 8693: the APIs it may exchange tokens into.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exchange_to: Vec<String>,
 }
 
 impl<'a> ClientView<'a> {
@@ -159,6 +174,17 @@ impl<'a> ClientView<'a> {
                 .backchannel_logout
                 .as_ref()
                 .is_some_and(|b| b.session_required),
+            api: None,
+            exchange_to: Vec::new(),
+        }
+    }
+
+    /// With the client's API policy (`client add --api`, `--exchange-to`).
+    pub fn with_policy(self, policy: &ClientApiPolicy) -> Self {
+        ClientView {
+            api: policy.default_api.clone(),
+            exchange_to: policy.exchange_to.clone(),
+            ..self
         }
     }
 }
@@ -173,15 +199,41 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 args.no_password_login,
             )
             .map_err(CliError::Invalid)?;
+            let policy = ClientApiPolicy {
+                default_api: args.api.clone(),
+                exchange_to: dedup(args.exchange_to.clone()),
+            };
             let (client, secret) = build_client(*args, settings.keys.default_alg, &Clock::system())?;
+            if !policy.exchange_to.is_empty() && !client.allows_grant(GrantType::TokenExchange) {
+                return Err(CliError::Invalid(
+                    "--exchange-to needs --grant-type token-exchange".into(),
+                ));
+            }
             let store = open_store(&settings).await?;
+            for api in policy.default_api.iter().chain(&policy.exchange_to) {
+                if store.api_by_identifier(api).await?.is_none() {
+                    return Err(CliError::Invalid(format!(
+                        "no API with identifier {api} (portcullis api add)"
+                    )));
+                }
+            }
             store.create_client(client.clone()).await.map_err(|e| match e {
                 crate::storage::StorageError::Conflict(_) => {
                     CliError::Invalid(format!("client_id {} already exists", client.client_id))
                 }
                 e => e.into(),
             })?;
-            let detail = json!({ "name": client.name, "public": client.is_public() });
+            if policy != ClientApiPolicy::default() {
+                store
+                    .set_client_api_policy(&client.client_id, policy.clone())
+                    .await?;
+            }
+            let detail = json!({
+                "name": client.name,
+                "public": client.is_public(),
+                "api": policy.default_api,
+                "exchange_to": policy.exchange_to,
+            });
             audit(
                 &store,
                 AuditKind::ClientCreated,
@@ -190,12 +242,14 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 detail,
             )
             .await;
-            print_client(&client, secret.as_deref(), json)
+            print_client(&client, &policy, secret.as_deref(), json)
         }
         ClientCommand::List { json } => list(&open_store(&settings).await?, json).await,
         ClientCommand::Show { client_id, json } => {
-            let client = find(&open_store(&settings).await?, &client_id).await?;
-            print_client(&client, None, json)
+            let store = open_store(&settings).await?;
+            let client = find(&store, &client_id).await?;
+            let policy = store.client_api_policy(&client_id).await?;
+            print_client(&client, &policy, None, json)
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(&settings).await?;
@@ -263,10 +317,12 @@ pub fn build_client(
         dedup(args.grant_types)
     };
     if args.public {
-        if let Some(g) = grant_types
-            .iter()
-            .find(|g| matches!(g, GrantType::ClientCredentials | GrantType::Password))
-        {
+        if let Some(g) = grant_types.iter().find(|g| {
+            matches!(
+                g,
+                GrantType::ClientCredentials | GrantType::Password | GrantType::TokenExchange
+            )
+        }) {
             return invalid(format!(
                 "a public client cannot use the {g} grant (it has no secret)"
             ));
@@ -350,9 +406,14 @@ fn dedup<T: PartialEq>(v: Vec<T>) -> Vec<T> {
     out
 }
 
-fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliError> {
+fn print_client(
+    c: &Client,
+    policy: &ClientApiPolicy,
+    secret: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
     if json {
-        output::json(&ClientView::new(c, secret))?;
+        output::json(&ClientView::new(c, secret).with_policy(policy))?;
     } else {
         let mut lines = vec![format!("client_id:     {}", c.client_id)];
         if let Some(s) = secret {
@@ -397,6 +458,11 @@ fn print_client(c: &Client, secret: Option<&str>, json: bool) -> Result<(), CliE
             ),
             format!("upstreams:     {}", upstreams_line(c)),
             format!("password:      {}", c.password_login),
+            format!("api:           {}", policy.default_api.as_deref().unwrap_or("-")),
+            format!(
+                "exchange_to:   {}",
+                join(policy.exchange_to.iter().map(String::as_str))
+            ),
             format!("created:       {}", fmt_time(c.created_at)),
         ]);
         output::line(&lines.join("\n"))?;

@@ -2,6 +2,7 @@
 //! config commands. Every command works without a terminal (`--password-stdin`, `--json`) so
 //! that scripts and tests can drive it. Exit codes: 0 success, 1 error, 2 usage (clap).
 
+pub mod api;
 pub mod audit;
 pub mod client;
 pub mod config;
@@ -87,6 +88,9 @@ pub enum Command {
     /// Manage groups (the `groups` claim, clients limited to groups).
     #[command(subcommand)]
     Group(group::GroupCommand),
+    /// Manage APIs (resource servers): their identifiers (the tokens' `aud`) and scopes.
+    #[command(subcommand)]
+    Api(api::ApiCommand),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +129,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Config(cmd) => config::run(&settings, cmd),
         Command::Audit(args) => audit::run(settings, args).await,
         Command::Group(cmd) => group::run(settings, cmd).await,
+        Command::Api(cmd) => api::run(settings, cmd).await,
     }
 }
 
@@ -163,7 +168,14 @@ pub async fn audit(
 
 /// RFC 6749 §4: parses a `grant_type` value as clap input.
 pub fn parse_grant_type(s: &str) -> Result<GrantType, String> {
+    // RFC 8693's URN has a short form on the command line.
+    if s == "token-exchange" {
+        return Ok(GrantType::TokenExchange);
+    }
     GrantType::parse(s).ok_or_else(|| {
-        format!("unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials)")
+        format!(
+            "unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials, \
+             token-exchange)"
+        )
     })
 }

@@ -153,6 +153,9 @@ pub struct TokenSettings {
     /// (at most `auth_request_ttl_secs`); then it waits `auth_request_ttl_secs`. Keeps what
     /// unauthenticated requests can park short-lived (docs/security.md A.7).
     pub auth_request_first_ttl_secs: u64,
+    /// RFC 8693: a token exchange may also issue a refresh token (never for a delegated token,
+    /// docs/security.md J.8). Off: the client exchanges again.
+    pub exchange_refresh_tokens: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -337,6 +340,7 @@ impl Default for TokenSettings {
             audience: None,
             auth_request_ttl_secs: 30 * 60,
             auth_request_first_ttl_secs: 10 * 60,
+            exchange_refresh_tokens: false,
         }
     }
 }

@@ -6,6 +6,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::Holder;
+use crate::apis;
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
@@ -35,6 +36,11 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
     let validated = match request::validate(&params, &client, redirect_uri, pkce)
         .and_then(|r| par::check_origin(ctx, origin, &client, r))
     {
+        // RFC 8707 §2: the API(s) the code will be for (docs/security.md J.1).
+        Ok(r) => apis::bind_request(ctx, &client, r).await,
+        Err(e) => Err(e),
+    };
+    let validated = match validated {
         Ok(r) => r,
         Err(e) => {
             return response::authorization_response(&AuthResponse::from_redirect_error(&ctx.issuer, *e));

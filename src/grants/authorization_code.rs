@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::accounts::Audit;
+use crate::apis;
 use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::interaction::code::CodeRecord;
@@ -10,6 +11,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
+use crate::oauth::resource;
 use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::storage::{AuditKind, Client, Consumed, FamilyLifetime, Kind, TokenFamily, User};
 use crate::tokens::dpop::Binding;
@@ -35,6 +37,9 @@ pub async fn exchange(
     let record = redeem(ctx, client, params.require("code")?, meta).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
     check_pkce(&record, params.get("code_verifier"))?;
+    let target = apis::select(ctx, &record.resources, &resource::requested(params)?).await?;
+    let audience = target.audience(ctx)?;
+    let scope = target.narrow(&record.scope);
     let user = ctx
         .store
         .user_by_id(&record.user_id)
@@ -62,11 +67,12 @@ pub async fn exchange(
         Grant {
             client,
             subject,
-            scope: &record.scope,
+            scope: &scope,
             jti: record.access_jti.clone(),
             nonce: record.nonce.as_deref(),
             refresh_token,
             binding,
+            audience: &audience,
         },
     )
     .await
@@ -124,6 +130,7 @@ fn new_family(record: &CodeRecord, user: &User, params: &ParamMap) -> NewFamily 
         dpop_jkt: None,
         amr: record.amr.clone(),
         idp: record.idp.clone(),
+        resources: record.resources.clone(),
     }
 }
 
@@ -189,7 +196,10 @@ async fn audit_reuse(ctx: &Context, client: &Client, record: &CodeRecord, meta: 
 async fn revoke_grant(ctx: &Context, record: &CodeRecord) -> Result<(), OAuthError> {
     let t = ctx.now();
     ctx.store.revoke_grant(barred_family(record, t), t).await?;
-    let access_expiry = record.expires_at + ctx.tokens.access_token_ttl_secs as i64;
+    let access_ttl = record
+        .access_ttl_secs
+        .unwrap_or(ctx.tokens.access_token_ttl_secs as i64);
+    let access_expiry = record.expires_at + access_ttl;
     revocation::revoke_jti(ctx, &record.access_jti, access_expiry.max(t + 1)).await
 }
 
@@ -214,6 +224,7 @@ fn barred_family(record: &CodeRecord, t: i64) -> TokenFamily {
         dpop_jkt: None,
         amr: Vec::new(),
         idp: None,
+        resources: Vec::new(),
     }
 }
 
@@ -344,14 +355,19 @@ mod tests {
             idp: record.idp.as_deref(),
         };
         let jti = record.access_jti.clone();
+        let audience = crate::tokens::audience::Audience::configured(&w.ctx);
         let minted = crate::tokens::access::mint(
             &w.ctx,
-            &client,
-            &subject,
-            &record.scope,
-            jti,
-            &Binding::Bearer,
-            None,
+            crate::tokens::access::Mint {
+                client: &client,
+                subject: &subject,
+                scope: &record.scope,
+                jti,
+                binding: &Binding::Bearer,
+                groups: None,
+                audience: &audience,
+                act: None,
+            },
         );
         let (access, _) = minted.unwrap();
         let checked = crate::tokens::access::validate(&w.ctx, &access).await;

@@ -5,6 +5,7 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use crate::context::{Context, RequestMeta};
 use crate::oauth::params::ParamMap;
@@ -39,5 +40,6 @@ pub async fn dispatch(
         GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, binding, meta).await,
         GrantType::Password => password::grant(ctx, client, params, binding, meta).await,
         GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding).await,
+        GrantType::TokenExchange => token_exchange::exchange(ctx, client, params, binding, meta).await,
     }
 }

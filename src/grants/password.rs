@@ -3,9 +3,11 @@
 //! (docs/security.md C.14).
 
 use crate::accounts::login::{self, LoginOutcome};
+use crate::apis;
 use crate::context::{Context, RequestMeta};
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
+use crate::oauth::resource;
 use crate::oauth::scope::{OFFLINE_ACCESS, Scope};
 use crate::random::random_id;
 use crate::storage::{AuthMethod, Client, FamilyLifetime, User};
@@ -31,15 +33,19 @@ pub async fn grant(
     }
     let username = params.require("username")?;
     let password = params.require("password")?;
+    // RFC 8707 §2: the API(s) named, else the client's default API (docs/security.md J.3).
+    let target = apis::for_request(ctx, client, &resource::requested(params)?).await?;
     let scope = match params.get("scope") {
         Some(raw) => Scope::parse(raw)?,
-        None => client.scopes.clone(),
+        None => target.narrow(&client.scopes),
     };
     if !scope.is_subset_of(&client.scopes) {
         return Err(OAuthError::invalid_scope(
             "a requested scope is not allowed for this client",
         ));
     }
+    target.check_scope(&scope)?;
+    let audience = target.audience(ctx)?;
     let attempt = login::Attempt {
         ip: &meta.ip,
         username,
@@ -77,6 +83,7 @@ pub async fn grant(
     let refresh_token = if refresh::issued_to(client, &subject) && scope.contains(OFFLINE_ACCESS) {
         let new = NewFamily {
             dpop_jkt: binding.for_new_family(client),
+            resources: target.identifiers(),
             ..new_family(&user, &scope, t, params, meta)
         };
         Some(refresh::start_family(ctx, client, new).await?)
@@ -91,6 +98,7 @@ pub async fn grant(
         nonce: None,
         refresh_token,
         binding,
+        audience: &audience,
     };
     response::respond(ctx, grant).await
 }
@@ -110,5 +118,6 @@ fn new_family(user: &User, scope: &Scope, t: i64, params: &ParamMap, meta: &Requ
         dpop_jkt: None,
         amr: vec![AuthMethod::Password],
         idp: None,
+        resources: Vec::new(),
     }
 }

@@ -5,10 +5,12 @@
 use serde_json::json;
 
 use crate::accounts::Audit;
+use crate::apis;
 use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
+use crate::oauth::resource;
 use crate::oauth::scope::Scope;
 use crate::random::random_id;
 use crate::storage::{AuditKind, Client, RotateOutcome, TokenFamily, User};
@@ -22,6 +24,8 @@ fn invalid() -> OAuthError {
 }
 
 /// RFC 6749 §6: exchanges a refresh token for new tokens and a new refresh token of the same family.
+/// RFC 8707 §2.2: the access token is for the `resource`s named (each one the family's grant is
+/// for, else `invalid_target`), or all of the grant's, with the scope narrowed to theirs.
 pub async fn refresh(
     ctx: &Context,
     client: &Client,
@@ -44,6 +48,9 @@ pub async fn refresh(
     check_binding(&family, binding)?;
     let user = active_user(ctx, &family, meta).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
+    let target = apis::select(ctx, &family.resources, &resource::requested(params)?).await?;
+    let audience = target.audience(ctx)?;
+    let scope = target.narrow(&scope);
     let (value, row) = refresh::mint(ctx, &family);
     match ctx
         .store
@@ -78,6 +85,7 @@ pub async fn refresh(
         nonce: None,
         refresh_token: Some(value),
         binding,
+        audience: &audience,
     };
     response::respond(ctx, grant).await
 }
@@ -172,6 +180,7 @@ mod tests {
             dpop_jkt: jkt.map(str::to_string),
             amr: vec![crate::storage::AuthMethod::Password],
             idp: None,
+            resources: Vec::new(),
         };
         start_family(&w.ctx, client, new).await.unwrap()
     }
@@ -226,6 +235,7 @@ mod tests {
             dpop_jkt: None,
             amr: vec![AuthMethod::Password, AuthMethod::Otp],
             idp: Some("corp".into()),
+            resources: Vec::new(),
         };
         let token = start_family(&w.ctx, &client, new).await.unwrap();
         let r = use_token(&w, &client, &token, None).await.unwrap();

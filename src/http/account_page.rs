@@ -123,6 +123,7 @@ fn app_row(a: AppAccess, csrf_token: String) -> AppRow {
                 ScopeItem {
                     name: s.clone(),
                     description,
+                    api: None,
                 }
             })
             .collect(),

@@ -92,14 +92,24 @@ async fn consent_page(
     username: String,
 ) -> Result<HttpResponse, PageError> {
     let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
+    // RFC 8707: a scope of an API the request is for is described in the API's own words, with
+    // the API's name (docs/guides/apis.md).
+    let target = crate::apis::load(ctx, &pending.request.resources).await?;
     // OpenID Core §11: offline access is shown last, where the page highlights it.
     let mut scopes: Vec<ScopeItem> = pending
         .request
         .scope
         .iter()
-        .map(|s| ScopeItem {
-            name: s.to_string(),
-            description: describe_scope(s).to_string(),
+        .map(|s| {
+            let api = target.apis.iter().find(|a| a.describe(s).is_some());
+            ScopeItem {
+                name: s.to_string(),
+                description: api
+                    .and_then(|a| a.describe(s))
+                    .unwrap_or_else(|| describe_scope(s))
+                    .to_string(),
+                api: api.map(|a| a.name.clone()),
+            }
         })
         .collect();
     scopes.sort_by_key(|s| s.name == OFFLINE_ACCESS);

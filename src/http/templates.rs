@@ -13,6 +13,8 @@ pub struct ScopeItem {
     pub name: String,
     /// What the scope grants, in words a user understands.
     pub description: String,
+    /// The API (resource server) that defines the scope, by name (RFC 8707; docs/guides/apis.md).
+    pub api: Option<String>,
 }
 
 /// OpenID Connect Core 1.0 §3.1.2.3: the login form (`POST /login`), naming the client the user signs in to.
@@ -303,18 +305,22 @@ mod tests {
                 ScopeItem {
                     name: "openid".to_owned(),
                     description: "Confirm who you are".to_owned(),
+                    api: None,
                 },
                 ScopeItem {
                     name: "profile".to_owned(),
                     description: "See your name and profile details".to_owned(),
+                    api: None,
                 },
                 ScopeItem {
                     name: "email".to_owned(),
                     description: "See your email address".to_owned(),
+                    api: None,
                 },
                 ScopeItem {
                     name: "offline_access".to_owned(),
                     description: "Stay connected when you are not using it".to_owned(),
+                    api: None,
                 },
             ],
             request_id: "req-123".to_owned(),

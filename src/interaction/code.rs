@@ -45,6 +45,14 @@ pub struct CodeRecord {
     /// The upstream OpenID provider of the login, for the ID token's `idp` claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
+    /// RFC 8707 §2: the APIs the grant is for (empty: the configured audience); the token request
+    /// may name any of them.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// The longest lifetime an access token of this grant may have (its APIs'), which a
+    /// revocation after a reuse must outlast (docs/security.md B.8). `None`: the configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_ttl_secs: Option<i64>,
 }
 
 /// RFC 6749 §4.1.2: issues a code for an approved request. The record outlives the code by the
@@ -57,6 +65,7 @@ pub async fn issue(
 ) -> Result<String, OAuthError> {
     let code = secret_256();
     let tokens = &ctx.tokens;
+    let access_ttl = crate::apis::load(ctx, &request.resources).await?.longest_ttl(ctx);
     let record = CodeRecord {
         client_id: request.client_id.clone(),
         redirect_uri: request.redirect_uri.clone(),
@@ -75,9 +84,11 @@ pub async fn issue(
         ip: Some(meta.ip.clone()),
         session_expires_at: Some(signed_in.session.expires_at),
         idp: signed_in.session.idp.clone(),
+        resources: request.resources.clone(),
+        access_ttl_secs: Some(access_ttl),
     };
     let value = serde_json::to_string(&record).map_err(OAuthError::server_error)?;
-    let ttl = Duration::from_secs(tokens.code_ttl_secs + tokens.access_token_ttl_secs);
+    let ttl = Duration::from_secs(tokens.code_ttl_secs + access_ttl.max(0) as u64);
     ctx.ephemeral
         .put(Kind::Code, &sha256_hex(&code), &value, ttl)
         .await?;

@@ -31,7 +31,11 @@ pub async fn push(
     params: &ParamMap,
     pkce: PkcePolicy,
 ) -> Result<Pushed, OAuthError> {
-    par::validate_push(params, client, pkce)?;
+    let request = par::validate_push(params, client, pkce)?;
+    // RFC 8707 §2: an unknown or forbidden resource is refused at the push (docs/security.md J.1).
+    crate::apis::bind_request(ctx, client, request)
+        .await
+        .map_err(|e| e.error)?;
     let ttl = ctx.par.request_uri_ttl_secs;
     let reference = secret_256();
     let stored = PushedRequest::new(&client.client_id, params, ctx.now() + ttl as i64);

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce::{self, CodeChallenge, PkcePolicy};
 use crate::oauth::redirect_uri;
+use crate::oauth::resource;
 use crate::oauth::scope::{OPENID, Scope};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::{Client, GrantType};
@@ -95,6 +96,10 @@ pub struct AuthorizationRequest {
     /// second factor (docs/security.md G.1).
     #[serde(default)]
     pub acr_values: Option<String>,
+    /// RFC 8707 §2: the APIs the tokens are for, as requested (syntax checked here); once bound
+    /// by `apis::bind_request`, the registered APIs the code will carry.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -184,6 +189,7 @@ pub fn validate(
             "PKCE code_challenge is required for public clients",
         )));
     }
+    let resources = resource::requested(params).map_err(fail)?;
     let prompt = parse_prompt(params.get("prompt")).map_err(fail)?;
     let max_age = parse_max_age(params.get("max_age")).map_err(fail)?;
     Ok(AuthorizationRequest {
@@ -198,6 +204,7 @@ pub fn validate(
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         device_name: params.device_name(),
         acr_values: params.get("acr_values").map(str::to_string),
+        resources,
         scope,
         state: state.clone(),
     })

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8: the DPoP proof must carry the nonce the server sends in `DPoP-Nonce`.
     UseDpopNonce,
+    /// RFC 8707 §2: the requested resource is invalid, missing, unknown, or malformed.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InvalidTarget => "invalid_target",
         }
     }
 
@@ -118,6 +121,11 @@ impl OAuthError {
     pub fn invalid_grant(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidGrant, d)
     }
+    /// RFC 8707 §2: `invalid_target`.
+    pub fn invalid_target(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, d)
+    }
+
     pub fn invalid_scope(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidScope, d)
     }

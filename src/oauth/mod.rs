@@ -9,6 +9,7 @@ pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod resource;
 mod robustness;
 pub mod scope;
 

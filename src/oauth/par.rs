@@ -70,7 +70,11 @@ pub fn invalid_request_uri(detail: &'static str) -> OAuthError {
 /// RFC 9126 §2.1: a pushed request carries no `request_uri`, names the authenticated client if it
 /// names one, and passes both stages of `/authorize`'s validation. Every failure is an error
 /// response to the client (§2.3), never a redirect.
-pub fn validate_push(params: &ParamMap, client: &Client, pkce: PkcePolicy) -> Result<(), OAuthError> {
+pub fn validate_push(
+    params: &ParamMap,
+    client: &Client,
+    pkce: PkcePolicy,
+) -> Result<AuthorizationRequest, OAuthError> {
     if params.contains("request_uri") {
         return Err(OAuthError::invalid_request(
             "request_uri must not be pushed (RFC 9126 §2.1)",
@@ -82,8 +86,7 @@ pub fn validate_push(params: &ParamMap, client: &Client, pkce: PkcePolicy) -> Re
         ));
     }
     let redirect_uri = request::resolve_redirect_uri(params, Some(client))?;
-    request::validate(params, client, redirect_uri, pkce).map_err(|e| e.error)?;
-    Ok(())
+    request::validate(params, client, redirect_uri, pkce).map_err(|e| e.error)
 }
 
 /// Where the parameters of an authorization request came from.

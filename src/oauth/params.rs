@@ -1,5 +1,6 @@
 //! RFC 6749 §3.1 / §3.2: protocol parameters. Parameters sent without a value are treated as
-//! omitted, a parameter sent twice is an error, unknown parameters are kept but callers ignore them.
+//! omitted, a parameter sent twice is an error (except the few that may repeat, [`REPEATABLE`]),
+//! unknown parameters are kept but callers ignore them.
 //! Bounded input (docs/security.md E.28): at most [`MAX_PARAMS`] parameters of [`MAX_VALUE_LEN`] bytes,
 //! and no control characters (U+0000-U+001F, U+007F-U+009F) in a name or a value: no protocol
 //! parameter may contain one (not even a newline), and a NUL would reach the database.
@@ -13,10 +14,15 @@ pub const MAX_VALUE_LEN: usize = 8 * 1024;
 /// Most parameters accepted in one request (empty ones included).
 pub const MAX_PARAMS: usize = 100;
 
-/// RFC 6749 §3.1: the parameters of one request, each present at most once and never empty.
+/// Parameters that may be sent more than once: RFC 8707 §2 `resource` and RFC 8693 §2.1
+/// `audience` (docs/security.md J.2). Every other parameter appears at most once (RFC 6749 §3.1).
+pub const REPEATABLE: [&str; 2] = ["resource", "audience"];
+
+/// RFC 6749 §3.1: the parameters of one request, each present at most once (the [`REPEATABLE`]
+/// ones excepted) and never empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParamMap {
-    inner: BTreeMap<String, String>,
+    inner: BTreeMap<String, Vec<String>>,
 }
 
 impl ParamMap {
@@ -35,7 +41,7 @@ impl ParamMap {
     /// [`ParamMap::from_urlencoded`]. Errors: `invalid_request` "duplicate parameter: x", too many
     /// parameters, a value over 8 KiB, a control character.
     pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Result<ParamMap, OAuthError> {
-        let mut inner = BTreeMap::new();
+        let mut inner: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (count, (name, value)) in pairs.into_iter().enumerate() {
             if count >= MAX_PARAMS {
                 return Err(OAuthError::invalid_request("too many parameters"));
@@ -59,20 +65,30 @@ impl ParamMap {
             if name.is_empty() || value.is_empty() {
                 continue;
             }
-            if inner.contains_key(&name) {
-                return Err(OAuthError::invalid_request(format!(
-                    "duplicate parameter: {}",
-                    printable(&name)
-                )));
+            match inner.get_mut(&name) {
+                Some(values) if REPEATABLE.contains(&name.as_str()) => values.push(value),
+                Some(_) => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "duplicate parameter: {}",
+                        printable(&name)
+                    )));
+                }
+                None => {
+                    inner.insert(name, vec![value]);
+                }
             }
-            inner.insert(name, value);
         }
         Ok(ParamMap { inner })
     }
 
-    /// The value of `name`, if sent with a non-empty value.
+    /// The value of `name`, if sent with a non-empty value (the first, for a [`REPEATABLE`] one).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.inner.get(name).map(String::as_str)
+        self.inner.get(name).and_then(|v| v.first()).map(String::as_str)
+    }
+
+    /// Every value of a [`REPEATABLE`] parameter, in the order sent (empty when absent).
+    pub fn all(&self, name: &str) -> &[String] {
+        self.inner.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The value of `name`, or `invalid_request` "missing parameter: name".
@@ -85,9 +101,11 @@ impl ParamMap {
         self.inner.contains_key(name)
     }
 
-    /// All parameters, sorted by name.
+    /// All parameters, sorted by name; a repeated one once per value, in the order sent.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.inner.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.inner
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
     }
 
     pub fn len(&self) -> usize {
@@ -119,6 +137,22 @@ mod tests {
         let e = parse("client_id=a&scope=openid&client_id=a").unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidRequest);
         assert_eq!(e.description, "duplicate parameter: client_id");
+    }
+
+    /// J.2: RFC 8707 §2 `resource` (and RFC 8693 `audience`) may repeat; the values keep their
+    /// order and survive a round trip through `iter` (a pushed request is stored that way).
+    #[test]
+    fn resource_may_repeat() {
+        let p = parse("resource=https%3A%2F%2Fa.example&scope=x&resource=https%3A%2F%2Fb.example").unwrap();
+        assert_eq!(p.all("resource"), ["https://a.example", "https://b.example"]);
+        assert_eq!(p.get("resource"), Some("https://a.example"));
+        assert!(p.all("audience").is_empty());
+        let again = ParamMap::from_pairs(p.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        assert_eq!(again, p);
+        assert!(
+            parse("scope=a&scope=b").is_err(),
+            "other parameters still may not"
+        );
     }
 
     #[test]

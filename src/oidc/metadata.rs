@@ -155,12 +155,17 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         require_pushed_authorization_requests: settings.par.required,
         dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
     };
-    let grants = [
-        CoreGrantType::AuthorizationCode,
-        CoreGrantType::RefreshToken,
-        CoreGrantType::Password,
-        CoreGrantType::ClientCredentials,
-    ];
+    // Every grant the token endpoint implements (`GrantType::ALL`), RFC 8693's by its URN.
+    let grants: Vec<CoreGrantType> = crate::storage::GrantType::ALL
+        .iter()
+        .map(|g| match g {
+            crate::storage::GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
+            crate::storage::GrantType::RefreshToken => CoreGrantType::RefreshToken,
+            crate::storage::GrantType::Password => CoreGrantType::Password,
+            crate::storage::GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
+            other => CoreGrantType::Extension(other.as_str().to_string()),
+        })
+        .collect();
     let doc = Metadata::new(
         IssuerUrl::new(iss.clone())?,
         AuthUrl::new(endpoint("/authorize"))?,
@@ -180,7 +185,7 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
             .collect(),
     ))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
-    .set_grant_types_supported(Some(grants.to_vec()))
+    .set_grant_types_supported(Some(grants))
     .set_token_endpoint_auth_methods_supported(Some(any_client))
     .set_claims_supported(Some(
         claims::SUPPORTED
@@ -222,7 +227,13 @@ mod tests {
             "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access", "groups"],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
+            "grant_types_supported": [
+                "authorization_code",
+                "refresh_token",
+                "password",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
+            ],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

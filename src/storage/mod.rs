@@ -4,6 +4,7 @@
 //! Every method is async; the diesel implementation runs its queries on the blocking
 //! pool. Unless a method says otherwise, "not found" is `Ok(None)` / `Ok(false)`, not an error.
 
+pub mod apis;
 pub mod diesel;
 pub mod ephemeral;
 pub mod models;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use apis::{Api, ApiScope, ApiStore, ClientApiPolicy};
 pub use models::*;
 
 /// Errors of the storage layer. `Unavailable` means the backend could not be reached
@@ -320,6 +322,7 @@ pub trait Store:
     + BackchannelStore
     + MfaStore
     + IdentityLinkStore
+    + ApiStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;

@@ -65,7 +65,7 @@ pub struct NewUser {
     pub created_at: i64,
 }
 
-/// `grant_type` values a client may be allowed (RFC 6749 §4, §6).
+/// `grant_type` values a client may be allowed (RFC 6749 §4, §6, RFC 8693 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
@@ -73,14 +73,17 @@ pub enum GrantType {
     RefreshToken,
     Password,
     ClientCredentials,
+    /// RFC 8693: `urn:ietf:params:oauth:grant-type:token-exchange` (stored as `token_exchange`).
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::Password,
         GrantType::ClientCredentials,
+        GrantType::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -205,6 +209,10 @@ pub struct TokenFamily {
     /// The upstream OpenID provider of that login, if any (the renewed ID token's `idp`).
     #[serde(default)]
     pub idp: Option<String>,
+    /// RFC 8707 §2.2: the APIs (identifiers) the grant is for; a refresh may name any of them.
+    /// Empty: the configured audience.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 /// OpenID Core §11: how long a token family may live.
@@ -357,6 +365,15 @@ audit_kinds! {
     IdentityUnlinked => "federation.unlinked",
     /// A sign-in through an upstream was refused (`detail.upstream`, `detail.reason`).
     FederationRefused => "federation.refused",
+    /// An API (resource server) was registered (`detail.api`, `detail.scopes`).
+    ApiCreated => "api.created",
+    /// An API was removed with its scopes and client policies (`detail.api`).
+    ApiRemoved => "api.removed",
+    /// An API's scopes or a client's API policy changed (`detail.api`, `detail.change`).
+    ApiChanged => "api.changed",
+    /// RFC 8693: a token was exchanged (`detail.subject_token_type`, `detail.audience`,
+    /// `detail.actor`, `detail.scope`, `detail.jti`).
+    TokenExchanged => "token.exchanged",
 }
 
 impl AuditKind {

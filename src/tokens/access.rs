@@ -9,6 +9,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::scope::Scope;
 use crate::storage::{Client, User};
 use crate::tokens::Subject;
+use crate::tokens::audience::{Aud, Audience};
 use crate::tokens::dpop::Binding;
 
 /// Longest access token accepted for validation, before any parsing.
@@ -20,7 +21,8 @@ pub struct AccessTokenClaims {
     pub iss: String,
     /// The user's id, or the client_id for client_credentials (RFC 9068 §2.2).
     pub sub: String,
-    pub aud: String,
+    /// The API(s) the token is for (RFC 8707 §2), or the configured audience.
+    pub aud: Aud,
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Scope::is_empty")]
     pub scope: Scope,
@@ -39,6 +41,9 @@ pub struct AccessTokenClaims {
     /// The user's groups as the client may see them, with the `groups` scope (docs/clients.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
+    /// RFC 8693 §4.1: the actor of a delegated token (`sub`, and the prior actors nested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 /// RFC 7800 §3.1 confirmation claim with RFC 9449 §6.1's `jkt`: the RFC 7638 thumbprint of the
@@ -89,26 +94,43 @@ pub fn check_claims(
     Ok(claims)
 }
 
-/// RFC 9068 §2: signs an access token with the default algorithm; returns it and its lifetime.
-/// A DPoP-bound token carries `cnf.jkt` (RFC 9449 §6.1); with the `groups` scope, `groups`.
-pub fn mint(
-    ctx: &Context,
-    client: &Client,
-    subject: &Subject<'_>,
-    scope: &Scope,
-    jti: String,
-    binding: &Binding,
-    groups: Option<&[String]>,
-) -> Result<(String, i64), OAuthError> {
+/// What one access token is made of.
+pub struct Mint<'a> {
+    pub client: &'a Client,
+    pub subject: &'a Subject<'a>,
+    pub scope: &'a Scope,
+    pub jti: String,
+    pub binding: &'a Binding,
+    pub groups: Option<&'a [String]>,
+    /// Its `aud`, lifetime and algorithm (RFC 8707: the API's, or the configured ones).
+    pub audience: &'a Audience,
+    /// RFC 8693 §4.1: who acts for the subject (token exchange with an actor token).
+    pub act: Option<serde_json::Value>,
+}
+
+/// RFC 9068 §2: signs an access token for `audience` (its `aud`, with its lifetime and algorithm;
+/// docs/security.md J.3); returns it and its lifetime. A DPoP-bound token carries `cnf.jkt`
+/// (RFC 9449 §6.1); with the `groups` scope, `groups`.
+pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
+    let Mint {
+        client,
+        subject,
+        scope,
+        jti,
+        binding,
+        groups,
+        audience,
+        act,
+    } = m;
     let t = ctx.now();
-    let ttl = ctx.tokens.access_token_ttl_secs as i64;
+    let ttl = audience.ttl_secs;
     let claims = AccessTokenClaims {
         iss: ctx.issuer.to_string(),
         sub: subject
             .user
             .map(|u| u.id.clone())
             .unwrap_or_else(|| client.client_id.clone()),
-        aud: ctx.audience.to_string(),
+        aud: audience.aud.clone(),
         client_id: client.client_id.clone(),
         scope: scope.clone(),
         exp: t + ttl,
@@ -119,10 +141,11 @@ pub fn mint(
         sid: subject.sid.map(str::to_string),
         cnf: binding.jkt().map(|jkt| Confirmation { jkt: jkt.to_string() }),
         groups: groups.map(<[String]>::to_vec),
+        act,
     };
     let token = ctx
         .keys
-        .sign(ctx.default_alg, Some("at+jwt"), &claims.to_map()?)
+        .sign(audience.alg, Some("at+jwt"), &claims.to_map()?)
         .map_err(OAuthError::server_error)?;
     Ok((token, ttl))
 }
@@ -186,7 +209,7 @@ mod tests {
         AccessTokenClaims {
             iss: "https://id.example".into(),
             sub: "u1".into(),
-            aud: "https://id.example".into(),
+            aud: Aud::one("https://id.example"),
             client_id: "c1".into(),
             scope: Scope::from_tokens(["openid"]),
             exp: now + 60,
@@ -197,6 +220,7 @@ mod tests {
             sid: None,
             cnf: None,
             groups: None,
+            act: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Token introspection (RFC 7662 §2.2), bound to the caller (§4, docs/security.md E.31): a client
 //! learns about the tokens issued to it and about access tokens meant for it (it is their audience,
-//! or it is a resource server and they are for the provider's APIs); only the owning client
+//! or it is a resource server and they are for the provider's APIs, or it is the introspecting
+//! client of an API they are for, docs/security.md J.5); only the owning client
 //! introspects a refresh token; `username` appears only when the token's scope covers the profile.
 //! Anything the caller may not see, and anything not active, is just `{"active": false}`.
 
@@ -12,6 +13,7 @@ use crate::oauth::scope::Scope;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::storage::{Client, TokenFamily, User};
 use crate::tokens::access::{self, AccessTokenClaims, Confirmation};
+use crate::tokens::audience::Aud;
 
 /// The scope that lets a token's introspection name the user (`username`).
 const PROFILE: &str = "profile";
@@ -34,8 +36,9 @@ pub struct Details {
     pub sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// RFC 7662 §2.2: a string, or an array when the token is for several APIs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Aud>,
     pub iss: String,
     pub exp: i64,
     pub iat: i64,
@@ -46,6 +49,9 @@ pub struct Details {
     /// RFC 9449 §6.2: the key a DPoP-bound token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: the actor of a delegated token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 impl Introspection {
@@ -87,12 +93,25 @@ pub async fn introspect(
 }
 
 /// RFC 7662 §4: whether `caller` may learn about this access token: it was issued to the caller,
-/// the caller is its audience, or the caller is a resource server and the token is for the
-/// provider's APIs (the configured audience).
-fn may_see_access(ctx: &Context, caller: &Client, claims: &AccessTokenClaims) -> bool {
-    claims.client_id == caller.client_id
-        || claims.aud == caller.client_id
-        || (caller.resource_server && claims.aud == *ctx.audience)
+/// the caller is its audience, the caller is a resource server and the token is for the
+/// provider's APIs (the configured audience), or (docs/security.md J.5) the caller is the
+/// introspecting client of an API (`api add --introspect-client`) the token is for.
+pub(crate) async fn may_see_access(
+    ctx: &Context,
+    caller: &Client,
+    claims: &AccessTokenClaims,
+) -> Result<bool, OAuthError> {
+    if claims.client_id == caller.client_id
+        || claims.aud.contains(&caller.client_id)
+        || (caller.resource_server && claims.aud.contains(&ctx.audience))
+    {
+        return Ok(true);
+    }
+    if caller.is_public() {
+        return Ok(false);
+    }
+    let apis = ctx.store.apis_introspected_by(&caller.client_id).await?;
+    Ok(apis.iter().any(|api| claims.aud.contains(api)))
 }
 
 async fn as_access(ctx: &Context, caller: &Client, token: &str) -> Result<Option<Introspection>, OAuthError> {
@@ -105,7 +124,7 @@ async fn as_access(ctx: &Context, caller: &Client, token: &str) -> Result<Option
         Err(e) => return Err(e),
     };
     let c = valid.claims;
-    if !may_see_access(ctx, caller, &c) {
+    if !may_see_access(ctx, caller, &c).await? {
         return Ok(Some(Introspection::inactive()));
     }
     let username = valid
@@ -117,6 +136,7 @@ async fn as_access(ctx: &Context, caller: &Client, token: &str) -> Result<Option
     Ok(Some(Introspection::active(Details {
         token_type,
         cnf: c.cnf,
+        act: c.act,
         username,
         sub: Some(c.sub),
         aud: Some(c.aud),
@@ -163,6 +183,7 @@ async fn as_refresh(
         nbf: None,
         jti: None,
         cnf: None,
+        act: None,
         scope: rt.scope,
         client_id: rt.client_id,
         iss: ctx.issuer.to_string(),

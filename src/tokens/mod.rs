@@ -3,6 +3,7 @@
 //! of revoked access tokens, and DPoP binding (RFC 9449).
 
 pub mod access;
+pub mod audience;
 pub mod dpop;
 pub mod introspection;
 pub mod refresh;

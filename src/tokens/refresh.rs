@@ -52,6 +52,8 @@ pub struct NewFamily {
     /// tokens say.
     pub amr: Vec<AuthMethod>,
     pub idp: Option<String>,
+    /// RFC 8707 §2.2: the APIs the grant is for (empty: the configured audience).
+    pub resources: Vec<String>,
 }
 
 /// RFC 9700 §4.14.2: begins a token family for `client` with its first refresh token; returns
@@ -78,6 +80,7 @@ pub async fn start_family(ctx: &Context, client: &Client, new: NewFamily) -> Res
         dpop_jkt: new.dpop_jkt,
         amr: new.amr,
         idp: new.idp,
+        resources: new.resources,
     };
     let (value, row) = mint(ctx, &family);
     match ctx.store.create_family(family, Some(row)).await {

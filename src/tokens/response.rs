@@ -8,6 +8,7 @@ use crate::oauth::OAuthError;
 use crate::oauth::scope::{OPENID, Scope};
 use crate::oidc::id_token::{self, IdTokenInput};
 use crate::storage::Client;
+use crate::tokens::audience::Audience;
 use crate::tokens::dpop::Binding;
 use crate::tokens::{Subject, access};
 
@@ -23,6 +24,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: the type of the token issued by a token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// What one token response is made of.
@@ -38,6 +42,8 @@ pub struct Grant<'a> {
     pub refresh_token: Option<String>,
     /// Bearer, or bound to the key of the request's DPoP proof (RFC 9449 §5).
     pub binding: &'a Binding,
+    /// Who the access token is for (RFC 8707: the API(s), or the configured audience).
+    pub audience: &'a Audience,
 }
 
 /// RFC 6749 §5.1 + OpenID Core §3.1.3.3: mints the access token and, for OpenID requests of a
@@ -54,6 +60,7 @@ pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, O
         nonce,
         refresh_token,
         binding,
+        audience,
     } = grant;
     let groups = match subject.user {
         Some(user) => {
@@ -67,7 +74,17 @@ pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, O
         None => None,
     };
     let groups = groups.as_deref();
-    let (access_token, expires_in) = access::mint(ctx, client, &subject, scope, jti, binding, groups)?;
+    let minted = access::Mint {
+        client,
+        subject: &subject,
+        scope,
+        jti,
+        binding,
+        groups,
+        audience,
+        act: None,
+    };
+    let (access_token, expires_in) = access::mint(ctx, minted)?;
     let id_token = match subject.user {
         Some(user) if scope.contains(OPENID) => Some(id_token::sign(
             ctx,
@@ -92,5 +109,6 @@ pub async fn respond(ctx: &Context, grant: Grant<'_>) -> Result<TokenResponse, O
         scope: scope.clone(),
         refresh_token,
         id_token,
+        issued_token_type: None,
     })
 }

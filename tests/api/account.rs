@@ -645,6 +645,7 @@ async fn bob_with_a_family(app: &TestApp) -> String {
         dpop_jkt: None,
         amr: vec![portcullis::storage::AuthMethod::Password],
         idp: None,
+        resources: Vec::new(),
     };
     app.ctx().store.create_family(family.clone(), None).await.unwrap();
     family.id

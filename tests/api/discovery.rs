@@ -95,7 +95,8 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
                 "authorization_code",
                 "refresh_token",
                 "password",
-                "client_credentials"
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
             ]
             .into()
         );

@@ -261,6 +261,7 @@ const FOLLOWED: &[&str] = &[
     "docs/guides/README.md",
     "docs/guides/mfa.md",
     "docs/guides/federation.md",
+    "docs/guides/apis.md",
 ];
 
 /// docs/guides/README.md: the runner's own example: a client made with the CLI gets a token with curl.
@@ -309,4 +310,31 @@ async fn guide_federation_commands_run() {
         .await
         .expect("links");
     assert!(links.is_empty(), "{links:?}");
+}
+
+/// docs/guides/apis.md: an API, a client for one of its scopes, a token for the API by `resource`
+/// (its `aud` checked in the guide), `invalid_target` for an unknown one, and a token exchange into a
+/// second API (security.md J).
+#[tokio::test]
+async fn guide_apis_commands_run() {
+    let mut guide = Guide::start("docs/guides/apis.md", |_| {}).await;
+    guide.run_rest().await;
+    let token = guide.var("TOKEN").expect("TOKEN set by the guide");
+    assert_eq!(jwt_part(&token, 1)["aud"], "https://photos.example/api");
+    let exchanged = guide.var("EXCHANGED").expect("EXCHANGED set by the guide");
+    let exchanged: serde_json::Value = serde_json::from_str(&exchanged).expect("a token response");
+    let claims = jwt_part(exchanged["access_token"].as_str().expect("access_token"), 1);
+    assert_eq!(claims["aud"], "https://thumbs.example/api");
+    let store = &guide.app.ctx().store;
+    let api = store
+        .api_by_identifier("https://photos.example/api")
+        .await
+        .expect("api");
+    let scopes: Vec<String> = api
+        .expect("registered")
+        .scopes
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(scopes, ["photos:read", "photos:write"]);
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod apis;
 mod audit;
 mod authorize;
 mod authorize_bounds;
@@ -32,6 +33,8 @@ mod operations;
 mod par;
 mod refresh;
 mod relying_party;
+mod resource_server;
 mod sessions;
 mod token;
+mod token_exchange;
 mod userinfo;

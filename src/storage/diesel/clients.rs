@@ -77,6 +77,8 @@ impl ClientStore for DieselStore {
                 diesel::delete(consents::table.filter(consents::client_id.eq(&id))).execute(conn)?;
                 diesel::delete(backchannel_sessions::table.filter(backchannel_sessions::client_id.eq(&id)))
                     .execute(conn)?;
+                // A client made later with the same id inherits nothing (docs/security.md J.4).
+                super::apis::forget_client(conn, &id)?;
                 let n = diesel::delete(clients::table.find(&id)).execute(conn)?;
                 Ok(n > 0)
             })?)

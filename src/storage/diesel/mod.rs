@@ -2,6 +2,7 @@
 //! chosen from the database URL's scheme (docs/architecture.md, "State"). Every query runs on the blocking
 //! pool ([`crate::telemetry::spawn_blocking_traced`]).
 
+mod apis;
 mod audit;
 mod backchannel;
 mod clients;

@@ -247,6 +247,8 @@ pub(crate) struct FamilyRow {
     /// The login's RFC 8176 methods, as a JSON array.
     pub amr: String,
     pub idp: Option<String>,
+    /// RFC 8707: the grant's APIs, as a JSON array.
+    pub resources: String,
 }
 
 impl From<TokenFamily> for FamilyRow {
@@ -269,6 +271,7 @@ impl From<TokenFamily> for FamilyRow {
             dpop_jkt: f.dpop_jkt,
             amr: serde_json::to_string(&f.amr).unwrap_or_else(|_| "[]".into()),
             idp: f.idp,
+            resources: serde_json::to_string(&f.resources).unwrap_or_else(|_| "[]".into()),
         }
     }
 }
@@ -298,6 +301,9 @@ impl From<FamilyRow> for TokenFamily {
             // Written by `From<TokenFamily>`; a value this version cannot read claims nothing.
             amr: serde_json::from_str(&r.amr).unwrap_or_default(),
             idp: r.idp,
+            // A value this version cannot read names no API: tokens for the configured audience
+            // only, never for an API the grant did not name.
+            resources: serde_json::from_str(&r.resources).unwrap_or_default(),
         }
     }
 }

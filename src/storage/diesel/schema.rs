@@ -72,6 +72,7 @@ diesel::table! {
         dpop_jkt -> Nullable<Text>,
         amr -> Text,
         idp -> Nullable<Text>,
+        resources -> Text,
     }
 }
 
@@ -209,7 +210,37 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
+diesel::table! {
+    apis (identifier) {
+        identifier -> Text,
+        name -> Text,
+        access_token_ttl_secs -> Nullable<BigInt>,
+        alg -> Nullable<Text>,
+        introspect_client -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_scopes (api, name) {
+        api -> Text,
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    client_apis (client_id, relation, api) {
+        client_id -> Text,
+        api -> Text,
+        relation -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    apis,
+    api_scopes,
+    client_apis,
     users,
     clients,
     signing_keys,

@@ -26,6 +26,7 @@ fn family(user_id: &str, client_id: &str, now: i64) -> TokenFamily {
         dpop_jkt: None,
         amr: vec![crate::storage::AuthMethod::Password],
         idp: None,
+        resources: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! `postgres`, also on a fresh PostgreSQL database created for the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod apis;
 mod backchannel;
 mod ephemeral;
 mod grants;

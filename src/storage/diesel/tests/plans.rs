@@ -84,6 +84,7 @@ fn family(id: &str, user_id: &str, now: i64) -> TokenFamily {
         dpop_jkt: None,
         amr: vec![crate::storage::AuthMethod::Password],
         idp: None,
+        resources: Vec::new(),
     }
 }
 
@@ -174,6 +175,10 @@ async fn run_hot_paths(db: &TestDb) -> Vec<String> {
         ..link
     };
     s.create_linked_user(new_user("hot2"), new).await.unwrap();
+    // RFC 8707: the APIs of a request, a client's policy, introspection by an API's client.
+    s.api_by_identifier("https://api.example").await.unwrap();
+    s.client_api_policy("web").await.unwrap();
+    s.apis_introspected_by("web").await.unwrap();
 
     let min = Duration::from_secs(60);
     e.put(Kind::Code, "k", "v", min).await.unwrap();
