@@ -240,7 +240,7 @@ pub struct PageError {
     title: Cow<'static, str>,
     message: Cow<'static, str>,
     code: Option<&'static str>,
-    /// The protocol error behind it, logged when the page is rendered.
+    /// The protocol error behind it (its description is folded away under "Technical details"), logged when the page is rendered.
     cause: Option<OAuthError>,
 }
 
@@ -282,17 +282,49 @@ impl PageError {
     }
 }
 
+/// The words a person reads for a protocol error: what happened and what they can do. The
+/// developer's description stays under "Technical details".
+fn for_people(code: ErrorCode) -> (StatusCode, &'static str, &'static str) {
+    match code {
+        ErrorCode::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side",
+            "Your sign-in could not be finished because of a problem with this service. Try again in a few \
+             minutes; if it keeps happening, give the reference below to your administrator.",
+        ),
+        ErrorCode::TemporarilyUnavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "This service is busy or part of it is unavailable right now. Wait a moment and try again.",
+        ),
+        ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => (
+            StatusCode::BAD_REQUEST,
+            "This app cannot sign you in here",
+            "The app that sent you here is not registered with this sign-in service, or is not allowed to \
+             sign people in this way. Go back to the app and contact its support.",
+        ),
+        ErrorCode::InvalidScope => (
+            StatusCode::BAD_REQUEST,
+            "This app asked for more than it may have",
+            "The app that sent you here asked for access this service does not allow it. Go back to the \
+             app and contact its support.",
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in link does not work",
+            "The app that sent you here made a request this service cannot complete: the link may be \
+             incomplete, damaged or out of date. Go back to the app and start again.",
+        ),
+    }
+}
+
 impl From<OAuthError> for PageError {
     fn from(err: OAuthError) -> PageError {
-        let (status, title) = match err.code {
-            ErrorCode::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
-            ErrorCode::TemporarilyUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"),
-            _ => (StatusCode::BAD_REQUEST, "This request cannot be completed"),
-        };
+        let (status, title, message) = for_people(err.code);
         PageError {
             status,
             title: title.into(),
-            message: err.description.clone(),
+            message: message.into(),
             code: Some(err.code.as_str()),
             cause: Some(err),
         }
@@ -340,10 +372,17 @@ impl ResponseError for PageError {
         if let Some(cause) = &self.cause {
             log(cause);
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         let page = ErrorPage {
             title: self.title.to_string(),
             message: self.message.to_string(),
             code: self.code.map(str::to_string),
+            detail: self.cause.as_ref().map(|c| c.description.to_string()),
+            reference: crate::http::observe::current(),
+            // Wall-clock time, as on the log lines (the reference matches one of them).
+            time: crate::timefmt::second(now),
         };
         let mut res = match templates::render(&page) {
             Ok(body) => html(self.status, body),

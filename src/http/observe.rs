@@ -22,6 +22,17 @@ pub const HEADER: &str = "x-request-id";
 /// The longest id accepted from a proxy.
 const MAX_LEN: usize = 128;
 
+tokio::task_local! {
+    /// The id of the request being answered, for what renders without the request at hand (the
+    /// error page's reference).
+    static CURRENT: String;
+}
+
+/// The id of the request this task is answering, if any.
+pub fn current() -> Option<String> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
 /// The request's id, in the request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
@@ -109,7 +120,7 @@ where
         let service = self.service.clone();
         let started = std::time::Instant::now();
         Box::pin(async move {
-            let mut res = service.call(req).await?;
+            let mut res = CURRENT.scope(id.clone(), service.call(req)).await?;
             // The route's pattern (`/upstream/{id}/callback`), never the path: labels stay few.
             let route = res.request().match_pattern();
             crate::monitoring::request(

@@ -40,6 +40,9 @@ pub fn message(title: &str, message: &str) -> Result<HttpResponse, PageError> {
         title: title.to_string(),
         message: message.to_string(),
         code: None,
+        detail: None,
+        reference: None,
+        time: String::new(),
     };
     page(StatusCode::OK, &notice)
 }

@@ -92,8 +92,14 @@ pub struct ErrorPage {
     pub title: String,
     /// One or two sentences for the user.
     pub message: String,
-    /// The OAuth error code, shown small and monospace.
+    /// The OAuth error code, in the folded technical details.
     pub code: Option<String>,
+    /// The developer's description (e.g. "unknown client_id"), in the folded technical details.
+    pub detail: Option<String>,
+    /// The request id (`X-Request-Id`, on the log lines of this request).
+    pub reference: Option<String>,
+    /// When it happened, UTC to the second.
+    pub time: String,
 }
 
 /// OpenID Connect RP-Initiated Logout 1.0 §2: the confirmation form (`POST /logout/confirm`,
@@ -333,6 +339,9 @@ mod tests {
             title: "This request cannot be completed".to_owned(),
             message: "The application sent a redirect_uri that is not registered for it.".to_owned(),
             code: Some("invalid_request".to_owned()),
+            detail: Some("redirect_uri is not registered".to_owned()),
+            reference: Some("ref-42".to_owned()),
+            time: "2026-11-27 10:00:00Z".to_owned(),
         }
     }
 
@@ -475,18 +484,28 @@ mod tests {
         assert!(!html.contains("scope-offline") && !html.contains("Stays connected"));
     }
 
+    /// docs/security.md A.3: the error page never links to the app (its redirect URI may be
+    /// unverified); the only way out it offers is this server's account page.
     #[test]
-    fn error_page_shows_code_and_never_links_out() {
+    fn error_page_folds_the_detail_shows_a_reference_and_links_only_to_the_account_page() {
         let html = render(&error_page()).unwrap();
         assert!(html.contains("This request cannot be completed"));
+        assert!(html.contains("<summary>Technical details</summary>"));
         assert!(html.contains("<code>invalid_request</code>"));
-        assert!(!html.contains("<a "));
+        assert!(html.contains("redirect_uri is not registered"));
+        assert!(html.contains("<code>ref-42</code> at 2026-11-27 10:00:00Z"));
+        let links: Vec<&str> = html.match_indices("<a ").map(|(i, _)| &html[i..]).collect();
+        assert_eq!(links.len(), 1);
+        assert!(links[0].starts_with(r#"<a href="/account">"#));
         let bare = render(&ErrorPage {
             code: None,
+            detail: None,
+            reference: None,
             ..error_page()
         })
         .unwrap();
-        assert!(!bare.contains("Error code"));
+        assert!(!bare.contains("Technical details"));
+        assert!(!bare.contains("Reference"));
     }
 
     #[test]
@@ -551,6 +570,9 @@ mod tests {
                 title: EVIL.to_owned(),
                 message: EVIL.to_owned(),
                 code: Some(EVIL.to_owned()),
+                detail: Some(EVIL.to_owned()),
+                reference: Some(EVIL.to_owned()),
+                time: EVIL.to_owned(),
             })
             .unwrap(),
             render(&LogoutConfirmPage {

@@ -280,3 +280,22 @@ async fn head_is_answered_wherever_get_is() {
         assert_eq!(again.json::<serde_json::Value>().await.unwrap()["status"], "ok");
     }
 }
+
+/// docs/operations.md, "Request ids": an error page gives the person a reference that is the
+/// request's `X-Request-Id` (so it matches the log lines), words for a person, the developer's
+/// description folded away, and a way back that is this server's own account page.
+#[tokio::test]
+async fn error_pages_speak_to_people_and_give_the_request_id_as_reference() {
+    let app = spawn_app().await;
+    let res = app
+        .authorize(&[("response_type", "code"), ("client_id", "no-such-client")])
+        .await;
+    assert_eq!(res.status(), 400);
+    let id = header(&res, "x-request-id");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("This sign-in link does not work"), "{page}");
+    assert!(page.contains("unknown client_id"), "the detail, folded: {page}");
+    assert!(page.contains("<summary>Technical details</summary>"), "{page}");
+    assert!(page.contains(&format!("Reference <code>{id}</code>")), "{page}");
+    assert!(page.contains(r#"<a href="/account">"#), "{page}");
+}
