@@ -162,8 +162,14 @@ pub async fn audit(
 }
 
 /// RFC 6749 §4: parses a `grant_type` value as clap input.
+/// RFC 8628 §3.4: `device_code` stands for `urn:ietf:params:oauth:grant-type:device_code`.
 pub fn parse_grant_type(s: &str) -> Result<GrantType, String> {
-    GrantType::parse(s).ok_or_else(|| {
-        format!("unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials)")
-    })
+    GrantType::parse(s)
+        .or_else(|| GrantType::ALL.into_iter().find(|g| g.short_name() == s))
+        .ok_or_else(|| {
+            format!(
+                "unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials, \
+                 device_code)"
+            )
+        })
 }

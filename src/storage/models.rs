@@ -73,14 +73,17 @@ pub enum GrantType {
     RefreshToken,
     Password,
     ClientCredentials,
+    /// RFC 8628 §3.4: `urn:ietf:params:oauth:grant-type:device_code` (docs/guides/device.md).
+    DeviceCode,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::Password,
         GrantType::ClientCredentials,
+        GrantType::DeviceCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,15 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+        }
+    }
+
+    /// The short name `client add --grant-type` also accepts (`device_code` for the RFC 8628 URN).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            GrantType::DeviceCode => "device_code",
+            other => other.as_str(),
         }
     }
 
