@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod password;
 pub mod refresh_token;
 
@@ -26,6 +27,7 @@ pub async fn dispatch(
 ) -> Result<TokenResponse, OAuthError> {
     let raw = params.require("grant_type")?;
     let grant = GrantType::parse(raw)
+        .filter(|g| *g != GrantType::DeviceCode || ctx.device.enabled)
         .ok_or_else(|| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
     if !client.allows_grant(grant) {
         return Err(OAuthError::unauthorized_client(
@@ -39,5 +41,6 @@ pub async fn dispatch(
         GrantType::RefreshToken => refresh_token::refresh(ctx, client, params, binding, meta).await,
         GrantType::Password => password::grant(ctx, client, params, binding, meta).await,
         GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding).await,
+        GrantType::DeviceCode => device_code::poll(ctx, client, params, binding, meta).await,
     }
 }

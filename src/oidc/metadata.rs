@@ -69,7 +69,7 @@ fn render(settings: &Settings, signing_algs: &[Alg]) -> Rendered {
 }
 
 /// The members OpenID Discovery leaves to extensions: RFC 8414, RFC 7662, RFC 7009, RFC 7636,
-/// RFC 9207, RP-Initiated Logout, RFC 9126 (PAR) and RFC 9449 (DPoP).
+/// RFC 9207, RP-Initiated Logout, RFC 9126 (PAR), RFC 9449 (DPoP) and RFC 8628 (device authorization).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extensions {
     pub introspection_endpoint: String,
@@ -90,6 +90,9 @@ pub struct Extensions {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9449 §5.1.
     pub dpop_signing_alg_values_supported: Vec<String>,
+    /// RFC 8628 §4: only when `device.enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
 }
 
 impl AdditionalProviderMetadata for Extensions {}
@@ -154,13 +157,20 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         pushed_authorization_request_endpoint: endpoint("/par"),
         require_pushed_authorization_requests: settings.par.required,
         dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
+        device_authorization_endpoint: settings
+            .device
+            .enabled
+            .then(|| endpoint("/device_authorization")),
     };
-    let grants = [
+    let mut grants = vec![
         CoreGrantType::AuthorizationCode,
         CoreGrantType::RefreshToken,
         CoreGrantType::Password,
         CoreGrantType::ClientCredentials,
     ];
+    if settings.device.enabled {
+        grants.push(CoreGrantType::DeviceCode);
+    }
     let doc = Metadata::new(
         IssuerUrl::new(iss.clone())?,
         AuthUrl::new(endpoint("/authorize"))?,
@@ -180,7 +190,7 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
             .collect(),
     ))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
-    .set_grant_types_supported(Some(grants.to_vec()))
+    .set_grant_types_supported(Some(grants))
     .set_token_endpoint_auth_methods_supported(Some(any_client))
     .set_claims_supported(Some(
         claims::SUPPORTED
@@ -222,7 +232,8 @@ mod tests {
             "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access", "groups"],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -242,6 +253,7 @@ mod tests {
             "pushed_authorization_request_endpoint": format!("{iss}/par"),
             "require_pushed_authorization_requests": false,
             "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "PS256", "RS256"],
+            "device_authorization_endpoint": format!("{iss}/device_authorization"),
         })
     }
 
@@ -254,6 +266,26 @@ mod tests {
         let rendered = render(&settings, &[Alg::Es256, Alg::Rs256]).openid_configuration;
         let got: serde_json::Value = serde_json::from_str(&rendered).unwrap();
         assert_eq!(got, expected("https://id.example.com"));
+    }
+
+    /// L.1: RFC 8628 §4: the device authorization endpoint and the grant are advertised exactly
+    /// when `device.enabled`.
+    #[test]
+    fn device_authorization_is_advertised_only_when_enabled() {
+        let mut settings = Settings::default();
+        let on: serde_json::Value =
+            serde_json::from_str(&render(&settings, &[]).openid_configuration).unwrap();
+        assert_eq!(
+            on["device_authorization_endpoint"],
+            "http://127.0.0.1:8080/device_authorization"
+        );
+        let device = json!("urn:ietf:params:oauth:grant-type:device_code");
+        assert!(on["grant_types_supported"].as_array().unwrap().contains(&device));
+        settings.device.enabled = false;
+        let off: serde_json::Value =
+            serde_json::from_str(&render(&settings, &[]).openid_configuration).unwrap();
+        assert!(off.get("device_authorization_endpoint").is_none());
+        assert!(!off["grant_types_supported"].as_array().unwrap().contains(&device));
     }
 
     #[test]
