@@ -157,3 +157,81 @@ pub fn code_expired() -> PageError {
         "The code was already used or is no longer valid. Start again on your device to get a new code.",
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::http::templates::render;
+
+    fn confirm(name: &str) -> DeviceConfirmPage {
+        DeviceConfirmPage {
+            client_name: name.to_owned(),
+            username: "alice".to_owned(),
+            user_code: "BCDF-GHJK".to_owned(),
+            scopes: vec![
+                ScopeItem {
+                    name: "openid".to_owned(),
+                    description: "Confirm who you are".to_owned(),
+                },
+                ScopeItem {
+                    name: "offline_access".to_owned(),
+                    description: "Stay connected when you are not using it".to_owned(),
+                },
+            ],
+            confirm_id: "conf-1".to_owned(),
+            csrf_token: "csrf-abc".to_owned(),
+        }
+    }
+
+    /// The device pages with sample data, for the checks every page gets (`http::templates`).
+    pub(crate) fn samples() -> Vec<(&'static str, String)> {
+        let form = |error: Option<&str>| DevicePage {
+            username: "alice".to_owned(),
+            user_code: "BCDF-GHJK".to_owned(),
+            csrf_token: "csrf-abc".to_owned(),
+            error: error.map(str::to_owned),
+        };
+        let done = |approved| DeviceDonePage {
+            approved,
+            title: "Device connected".to_owned(),
+            message: "Your device is now signed in.".to_owned(),
+        };
+        vec![
+            ("device.html", render(&form(None)).unwrap()),
+            ("device_error.html", render(&form(Some("That code is not valid."))).unwrap()),
+            ("device_confirm.html", render(&confirm("Living Room <TV>")).unwrap()),
+            ("device_done.html", render(&done(true)).unwrap()),
+            ("device_denied.html", render(&done(false)).unwrap()),
+        ]
+    }
+
+    /// L.4: the confirmation names the client (escaped), shows the code, always carries the
+    /// warning, and has both decisions and the CSRF token.
+    #[test]
+    fn device_confirmation_names_the_client_and_always_warns() {
+        let html = render(&confirm("Living Room <TV>")).unwrap();
+        let named = ["Living Room &#60;TV&#62; on a device", "Living Room &lt;TV&gt; on a device"];
+        assert!(named.iter().any(|n| html.contains(n)), "{html}");
+        assert!(html.contains("BCDF-GHJK"));
+        assert!(html.contains("Only continue if you started this on your own device"));
+        assert!(html.contains(r#"action="/device/confirm""#));
+        assert!(html.contains(r#"name="confirm_id" value="conf-1""#));
+        assert!(html.contains(r#"name="csrf_token" value="csrf-abc""#));
+        assert!(html.contains(r#"name="decision" value="allow">Allow</button>"#));
+        assert!(html.contains(r#"name="decision" value="deny">Deny</button>"#));
+        assert!(html.contains("Stays connected after you sign out."));
+    }
+
+    /// The code form: a labelled field, prefilled, errors announced.
+    #[test]
+    fn device_code_form_is_labelled_and_announces_errors() {
+        let samples = samples();
+        let html = &samples[1].1;
+        assert!(html.contains(r#"<label for="user_code">"#));
+        assert!(html.contains(r#"value="BCDF-GHJK""#));
+        assert!(html.contains(r#"id="device-error" role="alert""#));
+        assert!(html.contains(r#"aria-describedby="device-error""#));
+        assert!(!samples[0].1.contains("role=\"alert\""));
+    }
+}
