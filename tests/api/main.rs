@@ -14,6 +14,7 @@ mod cluster;
 mod codes;
 mod consent;
 mod cors;
+mod device;
 mod discovery;
 mod done_when;
 mod dpop;
