@@ -520,3 +520,42 @@ async fn device_authorization_is_advertised_and_served_only_when_enabled() {
     let res = off.browser.get(off.url("/device")).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// L.5: a client that requires a second factor is not approved by a password-only login: the
+/// answer is recorded as a denial and the device gets `access_denied`.
+#[tokio::test]
+async fn client_requiring_a_second_factor_is_not_approved_by_a_password_login() {
+    let app = tv_app().await;
+    let tv = app.ctx().store.client_by_id(TV_ID).await.unwrap().unwrap();
+    let strict = Client {
+        client_id: "strict-tv".into(),
+        require_mfa: true,
+        ..tv
+    };
+    app.ctx().store.create_client(strict).await.unwrap();
+    let res = app
+        .api
+        .post(app.url("/device_authorization"))
+        .form(&[("client_id", "strict-tv"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap();
+    let (device_code, user_code) = code_of(&res.json().await.unwrap());
+    sign_in_at(&app, "/device").await;
+    let page = confirmation(&app, &user_code).await;
+    let res = answer(&app, &page, "allow").await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("two-step verification"));
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", DEVICE_GRANT),
+            ("device_code", device_code.as_str()),
+            ("client_id", "strict-tv"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    error_body(res, 400, "access_denied").await;
+}
