@@ -143,7 +143,7 @@ pub fn after_answer(answered: &Answered) -> Result<HttpResponse, PageError> {
         Answered::NotAllowed(reason) => Err(PageError::new(
             StatusCode::FORBIDDEN,
             "This device cannot be connected",
-            reason,
+            *reason,
         )),
         Answered::Gone => Err(code_expired()),
     }

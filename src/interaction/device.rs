@@ -331,10 +331,9 @@ pub fn device_path(code: Option<&UserCode>) -> String {
 pub async fn user_code_locked(ctx: &Context, ip: &str, user_id: &str) -> Result<bool, OAuthError> {
     let now = ctx.now();
     for key in lock_keys(ip, user_id) {
-        if let Some(until) = ctx.ephemeral.get(Kind::RateLimit, &key).await? {
-            if until.parse::<i64>().is_ok_and(|u| u > now) {
-                return Ok(true);
-            }
+        let mark = ctx.ephemeral.get(Kind::RateLimit, &key).await?;
+        if mark.is_some_and(|until| until.parse::<i64>().is_ok_and(|u| u > now)) {
+            return Ok(true);
         }
     }
     Ok(false)
