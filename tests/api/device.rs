@@ -237,7 +237,7 @@ async fn approved_device_gets_tokens_of_the_approving_user() {
     assert_no_store(&res);
     let tokens: Value = res.json().await.unwrap();
     assert_eq!(tokens["token_type"], "Bearer");
-    assert_eq!(tokens["scope"], "openid profile offline_access");
+    assert_eq!(tokens["scope"], "offline_access openid profile");
     assert!(tokens["refresh_token"].as_str().is_some());
     let access = jwt_part(tokens["access_token"].as_str().unwrap(), 1);
     assert_eq!(access["sub"], app.user_id.as_str());
