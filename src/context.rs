@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
-use crate::config::{DeviceSettings, DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::config::{
+    DeviceSettings, DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings,
+};
 use crate::federation::Upstreams;
 use crate::keys::notify::{Publisher, Topic};
 use crate::keys::{Alg, KeyRing};

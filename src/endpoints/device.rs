@@ -18,7 +18,8 @@ use crate::interaction::device_approval::{self, Entered};
 use crate::oauth::device::UserCode;
 use crate::state::AppState;
 
-const WRONG_CODE: &str = "That code is not valid or has expired. Check the code on your device and try again.";
+const WRONG_CODE: &str =
+    "That code is not valid or has expired. Check the code on your device and try again.";
 const TOO_MANY: &str = "Too many wrong codes were entered. Wait a while and try again.";
 
 fn not_found() -> Result<HttpResponse, PageError> {
@@ -136,7 +137,11 @@ pub async fn confirm_page(state: Data<AppState>, req: HttpRequest) -> Result<Htt
 /// `POST /device/confirm` (`confirm_id`, `csrf_token`, `decision=allow|deny`): records the
 /// answer, then 303 to the result page.
 #[tracing::instrument(name = "device_confirm", skip_all)]
-pub async fn confirm(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
+pub async fn confirm(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     if !ctx.device.enabled {
         return not_found();
@@ -161,9 +166,6 @@ pub async fn done(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespons
         return not_found();
     }
     let query = extract::query(&req).ok();
-    let result = query
-        .as_ref()
-        .and_then(|q| q.get("result"))
-        .unwrap_or_default();
+    let result = query.as_ref().and_then(|q| q.get("result")).unwrap_or_default();
     device_pages::done_page(result)
 }

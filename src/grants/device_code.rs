@@ -90,9 +90,7 @@ async fn issue(
             scope: request.scope.clone(),
             sid: Some(approval.sid.clone()),
             auth_time: approval.auth_time,
-            device_name: params
-                .device_name()
-                .or_else(|| request.device_name.clone()),
+            device_name: params.device_name().or_else(|| request.device_name.clone()),
             user_agent: request.user_agent.clone(),
             ip: request.ip.clone(),
             lifetime,

@@ -143,7 +143,7 @@ pub fn after_answer(answered: &Answered) -> Result<HttpResponse, PageError> {
         Answered::NotAllowed(reason) => Err(PageError::new(
             StatusCode::FORBIDDEN,
             "This device cannot be connected",
-            *reason,
+            reason,
         )),
         Answered::Gone => Err(code_expired()),
     }
@@ -199,8 +199,14 @@ pub(crate) mod tests {
         };
         vec![
             ("device.html", render(&form(None)).unwrap()),
-            ("device_error.html", render(&form(Some("That code is not valid."))).unwrap()),
-            ("device_confirm.html", render(&confirm("Living Room <TV>")).unwrap()),
+            (
+                "device_error.html",
+                render(&form(Some("That code is not valid."))).unwrap(),
+            ),
+            (
+                "device_confirm.html",
+                render(&confirm("Living Room <TV>")).unwrap(),
+            ),
             ("device_done.html", render(&done(true)).unwrap()),
             ("device_denied.html", render(&done(false)).unwrap()),
         ]
@@ -211,7 +217,10 @@ pub(crate) mod tests {
     #[test]
     fn device_confirmation_names_the_client_and_always_warns() {
         let html = render(&confirm("Living Room <TV>")).unwrap();
-        let named = ["Living Room &#60;TV&#62; on a device", "Living Room &lt;TV&gt; on a device"];
+        let named = [
+            "Living Room &#60;TV&#62; on a device",
+            "Living Room &lt;TV&gt; on a device",
+        ];
         assert!(named.iter().any(|n| html.contains(n)), "{html}");
         assert!(html.contains("BCDF-GHJK"));
         assert!(html.contains("Only continue if you started this on your own device"));

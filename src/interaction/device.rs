@@ -194,9 +194,7 @@ pub async fn decide(
     decision: &Decision,
 ) -> Result<bool, OAuthError> {
     let eph = &ctx.ephemeral;
-    let taken = eph
-        .take(Kind::Device, &user_code_key(&request.user_code))
-        .await?;
+    let taken = eph.take(Kind::Device, &user_code_key(&request.user_code)).await?;
     if taken.as_deref() != Some(digest) || request.expires_at <= ctx.now() {
         return Ok(false);
     }
@@ -267,7 +265,11 @@ struct Pace {
 /// RFC 8628 §3.5: a poll sooner than the interval after the previous one is `slow_down`, and the
 /// interval grows by 5 seconds for every later poll; otherwise `authorization_pending`. Two polls
 /// racing on two nodes may both be answered `authorization_pending`; neither gets tokens early.
-pub async fn pending_poll(ctx: &Context, digest: &str, request: &DeviceRequest) -> Result<OAuthError, OAuthError> {
+pub async fn pending_poll(
+    ctx: &Context,
+    digest: &str,
+    request: &DeviceRequest,
+) -> Result<OAuthError, OAuthError> {
     let eph = &ctx.ephemeral;
     let key = pace_key(digest);
     let now = ctx.now();
@@ -293,10 +295,7 @@ pub async fn pending_poll(ctx: &Context, digest: &str, request: &DeviceRequest) 
             format!("polling too fast; wait at least {} seconds", pace.interval),
         )
     } else {
-        OAuthError::new(
-            ErrorCode::AuthorizationPending,
-            "the user has not answered yet",
-        )
+        OAuthError::new(ErrorCode::AuthorizationPending, "the user has not answered yet")
     })
 }
 

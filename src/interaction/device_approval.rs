@@ -83,7 +83,11 @@ pub struct ToConfirm {
 
 /// The confirmation `confirm_id`, only for the browser and login it was parked for, while its
 /// request waits for an answer.
-pub async fn awaiting(ctx: &Context, confirm_id: &str, holder: Holder<'_>) -> Result<Option<ToConfirm>, OAuthError> {
+pub async fn awaiting(
+    ctx: &Context,
+    confirm_id: &str,
+    holder: Holder<'_>,
+) -> Result<Option<ToConfirm>, OAuthError> {
     let parked: Option<Confirmation> = parking(0).get(ctx, confirm_id, holder).await?;
     resolve(ctx, parked).await
 }
@@ -195,7 +199,11 @@ async fn refusal(
     Ok(None)
 }
 
-async fn remember_consent(ctx: &Context, found: &ToConfirm, signed_in: SignedIn<'_>) -> Result<(), OAuthError> {
+async fn remember_consent(
+    ctx: &Context,
+    found: &ToConfirm,
+    signed_in: SignedIn<'_>,
+) -> Result<(), OAuthError> {
     if found.client.first_party {
         return Ok(());
     }

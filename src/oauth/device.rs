@@ -87,7 +87,13 @@ mod tests {
     #[test]
     fn user_code_input_ignores_case_dashes_and_spaces() {
         let want = UserCode::parse("BCDFGHJK").unwrap();
-        for typed in ["bcdf-ghjk", "BCDF GHJK", " bcdfghjk ", "Bc-Df-Gh-Jk", "BCDF\t-GHJK"] {
+        for typed in [
+            "bcdf-ghjk",
+            "BCDF GHJK",
+            " bcdfghjk ",
+            "Bc-Df-Gh-Jk",
+            "BCDF\t-GHJK",
+        ] {
             assert_eq!(UserCode::parse(typed).as_ref(), Some(&want), "{typed:?}");
         }
         assert_eq!(want.display(), "BCDF-GHJK");
@@ -97,7 +103,14 @@ mod tests {
     #[test]
     fn malformed_user_codes_are_refused() {
         for typed in [
-            "", "BCDF-GHJ", "BCDF-GHJKL", "BCDF-GHJA", "BCDF-GHJ1", "BCDF_GHJK", "ÉCDF-GHJK", "BCDF-GHJ\u{0}",
+            "",
+            "BCDF-GHJ",
+            "BCDF-GHJKL",
+            "BCDF-GHJA",
+            "BCDF-GHJ1",
+            "BCDF_GHJK",
+            "ÉCDF-GHJK",
+            "BCDF-GHJ\u{0}",
         ] {
             assert_eq!(UserCode::parse(typed), None, "{typed:?}");
         }

@@ -157,10 +157,7 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         pushed_authorization_request_endpoint: endpoint("/par"),
         require_pushed_authorization_requests: settings.par.required,
         dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
-        device_authorization_endpoint: settings
-            .device
-            .enabled
-            .then(|| endpoint("/device_authorization")),
+        device_authorization_endpoint: settings.device.enabled.then(|| endpoint("/device_authorization")),
     };
     let mut grants = vec![
         CoreGrantType::AuthorizationCode,

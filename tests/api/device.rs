@@ -15,7 +15,13 @@ const TV_NAME: &str = "Living Room TV";
 
 /// Registers the public TV client (third-party).
 async fn with_tv(app: &TestApp) {
-    let web = app.ctx().store.client_by_id(CONFIDENTIAL_ID).await.unwrap().unwrap();
+    let web = app
+        .ctx()
+        .store
+        .client_by_id(CONFIDENTIAL_ID)
+        .await
+        .unwrap()
+        .unwrap();
     let tv = Client {
         client_id: TV_ID.into(),
         name: TV_NAME.into(),
@@ -360,7 +366,10 @@ async fn signed_out_user_signs_in_and_comes_back_with_the_code() {
     let lower = user_code.to_lowercase();
     let page = sign_in_at(&app, &format!("/device?user_code={lower}")).await;
     assert!(page.contains(r#"action="/device""#));
-    assert!(page.contains(&format!(r#"value="{user_code}""#)), "prefilled, normalized");
+    assert!(
+        page.contains(&format!(r#"value="{user_code}""#)),
+        "prefilled, normalized"
+    );
 }
 
 /// L.2: the code is accepted in either case, with or without the dash, with spaces.
@@ -465,7 +474,14 @@ async fn device_forms_need_their_csrf_token_and_browser() {
 
     // Another browser, signed in as the same user, cannot use this browser's confirmation.
     let other = http_client(true);
-    let login = other.get(app.url("/device")).send().await.unwrap().text().await.unwrap();
+    let login = other
+        .get(app.url("/device"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let form = [
         ("request_id", hidden(&login, "request_id")),
         ("csrf_token", hidden(&login, "csrf_token")),
@@ -499,7 +515,10 @@ async fn device_authorization_is_advertised_and_served_only_when_enabled() {
         .json()
         .await
         .unwrap();
-    assert_eq!(doc["device_authorization_endpoint"], app.url("/device_authorization"));
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        app.url("/device_authorization")
+    );
 
     let off = spawn_app_with(|s| s.device.enabled = false).await;
     with_tv(&off).await;
