@@ -62,13 +62,24 @@ pub struct Settings {
 }
 
 /// How requests reach the server (docs/security.md E.33).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
-    /// Proxies and load balancers whose `X-Forwarded-For` / `Forwarded` (RFC 7239) headers are
-    /// believed. Empty: the client address is always the TCP peer.
+    /// Proxies and load balancers whose `X-Forwarded-For` / `Forwarded` (RFC 7239) headers, and
+    /// `X-Request-Id`, are believed. Empty: the client address is always the TCP peer.
     #[serde(deserialize_with = "cidr::deserialize_list")]
     pub trusted_proxies: Vec<Cidr>,
+    /// On SIGTERM or SIGINT: how long requests under way may take to finish (docs/operations.md).
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            trusted_proxies: Vec::new(),
+            shutdown_timeout_secs: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

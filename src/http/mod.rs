@@ -14,6 +14,7 @@ pub mod forwarded;
 pub mod headers;
 pub mod mfa_pages;
 pub mod pages;
+pub mod request_id;
 pub mod response;
 pub mod session;
 pub mod templates;
