@@ -82,7 +82,7 @@ fn code_of(started: &Value) -> (String, String) {
 
 /// Signs the browser in through `/device`: the login page, then back to `path`; returns the page
 /// the browser lands on.
-async fn sign_in_at(app: &TestApp, path: &str) -> String {
+pub(crate) async fn sign_in_at(app: &TestApp, path: &str) -> String {
     let res = app.browser.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let login = res.text().await.unwrap();
@@ -97,7 +97,7 @@ async fn sign_in_at(app: &TestApp, path: &str) -> String {
 }
 
 /// Submits the code form of `page` with `typed`.
-async fn enter(app: &TestApp, page: &str, typed: &str) -> reqwest::Response {
+pub(crate) async fn enter(app: &TestApp, page: &str, typed: &str) -> reqwest::Response {
     let form = [
         ("csrf_token", hidden(page, "csrf_token")),
         ("user_code", typed.to_string()),
@@ -111,14 +111,14 @@ async fn enter(app: &TestApp, page: &str, typed: &str) -> reqwest::Response {
 }
 
 /// A fresh code form for the signed-in browser.
-async fn code_form(app: &TestApp) -> String {
+pub(crate) async fn code_form(app: &TestApp) -> String {
     let res = app.browser.get(app.url("/device")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     res.text().await.unwrap()
 }
 
 /// Enters `typed` and follows to the confirmation page; returns its HTML.
-async fn confirmation(app: &TestApp, typed: &str) -> String {
+pub(crate) async fn confirmation(app: &TestApp, typed: &str) -> String {
     let page = code_form(app).await;
     let res = enter(app, &page, typed).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
@@ -130,7 +130,7 @@ async fn confirmation(app: &TestApp, typed: &str) -> String {
 }
 
 /// Answers a confirmation page; returns the response (303 to the result).
-async fn answer(app: &TestApp, page: &str, decision: &str) -> reqwest::Response {
+pub(crate) async fn answer(app: &TestApp, page: &str, decision: &str) -> reqwest::Response {
     let form = [
         ("confirm_id", hidden(page, "confirm_id")),
         ("csrf_token", hidden(page, "csrf_token")),
