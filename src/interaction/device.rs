@@ -363,3 +363,86 @@ fn lock_keys(ip: &str, user_id: &str) -> [String; 2] {
         format!("devlocku:{user_id}"),
     ]
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::testing::{self, THIRD_PARTY};
+
+    async fn started(w: &testing::World) -> (String, UserCode) {
+        let client = w.client(THIRD_PARTY).await;
+        let params = ParamMap::from_urlencoded(b"scope=openid").unwrap();
+        let auth = start(&w.ctx, &client, &params, &testing::meta()).await.unwrap();
+        (
+            sha256_hex(&auth.device_code),
+            UserCode::parse(&auth.user_code).unwrap(),
+        )
+    }
+
+    /// L.4: a request gets one answer (the user code is taken by the first), and an approval is
+    /// redeemed once (L.3).
+    #[tokio::test]
+    async fn a_request_gets_one_answer_and_one_redemption() {
+        let w = testing::world().await;
+        let (digest, code) = started(&w).await;
+        let (found, request) = find(&w.ctx, &code).await.unwrap().expect("live");
+        assert_eq!(found, digest);
+        assert!(matches!(
+            redeem(&w.ctx, &digest).await.unwrap(),
+            Redeemed::Pending
+        ));
+        let session = w.sign_in().await;
+        let signed_in = SignedIn {
+            session: &session,
+            user: &w.user,
+        };
+        let approved = Decision::Approved(approval(signed_in));
+        assert!(decide(&w.ctx, &digest, &request, &approved).await.unwrap());
+        assert!(
+            !decide(&w.ctx, &digest, &request, &Decision::Denied)
+                .await
+                .unwrap(),
+            "a second answer is refused"
+        );
+        assert!(find(&w.ctx, &code).await.unwrap().is_none(), "the code is spent");
+        let Redeemed::Approved(a) = redeem(&w.ctx, &digest).await.unwrap() else {
+            panic!("the approval");
+        };
+        assert_eq!((a.user_id, a.sid), (w.user.id.clone(), session.sid.clone()));
+        assert!(matches!(redeem(&w.ctx, &digest).await.unwrap(), Redeemed::Used));
+    }
+
+    /// L.4: an expired request cannot be found or answered.
+    #[tokio::test]
+    async fn an_expired_request_is_not_found_or_answered() {
+        let w = testing::world().await;
+        let (digest, code) = started(&w).await;
+        let (_, request) = find(&w.ctx, &code).await.unwrap().unwrap();
+        w.advance(w.ctx.device.code_ttl_secs);
+        assert!(find(&w.ctx, &code).await.unwrap().is_none());
+        assert!(
+            !decide(&w.ctx, &digest, &request, &Decision::Denied)
+                .await
+                .unwrap()
+        );
+    }
+
+    /// L.4: the way back after signing in is a `/device` path, for its browser, once.
+    #[tokio::test]
+    async fn the_way_back_to_device_is_taken_once_and_only_to_device() {
+        let w = testing::world().await;
+        let code = UserCode::parse("BCDF-GHJK").unwrap();
+        remember_return(&w.ctx, "browser-a", &device_path(Some(&code)))
+            .await
+            .unwrap();
+        assert_eq!(take_return(&w.ctx, "browser-b").await.unwrap(), None);
+        let back = take_return(&w.ctx, "browser-a").await.unwrap();
+        assert_eq!(back.as_deref(), Some("/device?user_code=BCDF-GHJK"));
+        assert_eq!(take_return(&w.ctx, "browser-a").await.unwrap(), None);
+        remember_return(&w.ctx, "browser-a", "https://evil.example/")
+            .await
+            .unwrap();
+        assert_eq!(take_return(&w.ctx, "browser-a").await.unwrap(), None);
+    }
+}

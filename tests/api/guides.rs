@@ -329,5 +329,9 @@ async fn guide_device_commands_run() {
     guide.run_rest().await;
     let token = guide.var("ACCESS_TOKEN").expect("ACCESS_TOKEN set by the guide");
     assert_eq!(jwt_part(&token, 1)["sub"], guide.app.user_id.as_str());
-    assert!(guide.var("REFRESH_TOKEN").is_some_and(|t| !t.is_empty() && t != "null"));
+    assert!(
+        guide
+            .var("REFRESH_TOKEN")
+            .is_some_and(|t| !t.is_empty() && t != "null")
+    );
 }
