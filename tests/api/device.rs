@@ -578,3 +578,95 @@ async fn client_requiring_a_second_factor_is_not_approved_by_a_password_login() 
         .unwrap();
     error_body(res, 400, "access_denied").await;
 }
+
+/// L.4: a user with a second factor who signs in at `/device` (password, then the code) comes back
+/// to `/device` with the code, and approves with a login that has both factors.
+#[tokio::test]
+async fn sign_in_with_a_second_factor_comes_back_to_device() {
+    let app = tv_app().await;
+    crate::mfa::sign_in_to_account(&app).await;
+    let (secret, _, _) = crate::mfa::enrol_totp(&app, None).await;
+    app.clock.advance(Duration::from_secs(30));
+    let (device_code, user_code) = code_of(&started(&app, "openid").await);
+    let browser = http_client(true);
+    let path = format!("/device?user_code={user_code}");
+    let login = browser
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("request_id", hidden(&login, "request_id")),
+        ("csrf_token", hidden(&login, "csrf_token")),
+        ("username", USERNAME.to_string()),
+        ("password", PASSWORD.to_string()),
+    ];
+    let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let challenge = location(&res);
+    assert!(challenge.starts_with("/login/mfa?challenge="), "{challenge}");
+    let otp = crate::mfa::code(&app, &secret, 0);
+    let res = crate::mfa::submit_code(&app, &browser, &challenge, &otp).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), path, "back to /device with the code");
+    let page = browser
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = browser
+        .post(app.url("/device"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("user_code", user_code.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = browser
+        .get(app.url(&location(&res)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("confirm_id", hidden(&page, "confirm_id")),
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("decision", "allow".to_string()),
+    ];
+    let res = browser
+        .post(app.url("/device/confirm"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let tokens: Value = poll(&app, &device_code).await.json().await.unwrap();
+    let id = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(id["amr"], serde_json::json!(["pwd", "otp"]));
+}
+
+/// L.4: a form posted by a signed-out browser goes back to `/device` (and sign-in), never acts.
+#[tokio::test]
+async fn signed_out_post_goes_back_to_device() {
+    let app = tv_app().await;
+    let (device_code, user_code) = code_of(&started(&app, "openid").await);
+    let res = app
+        .browser
+        .post(app.url("/device"))
+        .form(&[("user_code", user_code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/device");
+    error_body(poll(&app, &device_code).await, 400, "authorization_pending").await;
+}
