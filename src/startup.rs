@@ -96,6 +96,7 @@ fn listener_addr(listen: &str, port: u16) -> String {
 
 /// Connects storage, applies migrations, loads the key ring and the revoked access tokens.
 pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
+    crate::monitoring::install();
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
     let ephemeral: DynEphemeral = match &settings.redis.url {
@@ -142,8 +143,9 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(crate::http::headers::security_headers(https))
+            .wrap(actix_web::middleware::from_fn(crate::http::head::as_get))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-            .wrap(crate::http::request_id::RequestIds::new(trusted.clone()))
+            .wrap(crate::http::observe::RequestIds::new(trusted.clone()))
             .configure(|cfg| crate::endpoints::routes(cfg, dev_mode))
     })
     .workers(workers)

@@ -45,7 +45,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         // docs/operations.md, "Request ids": the id on the response is the one on the log lines.
         let request_id = request
             .extensions()
-            .get::<crate::http::request_id::RequestId>()
+            .get::<crate::http::observe::RequestId>()
             .map(|id| id.to_string());
         tracing::info_span!(
             "http",

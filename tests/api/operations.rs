@@ -1,4 +1,4 @@
-//! Running Portcullis (docs/operations.md): request ids on every response and log line, and a
+//! Running Portcullis (docs/operations.md): metrics, request ids on every response and log line, and a
 //! graceful stop on SIGTERM that lets requests under way finish.
 
 use std::process::{Command, Stdio};
@@ -191,4 +191,92 @@ async fn sigterm_lets_requests_under_way_finish_then_exits_cleanly() {
     assert!(code.success(), "exit {code:?}\n{stderr}");
     // No longer accepting.
     assert!(http.get(format!("{base}/healthz")).send().await.is_err());
+}
+
+async fn scrape(app: &TestApp) -> reqwest::Response {
+    app.api.get(app.url("/metrics")).send().await.unwrap()
+}
+
+/// docs/operations.md, "Monitoring": requests by route and status, tokens by grant, signing time by
+/// algorithm, sign-in failures (audit kinds) and the stores' health, in the Prometheus text format.
+#[tokio::test]
+async fn metrics_count_requests_tokens_signing_and_sign_in_failures() {
+    let app = spawn_app().await;
+    client_token(&app).await;
+    let res = app
+        .token(&[
+            ("grant_type", "password"),
+            ("username", USERNAME),
+            ("password", "not the password"),
+        ])
+        .await;
+    assert_eq!(res.status(), 400);
+    let res = scrape(&app).await;
+    assert_eq!(res.status(), 200);
+    assert!(header(&res, "content-type").starts_with("text/plain; version=0.0.4"));
+    let text = res.text().await.unwrap();
+    for expected in [
+        "portcullis_tokens_issued_total{grant_type=\"client_credentials\"}",
+        "portcullis_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}",
+        "portcullis_http_requests_total{route=\"/token\",method=\"POST\",status=\"400\"}",
+        "portcullis_http_request_duration_seconds_bucket{route=\"/token\",le=\"",
+        "portcullis_signing_duration_seconds_bucket{alg=\"RS256\",le=\"",
+        "portcullis_events_total{kind=\"login.failure\"}",
+        "portcullis_database_up 1",
+        "portcullis_ephemeral_store_up 1",
+        "portcullis_db_pool_connections ",
+    ] {
+        assert!(text.contains(expected), "missing {expected}\n{text}");
+    }
+    // Labels are route patterns, never raw paths (which anyone could vary without end).
+    app.api.get(app.url("/no/such/page/12345")).send().await.unwrap();
+    let text = scrape(&app).await.text().await.unwrap();
+    assert!(!text.contains("12345"), "{text}");
+    assert!(text.contains("route=\"unmatched\""), "{text}");
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_to_addresses_outside_the_allow_list() {
+    let app = spawn_app_with(|s| {
+        s.metrics.allow = vec!["10.0.0.0/8".parse::<Cidr>().unwrap()];
+    })
+    .await;
+    assert_eq!(scrape(&app).await.status(), 404);
+}
+
+#[tokio::test]
+async fn metrics_can_be_switched_off() {
+    let app = spawn_app_with(|s| s.metrics.enabled = false).await;
+    assert_eq!(scrape(&app).await.status(), 404);
+}
+
+/// RFC 9110 §9.3.2: HEAD is answered wherever GET is, with GET's status and headers and no body;
+/// the connection stays usable for the next request.
+#[tokio::test]
+async fn head_is_answered_wherever_get_is() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/jwks",
+        "/static/css/portcullis.css",
+        "/healthz",
+        "/account",
+    ] {
+        let get = app.api.get(app.url(path)).send().await.unwrap();
+        assert_ne!(get.status(), 404, "{path}");
+        let head = app.api.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        let length = get.headers().get("content-length").cloned();
+        assert_eq!(head.headers().get("content-length").cloned(), length, "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+        // The same keep-alive connection answers the next request correctly.
+        let again = app.api.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    }
 }

@@ -1,3 +1,6 @@
+//! What every request leaves behind: its `X-Request-Id`, and its count and latency in the metrics
+//! (docs/operations.md, "Monitoring").
+//!
 //! `X-Request-Id` (docs/operations.md, "Request ids"): every request gets an id that is on the
 //! response, on every log line of the request (the `request_id` field of the request's span) and on
 //! the error pages people see, so a reference someone reads out matches a log line. A trusted proxy's
@@ -104,8 +107,17 @@ where
         let id = choose(peer_trusted, incoming);
         req.extensions_mut().insert(RequestId(id.clone()));
         let service = self.service.clone();
+        let started = std::time::Instant::now();
         Box::pin(async move {
             let mut res = service.call(req).await?;
+            // The route's pattern (`/upstream/{id}/callback`), never the path: labels stay few.
+            let route = res.request().match_pattern();
+            crate::monitoring::request(
+                route.as_deref().unwrap_or("unmatched"),
+                res.request().method().as_str(),
+                res.status().as_u16(),
+                started.elapsed(),
+            );
             if let Ok(value) = HeaderValue::from_str(&id) {
                 res.headers_mut().insert(HeaderName::from_static(HEADER), value);
             }
