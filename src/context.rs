@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
-use crate::config::{DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::config::{
+    DeviceSettings, DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings,
+};
 use crate::federation::Upstreams;
 use crate::keys::notify::{Publisher, Topic};
 use crate::keys::{Alg, KeyRing};
@@ -41,6 +43,8 @@ pub struct Context {
     pub par: ParSettings,
     /// DPoP proofs (RFC 9449).
     pub dpop: DpopSettings,
+    /// RFC 8628 device authorization.
+    pub device: DeviceSettings,
     /// Upstream OpenID providers (docs/guides/federation.md).
     pub upstreams: Arc<Upstreams>,
 }
@@ -74,6 +78,7 @@ impl Context {
             hasher: parts.hasher,
             par: settings.par.clone(),
             dpop: settings.dpop.clone(),
+            device: settings.device.clone(),
             upstreams: Arc::new(Upstreams::new(&settings.upstream, &settings.federation)),
         }
     }

@@ -12,6 +12,13 @@ pub fn random_token(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// `N` random bytes (RFC 8628 user codes are drawn from them, `oauth/device.rs`).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf
+}
+
 /// A 256-bit random opaque value (codes, refresh tokens, secrets, session ids): 43 characters.
 pub fn secret_256() -> String {
     random_token(32)

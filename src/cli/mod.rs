@@ -167,15 +167,14 @@ pub async fn audit(
 }
 
 /// RFC 6749 §4: parses a `grant_type` value as clap input.
+/// RFC 8628 §3.4 and RFC 8693: `device_code` and `token-exchange` stand for their URNs.
 pub fn parse_grant_type(s: &str) -> Result<GrantType, String> {
-    // RFC 8693's URN has a short form on the command line.
-    if s == "token-exchange" {
-        return Ok(GrantType::TokenExchange);
-    }
-    GrantType::parse(s).ok_or_else(|| {
-        format!(
-            "unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials, \
-             token-exchange)"
-        )
-    })
+    GrantType::parse(s)
+        .or_else(|| GrantType::ALL.into_iter().find(|g| g.short_name() == s))
+        .ok_or_else(|| {
+            format!(
+                "unknown grant type {s:?} (authorization_code, refresh_token, password, client_credentials, \
+                 device_code, token-exchange)"
+            )
+        })
 }

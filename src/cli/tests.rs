@@ -10,7 +10,7 @@ use super::keys::KeysCommand;
 use super::output::{fmt_time, strip_newline, table};
 use super::serve::{DemoSeed, dev_authorization_url, dev_token_curl, percent_encode, s256_challenge};
 use super::user::{UserCommand, validate_email, validate_username};
-use super::{Cli, Command};
+use super::{Cli, Command, parse_grant_type};
 use crate::clock::Clock;
 use crate::keys::Alg;
 use crate::oauth::scope::Scope;
@@ -457,4 +457,19 @@ fn upstream_flags_are_registered_and_checked() {
     assert!(check_client_upstreams(&configured, &["corp".into()], true).is_ok());
     assert!(check_client_upstreams(&configured, &["other".into()], false).is_err());
     assert!(check_client_upstreams(&[], &[], true).is_err());
+}
+
+/// docs/security.md L.1: `--grant-type device_code` (or the RFC 8628 URN) registers the device
+/// grant; a public device client needs no redirect URI.
+#[test]
+fn public_device_client_needs_no_redirect_uri() {
+    for name in ["device_code", "urn:ietf:params:oauth:grant-type:device_code"] {
+        let args = client_add(&["TV", "--public", "--grant-type", name, "refresh_token"]);
+        assert_eq!(args.grant_types, [GrantType::DeviceCode, GrantType::RefreshToken]);
+        let (c, secret) = build_client(args, Alg::Rs256, &Clock::system()).unwrap();
+        assert!(secret.is_none() && c.redirect_uris.is_empty());
+        assert!(c.allows_grant(GrantType::DeviceCode));
+    }
+    let e = parse_grant_type("device").unwrap_err();
+    assert!(e.contains("device_code"), "{e}");
 }

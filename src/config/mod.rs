@@ -51,6 +51,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub par: ParSettings,
     pub dpop: DpopSettings,
+    /// RFC 8628 device authorization (docs/guides/device.md).
+    pub device: DeviceSettings,
     /// How Portcullis talks to upstream OpenID providers (docs/guides/federation.md).
     pub federation: FederationSettings,
     /// `[[upstream]]`: OpenID providers users may sign in through (docs/guides/federation.md).
@@ -272,6 +274,21 @@ pub struct ParSettings {
     pub request_uri_ttl_secs: u64,
 }
 
+/// RFC 8628: the device authorization grant (docs/guides/device.md, docs/security.md L).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceSettings {
+    /// `/device_authorization`, `/device` and the `device_code` grant are served and advertised.
+    pub enabled: bool,
+    /// RFC 8628 §3.2 `expires_in`: how long the user has to enter the code and approve.
+    pub code_ttl_secs: u64,
+    /// RFC 8628 §3.2 `interval`: the least number of seconds between two polls of the device.
+    pub interval_secs: u64,
+    /// RFC 8628 §5.1: wrong user codes per client address, and per signed-in user, within
+    /// `rate_limit.window_secs` before `/device` refuses further codes for the rest of the window.
+    pub user_code_failures: u64,
+}
+
 /// RFC 9449: DPoP proofs (docs/security.md F.2).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -304,6 +321,7 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             par: ParSettings::default(),
             dpop: DpopSettings::default(),
+            device: DeviceSettings::default(),
             federation: FederationSettings::default(),
             upstream: Vec::new(),
             dev_mode: false,
@@ -415,6 +433,17 @@ impl Default for ParSettings {
         ParSettings {
             required: false,
             request_uri_ttl_secs: 60,
+        }
+    }
+}
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        DeviceSettings {
+            enabled: true,
+            code_ttl_secs: 600,
+            interval_secs: 5,
+            user_code_failures: 10,
         }
     }
 }
@@ -548,6 +577,11 @@ mod tests {
             with(|s| s.dpop.iat_window_secs = 601),
             with(|s| s.dpop.nonce_period_secs = 29),
             with(|s| s.dpop.nonce_period_secs = 3601),
+            with(|s| s.device.code_ttl_secs = 59),
+            with(|s| s.device.code_ttl_secs = 1801),
+            with(|s| s.device.interval_secs = 0),
+            with(|s| s.device.interval_secs = 61),
+            with(|s| s.device.user_code_failures = 0),
         ];
         for (i, s) in bad.iter().enumerate() {
             assert!(s.validate().is_err(), "case {i} must be refused");

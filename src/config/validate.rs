@@ -20,7 +20,24 @@ impl Settings {
         self.validate_secrets_and_stores()?;
         self.validate_limits()?;
         self.validate_par_and_dpop()?;
+        self.validate_device()?;
         super::upstream::validate(&self.upstream, &self.federation)
+    }
+
+    /// RFC 8628 §3.2, §5.1: a code lives 1 to 30 minutes, polls come 1 to 60 s apart, and some
+    /// wrong user codes are allowed before the limit.
+    fn validate_device(&self) -> Checked {
+        let d = &self.device;
+        if !(60..=1800).contains(&d.code_ttl_secs) {
+            return invalid("device.code_ttl_secs must be 60..=1800 (RFC 8628 §3.2)");
+        }
+        if !(1..=60).contains(&d.interval_secs) {
+            return invalid("device.interval_secs must be 1..=60 (RFC 8628 §3.2)");
+        }
+        if !(1..=1000).contains(&d.user_code_failures) {
+            return invalid("device.user_code_failures must be 1..=1000 (RFC 8628 §5.1)");
+        }
+        Ok(())
     }
 
     /// RFC 8414 §2: an https URL without query or fragment (http only on loopback, for development).

@@ -111,7 +111,10 @@ pub async fn finish(
         set_cookies,
     };
     let Some((pending, client)) = target else {
-        return Ok(browser.finish(response::see_other("/account")));
+        // RFC 8628 §3.3: a sign-in that started at `/device` goes back there.
+        let next = crate::interaction::device::take_return(ctx, &browser.binding).await?;
+        let next = next.as_deref().unwrap_or("/account");
+        return Ok(browser.finish(response::see_other(next)));
     };
     let signed_in = SignedIn {
         session: &login,

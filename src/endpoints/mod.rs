@@ -6,6 +6,8 @@ pub mod assets;
 pub mod authorize;
 pub mod consent;
 pub mod dev;
+pub mod device;
+pub mod device_authorization;
 pub mod discovery;
 pub mod health;
 pub mod introspect;
@@ -77,6 +79,10 @@ fn protocol_routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(revoke::post))
             .route(options()),
     )
+    .route(
+        "/device_authorization",
+        web::post().to(device_authorization::post),
+    )
     .route("/introspect", web::post().to(introspect::post))
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
@@ -111,6 +117,16 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         .route("/upstream/{id}/start", web::get().to(upstream::start))
         .route("/upstream/{id}/callback", web::get().to(upstream::callback));
     mfa_routes(cfg);
+    device_routes(cfg);
+}
+
+/// RFC 8628 §3.3: where the user enters a device's code (docs/guides/device.md).
+fn device_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/device", web::get().to(device::get))
+        .route("/device", web::post().to(device::post))
+        .route("/device/confirm", web::get().to(device::confirm_page))
+        .route("/device/confirm", web::post().to(device::confirm))
+        .route("/device/done", web::get().to(device::done));
 }
 
 /// docs/guides/mfa.md: the second factor at sign-in, and two-step verification on the account page.

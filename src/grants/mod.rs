@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod password;
 pub mod refresh_token;
 pub mod token_exchange;
@@ -27,6 +28,7 @@ pub async fn dispatch(
 ) -> Result<TokenResponse, OAuthError> {
     let raw = params.require("grant_type")?;
     let grant = GrantType::parse(raw)
+        .filter(|g| *g != GrantType::DeviceCode || ctx.device.enabled)
         .ok_or_else(|| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
     if !client.allows_grant(grant) {
         return Err(OAuthError::unauthorized_client(
@@ -41,5 +43,6 @@ pub async fn dispatch(
         GrantType::Password => password::grant(ctx, client, params, binding, meta).await,
         GrantType::ClientCredentials => client_credentials::grant(ctx, client, params, binding).await,
         GrantType::TokenExchange => token_exchange::exchange(ctx, client, params, binding, meta).await,
+        GrantType::DeviceCode => device_code::poll(ctx, client, params, binding, meta).await,
     }
 }

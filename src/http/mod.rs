@@ -6,6 +6,7 @@ pub mod client;
 pub mod cookies;
 pub mod cors;
 pub mod denied;
+pub mod device_pages;
 pub mod dpop;
 pub mod errors;
 pub mod extract;

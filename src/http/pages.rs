@@ -92,13 +92,27 @@ async fn consent_page(
     username: String,
 ) -> Result<HttpResponse, PageError> {
     let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
-    // RFC 8707: a scope of an API the request is for is described in the API's own words, with
-    // the API's name (docs/guides/apis.md).
-    let target = crate::apis::load(ctx, &pending.request.resources).await?;
-    // OpenID Core §11: offline access is shown last, where the page highlights it.
-    let mut scopes: Vec<ScopeItem> = pending
-        .request
-        .scope
+    let scopes = scope_items(ctx, &pending.request.scope, &pending.request.resources).await?;
+    let page = ConsentPage {
+        client_name,
+        username,
+        scopes,
+        request_id: pending.id.clone(),
+        csrf_token,
+    };
+    response::page(StatusCode::OK, &page)
+}
+
+/// The scopes a consent (or device confirmation) page lists. RFC 8707: a scope of an API the
+/// request is for is described in the API's own words, with the API's name
+/// (docs/guides/apis.md); OpenID Core §11: offline access last, where the page highlights it.
+pub async fn scope_items(
+    ctx: &Context,
+    scope: &crate::oauth::scope::Scope,
+    resources: &[String],
+) -> Result<Vec<ScopeItem>, PageError> {
+    let target = crate::apis::load(ctx, resources).await?;
+    let mut scopes: Vec<ScopeItem> = scope
         .iter()
         .map(|s| {
             let api = target.apis.iter().find(|a| a.describe(s).is_some());
@@ -113,14 +127,7 @@ async fn consent_page(
         })
         .collect();
     scopes.sort_by_key(|s| s.name == OFFLINE_ACCESS);
-    let page = ConsentPage {
-        client_name,
-        username,
-        scopes,
-        request_id: pending.id.clone(),
-        csrf_token,
-    };
-    response::page(StatusCode::OK, &page)
+    Ok(scopes)
 }
 
 /// What the login form is for.

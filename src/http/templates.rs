@@ -385,7 +385,7 @@ mod tests {
 
     /// Every page with sample data, by file name.
     fn all_pages() -> Vec<(&'static str, String)> {
-        vec![
+        let mut pages = vec![
             (
                 "login.html",
                 render(&login(Some("Acme Dashboard"), "", None)).unwrap(),
@@ -421,7 +421,9 @@ mod tests {
             ("form_post.html", render(&form_post()).unwrap()),
             ("dev_callback.html", render(&dev_callback(false)).unwrap()),
             ("dev_callback_error.html", render(&dev_callback(true)).unwrap()),
-        ]
+        ];
+        pages.extend(crate::http::device_pages::tests::samples());
+        pages
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 pub mod code;
 pub mod consent;
+pub mod device;
+pub mod device_approval;
 pub mod par;
 pub mod pending;
 pub mod response;

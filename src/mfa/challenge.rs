@@ -116,6 +116,13 @@ pub async fn complete(
         });
     }
     let (cookie, login) = session::renew(ctx, before.cookie, &challenge.user_id, amr).await?;
+    // RFC 8628 §3.3: a sign-in that started at `/device` goes back there.
+    let next = match &challenge.request_id {
+        Some(_) => next,
+        None => crate::interaction::device::take_return(ctx, before.holder.binding)
+            .await?
+            .unwrap_or(next),
+    };
     let pending = match &challenge.request_id {
         Some(request_id) => Pending::load(ctx, request_id, before.holder).await?,
         None => None,

@@ -35,6 +35,12 @@ pub enum ErrorCode {
     UseDpopNonce,
     /// RFC 8707 §2: the requested resource is invalid, missing, unknown, or malformed.
     InvalidTarget,
+    /// RFC 8628 §3.5: the user has not yet approved or denied the device authorization request.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polling too fast; the interval grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 §3.5: the `device_code` has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -62,6 +68,9 @@ impl ErrorCode {
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod authorization_request;
 pub mod client_auth;
+pub mod device;
 pub mod dpop;
 pub mod error;
 pub mod par;

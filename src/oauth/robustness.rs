@@ -42,6 +42,9 @@ mod tests {
             let _ = redirect_uri::validate_registration(&text);
             let _ = redirect_uri::matches_registered(&["http://127.0.0.1/cb".to_string()], &text);
             let _ = redirect_uri::with_query(&text, &[("state", &text)]);
+            if let Some(code) = crate::oauth::device::UserCode::parse(&text) {
+                assert_eq!(code.as_str().len(), crate::oauth::device::LENGTH);
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ fn render(settings: &Settings, signing_algs: &[Alg]) -> Rendered {
 }
 
 /// The members OpenID Discovery leaves to extensions: RFC 8414, RFC 7662, RFC 7009, RFC 7636,
-/// RFC 9207, RP-Initiated Logout, RFC 9126 (PAR) and RFC 9449 (DPoP).
+/// RFC 9207, RP-Initiated Logout, RFC 9126 (PAR), RFC 9449 (DPoP) and RFC 8628 (device authorization).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extensions {
     pub introspection_endpoint: String,
@@ -90,6 +90,9 @@ pub struct Extensions {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9449 §5.1.
     pub dpop_signing_alg_values_supported: Vec<String>,
+    /// RFC 8628 §4: only when `device.enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
 }
 
 impl AdditionalProviderMetadata for Extensions {}
@@ -154,16 +157,20 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         pushed_authorization_request_endpoint: endpoint("/par"),
         require_pushed_authorization_requests: settings.par.required,
         dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
+        device_authorization_endpoint: settings.device.enabled.then(|| endpoint("/device_authorization")),
     };
-    // Every grant the token endpoint implements (`GrantType::ALL`), RFC 8693's by its URN.
+    // Every grant the token endpoint implements (`GrantType::ALL`), the device grant only when on.
     let grants: Vec<CoreGrantType> = crate::storage::GrantType::ALL
         .iter()
-        .map(|g| match g {
-            crate::storage::GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
-            crate::storage::GrantType::RefreshToken => CoreGrantType::RefreshToken,
-            crate::storage::GrantType::Password => CoreGrantType::Password,
-            crate::storage::GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
-            other => CoreGrantType::Extension(other.as_str().to_string()),
+        .filter_map(|g| match g {
+            crate::storage::GrantType::AuthorizationCode => Some(CoreGrantType::AuthorizationCode),
+            crate::storage::GrantType::RefreshToken => Some(CoreGrantType::RefreshToken),
+            crate::storage::GrantType::Password => Some(CoreGrantType::Password),
+            crate::storage::GrantType::ClientCredentials => Some(CoreGrantType::ClientCredentials),
+            crate::storage::GrantType::DeviceCode => {
+                settings.device.enabled.then_some(CoreGrantType::DeviceCode)
+            }
+            other => Some(CoreGrantType::Extension(other.as_str().to_string())),
         })
         .collect();
     let doc = Metadata::new(
@@ -232,7 +239,8 @@ mod tests {
                 "refresh_token",
                 "password",
                 "client_credentials",
-                "urn:ietf:params:oauth:grant-type:token-exchange"
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+                "urn:ietf:params:oauth:grant-type:device_code"
             ],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -253,6 +261,7 @@ mod tests {
             "pushed_authorization_request_endpoint": format!("{iss}/par"),
             "require_pushed_authorization_requests": false,
             "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "PS256", "RS256"],
+            "device_authorization_endpoint": format!("{iss}/device_authorization"),
         })
     }
 
@@ -265,6 +274,26 @@ mod tests {
         let rendered = render(&settings, &[Alg::Es256, Alg::Rs256]).openid_configuration;
         let got: serde_json::Value = serde_json::from_str(&rendered).unwrap();
         assert_eq!(got, expected("https://id.example.com"));
+    }
+
+    /// L.1: RFC 8628 §4: the device authorization endpoint and the grant are advertised exactly
+    /// when `device.enabled`.
+    #[test]
+    fn device_authorization_is_advertised_only_when_enabled() {
+        let mut settings = Settings::default();
+        let on: serde_json::Value =
+            serde_json::from_str(&render(&settings, &[]).openid_configuration).unwrap();
+        assert_eq!(
+            on["device_authorization_endpoint"],
+            "http://127.0.0.1:8080/device_authorization"
+        );
+        let device = json!("urn:ietf:params:oauth:grant-type:device_code");
+        assert!(on["grant_types_supported"].as_array().unwrap().contains(&device));
+        settings.device.enabled = false;
+        let off: serde_json::Value =
+            serde_json::from_str(&render(&settings, &[]).openid_configuration).unwrap();
+        assert!(off.get("device_authorization_endpoint").is_none());
+        assert!(!off["grant_types_supported"].as_array().unwrap().contains(&device));
     }
 
     #[test]

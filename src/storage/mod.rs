@@ -364,6 +364,12 @@ pub enum Kind {
     /// Sign-ins sent to an upstream OpenID provider (state, nonce, PKCE verifier), keyed by the
     /// digest of `state`.
     Federation,
+    /// RFC 8628 device authorization (docs/guides/device.md): `dc:<digest of device_code>` the
+    /// request, `uc:<digest of user code>` the device code it belongs to, `ok:<digest>` the user's
+    /// decision (consumed once by the token endpoint), `poll:<digest>` the polling pace,
+    /// `ret:<digest of binding>` where a browser goes after signing in, and `/device` pages parked
+    /// for one browser by the digest of their id.
+    Device,
 }
 
 impl Kind {
@@ -381,6 +387,7 @@ impl Kind {
             Kind::Lock => "lock",
             Kind::Mfa => "mfa",
             Kind::Federation => "fed",
+            Kind::Device => "dev",
         }
     }
 }

@@ -75,15 +75,18 @@ pub enum GrantType {
     ClientCredentials,
     /// RFC 8693: `urn:ietf:params:oauth:grant-type:token-exchange` (stored as `token_exchange`).
     TokenExchange,
+    /// RFC 8628 §3.4: `urn:ietf:params:oauth:grant-type:device_code` (docs/guides/device.md).
+    DeviceCode,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 5] = [
+    pub const ALL: [GrantType; 6] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::Password,
         GrantType::ClientCredentials,
         GrantType::TokenExchange,
+        GrantType::DeviceCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,17 @@ impl GrantType {
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+        }
+    }
+
+    /// The short name `client add --grant-type` also accepts (`device_code` for the RFC 8628 URN,
+    /// `token-exchange` for RFC 8693's).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            GrantType::DeviceCode => "device_code",
+            GrantType::TokenExchange => "token-exchange",
+            other => other.as_str(),
         }
     }
 

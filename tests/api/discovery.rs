@@ -55,11 +55,12 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
             "revocation_endpoint",
             "end_session_endpoint",
             "pushed_authorization_request_endpoint",
+            "device_authorization_endpoint",
         ]
         .into();
         assert_eq!(
             advertised, expected,
-            "{path}: no registration or device endpoint that is not served"
+            "{path}: no registration endpoint that is not served"
         );
 
         for key in &expected {
@@ -96,7 +97,8 @@ async fn discovery_documents_list_exactly_the_working_endpoints() {
                 "refresh_token",
                 "password",
                 "client_credentials",
-                "urn:ietf:params:oauth:grant-type:token-exchange"
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+                "urn:ietf:params:oauth:grant-type:device_code"
             ]
             .into()
         );

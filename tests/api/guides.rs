@@ -262,6 +262,7 @@ const FOLLOWED: &[&str] = &[
     "docs/guides/mfa.md",
     "docs/guides/federation.md",
     "docs/guides/apis.md",
+    "docs/guides/device.md",
 ];
 
 /// docs/guides/README.md: the runner's own example: a client made with the CLI gets a token with curl.
@@ -337,4 +338,28 @@ async fn guide_apis_commands_run() {
         .map(|s| s.name)
         .collect();
     assert_eq!(scopes, ["photos:read", "photos:write"]);
+}
+
+/// docs/guides/device.md: a device client registered with the CLI asks for codes with curl, the user
+/// approves at /device in "the browser" between blocks, and the guide's polling loop ends with the
+/// user's tokens, which then work at /userinfo and refresh.
+#[tokio::test]
+async fn guide_device_commands_run() {
+    let mut guide = Guide::start("docs/guides/device.md", |_| {}).await;
+    guide.run_through("/device_authorization").await;
+    let user_code = guide.var("USER_CODE").expect("USER_CODE set by the guide");
+    let app = &guide.app;
+    crate::device::sign_in_at(app, "/device").await;
+    let page = crate::device::confirmation(app, &user_code).await;
+    assert!(page.contains("Living Room TV"), "{page}");
+    let res = crate::device::answer(app, &page, "allow").await;
+    assert_eq!(location(&res), "/device/done?result=approved");
+    guide.run_rest().await;
+    let token = guide.var("ACCESS_TOKEN").expect("ACCESS_TOKEN set by the guide");
+    assert_eq!(jwt_part(&token, 1)["sub"], guide.app.user_id.as_str());
+    assert!(
+        guide
+            .var("REFRESH_TOKEN")
+            .is_some_and(|t| !t.is_empty() && t != "null")
+    );
 }

@@ -15,6 +15,7 @@ mod cluster;
 mod codes;
 mod consent;
 mod cors;
+mod device;
 mod discovery;
 mod done_when;
 mod dpop;

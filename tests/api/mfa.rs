@@ -25,7 +25,7 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 /// Signs the app's browser in with the password on the account page (no factor yet).
-async fn sign_in_to_account(app: &TestApp) {
+pub(crate) async fn sign_in_to_account(app: &TestApp) {
     let page = app
         .browser
         .get(app.url("/account"))
@@ -41,12 +41,12 @@ async fn sign_in_to_account(app: &TestApp) {
 }
 
 /// The current TOTP code of `secret` at the server's clock, `steps` away.
-fn code(app: &TestApp, secret: &[u8], steps: i64) -> String {
+pub(crate) fn code(app: &TestApp, secret: &[u8], steps: i64) -> String {
     totp::code_at(secret, totp::step_at(app.clock.now()) + steps)
 }
 
 /// Enrols TOTP for the signed-in browser; returns (secret, recovery codes, the page after).
-async fn enrol_totp(app: &TestApp, request_id: Option<&str>) -> (Vec<u8>, Vec<String>, String) {
+pub(crate) async fn enrol_totp(app: &TestApp, request_id: Option<&str>) -> (Vec<u8>, Vec<String>, String) {
     let path = match request_id {
         Some(id) => format!("/account/mfa/totp?request_id={id}"),
         None => "/account/mfa/totp".to_string(),
@@ -133,7 +133,7 @@ async fn password_step(
 }
 
 /// Posts `code` on the second-factor page behind `res` (a 303 to it).
-async fn submit_code(
+pub(crate) async fn submit_code(
     app: &TestApp,
     browser: &reqwest::Client,
     challenge_url: &str,

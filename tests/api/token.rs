@@ -325,7 +325,7 @@ async fn unsupported_grant_type_is_rejected() {
     let app = spawn_app().await;
     for grant in [
         "implicit",
-        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:saml2-bearer",
         "PASSWORD",
         "token",
     ] {
