@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
-use crate::config::{DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings};
+use crate::config::{
+    DpopSettings, ParSettings, RateLimitSettings, RegistrationSettings, SessionSettings, Settings, TokenSettings,
+};
 use crate::federation::Upstreams;
 use crate::keys::notify::{Publisher, Topic};
 use crate::keys::{Alg, KeyRing};
@@ -43,6 +45,8 @@ pub struct Context {
     pub dpop: DpopSettings,
     /// Upstream OpenID providers (docs/guides/federation.md).
     pub upstreams: Arc<Upstreams>,
+    /// Clients that register themselves (docs/clients.md).
+    pub registration: RegistrationSettings,
 }
 
 /// What a [`Context`] is built from besides the settings.
@@ -75,6 +79,7 @@ impl Context {
             par: settings.par.clone(),
             dpop: settings.dpop.clone(),
             upstreams: Arc::new(Upstreams::new(&settings.upstream, &settings.federation)),
+            registration: settings.registration.clone(),
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod backchannel;
+pub mod clients;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod context;
 pub mod digest;
 pub mod endpoints;
 pub mod federation;
+pub mod fetch;
 pub mod fuzz_targets;
 pub mod grants;
 pub mod groups;

@@ -9,6 +9,7 @@ pub mod group;
 pub mod identities;
 pub mod keys;
 pub mod output;
+pub mod registration;
 pub mod serve;
 pub mod user;
 pub mod user_mfa;
@@ -87,6 +88,9 @@ pub enum Command {
     /// Manage groups (the `groups` claim, clients limited to groups).
     #[command(subcommand)]
     Group(group::GroupCommand),
+    /// Dynamic client registration (RFC 7591): initial access tokens.
+    #[command(subcommand)]
+    Registration(registration::RegistrationCommand),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +129,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Config(cmd) => config::run(&settings, cmd),
         Command::Audit(args) => audit::run(settings, args).await,
         Command::Group(cmd) => group::run(settings, cmd).await,
+        Command::Registration(cmd) => registration::run(settings, cmd).await,
     }
 }
 

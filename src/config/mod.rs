@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::keys::Alg;
 
 pub mod cidr;
+pub mod registration;
 pub mod upstream;
 mod validate;
 
 pub use cidr::Cidr;
+pub use registration::{RegistrationMode, RegistrationSettings};
 pub use upstream::{FederationSettings, UpstreamSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,9 @@ pub struct Settings {
     pub dpop: DpopSettings,
     /// How Portcullis talks to upstream OpenID providers (docs/guides/federation.md).
     pub federation: FederationSettings,
+    /// Clients that register themselves (docs/clients.md): RFC 7591/7592, Client ID Metadata
+    /// Documents.
+    pub registration: RegistrationSettings,
     /// `[[upstream]]`: OpenID providers users may sign in through (docs/guides/federation.md).
     /// Last: TOML writes arrays of tables after every plain table.
     pub upstream: Vec<UpstreamSettings>,
@@ -259,6 +264,7 @@ impl Default for Settings {
             par: ParSettings::default(),
             dpop: DpopSettings::default(),
             federation: FederationSettings::default(),
+            registration: RegistrationSettings::default(),
             upstream: Vec::new(),
             dev_mode: false,
         }

@@ -20,6 +20,7 @@ impl Settings {
         self.validate_secrets_and_stores()?;
         self.validate_limits()?;
         self.validate_par_and_dpop()?;
+        self.registration.validate()?;
         super::upstream::validate(&self.upstream, &self.federation)
     }
 

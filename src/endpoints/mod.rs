@@ -14,6 +14,7 @@ pub mod logout;
 pub mod mfa;
 pub mod mfa_account;
 pub mod par;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod upstream;
@@ -75,6 +76,18 @@ fn protocol_routes(cfg: &mut web::ServiceConfig) {
             .wrap(cors::allow_any_origin())
             .route(web::post().to(revoke::post))
             .route(options()),
+    )
+    .service(
+        web::resource("/register")
+            .wrap(cors::allow_any_origin())
+            .route(web::post().to(register::post))
+            .route(options()),
+    )
+    .service(
+        web::resource("/register/{client_id}")
+            .route(web::get().to(register::get))
+            .route(web::put().to(register::put))
+            .route(web::delete().to(register::delete)),
     )
     .route("/introspect", web::post().to(introspect::post))
     .route("/healthz", web::get().to(health::healthz))

@@ -33,6 +33,10 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8: the DPoP proof must carry the nonce the server sends in `DPoP-Nonce`.
     UseDpopNonce,
+    /// RFC 7591 §3.2.2: a redirect URI of a registration is not acceptable.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: a metadata value of a registration is not acceptable.
+    InvalidClientMetadata,
 }
 
 impl ErrorCode {
@@ -59,6 +63,8 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
         }
     }
 

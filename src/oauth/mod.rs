@@ -2,13 +2,16 @@
 //! diesel, no store.
 
 pub mod authorization_request;
+pub mod client_assertion;
 pub mod client_auth;
+pub mod client_metadata;
 pub mod dpop;
 pub mod error;
 pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 mod robustness;
 pub mod scope;
 

@@ -131,6 +131,7 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     }
 }
 
