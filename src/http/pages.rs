@@ -103,8 +103,15 @@ async fn consent_page(
         })
         .collect();
     scopes.sort_by_key(|s| s.name == OFFLINE_ACCESS);
+    let client_host = ctx
+        .store
+        .client_by_id(&pending.request.client_id)
+        .await?
+        .as_ref()
+        .and_then(crate::clients::metadata_document::host);
     let page = ConsentPage {
         client_name,
+        client_host,
         username,
         scopes,
         request_id: pending.id.clone(),

@@ -4,6 +4,7 @@
 pub mod authorization_request;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod client_id_metadata;
 pub mod client_metadata;
 pub mod dpop;
 pub mod error;

@@ -8,6 +8,7 @@ mod authorize;
 mod authorize_bounds;
 mod backchannel;
 mod browser_binding;
+mod cimd;
 mod cli;
 mod client_auth;
 mod cluster;
