@@ -69,8 +69,9 @@ pub fn check_document(url: &Url, body: &[u8], policy: &Policy<'_>) -> Result<Met
     let method = doc
         .get("token_endpoint_auth_method")
         .and_then(Value::as_str)
-        .unwrap_or("none");
-    match method {
+        .unwrap_or("none")
+        .to_string();
+    match method.as_str() {
         "none" => {}
         "private_key_jwt" if doc.contains_key("jwks_uri") && !doc.contains_key("jwks") => {}
         "private_key_jwt" => {
@@ -86,7 +87,7 @@ pub fn check_document(url: &Url, body: &[u8], policy: &Policy<'_>) -> Result<Met
     }
     let mut req: registration::Request = serde_json::from_value(Value::Object(doc))
         .map_err(|_| refused("a client metadata document member has the wrong type"))?;
-    req.token_endpoint_auth_method = Some(method.to_string());
+    req.token_endpoint_auth_method = Some(method);
     req.client_id = None;
     registration::check(req, policy).map_err(|e| refused(format!("the client metadata document: {}", e.description)))
 }

@@ -37,9 +37,12 @@ impl ClientKey {
     pub fn rs256(kid: &str) -> ClientKey {
         let mut private = Jwk::generate_rsa_key(2048).unwrap();
         private.set_key_id(kid);
+        // josekit drops `kid` from an RSA public key.
+        let mut public = private.to_public_key().unwrap();
+        public.set_key_id(kid);
         ClientKey {
             signer: Box::new(RS256.signer_from_jwk(&private).unwrap()),
-            public: private.to_public_key().unwrap(),
+            public,
             kid: kid.into(),
         }
     }
