@@ -307,7 +307,7 @@ mod tests {
             "PS256" => Box::new(PS256.signer_from_jwk(&private).unwrap()),
             _ => Box::new(RS256.signer_from_jwk(&private).unwrap()),
         };
-        // josekit drops `kid` from an RSA public key.
+        // josekit drops `kid` from a public key.
         let mut public = private.to_public_key().unwrap();
         public.set_key_id(if kid.is_empty() { "published-kid" } else { kid });
         (signer, public)

@@ -27,9 +27,11 @@ impl ClientKey {
     pub fn es256(kid: &str) -> ClientKey {
         let mut private = Jwk::generate_ec_key(EcCurve::P256).unwrap();
         private.set_key_id(kid);
+        let mut public = private.to_public_key().unwrap();
+        public.set_key_id(kid);
         ClientKey {
             signer: Box::new(ES256.signer_from_jwk(&private).unwrap()),
-            public: private.to_public_key().unwrap(),
+            public,
             kid: kid.into(),
         }
     }
@@ -37,7 +39,6 @@ impl ClientKey {
     pub fn rs256(kid: &str) -> ClientKey {
         let mut private = Jwk::generate_rsa_key(2048).unwrap();
         private.set_key_id(kid);
-        // josekit drops `kid` from an RSA public key.
         let mut public = private.to_public_key().unwrap();
         public.set_key_id(kid);
         ClientKey {
@@ -47,7 +48,7 @@ impl ClientKey {
         }
     }
 
-    /// The JWK Set of these keys.
+    /// The JWK Set of these keys (josekit's `to_public_key` drops `kid`, so it is set again).
     pub fn jwks(keys: &[&ClientKey]) -> Value {
         json!({ "keys": keys.iter().map(|k| serde_json::to_value(k.public.as_ref()).unwrap()).collect::<Vec<_>>() })
     }
@@ -125,8 +126,9 @@ async fn client_credentials(app: &TestApp, assertion: &str) -> reqwest::Response
 async fn private_key_jwt_is_accepted_at_the_token_endpoint() {
     let (app, key) = setup().await;
     let res = client_credentials(&app, &key.sign(&claims(&app, JWT_CLIENT))).await;
-    assert_eq!(res.status(), 200);
+    let status = res.status();
     let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
     assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"], JWT_CLIENT);
     // With client_id in the body too, and aud the token endpoint's URL.
     let mut c = claims(&app, JWT_CLIENT);
