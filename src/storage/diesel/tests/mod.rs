@@ -8,6 +8,7 @@ mod grants;
 mod identity_links;
 mod mfa;
 mod plans;
+mod registration;
 mod revoked;
 
 use ::diesel::connection::SimpleConnection;
