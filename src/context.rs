@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{
-    DpopSettings, ParSettings, RateLimitSettings, RegistrationSettings, SessionSettings, Settings, TokenSettings,
+    DpopSettings, ParSettings, RateLimitSettings, RegistrationSettings, SessionSettings, Settings,
+    TokenSettings,
 };
 use crate::federation::Upstreams;
 use crate::keys::notify::{Publisher, Topic};

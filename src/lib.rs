@@ -7,8 +7,8 @@
 
 pub mod accounts;
 pub mod backchannel;
-pub mod clients;
 pub mod cli;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod context;

@@ -307,9 +307,11 @@ pub fn build_client(
         (false, method) => method.unwrap_or(AuthMethod::ClientSecretBasic),
     };
     let keys = match (args.jwks, args.jwks_uri) {
-        (Some(path), _) => Some(ClientKeys::Jwks(std::fs::read_to_string(&path).map_err(|e| {
-            CliError::Invalid(format!("--jwks {}: {e}", path.display()))
-        })?)),
+        (Some(path), _) => {
+            Some(ClientKeys::Jwks(std::fs::read_to_string(&path).map_err(|e| {
+                CliError::Invalid(format!("--jwks {}: {e}", path.display()))
+            })?))
+        }
         (None, Some(uri)) => Some(ClientKeys::JwksUri(uri)),
         (None, None) => None,
     };

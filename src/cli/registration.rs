@@ -75,7 +75,9 @@ pub async fn run(settings: Settings, cmd: RegistrationCommand) -> Result<(), Cli
                     max_uses.map_or("any".into(), |n| n.to_string()),
                 ))?;
             }
-            eprintln!("note: the token is shown only this once; send it as `Authorization: Bearer <token>` to POST /register");
+            eprintln!(
+                "note: the token is shown only this once; send it as `Authorization: Bearer <token>` to POST /register"
+            );
             Ok(())
         }
     }

@@ -16,7 +16,12 @@ use crate::storage::{Client, ClientKeys, Kind};
 
 /// Verifies `assertion` for `client` at the endpoint whose URL is `endpoint`: `aud` may be the
 /// issuer, the token endpoint or `endpoint`. Every failure is `invalid_client`.
-pub async fn verify(ctx: &Context, client: &Client, assertion: &str, endpoint: &str) -> Result<(), OAuthError> {
+pub async fn verify(
+    ctx: &Context,
+    client: &Client,
+    assertion: &str,
+    endpoint: &str,
+) -> Result<(), OAuthError> {
     let keys = client
         .registration
         .keys

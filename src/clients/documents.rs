@@ -77,5 +77,7 @@ pub async fn get(
 
 /// Forgets the cached copy of `url` (a document that turned out to be unusable).
 pub async fn forget(ctx: &Context, url: &Url) -> Result<(), StorageError> {
-    ctx.ephemeral.delete(Kind::Fetched, &sha256_hex(url.as_str())).await
+    ctx.ephemeral
+        .delete(Kind::Fetched, &sha256_hex(url.as_str()))
+        .await
 }

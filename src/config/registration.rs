@@ -68,7 +68,11 @@ impl RegistrationSettings {
                 "registration.window_secs must be 60..=86400".into(),
             ));
         }
-        if let Some(s) = self.allowed_scopes.iter().find(|s| s.starts_with(ADMIN_SCOPE_PREFIX)) {
+        if let Some(s) = self
+            .allowed_scopes
+            .iter()
+            .find(|s| s.starts_with(ADMIN_SCOPE_PREFIX))
+        {
             return Err(ConfigError::Invalid(format!(
                 "registration.allowed_scopes must not hold the administration scope {s}"
             )));

@@ -51,7 +51,11 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
 }
 
 #[tracing::instrument(name = "register_read", skip_all)]
-pub async fn get(state: Data<AppState>, req: HttpRequest, client_id: Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: Data<AppState>,
+    req: HttpRequest,
+    client_id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let bearer = token(&req)?;
     match registration::read(&state.ctx, &client_id, bearer.as_deref()).await {
         Ok(info) => Ok(no_store(HttpResponse::Ok().json(info))),

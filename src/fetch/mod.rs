@@ -93,10 +93,7 @@ pub async fn fetch(url: &Url, policy: Policy) -> Result<Fetched, FetchError> {
         if status != reqwest::StatusCode::OK {
             return Err(FetchError::Status(status.as_u16()));
         }
-        if res
-            .content_length()
-            .is_some_and(|n| n > policy.max_bytes as u64)
-        {
+        if res.content_length().is_some_and(|n| n > policy.max_bytes as u64) {
             return Err(FetchError::TooLarge(policy.max_bytes));
         }
         let cache_secs = cache_lifetime(res.headers());
@@ -220,10 +217,22 @@ mod tests {
 
     #[test]
     fn cache_lifetime_follows_the_headers_within_bounds() {
-        assert_eq!(cache_lifetime(&headers(&[("cache-control", "max-age=3600")])), 3600);
-        assert_eq!(cache_lifetime(&headers(&[("cache-control", "public, max-age=10")])), MIN_CACHE_SECS);
-        assert_eq!(cache_lifetime(&headers(&[("cache-control", "max-age=999999")])), MAX_CACHE_SECS);
-        assert_eq!(cache_lifetime(&headers(&[("cache-control", "no-store")])), MIN_CACHE_SECS);
+        assert_eq!(
+            cache_lifetime(&headers(&[("cache-control", "max-age=3600")])),
+            3600
+        );
+        assert_eq!(
+            cache_lifetime(&headers(&[("cache-control", "public, max-age=10")])),
+            MIN_CACHE_SECS
+        );
+        assert_eq!(
+            cache_lifetime(&headers(&[("cache-control", "max-age=999999")])),
+            MAX_CACHE_SECS
+        );
+        assert_eq!(
+            cache_lifetime(&headers(&[("cache-control", "no-store")])),
+            MIN_CACHE_SECS
+        );
         assert_eq!(cache_lifetime(&headers(&[])), MIN_CACHE_SECS);
         let expires = headers(&[
             ("date", "Sun, 06 Nov 1994 08:49:37 GMT"),
@@ -241,7 +250,12 @@ mod tests {
             ..STRICT
         };
         assert_eq!(check_url(&http, lenient), Ok(()));
-        for other in ["http://localhost/x", "http://10.0.0.1/x", "http://[::1]/x", "ftp://x.example/y"] {
+        for other in [
+            "http://localhost/x",
+            "http://10.0.0.1/x",
+            "http://[::1]/x",
+            "ftp://x.example/y",
+        ] {
             let url = Url::parse(other).unwrap();
             assert!(check_url(&url, lenient).is_err(), "{other}");
         }
@@ -270,6 +284,9 @@ mod tests {
     #[tokio::test]
     async fn names_resolving_to_loopback_are_refused() {
         let url = Url::parse("https://localhost/x").unwrap();
-        assert_eq!(checked_address(&url, STRICT).await, Err(FetchError::ForbiddenAddress));
+        assert_eq!(
+            checked_address(&url, STRICT).await,
+            Err(FetchError::ForbiddenAddress)
+        );
     }
 }

@@ -176,8 +176,7 @@ fn select_key(jwks: &str, alg: &str, kid: Option<&str>) -> Result<Jwk, Failure> 
         // josekit's verifier would otherwise require the header to name the key.
         key.remove("kid");
     }
-    Jwk::from_map(key)
-        .map_err(|e| Failure::Invalid(fail("the client's key is not a JWK").with_detail(e)))
+    Jwk::from_map(key).map_err(|e| Failure::Invalid(fail("the client's key is not a JWK").with_detail(e)))
 }
 
 /// RFC 7517 §5: a JWK Set of public signing keys (RSA of at least 2048 bits, EC, OKP), each with
@@ -186,7 +185,8 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Map<String, Value>>, String> {
     if text.len() > MAX_JWKS_LEN {
         return Err(format!("the JWK Set is larger than {MAX_JWKS_LEN} bytes"));
     }
-    let set: Map<String, Value> = serde_json::from_str(text).map_err(|_| "the JWK Set is not a JSON object".to_string())?;
+    let set: Map<String, Value> =
+        serde_json::from_str(text).map_err(|_| "the JWK Set is not a JSON object".to_string())?;
     let keys = set
         .get("keys")
         .and_then(Value::as_array)
@@ -211,7 +211,10 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Map<String, Value>>, String> {
             return Err("a key lacks a member its kty needs".into());
         }
         if text("kty") == Some("RSA") {
-            let n = URL_SAFE_NO_PAD.decode(text("n").unwrap_or_default()).map(|b| b.len()).unwrap_or(0);
+            let n = URL_SAFE_NO_PAD
+                .decode(text("n").unwrap_or_default())
+                .map(|b| b.len())
+                .unwrap_or(0);
             if n < MIN_RSA_MODULUS_BYTES {
                 return Err("an RSA key is shorter than 2048 bits".into());
             }
@@ -373,7 +376,10 @@ mod tests {
         for (name, value) in [("iss", "other"), ("sub", "other")] {
             let mut c = claims();
             c[name] = json!(value);
-            assert!(refused(run(&sign(signer.as_ref(), Some("k1"), &c), &set)), "{name}");
+            assert!(
+                refused(run(&sign(signer.as_ref(), Some("k1"), &c), &set)),
+                "{name}"
+            );
         }
     }
 
@@ -381,10 +387,17 @@ mod tests {
     fn aud_must_be_this_server_and_alone() {
         let (signer, public) = key("ES256", "k1");
         let set = jwks(&[&public]);
-        for aud in [json!("https://other.example"), json!([ISS, "https://other.example"]), json!(null)] {
+        for aud in [
+            json!("https://other.example"),
+            json!([ISS, "https://other.example"]),
+            json!(null),
+        ] {
             let mut c = claims();
             c["aud"] = aud.clone();
-            assert!(refused(run(&sign(signer.as_ref(), Some("k1"), &c), &set)), "{aud}");
+            assert!(
+                refused(run(&sign(signer.as_ref(), Some("k1"), &c), &set)),
+                "{aud}"
+            );
         }
         let mut c = claims();
         c["aud"] = json!([format!("{ISS}/token")]);
@@ -395,10 +408,19 @@ mod tests {
     fn expired_missing_or_long_lived_exp_is_refused() {
         let (signer, public) = key("ES256", "k1");
         let set = jwks(&[&public]);
-        for exp in [json!(NOW - 60), json!(null), json!(NOW + 3600), json!("soon"), json!(i64::MAX)] {
+        for exp in [
+            json!(NOW - 60),
+            json!(null),
+            json!(NOW + 3600),
+            json!("soon"),
+            json!(i64::MAX),
+        ] {
             let mut c = claims();
             c["exp"] = exp.clone();
-            assert!(refused(run(&sign(signer.as_ref(), Some("k1"), &c), &set)), "{exp}");
+            assert!(
+                refused(run(&sign(signer.as_ref(), Some("k1"), &c), &set)),
+                "{exp}"
+            );
         }
         let mut c = claims();
         c["iat"] = json!(NOW + 120);

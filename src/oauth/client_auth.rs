@@ -109,16 +109,16 @@ pub fn extract(authorization: Option<&str>, params: &ParamMap) -> Result<Option<
 /// RFC 7521 §4.2 / RFC 7523 §2.2: `client_assertion_type` is the JWT bearer type and
 /// `client_assertion` present; the client_id from the body or the assertion's `sub`.
 fn assertion_auth(params: &ParamMap) -> Result<ClientAuth, OAuthError> {
-    let (Some(kind), Some(assertion)) = (params.get("client_assertion_type"), params.get("client_assertion"))
-    else {
+    let (Some(kind), Some(assertion)) = (
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+    ) else {
         return Err(OAuthError::invalid_request(
             "client_assertion and client_assertion_type go together",
         ));
     };
     if kind != client_assertion::ASSERTION_TYPE {
-        return Err(OAuthError::invalid_client(
-            "unsupported client_assertion_type",
-        ));
+        return Err(OAuthError::invalid_client("unsupported client_assertion_type"));
     }
     let client_id = match params.get("client_id") {
         Some(id) => id.to_string(),

@@ -23,10 +23,7 @@ pub fn document_url(client_id: &str, allow_http_loopback: bool) -> Option<Url> {
     let url = Url::parse(client_id).ok()?;
     let loopback = url.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST));
     let scheme_ok = url.scheme() == "https" || (allow_http_loopback && url.scheme() == "http" && loopback);
-    let dot_segment = client_id
-        .split('/')
-        .skip(3)
-        .any(|s| s == "." || s == "..");
+    let dot_segment = client_id.split('/').skip(3).any(|s| s == "." || s == "..");
     let ok = scheme_ok
         && url.as_str() == client_id
         && url.path() != "/"
@@ -47,9 +44,7 @@ pub fn check_document(url: &Url, body: &[u8], policy: &Policy<'_>) -> Result<Met
     let doc: Map<String, Value> = serde_json::from_slice(body)
         .map_err(|_| refused("the client metadata document is not a JSON object"))?;
     if doc.get("client_id").and_then(Value::as_str) != Some(url.as_str()) {
-        return Err(refused(
-            "the client metadata document's client_id is not its URL",
-        ));
+        return Err(refused("the client metadata document's client_id is not its URL"));
     }
     if ["client_secret", "client_secret_expires_at"]
         .iter()
@@ -62,9 +57,7 @@ pub fn check_document(url: &Url, body: &[u8], policy: &Policy<'_>) -> Result<Met
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty())
     {
-        return Err(refused(
-            "the client metadata document needs redirect_uris",
-        ));
+        return Err(refused("the client metadata document needs redirect_uris"));
     }
     let method = doc
         .get("token_endpoint_auth_method")
@@ -89,7 +82,8 @@ pub fn check_document(url: &Url, body: &[u8], policy: &Policy<'_>) -> Result<Met
         .map_err(|_| refused("a client metadata document member has the wrong type"))?;
     req.token_endpoint_auth_method = Some(method);
     req.client_id = None;
-    registration::check(req, policy).map_err(|e| refused(format!("the client metadata document: {}", e.description)))
+    registration::check(req, policy)
+        .map_err(|e| refused(format!("the client metadata document: {}", e.description)))
 }
 
 #[cfg(test)]

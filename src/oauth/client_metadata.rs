@@ -161,9 +161,7 @@ pub fn infer_application_type(redirect_uris: &[String]) -> ApplicationType {
 /// (§7.1, §8.4), or https (§7.2).
 fn check_application_type(kind: ApplicationType, uri: &str) -> Result<(), String> {
     let url = Url::parse(uri).map_err(|e| e.to_string())?;
-    let loopback = url
-        .host_str()
-        .is_some_and(|h| crate::config::is_loopback_host(h));
+    let loopback = url.host_str().is_some_and(|h| crate::config::is_loopback_host(h));
     match (kind, url.scheme()) {
         (ApplicationType::Web, "https") if !loopback => Ok(()),
         (ApplicationType::Web, _) => Err(
@@ -183,9 +181,9 @@ fn check_application_type(kind: ApplicationType, uri: &str) -> Result<(), String
 /// other methods must have none.
 fn check_keys(r: &Registration<'_>) -> Result<(), MetadataError> {
     match (r.auth_method, r.keys) {
-        (AuthMethod::PrivateKeyJwt, None) => Err(MetadataError::metadata(
-            "private_key_jwt needs jwks or jwks_uri",
-        )),
+        (AuthMethod::PrivateKeyJwt, None) => {
+            Err(MetadataError::metadata("private_key_jwt needs jwks or jwks_uri"))
+        }
         (AuthMethod::PrivateKeyJwt, Some(ClientKeys::Jwks(set))) => client_assertion::parse_jwks(set)
             .map(|_| ())
             .map_err(|e| MetadataError::metadata(format!("jwks: {e}"))),
@@ -250,7 +248,11 @@ mod tests {
 
     #[test]
     fn redirect_uris_with_fragments_or_wildcards_are_invalid_redirect_uri() {
-        for bad in ["https://a.example/cb#x", "https://*.example/cb", "http://a.example/cb"] {
+        for bad in [
+            "https://a.example/cb#x",
+            "https://*.example/cb",
+            "http://a.example/cb",
+        ] {
             let u = uris(&[bad]);
             assert_eq!(
                 check(&reg(&u, None)).unwrap_err().code,
@@ -281,6 +283,9 @@ mod tests {
         let u = uris(&["https://a.example/cb"]);
         let mut r = reg(&u, None);
         r.grant_types = &[GrantType::AuthorizationCode, GrantType::Password];
-        assert_eq!(check(&r).unwrap_err().code, MetadataErrorCode::InvalidClientMetadata);
+        assert_eq!(
+            check(&r).unwrap_err().code,
+            MetadataErrorCode::InvalidClientMetadata
+        );
     }
 }

@@ -252,10 +252,7 @@ pub fn client_information(client: &Client, registration_client_uri: &str) -> Map
     };
     out.insert("grant_types".into(), json!(grants));
     out.insert("response_types".into(), json!(response_types));
-    out.insert(
-        "token_endpoint_auth_method".into(),
-        json!(client.auth_method()),
-    );
+    out.insert("token_endpoint_auth_method".into(), json!(client.auth_method()));
     out.insert(
         "application_type".into(),
         json!(client.registration.application_type.as_str()),
@@ -267,20 +264,14 @@ pub fn client_information(client: &Client, registration_client_uri: &str) -> Map
     );
     match &client.registration.keys {
         Some(ClientKeys::Jwks(set)) => {
-            out.insert(
-                "jwks".into(),
-                serde_json::from_str(set).unwrap_or(Value::Null),
-            );
+            out.insert("jwks".into(), serde_json::from_str(set).unwrap_or(Value::Null));
         }
         Some(ClientKeys::JwksUri(uri)) => {
             out.insert("jwks_uri".into(), json!(uri));
         }
         None => {}
     }
-    out.insert(
-        "registration_client_uri".into(),
-        json!(registration_client_uri),
-    );
+    out.insert("registration_client_uri".into(), json!(registration_client_uri));
     out
 }
 
@@ -353,7 +344,11 @@ mod tests {
             json!({ "redirect_uris": ["https://a.example/cb"], "response_types": [] }),
             json!({ "grant_types": ["client_credentials"], "response_types": ["code"] }),
         ] {
-            assert_eq!(run(body.clone()).unwrap_err().code, ErrorCode::InvalidClientMetadata, "{body}");
+            assert_eq!(
+                run(body.clone()).unwrap_err().code,
+                ErrorCode::InvalidClientMetadata,
+                "{body}"
+            );
         }
         let m = run(json!({ "grant_types": ["client_credentials"], "client_name": "Svc" })).unwrap();
         assert_eq!(m.grant_types, vec![GrantType::ClientCredentials]);
@@ -361,18 +356,26 @@ mod tests {
 
     #[test]
     fn bad_redirect_uris_are_invalid_redirect_uri() {
-        for uri in ["https://a.example/cb#f", "http://a.example/cb", "https://*.a.example/cb"] {
+        for uri in [
+            "https://a.example/cb#f",
+            "http://a.example/cb",
+            "https://*.a.example/cb",
+        ] {
             let e = run(json!({ "redirect_uris": [uri] })).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidRedirectUri, "{uri}");
         }
-        let e = run(json!({ "redirect_uris": ["http://127.0.0.1/cb"], "application_type": "web" })).unwrap_err();
+        let e =
+            run(json!({ "redirect_uris": ["http://127.0.0.1/cb"], "application_type": "web" })).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidRedirectUri);
     }
 
     #[test]
     fn malformed_requests_are_invalid_client_metadata() {
         for body in ["[]", "not json", r#"{"redirect_uris": "https://a.example/cb"}"#] {
-            assert_eq!(read(body.as_bytes()).unwrap_err().code, ErrorCode::InvalidClientMetadata);
+            assert_eq!(
+                read(body.as_bytes()).unwrap_err().code,
+                ErrorCode::InvalidClientMetadata
+            );
         }
     }
 }

@@ -29,7 +29,9 @@ async fn setup() -> (TestApp, DocServer, String) {
     let app = spawn_app_with(|s| s.registration.cimd_allow_http_loopback = true).await;
     let client_id = docs.url("/oauth/client.json");
     let mut answer = Answer::json(&document(&client_id));
-    answer.headers.push(("Cache-Control".into(), "max-age=600".into()));
+    answer
+        .headers
+        .push(("Cache-Control".into(), "max-age=600".into()));
     docs.set("/oauth/client.json", answer);
     (app, docs, client_id)
 }
@@ -50,7 +52,12 @@ fn request<'a>(client_id: &'a str, challenge: &'a str) -> Vec<(&'a str, &'a str)
 async fn cimd_client_completes_code_with_pkce() {
     let (app, docs, client_id) = setup().await;
     let (verifier, challenge) = pkce_pair();
-    let page = app.authorize(&request(&client_id, &challenge)).await.text().await.unwrap();
+    let page = app
+        .authorize(&request(&client_id, &challenge))
+        .await
+        .text()
+        .await
+        .unwrap();
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     assert_eq!(res.status(), 200, "the consent page");
     let page = res.text().await.unwrap();
@@ -94,8 +101,14 @@ async fn cimd_client_completes_code_with_pkce() {
 async fn cimd_document_is_fetched_again_when_its_cache_lifetime_ends() {
     let (app, docs, client_id) = setup().await;
     let (_, challenge) = pkce_pair();
-    assert_eq!(app.authorize(&request(&client_id, &challenge)).await.status(), 200);
-    assert_eq!(app.authorize(&request(&client_id, &challenge)).await.status(), 200);
+    assert_eq!(
+        app.authorize(&request(&client_id, &challenge)).await.status(),
+        200
+    );
+    assert_eq!(
+        app.authorize(&request(&client_id, &challenge)).await.status(),
+        200
+    );
     assert_eq!(docs.hits(), 1);
     app.clock.advance(std::time::Duration::from_secs(601));
     // The document now names another client: the client stops working (fail closed).

@@ -77,7 +77,13 @@ pub fn claims(app: &TestApp, client_id: &str) -> Value {
 
 /// Registers `client_id` for private_key_jwt with `keys`, allowed every grant.
 pub async fn add_jwt_client(app: &TestApp, client_id: &str, keys: ClientKeys) {
-    let base = app.ctx().store.client_by_id(CONFIDENTIAL_ID).await.unwrap().unwrap();
+    let base = app
+        .ctx()
+        .store
+        .client_by_id(CONFIDENTIAL_ID)
+        .await
+        .unwrap()
+        .unwrap();
     let client = Client {
         client_id: client_id.into(),
         name: "JWT App".into(),
@@ -129,7 +135,10 @@ async fn private_key_jwt_is_accepted_at_the_token_endpoint() {
     let status = res.status();
     let body: Value = res.json().await.unwrap();
     assert_eq!(status, 200, "{body}");
-    assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"], JWT_CLIENT);
+    assert_eq!(
+        jwt_part(body["access_token"].as_str().unwrap(), 1)["client_id"],
+        JWT_CLIENT
+    );
     // With client_id in the body too, and aud the token endpoint's URL.
     let mut c = claims(&app, JWT_CLIENT);
     c["aud"] = json!(app.url("/token"));
@@ -201,7 +210,12 @@ async fn replayed_jti_is_refused_by_a_second_node() {
     let second = spawn_second_node(&app).await;
     let assertion = key.sign(&claims(&app, JWT_CLIENT));
     assert_eq!(client_credentials(&app, &assertion).await.status(), 200);
-    error_body(client_credentials(&second, &assertion).await, 401, "invalid_client").await;
+    error_body(
+        client_credentials(&second, &assertion).await,
+        401,
+        "invalid_client",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -228,10 +242,20 @@ async fn expired_or_long_lived_assertion_is_refused() {
     error_body(client_credentials(&app, &assertion).await, 401, "invalid_client").await;
     let mut c = claims(&app, JWT_CLIENT);
     c["exp"] = json!(app.clock.now() + 3600);
-    error_body(client_credentials(&app, &key.sign(&c)).await, 401, "invalid_client").await;
+    error_body(
+        client_credentials(&app, &key.sign(&c)).await,
+        401,
+        "invalid_client",
+    )
+    .await;
     let mut c = claims(&app, JWT_CLIENT);
     c.as_object_mut().unwrap().remove("exp");
-    error_body(client_credentials(&app, &key.sign(&c)).await, 401, "invalid_client").await;
+    error_body(
+        client_credentials(&app, &key.sign(&c)).await,
+        401,
+        "invalid_client",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -337,11 +361,15 @@ async fn keys_from_jwks_uri_are_fetched_and_a_new_kid_fetches_again() {
     docs.set("/jwks", Answer::json(&ClientKey::jwks(&[&first])));
     add_jwt_client(&app, JWT_CLIENT, ClientKeys::JwksUri(docs.url("/jwks"))).await;
     assert_eq!(
-        client_credentials(&app, &first.sign(&claims(&app, JWT_CLIENT))).await.status(),
+        client_credentials(&app, &first.sign(&claims(&app, JWT_CLIENT)))
+            .await
+            .status(),
         200
     );
     assert_eq!(
-        client_credentials(&app, &first.sign(&claims(&app, JWT_CLIENT))).await.status(),
+        client_credentials(&app, &first.sign(&claims(&app, JWT_CLIENT)))
+            .await
+            .status(),
         200
     );
     assert_eq!(docs.hits(), 1, "the JWK Set is cached");
@@ -349,7 +377,9 @@ async fn keys_from_jwks_uri_are_fetched_and_a_new_kid_fetches_again() {
     let second = ClientKey::es256("e2");
     docs.set("/jwks", Answer::json(&ClientKey::jwks(&[&first, &second])));
     assert_eq!(
-        client_credentials(&app, &second.sign(&claims(&app, JWT_CLIENT))).await.status(),
+        client_credentials(&app, &second.sign(&claims(&app, JWT_CLIENT)))
+            .await
+            .status(),
         200
     );
     assert_eq!(docs.hits(), 2);
@@ -395,4 +425,73 @@ async fn discovery_lists_private_key_jwt() {
         doc["token_endpoint_auth_signing_alg_values_supported"],
         json!(["RS256", "PS256", "ES256", "EdDSA"])
     );
+}
+
+/// `client add --auth-method private_key_jwt --jwks FILE` makes a client with no secret that
+/// authenticates with its key; `--jwks-uri` must be https; a secret cannot be rotated onto it.
+#[tokio::test]
+async fn cli_made_private_key_jwt_client_authenticates_with_its_key() {
+    let cli = crate::cli::Cli::new();
+    let key = ClientKey::es256("cli-key");
+    let dir = tempfile::tempdir().unwrap();
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, ClientKey::jwks(&[&key]).to_string()).unwrap();
+    let made = cli.json(
+        &[
+            "client",
+            "add",
+            "Report builder",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks",
+            jwks_file.to_str().unwrap(),
+            "--scope",
+            "api:read",
+            "--json",
+        ],
+        None,
+    );
+    assert!(made.get("client_secret").is_none(), "{made}");
+    assert_eq!(made["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(made["public"], false);
+    let id = made["client_id"].as_str().unwrap().to_string();
+    let err = cli.fails(&["client", "rotate-secret", &id], None);
+    assert!(err.contains("private_key_jwt"), "{err}");
+    let err = cli.fails(
+        &[
+            "client",
+            "add",
+            "Bad",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks-uri",
+            "http://keys.example/jwks",
+        ],
+        None,
+    );
+    assert!(err.contains("jwks_uri"), "{err}");
+    cli.fails(
+        &[
+            "client",
+            "add",
+            "Keyless",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt",
+        ],
+        None,
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.database.url = secrecy::SecretString::from(cli.db_url.clone());
+    settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));
+    let app = spawn_with_settings(settings, dir).await;
+    let res = client_credentials(&app, &key.sign(&claims(&app, &id))).await;
+    assert_eq!(res.status(), 200);
 }

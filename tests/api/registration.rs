@@ -67,7 +67,13 @@ async fn registration_off_is_404_and_not_in_discovery() {
     let app = spawn_app().await;
     let res = register(&app, &public_client(), None).await;
     assert_eq!(res.status(), 404);
-    let res = app.api.get(app.url("/register/anything")).bearer_auth("x").send().await.unwrap();
+    let res = app
+        .api
+        .get(app.url("/register/anything"))
+        .bearer_auth("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     assert!(discovery(&app).await.get("registration_endpoint").is_none());
 }
@@ -76,7 +82,10 @@ async fn registration_off_is_404_and_not_in_discovery() {
 async fn registration_endpoint_is_in_discovery_when_on() {
     for mode in [RegistrationMode::Open, RegistrationMode::Token] {
         let app = spawn_app_with(|s| s.registration.mode = mode).await;
-        assert_eq!(discovery(&app).await["registration_endpoint"], app.url("/register"));
+        assert_eq!(
+            discovery(&app).await["registration_endpoint"],
+            app.url("/register")
+        );
     }
 }
 
@@ -123,11 +132,17 @@ async fn open_registration_answers_with_rfc7591_client_information() {
     assert_eq!(body["token_endpoint_auth_method"], "none");
     assert_eq!(body["application_type"], "native");
     assert_eq!(body["redirect_uris"], json!([NATIVE_REDIRECT]));
-    assert_eq!(body["grant_types"], json!(["authorization_code", "refresh_token"]));
+    assert_eq!(
+        body["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
     assert_eq!(body["response_types"], json!(["code"]));
     assert_eq!(body["client_name"], "Agent <CLI>");
     assert!(body["client_id_issued_at"].is_i64());
-    assert_eq!(body["registration_client_uri"], app.url(&format!("/register/{id}")));
+    assert_eq!(
+        body["registration_client_uri"],
+        app.url(&format!("/register/{id}"))
+    );
     assert!(body["registration_access_token"].as_str().unwrap().len() >= 40);
     let stored = app.ctx().store.client_by_id(id).await.unwrap().unwrap();
     assert!(!stored.first_party, "registered clients are third party");
@@ -190,7 +205,10 @@ async fn registered_client_completes_code_with_pkce_after_consent() {
     assert_eq!(res.status(), 200);
     let tokens: Value = res.json().await.unwrap();
     assert!(tokens["id_token"].is_string());
-    assert_eq!(jwt_part(tokens["access_token"].as_str().unwrap(), 1)["client_id"], id);
+    assert_eq!(
+        jwt_part(tokens["access_token"].as_str().unwrap(), 1)["client_id"],
+        id
+    );
 }
 
 #[tokio::test]
@@ -298,7 +316,11 @@ async fn invalid_client_metadata_is_refused_with_invalid_client_metadata() {
         }
         error_body(register(&app, &body, None).await, 400, "invalid_client_metadata").await;
     }
-    assert_eq!(app.ctx().store.count_clients().await.unwrap(), 3, "nothing registered");
+    assert_eq!(
+        app.ctx().store.count_clients().await.unwrap(),
+        3,
+        "nothing registered"
+    );
 }
 
 #[tokio::test]
@@ -357,21 +379,45 @@ async fn rfc7592_read_update_and_delete() {
     update["client_id"] = json!(id);
     update["client_name"] = json!("Agent v2");
     update["redirect_uris"] = json!(["http://127.0.0.1:4567/cb2"]);
-    let res = app.api.put(&uri).bearer_auth(&rat).json(&update).send().await.unwrap();
+    let res = app
+        .api
+        .put(&uri)
+        .bearer_auth(&rat)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let updated: Value = res.json().await.unwrap();
     assert_eq!(updated["client_name"], "Agent v2");
     let stored = app.ctx().store.client_by_id(&id).await.unwrap().unwrap();
-    assert_eq!(stored.redirect_uris, vec!["http://127.0.0.1:4567/cb2".to_string()]);
+    assert_eq!(
+        stored.redirect_uris,
+        vec!["http://127.0.0.1:4567/cb2".to_string()]
+    );
     assert!(!stored.first_party);
     // An update under the same rules: a bad redirect URI is refused and nothing changes.
     update["redirect_uris"] = json!(["https://a.example/cb#x"]);
-    let res = app.api.put(&uri).bearer_auth(&rat).json(&update).send().await.unwrap();
+    let res = app
+        .api
+        .put(&uri)
+        .bearer_auth(&rat)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
     error_body(res, 400, "invalid_redirect_uri").await;
     // The update must name the client.
     update["redirect_uris"] = json!([NATIVE_REDIRECT]);
     update["client_id"] = json!("someone-else");
-    let res = app.api.put(&uri).bearer_auth(&rat).json(&update).send().await.unwrap();
+    let res = app
+        .api
+        .put(&uri)
+        .bearer_auth(&rat)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
 
     let res = app.api.delete(&uri).bearer_auth(&rat).send().await.unwrap();
@@ -392,4 +438,35 @@ async fn admin_clients_cannot_be_managed_through_rfc7592() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+}
+
+/// `portcullis registration token --max-uses 1 --json` makes a token `/register` accepts once.
+#[tokio::test]
+async fn cli_made_initial_access_token_registers_one_client() {
+    let cli = crate::cli::Cli::new();
+    let made = cli.json(
+        &[
+            "registration",
+            "token",
+            "--max-uses",
+            "1",
+            "--ttl",
+            "600",
+            "--json",
+        ],
+        None,
+    );
+    let token = made["initial_access_token"].as_str().unwrap().to_string();
+    assert_eq!(made["max_uses"], 1);
+    assert!(made["expires_at"].is_i64());
+    cli.fails(&["registration", "token", "--max-uses", "0"], None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.database.url = secrecy::SecretString::from(cli.db_url.clone());
+    settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));
+    settings.registration.mode = RegistrationMode::Token;
+    let app = spawn_with_settings(settings, dir).await;
+    assert_eq!(register(&app, &public_client(), Some(&token)).await.status(), 201);
+    assert_eq!(register(&app, &public_client(), Some(&token)).await.status(), 401);
 }

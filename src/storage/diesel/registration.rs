@@ -30,22 +30,21 @@ impl RegistrationStore for DieselStore {
     async fn use_registration_token(&self, token_hash: &str, now: i64) -> StorageResult<bool> {
         let hash = token_hash.to_owned();
         self.run(move |conn| {
-            let n = diesel::update(
-                registration_tokens::table
-                    .find(hash)
-                    .filter(
-                        registration_tokens::expires_at
-                            .is_null()
-                            .or(registration_tokens::expires_at.gt(now)),
-                    )
-                    .filter(
-                        registration_tokens::max_uses
-                            .is_null()
-                            .or(registration_tokens::uses.lt(registration_tokens::max_uses.assume_not_null())),
-                    ),
-            )
-            .set(registration_tokens::uses.eq(registration_tokens::uses + 1))
-            .execute(conn)?;
+            let n =
+                diesel::update(
+                    registration_tokens::table
+                        .find(hash)
+                        .filter(
+                            registration_tokens::expires_at
+                                .is_null()
+                                .or(registration_tokens::expires_at.gt(now)),
+                        )
+                        .filter(registration_tokens::max_uses.is_null().or(
+                            registration_tokens::uses.lt(registration_tokens::max_uses.assume_not_null()),
+                        )),
+                )
+                .set(registration_tokens::uses.eq(registration_tokens::uses + 1))
+                .execute(conn)?;
             Ok(n == 1)
         })
         .await

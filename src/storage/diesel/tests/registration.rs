@@ -22,7 +22,9 @@ fn token(hash: &str, expires_at: Option<i64>, max_uses: Option<i64>) -> Registra
 async fn initial_access_tokens_are_used_at_most_max_uses_times() {
     for db in test_dbs().await {
         let s = Arc::new(db.store.clone());
-        s.create_registration_token(token("three", None, Some(3))).await.unwrap();
+        s.create_registration_token(token("three", None, Some(3)))
+            .await
+            .unwrap();
         let mut tasks = Vec::new();
         for _ in 0..10 {
             let s = s.clone();
@@ -35,7 +37,9 @@ async fn initial_access_tokens_are_used_at_most_max_uses_times() {
             ok += usize::from(t.await.unwrap());
         }
         assert_eq!(ok, 3, "{}", db.name);
-        s.create_registration_token(token("soon", Some(1_700_000_100), None)).await.unwrap();
+        s.create_registration_token(token("soon", Some(1_700_000_100), None))
+            .await
+            .unwrap();
         assert!(s.use_registration_token("soon", 1_700_000_099).await.unwrap());
         assert!(!s.use_registration_token("soon", 1_700_000_100).await.unwrap());
         assert!(!s.use_registration_token("nope", 1_700_000_000).await.unwrap());
@@ -61,7 +65,15 @@ async fn clients_are_updated_and_upserted_whole() {
         changed.created_at = 42;
         assert!(s.update_client(changed.clone()).await.unwrap());
         let got = s.client_by_id("dyn").await.unwrap().unwrap();
-        assert_eq!(got, Client { created_at: c.created_at, ..changed.clone() }, "{}", db.name);
+        assert_eq!(
+            got,
+            Client {
+                created_at: c.created_at,
+                ..changed.clone()
+            },
+            "{}",
+            db.name
+        );
         assert!(!s.update_client(client("ghost", "Ghost")).await.unwrap());
 
         let mut doc = client("https://agent.example/c.json", "Agent");
