@@ -52,10 +52,10 @@ pub fn check_document(url: &Url, body: &[u8], policy: &Policy<'_>) -> Result<Met
     {
         return Err(refused("a client metadata document must not hold a secret"));
     }
-    if !doc
+    if doc
         .get("redirect_uris")
         .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty())
+        .is_none_or(Vec::is_empty)
     {
         return Err(refused("the client metadata document needs redirect_uris"));
     }

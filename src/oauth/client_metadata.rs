@@ -161,7 +161,7 @@ pub fn infer_application_type(redirect_uris: &[String]) -> ApplicationType {
 /// (§7.1, §8.4), or https (§7.2).
 fn check_application_type(kind: ApplicationType, uri: &str) -> Result<(), String> {
     let url = Url::parse(uri).map_err(|e| e.to_string())?;
-    let loopback = url.host_str().is_some_and(|h| crate::config::is_loopback_host(h));
+    let loopback = url.host_str().is_some_and(crate::config::is_loopback_host);
     match (kind, url.scheme()) {
         (ApplicationType::Web, "https") if !loopback => Ok(()),
         (ApplicationType::Web, _) => Err(
