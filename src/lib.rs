@@ -23,6 +23,7 @@ pub mod http;
 pub mod interaction;
 pub mod keys;
 pub mod mfa;
+pub mod monitoring;
 pub mod oauth;
 pub mod oidc;
 pub mod random;

@@ -96,6 +96,7 @@ fn listener_addr(listen: &str, port: u16) -> String {
 
 /// Connects storage, applies migrations, loads the key ring and the revoked access tokens.
 pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartupError> {
+    crate::monitoring::install();
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
     let ephemeral: DynEphemeral = match &settings.redis.url {
@@ -134,6 +135,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let max_body = state.settings.security.max_body_bytes;
     let https = state.settings.is_https();
     let dev_mode = state.settings.dev_mode;
+    let trusted = state.settings.http.trusted_proxies.clone();
+    let shutdown_timeout = state.settings.http.shutdown_timeout_secs;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -141,9 +144,13 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(crate::http::headers::security_headers(https))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+            .wrap(crate::http::observe::RequestIds::new(trusted.clone()))
             .configure(|cfg| crate::endpoints::routes(cfg, dev_mode))
     })
     .workers(workers)
+    // docs/operations.md, "Stopping": on SIGTERM or SIGINT stop accepting, let requests under way
+    // finish for up to this long, then stop.
+    .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();
     Ok(server)

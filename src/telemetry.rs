@@ -42,9 +42,10 @@ pub struct RequestSpan;
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         use actix_web::HttpMessage;
+        // docs/operations.md, "Request ids": the id on the response is the one on the log lines.
         let request_id = request
             .extensions()
-            .get::<tracing_actix_web::RequestId>()
+            .get::<crate::http::observe::RequestId>()
             .map(|id| id.to_string());
         tracing::info_span!(
             "http",

@@ -79,6 +79,7 @@ impl<'a> Audit<'a> {
 
     /// Writes the event at `at` (seconds); a failure is logged, not raised (see [`audit`]).
     pub async fn write(self, store: &DynStore, at: i64) {
+        crate::monitoring::event(self.kind.as_str());
         let event = AuditEvent {
             at,
             kind: self.kind,

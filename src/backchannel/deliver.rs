@@ -126,6 +126,7 @@ async fn attempt(ctx: &Context, sender: &Sender, d: BackchannelDelivery) -> Resu
         }
         Err(e) => e,
     };
+    crate::monitoring::backchannel_error();
     let attempts = d.attempts + 1;
     if attempts >= MAX_ATTEMPTS {
         tracing::warn!(attempts, error = %error, "back-channel logout given up");

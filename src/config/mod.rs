@@ -49,6 +49,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
+    /// `/metrics` (docs/operations.md, "Monitoring").
+    pub metrics: MetricsSettings,
     pub par: ParSettings,
     pub dpop: DpopSettings,
     /// How Portcullis talks to upstream OpenID providers (docs/guides/federation.md).
@@ -65,13 +67,53 @@ pub struct Settings {
 }
 
 /// How requests reach the server (docs/security.md E.33).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
-    /// Proxies and load balancers whose `X-Forwarded-For` / `Forwarded` (RFC 7239) headers are
-    /// believed. Empty: the client address is always the TCP peer.
+    /// Proxies and load balancers whose `X-Forwarded-For` / `Forwarded` (RFC 7239) headers, and
+    /// `X-Request-Id`, are believed. Empty: the client address is always the TCP peer.
     #[serde(deserialize_with = "cidr::deserialize_list")]
     pub trusted_proxies: Vec<Cidr>,
+    /// On SIGTERM or SIGINT: how long requests under way may take to finish (docs/operations.md).
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            trusted_proxies: Vec::new(),
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// `/metrics` in the Prometheus text format (docs/operations.md, "Monitoring").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Whether `/metrics` is served at all.
+    pub enabled: bool,
+    /// Client addresses (as `http.trusted_proxies` determines them) that may read `/metrics`;
+    /// anyone else gets 404. Default: loopback and private networks, where scrapers live.
+    #[serde(deserialize_with = "cidr::deserialize_list")]
+    pub allow: Vec<Cidr>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        let allow = [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ];
+        MetricsSettings {
+            enabled: true,
+            allow: allow.iter().filter_map(|c| c.parse().ok()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -261,6 +303,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             rate_limit: RateLimitSettings::default(),
             log: LogSettings::default(),
+            metrics: MetricsSettings::default(),
             par: ParSettings::default(),
             dpop: DpopSettings::default(),
             federation: FederationSettings::default(),

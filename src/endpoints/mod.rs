@@ -14,6 +14,7 @@ pub mod logout;
 pub mod mfa;
 pub mod mfa_account;
 pub mod par;
+pub mod prometheus;
 pub mod register;
 pub mod revoke;
 pub mod token;
@@ -91,7 +92,8 @@ fn protocol_routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/introspect", web::post().to(introspect::post))
     .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz));
+    .route("/readyz", web::get().to(health::readyz))
+    .route("/metrics", web::get().to(prometheus::get));
 }
 
 /// The browser's pages and forms, and the static files they load.

@@ -21,6 +21,12 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let tokens = grants::dispatch(ctx, &client, &params, &binding, &meta)
         .await
         .map_err(|e| dpop::token_error(ctx, &binding, e))?;
+    if let Some(grant) = params
+        .get("grant_type")
+        .and_then(crate::storage::GrantType::parse)
+    {
+        crate::monitoring::token_issued(grant.as_str());
+    }
     Ok(dpop::token_response(
         ctx,
         &binding,

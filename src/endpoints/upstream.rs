@@ -102,6 +102,7 @@ pub async fn callback(
 /// docs/security.md I.3: every failure is a clear page; the detail goes to the log only.
 fn page(upstream: &str, e: FederationError) -> PageError {
     use FederationError as E;
+    crate::monitoring::upstream_error(upstream, e.reason());
     match &e {
         E::Storage(_) | E::OAuth(_) => tracing::error!(upstream, error = %e, "upstream sign-in failed"),
         _ => tracing::info!(upstream, error = %e, "upstream sign-in refused"),

@@ -38,6 +38,7 @@ async fn follow(registry: &Upstreams, up: &Upstream) {
                 tokio::time::sleep(Duration::from_secs(s.discovery_refresh_secs)).await;
             }
             Err(e) => {
+                crate::monitoring::upstream_error(up.id(), "discovery");
                 tracing::warn!(upstream = %up.id(), error = %e, retry_in_ms = delay.as_millis() as u64, "upstream discovery failed");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(max);
@@ -70,6 +71,7 @@ pub async fn refresh_now(registry: &Upstreams, up: &Upstream, now: i64) -> bool 
             true
         }
         Err(e) => {
+            crate::monitoring::upstream_error(up.id(), "discovery");
             tracing::warn!(upstream = %up.id(), error = %e, "upstream discovery failed");
             false
         }

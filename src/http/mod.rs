@@ -12,6 +12,7 @@ pub mod extract;
 pub mod forwarded;
 pub mod headers;
 pub mod mfa_pages;
+pub mod observe;
 pub mod pages;
 pub mod response;
 pub mod session;

@@ -161,7 +161,10 @@ impl KeyRing {
     /// Signs a compact JWS with the active key of `alg`; the header has `alg`, `kid` and `typ`
     /// when given (e.g. Some("at+jwt") for RFC 9068 access tokens, None -> "JWT" for ID tokens).
     pub fn sign(&self, alg: Alg, typ: Option<&str>, claims: &JsonMap) -> Result<String, KeyError> {
-        self.current().sign(alg, typ, claims, self.clock.now())
+        let started = std::time::Instant::now();
+        let jws = self.current().sign(alg, typ, claims, self.clock.now());
+        crate::monitoring::signed(alg.as_str(), started.elapsed());
+        jws
     }
 
     /// Verifies a compact JWS: header alg must be in the allow-list {RS256, ES256, EdDSA} AND equal to the alg

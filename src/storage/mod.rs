@@ -346,6 +346,10 @@ pub trait Store:
     async fn ping(&self) -> StorageResult<()>;
     /// "sqlite" or "postgres".
     fn backend_name(&self) -> &'static str;
+    /// (open, idle) connections of the pool, for `/metrics`.
+    fn pool_state(&self) -> Option<(u32, u32)> {
+        None
+    }
 }
 
 /// What a short-lived entry is for; each kind is its own namespace (`pc:code:`, `pc:sess:` ...).

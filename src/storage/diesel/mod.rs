@@ -138,4 +138,9 @@ impl Store for DieselStore {
     fn backend_name(&self) -> &'static str {
         self.backend
     }
+
+    fn pool_state(&self) -> Option<(u32, u32)> {
+        let state = self.pool.state();
+        Some((state.connections, state.idle_connections))
+    }
 }

@@ -1,0 +1,312 @@
+//! Guides whose commands are run (docs/guides/README.md, "Guides that run"): each guide's fenced
+//! ```` ```sh ```` blocks are run in order by bash against a live Portcullis, with the real `portcullis`
+//! binary on `PATH` (configured for that server's database) and `$ISSUER` set to the server's URL.
+//! Blocks fenced as ```` ```sh no-run ```` are shown to readers but not run (starting the server,
+//! production-only steps). Shell variables are carried from block to block, and a test may act between
+//! blocks (sign in and approve in "the browser") and read or set variables.
+
+use std::path::{Path, PathBuf};
+
+use portcullis::config::Settings;
+use secrecy::ExposeSecret;
+
+use crate::helpers::*;
+
+/// One fenced block of a guide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub(crate) code: String,
+    pub(crate) run: bool,
+    /// 1-based line of the opening fence, for failure messages.
+    pub(crate) line: usize,
+}
+
+/// The ```sh blocks of a Markdown text; other languages are ignored.
+pub(crate) fn sh_blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(Block, String)> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match open.take() {
+            None => {
+                if let Some(info) = trimmed.strip_prefix("```") {
+                    let mut words = info.split_whitespace();
+                    let lang = words.next().unwrap_or_default().to_string();
+                    let no_run = words.any(|w| w == "no-run");
+                    let block = Block {
+                        code: String::new(),
+                        run: !no_run,
+                        line: i + 1,
+                    };
+                    open = Some((block, lang));
+                }
+            }
+            Some((mut block, lang)) => {
+                if trimmed.starts_with("```") {
+                    if matches!(lang.as_str(), "sh" | "bash" | "shell") {
+                        blocks.push(block);
+                    }
+                } else {
+                    block.code.push_str(line);
+                    block.code.push('\n');
+                    open = Some((block, lang));
+                }
+            }
+        }
+    }
+    assert!(open.is_none(), "a fenced block is not closed");
+    blocks
+}
+
+/// A guide being followed against a live server.
+pub(crate) struct Guide {
+    pub(crate) app: TestApp,
+    path: String,
+    blocks: Vec<Block>,
+    next: usize,
+    work: tempfile::TempDir,
+}
+
+fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+impl Guide {
+    /// Starts a server configured by `configure` for the guide at `path` (relative to the repository).
+    pub(crate) async fn start(path: &str, configure: impl FnOnce(&mut Settings)) -> Guide {
+        let text = std::fs::read_to_string(repo_path(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let blocks: Vec<Block> = sh_blocks(&text).into_iter().filter(|b| b.run).collect();
+        assert!(!blocks.is_empty(), "{path} has no ```sh block to run");
+        let app = spawn_app_with(configure).await;
+        let work = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(work.path().join("bin")).expect("bin dir");
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_portcullis"),
+            work.path().join("bin").join("portcullis"),
+        )
+        .expect("symlink");
+        Guide {
+            app,
+            path: path.to_string(),
+            blocks,
+            next: 0,
+            work,
+        }
+    }
+
+    fn state_file(&self) -> PathBuf {
+        self.work.path().join("state.sh")
+    }
+
+    fn vars_file(&self) -> PathBuf {
+        self.work.path().join("vars.env0")
+    }
+
+    /// The value of a shell variable after the blocks run so far.
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
+        let raw = std::fs::read(self.vars_file()).ok()?;
+        raw.split(|b| *b == 0).find_map(|entry| {
+            let entry = String::from_utf8_lossy(entry);
+            let (key, value) = entry.split_once('=')?;
+            (key == name).then(|| value.to_string())
+        })
+    }
+
+    /// Sets a shell variable for the blocks still to run.
+    #[allow(dead_code)] // for a value only the browser step knows; no guide needs one yet
+    pub(crate) fn set_var(&self, name: &str, value: &str) {
+        use std::io::Write;
+        let quoted = value.replace('\'', r"'\''");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.state_file())
+            .expect("state file");
+        writeln!(f, "export {name}='{quoted}'").expect("write state");
+    }
+
+    /// Whether every runnable block has run.
+    pub(crate) fn finished(&self) -> bool {
+        self.next == self.blocks.len()
+    }
+
+    /// Runs the next block; panics with the block and its output if it fails. Returns its stdout.
+    pub(crate) async fn run_next(&mut self) -> String {
+        let block = self.blocks[self.next].clone();
+        self.next += 1;
+        let state = self.state_file();
+        let vars = self.vars_file();
+        let script = format!(
+            "set -a\n[ -f '{state}' ] && . '{state}'\nset -euo pipefail\n{code}\nset +eu\nexport -p > '{state}'\nenv -0 > '{vars}'\n",
+            state = state.display(),
+            vars = vars.display(),
+            code = block.code,
+        );
+        let settings = &self.app.state.settings;
+        let path = format!(
+            "{}:{}",
+            self.work.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut cmd = tokio::process::Command::new("bash");
+        cmd.arg("-c")
+            .arg(script)
+            .current_dir(self.work.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .env_remove("PORTCULLIS_CONFIG")
+            .env_remove("RUST_LOG")
+            .env("PATH", path)
+            .env("ISSUER", &settings.issuer)
+            .env("PORTCULLIS_ISSUER", &settings.issuer)
+            .env("PORTCULLIS_DATABASE__URL", settings.database.url.expose_secret())
+            .env(
+                "PORTCULLIS_ARGON2__MEMORY_KIB",
+                settings.argon2.memory_kib.to_string(),
+            )
+            .env(
+                "PORTCULLIS_ARGON2__ITERATIONS",
+                settings.argon2.iterations.to_string(),
+            )
+            .env("PORTCULLIS_LOG__LEVEL", "warn");
+        if let Some(key) = &settings.keys.master_key {
+            cmd.env("PORTCULLIS_KEYS__MASTER_KEY", key.expose_secret());
+        }
+        if let Some(redis) = &settings.redis.url {
+            cmd.env("PORTCULLIS_REDIS__URL", redis.expose_secret())
+                .env("PORTCULLIS_REDIS__KEY_PREFIX", &settings.redis.key_prefix);
+        }
+        let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+            .await
+            .unwrap_or_else(|_| panic!("{}:{}: the block ran for 2 minutes", self.path, block.line))
+            .expect("bash");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{}:{}: the block failed ({:?})\n--- block\n{}--- stdout\n{}\n--- stderr\n{}",
+            self.path,
+            block.line,
+            out.status.code(),
+            block.code,
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    /// Runs blocks up to and including the first one whose text contains `needle`.
+    pub(crate) async fn run_through(&mut self, needle: &str) -> String {
+        loop {
+            assert!(
+                !self.finished(),
+                "{}: no block left containing {needle:?}",
+                self.path
+            );
+            let contains = self.blocks[self.next].code.contains(needle);
+            let out = self.run_next().await;
+            if contains {
+                return out;
+            }
+        }
+    }
+
+    /// Runs every block left.
+    pub(crate) async fn run_rest(&mut self) {
+        while !self.finished() {
+            self.run_next().await;
+        }
+    }
+}
+
+#[test]
+fn sh_blocks_are_found_with_their_run_marker() {
+    let md = "# T\n```sh\necho one\n```\ntext\n```sh no-run\ncargo run\n```\n```json\n{}\n```\n```bash\necho two\n```\n";
+    let blocks = sh_blocks(md);
+    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks[0].code, "echo one\n");
+    assert!(blocks[0].run);
+    assert!(!blocks[1].run);
+    assert_eq!(blocks[1].line, 6);
+    assert_eq!(blocks[2].code, "echo two\n");
+}
+
+/// Every ```sh block of every guide is either run by a test below or marked `no-run`: a guide with
+/// runnable commands no test follows would rot unseen.
+#[test]
+fn every_guide_with_runnable_commands_is_followed_by_a_test() {
+    let followed = FOLLOWED;
+    let dir = repo_path("docs/guides");
+    for entry in std::fs::read_dir(&dir).expect("docs/guides") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("md") {
+            continue;
+        }
+        let name = format!(
+            "docs/guides/{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+        );
+        let text = std::fs::read_to_string(&path).expect("guide");
+        let runnable = sh_blocks(&text).iter().any(|b| b.run);
+        if runnable {
+            assert!(
+                followed.contains(&name.as_str()),
+                "{name} has ```sh blocks no test runs: add a test in tests/api/guides.rs or mark them no-run"
+            );
+        }
+    }
+}
+
+/// The guides a test below follows.
+const FOLLOWED: &[&str] = &[
+    "docs/guides/README.md",
+    "docs/guides/mfa.md",
+    "docs/guides/federation.md",
+];
+
+/// docs/guides/README.md: the runner's own example: a client made with the CLI gets a token with curl.
+#[tokio::test]
+async fn guide_readme_commands_run() {
+    let mut guide = Guide::start("docs/guides/README.md", |_| {}).await;
+    guide.run_rest().await;
+    let token = guide.var("ACCESS_TOKEN").expect("ACCESS_TOKEN set by the guide");
+    let claims = jwt_part(&token, 1);
+    assert_eq!(claims["client_id"], "inventory-sync");
+}
+
+/// docs/guides/mfa.md: a client requiring a second factor, and the administrator's view and reset.
+#[tokio::test]
+async fn guide_mfa_commands_run() {
+    let mut guide = Guide::start("docs/guides/mfa.md", |_| {}).await;
+    guide.run_rest().await;
+    let filter = portcullis::storage::AuditFilter::default();
+    let audit = guide.app.ctx().store.audit_events(&filter).await.expect("audit");
+    assert!(
+        audit.iter().any(|e| e.kind.as_str() == "admin.mfa_reset"),
+        "{audit:?}"
+    );
+}
+
+/// docs/guides/federation.md: the administrator's commands for linked identities, and registering a
+/// downstream Portcullis at an upstream one.
+#[tokio::test]
+async fn guide_federation_commands_run() {
+    let mut guide = Guide::start("docs/guides/federation.md", |_| {}).await;
+    let link = portcullis::storage::IdentityLink {
+        user_id: guide.app.user_id.clone(),
+        upstream_id: "corp".into(),
+        subject: "00u1corp".into(),
+        linked_at: guide.app.clock.now(),
+    };
+    guide.app.ctx().store.link_identity(link).await.expect("link");
+    let shown = guide.run_through("portcullis user show alice").await;
+    assert!(shown.contains("corp"), "{shown}");
+    guide.run_rest().await;
+    let links = guide
+        .app
+        .ctx()
+        .store
+        .identity_links_for_user(&guide.app.user_id)
+        .await
+        .expect("links");
+    assert!(links.is_empty(), "{links:?}");
+}
