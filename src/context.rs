@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{
-    DeviceSettings, DpopSettings, ParSettings, RateLimitSettings, SessionSettings, Settings, TokenSettings,
+    DeviceSettings, DpopSettings, ParSettings, RateLimitSettings, RegistrationSettings, SessionSettings,
+    Settings, TokenSettings,
 };
 use crate::federation::Upstreams;
 use crate::keys::notify::{Publisher, Topic};
@@ -47,6 +48,8 @@ pub struct Context {
     pub device: DeviceSettings,
     /// Upstream OpenID providers (docs/guides/federation.md).
     pub upstreams: Arc<Upstreams>,
+    /// Clients that register themselves (docs/clients.md).
+    pub registration: RegistrationSettings,
 }
 
 /// What a [`Context`] is built from besides the settings.
@@ -80,6 +83,7 @@ impl Context {
             dpop: settings.dpop.clone(),
             device: settings.device.clone(),
             upstreams: Arc::new(Upstreams::new(&settings.upstream, &settings.federation)),
+            registration: settings.registration.clone(),
         }
     }
 

@@ -120,6 +120,7 @@ fn client(client_id: &str, secret: Option<&str>) -> Client {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     }
 }
 

@@ -150,5 +150,6 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     }
 }

@@ -11,11 +11,12 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::digest::sha256_hex;
 use crate::keys::Alg;
-use crate::oauth::redirect_uri::validate_registration;
+use crate::oauth::client_metadata::{self, AuthMethod};
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::{random_token, secret_256};
 use crate::storage::{
-    AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientGroups, DynStore, GrantType,
+    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientGroups, ClientKeys,
+    DynStore, GrantType, Registration,
 };
 
 const SECRET_NOTE: &str =
@@ -56,9 +57,26 @@ pub struct AddArgs {
     /// Registered post-logout redirect URI; repeatable.
     #[arg(long = "post-logout-redirect-uri", value_name = "URI", num_args = 1..)]
     pub post_logout_redirect_uris: Vec<String>,
-    /// A public client (RFC 6749 §2.1: no secret; PKCE is then required).
+    /// A public client (RFC 6749 §2.1: no secret; PKCE is then required). The same as
+    /// `--auth-method none`.
     #[arg(long)]
     pub public: bool,
+    /// How the client authenticates (OpenID Core §9): client_secret_basic (default; it may also
+    /// use client_secret_post), client_secret_post, none (public), or private_key_jwt (RFC 7523,
+    /// with --jwks or --jwks-uri; no secret).
+    #[arg(long, value_name = "METHOD", value_parser = parse_auth_method)]
+    pub auth_method: Option<AuthMethod>,
+    /// private_key_jwt: a file holding the client's JWK Set (public keys).
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_uri")]
+    pub jwks: Option<std::path::PathBuf>,
+    /// private_key_jwt: an https URL the client's JWK Set is fetched from.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+    /// OpenID Registration `application_type`: web (https redirect URIs off loopback) or native
+    /// (loopback http, reverse-domain custom schemes, https) [default: native when every redirect
+    /// URI is loopback http or a custom scheme, else web].
+    #[arg(long, value_name = "TYPE", value_parser = parse_application_type)]
+    pub application_type: Option<ApplicationType>,
     /// Allowed grant types [default: authorization_code refresh_token].
     #[arg(long = "grant-type", value_name = "GRANT", num_args = 1.., value_parser = parse_grant_type)]
     pub grant_types: Vec<GrantType>,
@@ -125,6 +143,13 @@ pub struct ClientView<'a> {
     pub client_secret: Option<&'a str>,
     pub name: &'a str,
     pub public: bool,
+    pub token_endpoint_auth_method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    pub application_type: ApplicationType,
+    pub source: crate::storage::ClientSource,
     pub first_party: bool,
     pub redirect_uris: &'a [String],
     pub post_logout_redirect_uris: &'a [String],
@@ -156,6 +181,17 @@ impl<'a> ClientView<'a> {
             client_secret,
             name: &c.name,
             public: c.is_public(),
+            token_endpoint_auth_method: c.auth_method(),
+            jwks_uri: match &c.registration.keys {
+                Some(ClientKeys::JwksUri(u)) => Some(u.as_str()),
+                _ => None,
+            },
+            jwks: match &c.registration.keys {
+                Some(ClientKeys::Jwks(set)) => serde_json::from_str(set).ok(),
+                _ => None,
+            },
+            application_type: c.registration.application_type,
+            source: c.registration.source,
             first_party: c.first_party,
             redirect_uris: &c.redirect_uris,
             post_logout_redirect_uris: &c.post_logout_redirect_uris,
@@ -269,9 +305,10 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
         ClientCommand::RotateSecret { client_id, json } => {
             let store = open_store(&settings).await?;
             let client = find(&store, &client_id).await?;
-            if client.is_public() {
+            if client.secret_hash.is_none() {
                 return Err(CliError::Invalid(format!(
-                    "client {client_id} is public: it has no secret"
+                    "client {client_id} authenticates with {}: it has no secret",
+                    client.auth_method()
                 )));
             }
             let secret = secret_256();
@@ -307,33 +344,41 @@ pub fn build_client(
     default_alg: Alg,
     clock: &Clock,
 ) -> Result<(Client, Option<String>), CliError> {
-    let invalid = |m: String| Err(CliError::Invalid(m));
-    if args.name.trim().is_empty() {
-        return invalid("the client name must not be empty".into());
-    }
     let grant_types = if args.grant_types.is_empty() {
         vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
     } else {
         dedup(args.grant_types)
     };
-    if args.public {
-        if let Some(g) = grant_types.iter().find(|g| {
-            matches!(
-                g,
-                GrantType::ClientCredentials | GrantType::Password | GrantType::TokenExchange
-            )
-        }) {
-            return invalid(format!(
-                "a public client cannot use the {g} grant (it has no secret)"
+    let auth_method = match (args.public, args.auth_method) {
+        (true, None | Some(AuthMethod::None)) => AuthMethod::None,
+        (true, Some(_)) => {
+            return Err(CliError::Invalid(
+                "--public is --auth-method none; give one of them".into(),
             ));
         }
-    }
-    if grant_types.contains(&GrantType::AuthorizationCode) && args.redirect_uris.is_empty() {
-        return invalid("--redirect-uri is required when authorization_code is granted".into());
-    }
-    for uri in args.redirect_uris.iter().chain(&args.post_logout_redirect_uris) {
-        validate_registration(uri).map_err(|e| CliError::Invalid(format!("{uri}: {e}")))?;
-    }
+        (false, method) => method.unwrap_or(AuthMethod::ClientSecretBasic),
+    };
+    let keys = match (args.jwks, args.jwks_uri) {
+        (Some(path), _) => {
+            Some(ClientKeys::Jwks(std::fs::read_to_string(&path).map_err(|e| {
+                CliError::Invalid(format!("--jwks {}: {e}", path.display()))
+            })?))
+        }
+        (None, Some(uri)) => Some(ClientKeys::JwksUri(uri)),
+        (None, None) => None,
+    };
+    // The rules dynamic registration applies too (docs/security.md K.2).
+    let application_type = client_metadata::check(&client_metadata::Registration {
+        name: &args.name,
+        redirect_uris: &args.redirect_uris,
+        post_logout_redirect_uris: &args.post_logout_redirect_uris,
+        grant_types: &grant_types,
+        auth_method,
+        keys: keys.as_ref(),
+        application_type: args.application_type,
+        allow_http_loopback: false,
+    })
+    .map_err(|e| CliError::Invalid(e.message))?;
     let scopes = if args.scopes.is_empty() {
         Scope::from_tokens(STANDARD_SCOPES)
     } else {
@@ -350,7 +395,7 @@ pub fn build_client(
         Some(id) => validate_client_id(id)?,
         None => random_token(16),
     };
-    let secret = (!args.public).then(secret_256);
+    let secret = auth_method.uses_secret().then(secret_256);
     let client = Client {
         client_id,
         name: args.name.trim().to_string(),
@@ -375,8 +420,23 @@ pub fn build_client(
         }),
         upstreams: dedup(args.upstreams),
         password_login: !args.no_password_login,
+        registration: Registration {
+            keys,
+            application_type,
+            ..Registration::default()
+        },
     };
     Ok((client, secret))
+}
+
+fn parse_auth_method(s: &str) -> Result<AuthMethod, String> {
+    AuthMethod::parse(s).ok_or_else(|| {
+        format!("unknown method {s:?} (client_secret_basic, client_secret_post, none, private_key_jwt)")
+    })
+}
+
+fn parse_application_type(s: &str) -> Result<ApplicationType, String> {
+    ApplicationType::parse(s).ok_or_else(|| format!("unknown application type {s:?} (web, native)"))
 }
 
 /// RFC 6749 §2.2: a client_id of 1 to 128 unreserved characters (`A-Z a-z 0-9 - . _ ~`), so it
@@ -483,7 +543,11 @@ fn upstreams_line(c: &Client) -> String {
 }
 
 fn client_type(c: &Client) -> String {
-    let kind = if c.is_public() { "public" } else { "confidential" };
+    let kind = match c.auth_method() {
+        "none" => "public",
+        "private_key_jwt" => "confidential, private_key_jwt",
+        _ => "confidential",
+    };
     if c.first_party {
         format!("{kind}, first-party")
     } else {

@@ -10,6 +10,7 @@ pub mod group;
 pub mod identities;
 pub mod keys;
 pub mod output;
+pub mod registration;
 pub mod serve;
 pub mod user;
 pub mod user_mfa;
@@ -91,6 +92,9 @@ pub enum Command {
     /// Manage APIs (resource servers): their identifiers (the tokens' `aud`) and scopes.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Dynamic client registration (RFC 7591): initial access tokens.
+    #[command(subcommand)]
+    Registration(registration::RegistrationCommand),
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +134,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Audit(args) => audit::run(settings, args).await,
         Command::Group(cmd) => group::run(settings, cmd).await,
         Command::Api(cmd) => api::run(settings, cmd).await,
+        Command::Registration(cmd) => registration::run(settings, cmd).await,
     }
 }
 

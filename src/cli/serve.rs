@@ -35,6 +35,13 @@ pub struct DemoSeed {
 pub async fn run(mut settings: Settings, dev: bool) -> Result<(), CliError> {
     settings.dev_mode = dev;
     require_master_key(&settings)?;
+    if settings.registration.cimd_allow_http_loopback {
+        // docs/security.md K.3: a switch for tests; never in production.
+        tracing::warn!(
+            "!!! registration.cimd_allow_http_loopback is ON: client metadata documents and jwks_uri \
+             are fetched over plain http from 127.0.0.1. This is for tests only; turn it off in production !!!"
+        );
+    }
     let seed = if dev {
         let store = open_store(&settings).await?;
         seed_demo(&store, &settings).await?
@@ -101,6 +108,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             backchannel_logout: None,
             upstreams: Vec::new(),
             password_login: true,
+            registration: Default::default(),
         })
         .await?;
     Ok(Some(DemoSeed {

@@ -473,3 +473,62 @@ fn public_device_client_needs_no_redirect_uri() {
     let e = parse_grant_type("device").unwrap_err();
     assert!(e.contains("device_code"), "{e}");
 }
+
+/// docs/security.md K.2: `client add` applies the rules dynamic registration applies:
+/// `application_type`, and `--auth-method` with the keys it needs.
+#[test]
+fn application_type_and_auth_method_are_checked() {
+    let build = |args: &[&str]| build_client(client_add(args), Alg::Rs256, &Clock::system());
+    assert!(
+        build(&[
+            "App",
+            "--application-type",
+            "web",
+            "--redirect-uri",
+            "http://127.0.0.1/cb"
+        ])
+        .is_err()
+    );
+    assert!(
+        build(&[
+            "App",
+            "--application-type",
+            "native",
+            "--redirect-uri",
+            "myapp:/cb"
+        ])
+        .is_err()
+    );
+    let (c, _) = build(&["App", "--public", "--redirect-uri", "com.example.app:/cb"]).unwrap();
+    assert_eq!(
+        c.registration.application_type,
+        crate::storage::ApplicationType::Native
+    );
+    assert!(
+        build(&[
+            "App",
+            "--public",
+            "--auth-method",
+            "private_key_jwt",
+            "--redirect-uri",
+            "https://a.example/cb"
+        ])
+        .is_err()
+    );
+    assert!(
+        fails(&["client", "add", "App", "--auth-method", "client_secret_jwt"])
+            == clap::error::ErrorKind::ValueValidation
+    );
+    let (c, secret) = build(&[
+        "App",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-uri",
+        "https://keys.example/jwks.json",
+        "--redirect-uri",
+        "https://a.example/cb",
+    ])
+    .unwrap();
+    assert!(secret.is_none() && !c.is_public());
+    assert_eq!(c.auth_method(), "private_key_jwt");
+}

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::keys::Alg;
 
 pub mod cidr;
+pub mod registration;
 pub mod upstream;
 mod validate;
 
 pub use cidr::Cidr;
+pub use registration::{RegistrationMode, RegistrationSettings};
 pub use upstream::{FederationSettings, UpstreamSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,9 @@ pub struct Settings {
     pub device: DeviceSettings,
     /// How Portcullis talks to upstream OpenID providers (docs/guides/federation.md).
     pub federation: FederationSettings,
+    /// Clients that register themselves (docs/clients.md): RFC 7591/7592, Client ID Metadata
+    /// Documents.
+    pub registration: RegistrationSettings,
     /// `[[upstream]]`: OpenID providers users may sign in through (docs/guides/federation.md).
     /// Last: TOML writes arrays of tables after every plain table.
     pub upstream: Vec<UpstreamSettings>,
@@ -323,6 +328,7 @@ impl Default for Settings {
             dpop: DpopSettings::default(),
             device: DeviceSettings::default(),
             federation: FederationSettings::default(),
+            registration: RegistrationSettings::default(),
             upstream: Vec::new(),
             dev_mode: false,
         }

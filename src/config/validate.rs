@@ -21,6 +21,7 @@ impl Settings {
         self.validate_limits()?;
         self.validate_par_and_dpop()?;
         self.validate_device()?;
+        self.registration.validate()?;
         super::upstream::validate(&self.upstream, &self.federation)
     }
 

@@ -29,7 +29,8 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
     // RFC 9126 §4: a request_uri from /par stands for the pushed request (docs/security.md F.1).
     let (params, origin) = par::authorization_params(ctx, params).await?;
     let client_id = params.require("client_id")?;
-    let client = ctx.store.client_by_id(client_id).await?;
+    // A Client ID Metadata Document URL is resolved here (docs/security.md K.3).
+    let client = crate::clients::load(ctx, client_id).await?;
     let redirect_uri = request::resolve_redirect_uri(&params, client.as_ref())?;
     let client = client.ok_or_else(|| OAuthError::invalid_request("unknown client_id"))?;
     let pkce = PkcePolicy::from_setting(state.settings.security.allow_plain_pkce);

@@ -17,6 +17,7 @@ pub mod mfa;
 pub mod mfa_account;
 pub mod par;
 pub mod prometheus;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod upstream;
@@ -82,6 +83,18 @@ fn protocol_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/device_authorization",
         web::post().to(device_authorization::post),
+    )
+    .service(
+        web::resource("/register")
+            .wrap(cors::allow_any_origin())
+            .route(web::post().to(register::post))
+            .route(options()),
+    )
+    .service(
+        web::resource("/register/{client_id}")
+            .route(web::get().to(register::get))
+            .route(web::put().to(register::put))
+            .route(web::delete().to(register::delete)),
     )
     .route("/introspect", web::post().to(introspect::post))
     .route("/healthz", web::get().to(health::healthz))

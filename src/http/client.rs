@@ -1,5 +1,6 @@
 //! The client of a back-channel request (RFC 6749 §2.3, §3.2.1): read from the Authorization
-//! header or the form, checked against the registered client (`oauth/client_auth.rs`).
+//! header or the form, checked against the registered client (`oauth/client_auth.rs`), or by its
+//! `private_key_jwt` assertion (`clients/assertion.rs`, RFC 7523 §2.2).
 
 use actix_web::HttpRequest;
 
@@ -7,7 +8,8 @@ use crate::context::Context;
 use crate::http::errors::ApiError;
 use crate::http::extract;
 use crate::oauth::OAuthError;
-use crate::oauth::client_auth;
+use crate::oauth::client_assertion;
+use crate::oauth::client_auth::{self, ClientAuth};
 use crate::oauth::params::ParamMap;
 use crate::storage::Client;
 
@@ -42,9 +44,20 @@ async fn check(
     let header = extract::authorization_header(req)?;
     let auth = client_auth::extract(header, params)?
         .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
-    let client = ctx.store.client_by_id(auth.client_id()).await?;
-    client_auth::authenticate(client.as_ref(), &auth)?;
-    let client = client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
+    let client = crate::clients::load(ctx, auth.client_id()).await?;
+    let client = match &auth {
+        ClientAuth::Assertion { assertion, .. } => {
+            let client = client.ok_or_else(|| client_assertion::fail("unknown client"))?;
+            // The URL of the endpoint called, as the issuer names it (an acceptable `aud`).
+            let endpoint = format!("{}{}", ctx.issuer, req.path());
+            crate::clients::assertion::verify(ctx, &client, assertion, &endpoint).await?;
+            client
+        }
+        _ => {
+            client_auth::authenticate(client.as_ref(), &auth)?;
+            client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?
+        }
+    };
     if accepts == Accepts::ConfidentialOnly && client.is_public() {
         return Err(OAuthError::invalid_client(
             "this endpoint is for confidential clients",

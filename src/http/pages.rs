@@ -93,8 +93,15 @@ async fn consent_page(
 ) -> Result<HttpResponse, PageError> {
     let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
     let scopes = scope_items(ctx, &pending.request.scope, &pending.request.resources).await?;
+    let client_host = ctx
+        .store
+        .client_by_id(&pending.request.client_id)
+        .await?
+        .as_ref()
+        .and_then(crate::clients::metadata_document::host);
     let page = ConsentPage {
         client_name,
+        client_host,
         username,
         scopes,
         request_id: pending.id.clone(),

@@ -55,6 +55,9 @@ pub struct UpstreamButton {
 pub struct ConsentPage {
     /// The client's display name.
     pub client_name: String,
+    /// A client known only by its metadata document: the host of its URL, shown prominently,
+    /// since its name is self-asserted (docs/security.md K.3). Its consent is not remembered.
+    pub client_host: Option<String>,
     /// The signed-in user.
     pub username: String,
     /// The scopes the client asks for.
@@ -306,6 +309,7 @@ mod tests {
     fn consent(client: &str) -> ConsentPage {
         ConsentPage {
             client_name: client.to_owned(),
+            client_host: None,
             username: "alice".to_owned(),
             scopes: vec![
                 ScopeItem {

@@ -163,7 +163,8 @@ fn needs_login(ctx: &Context, pending: &Pending, s: &SignedIn<'_>, hint_sub: Opt
 }
 
 /// Whether the user must see the consent page: a third-party client, no consent given for this
-/// request, and either `prompt=consent` or remembered consent that does not cover the scope.
+/// request, and either `prompt=consent`, remembered consent that does not cover the scope, or a
+/// client known only by its metadata document (always asked).
 async fn consent_needed(
     ctx: &Context,
     pending: &Pending,
@@ -172,6 +173,10 @@ async fn consent_needed(
 ) -> Result<bool, OAuthError> {
     if client.first_party || pending.consent_given {
         return Ok(false);
+    }
+    // docs/security.md K.3: a client known only by its metadata document asks every time.
+    if client.registration.source == crate::storage::ClientSource::MetadataDocument {
+        return Ok(true);
     }
     let request = &pending.request;
     if request.prompt.consent {

@@ -346,6 +346,7 @@ mod tests {
             backchannel_logout: None,
             upstreams: Vec::new(),
             password_login: true,
+            registration: Default::default(),
         }
     }
 

@@ -1,6 +1,8 @@
-//! Client authentication at the token, introspection and revocation endpoints: RFC 6749 §2.3.1 and
-//! §3.2.1, docs/security.md C.11 (form-url-decoded Basic credentials, one method per request, constant-time
-//! comparison of digests) and C.12 (failures are `invalid_client`).
+//! Client authentication at the token, introspection, revocation and PAR endpoints: RFC 6749 §2.3.1
+//! and §3.2.1, docs/security.md C.11 (form-url-decoded Basic credentials, one method per request,
+//! constant-time comparison of digests), C.12 (failures are `invalid_client`) and K.1
+//! (`private_key_jwt`, RFC 7523 §2.2: the assertion is verified in `oauth/client_assertion.rs` with
+//! keys and the `jti` store from `clients/assertion.rs`).
 
 use base64::Engine;
 use base64::alphabet::STANDARD;
@@ -8,6 +10,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use crate::digest::{ct_eq, sha256_hex};
 use crate::oauth::OAuthError;
+use crate::oauth::client_assertion;
 use crate::oauth::params::ParamMap;
 use crate::storage::Client;
 
@@ -26,6 +29,9 @@ pub enum ClientAuth {
     Post { client_id: String, secret: String },
     /// `none`: a public client identifying itself with client_id only.
     None { client_id: String },
+    /// `private_key_jwt` (RFC 7523 §2.2): a JWT signed with one of the client's keys. The
+    /// client_id is the body's, else the assertion's (unverified) `sub` (RFC 7521 §4.2).
+    Assertion { client_id: String, assertion: String },
 }
 
 impl ClientAuth {
@@ -33,7 +39,8 @@ impl ClientAuth {
         match self {
             ClientAuth::Basic { client_id, .. }
             | ClientAuth::Post { client_id, .. }
-            | ClientAuth::None { client_id } => client_id,
+            | ClientAuth::None { client_id }
+            | ClientAuth::Assertion { client_id, .. } => client_id,
         }
     }
 
@@ -49,6 +56,7 @@ impl ClientAuth {
             ClientAuth::Basic { .. } => "client_secret_basic",
             ClientAuth::Post { .. } => "client_secret_post",
             ClientAuth::None { .. } => "none",
+            ClientAuth::Assertion { .. } => "private_key_jwt",
         }
     }
 }
@@ -56,8 +64,9 @@ impl ClientAuth {
 /// RFC 6749 §2.3.1 / §3.2.1, docs/security.md C.11: reads the Authorization header value (if any) and the
 /// body parameters. Both Basic and `client_secret` (or a client assertion): `invalid_request`
 /// "multiple client authentication methods"; a Basic client_id different from the body's
-/// `client_id`: `invalid_request`; a malformed Basic header, a non-Basic scheme or an unsupported
-/// method (`client_assertion`): `invalid_client`. `Ok(None)` when the client did not identify itself.
+/// `client_id`: `invalid_request`; a malformed Basic header, a non-Basic scheme or a
+/// `client_assertion_type` other than RFC 7523's: `invalid_client`. `Ok(None)` when the client did
+/// not identify itself.
 pub fn extract(authorization: Option<&str>, params: &ParamMap) -> Result<Option<ClientAuth>, OAuthError> {
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
@@ -82,9 +91,7 @@ pub fn extract(authorization: Option<&str>, params: &ParamMap) -> Result<Option<
                 "multiple client authentication methods",
             ));
         }
-        return Err(OAuthError::invalid_client(
-            "unsupported client authentication method",
-        ));
+        return assertion_auth(params).map(Some);
     }
     match (body_id, body_secret) {
         (Some(id), Some(secret)) => Ok(Some(ClientAuth::Post {
@@ -97,6 +104,32 @@ pub fn extract(authorization: Option<&str>, params: &ParamMap) -> Result<Option<
         (None, Some(_)) => Err(OAuthError::invalid_request("missing parameter: client_id")),
         (None, None) => Ok(None),
     }
+}
+
+/// RFC 7521 §4.2 / RFC 7523 §2.2: `client_assertion_type` is the JWT bearer type and
+/// `client_assertion` present; the client_id from the body or the assertion's `sub`.
+fn assertion_auth(params: &ParamMap) -> Result<ClientAuth, OAuthError> {
+    let (Some(kind), Some(assertion)) = (
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+    ) else {
+        return Err(OAuthError::invalid_request(
+            "client_assertion and client_assertion_type go together",
+        ));
+    };
+    if kind != client_assertion::ASSERTION_TYPE {
+        return Err(OAuthError::invalid_client("unsupported client_assertion_type"));
+    }
+    let client_id = match params.get("client_id") {
+        Some(id) => id.to_string(),
+        None => client_assertion::peek(assertion)?
+            .sub
+            .ok_or_else(|| OAuthError::invalid_client("the client assertion names no client"))?,
+    };
+    Ok(ClientAuth::Assertion {
+        client_id,
+        assertion: assertion.to_string(),
+    })
 }
 
 /// RFC 7617 §2 + RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`.
@@ -149,14 +182,27 @@ fn form_url_decode(s: &str) -> Option<String> {
 
 /// RFC 6749 §2.3.1 / §3.2.1, docs/security.md C.11: checks `auth` against the registered client (`None` =
 /// unknown). Confidential clients need Basic or Post with a secret whose SHA-256 digest equals
-/// `secret_hash` (constant time); public clients must use `none`. Every failure is `invalid_client`
-/// "client authentication failed", with the real reason as the logged detail.
+/// `secret_hash` (constant time); public clients must use `none`; a client registered for
+/// `private_key_jwt` must send an assertion and nothing else, and only it may (docs/security.md
+/// K.1). An assertion is not verified here: this returns `Ok` for none, and the caller verifies it
+/// (`clients::assertion`). Every failure is `invalid_client` "client authentication failed", with the
+/// real reason as the logged detail.
 pub fn authenticate(client: Option<&Client>, auth: &ClientAuth) -> Result<(), OAuthError> {
     let fail =
         |reason: &'static str| OAuthError::invalid_client("client authentication failed").with_detail(reason);
     let client = client.ok_or_else(|| fail("unknown client"))?;
     if client.client_id != auth.client_id() {
         return Err(fail("client_id does not match the registered client"));
+    }
+    match (client.registration.keys.is_some(), auth) {
+        (true, ClientAuth::Assertion { .. }) => {
+            return Err(fail("a client assertion is verified with the client's keys"));
+        }
+        (true, _) => return Err(fail("a private_key_jwt client must send a client assertion")),
+        (false, ClientAuth::Assertion { .. }) => {
+            return Err(fail("the client is not registered for private_key_jwt"));
+        }
+        (false, _) => {}
     }
     match (&client.secret_hash, auth) {
         (Some(hash), ClientAuth::Basic { secret, .. } | ClientAuth::Post { secret, .. }) => {
@@ -171,6 +217,7 @@ pub fn authenticate(client: Option<&Client>, auth: &ClientAuth) -> Result<(), OA
         (None, ClientAuth::Basic { .. } | ClientAuth::Post { .. }) => {
             Err(fail("public client sent a secret"))
         }
+        (_, ClientAuth::Assertion { .. }) => Err(fail("unexpected client assertion")),
     }
 }
 
@@ -208,6 +255,7 @@ mod tests {
             backchannel_logout: None,
             upstreams: Vec::new(),
             password_login: true,
+            registration: Default::default(),
         }
     }
 
@@ -307,9 +355,47 @@ mod tests {
     }
 
     #[test]
-    fn client_assertion_is_unsupported() {
+    fn client_assertions_need_the_jwt_bearer_type() {
         let e = extract(None, &params("client_id=a&client_assertion=x")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        let e = extract(
+            None,
+            &params("client_id=a&client_assertion=x&client_assertion_type=urn%3Aother"),
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidClient);
+        let q = format!(
+            "client_id=a&client_assertion=x.y.z&client_assertion_type={}",
+            url::form_urlencoded::byte_serialize(client_assertion::ASSERTION_TYPE.as_bytes())
+                .collect::<String>()
+        );
+        let auth = extract(None, &params(&q)).unwrap().unwrap();
+        assert_eq!(auth.method(), "private_key_jwt");
+        assert_eq!(auth.client_id(), "a");
+    }
+
+    #[test]
+    fn a_private_key_jwt_client_may_not_use_a_secret_and_vice_versa() {
+        let mut keyed = client(None);
+        keyed.registration.keys = Some(crate::storage::ClientKeys::Jwks("{}".into()));
+        for auth in [
+            ClientAuth::Post {
+                client_id: "app 1".into(),
+                secret: "s".into(),
+            },
+            ClientAuth::None {
+                client_id: "app 1".into(),
+            },
+        ] {
+            assert!(authenticate(Some(&keyed), &auth).is_err());
+        }
+        let assertion = ClientAuth::Assertion {
+            client_id: "app 1".into(),
+            assertion: "x".into(),
+        };
+        assert!(authenticate(Some(&client(Some("s"))), &assertion).is_err());
+        assert!(authenticate(Some(&client(None)), &assertion).is_err());
+        assert!(!keyed.is_public());
     }
 
     #[test]

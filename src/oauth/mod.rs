@@ -2,7 +2,10 @@
 //! diesel, no store.
 
 pub mod authorization_request;
+pub mod client_assertion;
 pub mod client_auth;
+pub mod client_id_metadata;
+pub mod client_metadata;
 pub mod device;
 pub mod dpop;
 pub mod error;
@@ -10,6 +13,7 @@ pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod resource;
 mod robustness;
 pub mod scope;

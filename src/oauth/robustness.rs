@@ -47,4 +47,39 @@ mod tests {
             }
         }
     }
+
+    /// docs/security.md K: the parsers of client assertions, JWK Sets, registration requests,
+    /// metadata-document client_ids and documents.
+    #[test]
+    fn registration_parsers_never_panic_on_random_input() {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        use crate::keys::Alg;
+        use crate::oauth::{client_assertion, client_id_metadata, registration};
+
+        let allowed = vec!["openid".to_string()];
+        let policy = registration::Policy {
+            allowed_scopes: &allowed,
+            allow_http_loopback: true,
+            signing_algs: &[Alg::Rs256],
+            default_alg: Alg::Rs256,
+        };
+        let url = url::Url::parse("https://agent.example/c.json").unwrap();
+        let mut rng = StdRng::seed_from_u64(0x7591);
+        for _ in 0..20_000 {
+            let bytes = garbage(&mut rng);
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let _ = client_assertion::peek(&text);
+            let encoded = URL_SAFE_NO_PAD.encode(&bytes);
+            let _ = client_assertion::peek(&format!("{encoded}.{encoded}.x"));
+            let _ = client_assertion::parse_jwks(&text);
+            if let Ok(req) = registration::read(&bytes) {
+                let _ = registration::check(req, &policy);
+            }
+            let _ = client_id_metadata::document_url(&text, true);
+            let _ = client_id_metadata::document_url(&format!("https://a.example/{text}"), false);
+            let _ = client_id_metadata::check_document(&url, &bytes, &policy);
+        }
+    }
 }

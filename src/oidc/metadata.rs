@@ -9,13 +9,14 @@ use openidconnect::core::{
     CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, ResponseTypes, Scope,
-    TokenUrl, UserInfoUrl,
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, RegistrationUrl,
+    ResponseTypes, Scope, TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::Settings;
+use crate::config::{RegistrationMode, Settings};
 use crate::keys::Alg;
+use crate::oauth::client_assertion;
 use crate::oauth::scope::STANDARD_SCOPES;
 use crate::oidc::claims;
 
@@ -93,6 +94,12 @@ pub struct Extensions {
     /// RFC 8628 §4: only when `device.enabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 8414 §2: the `private_key_jwt` assertion algorithms at introspection and revocation.
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// draft-ietf-oauth-client-id-metadata-document: client_ids that are URLs of metadata
+    /// documents are accepted (`registration.client_id_metadata_documents`).
+    pub client_id_metadata_document_supported: bool,
 }
 
 impl AdditionalProviderMetadata for Extensions {}
@@ -135,6 +142,7 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
     let secret_methods = vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::PrivateKeyJwt,
     ];
     let mut any_client = secret_methods.clone();
     any_client.push(CoreClientAuthMethod::None);
@@ -158,6 +166,9 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
         require_pushed_authorization_requests: settings.par.required,
         dpop_signing_alg_values_supported: strings(&crate::oauth::dpop::SIGNING_ALGS),
         device_authorization_endpoint: settings.device.enabled.then(|| endpoint("/device_authorization")),
+        introspection_endpoint_auth_signing_alg_values_supported: strings(&client_assertion::SIGNING_ALGS),
+        revocation_endpoint_auth_signing_alg_values_supported: strings(&client_assertion::SIGNING_ALGS),
+        client_id_metadata_document_supported: settings.registration.client_id_metadata_documents,
     };
     // Every grant the token endpoint implements (`GrantType::ALL`), the device grant only when on.
     let grants: Vec<CoreGrantType> = crate::storage::GrantType::ALL
@@ -194,6 +205,19 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::FormPost]))
     .set_grant_types_supported(Some(grants))
     .set_token_endpoint_auth_methods_supported(Some(any_client))
+    // RFC 7523 / OpenID Core §9: private_key_jwt assertion algorithms (docs/security.md K.1).
+    .set_token_endpoint_auth_signing_alg_values_supported(Some(
+        client_assertion::SIGNING_ALGS
+            .iter()
+            .map(|a| serde_json::from_value(serde_json::Value::from(*a)))
+            .collect::<Result<Vec<CoreJwsSigningAlgorithm>, _>>()
+            .unwrap_or_default(),
+    ))
+    // RFC 7591 §3: only when registration is on.
+    .set_registration_endpoint(match settings.registration.mode {
+        RegistrationMode::Off => None,
+        _ => Some(RegistrationUrl::new(endpoint("/register"))?),
+    })
     .set_claims_supported(Some(
         claims::SUPPORTED
             .iter()
@@ -244,9 +268,13 @@ mod tests {
             ],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+            "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
+            "client_id_metadata_document_supported": true,
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": claims::SUPPORTED,
             "acr_values_supported": crate::mfa::policy::ACR_VALUES_SUPPORTED,

@@ -308,6 +308,24 @@ pub trait IdentityLinkStore: Send + Sync {
     async fn users_by_email(&self, email: &str) -> StorageResult<Vec<User>>;
 }
 
+/// Clients that register themselves (RFC 7591/7592, Client ID Metadata Documents;
+/// docs/clients.md) and the initial access tokens of dynamic registration.
+#[async_trait]
+pub trait RegistrationStore: Send + Sync {
+    /// Stores an initial access token (its digest); `Conflict` when it exists.
+    async fn create_registration_token(&self, token: RegistrationToken) -> StorageResult<()>;
+    /// RFC 7591 §3: counts one use of the token with digest `token_hash` at `now`, only if it
+    /// exists, has not expired and has uses left: true for exactly as many callers as it has uses,
+    /// across all nodes (one conditional update).
+    async fn use_registration_token(&self, token_hash: &str, now: i64) -> StorageResult<bool>;
+    /// Replaces every registered property of an existing client (all but `client_id` and
+    /// `created_at`). False if there is no such client.
+    async fn update_client(&self, client: Client) -> StorageResult<bool>;
+    /// Inserts the client, or replaces the client with its client_id (a metadata-document client
+    /// fetched again), keeping its `created_at`, consents and tokens.
+    async fn upsert_client(&self, client: Client) -> StorageResult<()>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
 pub trait Store:
@@ -323,6 +341,7 @@ pub trait Store:
     + MfaStore
     + IdentityLinkStore
     + ApiStore
+    + RegistrationStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;
@@ -370,6 +389,12 @@ pub enum Kind {
     /// `ret:<digest of binding>` where a browser goes after signing in, and `/device` pages parked
     /// for one browser by the digest of their id.
     Device,
+    /// `private_key_jwt` assertions already used (RFC 7523 §3 `jti`), keyed by the digest of
+    /// client_id and `jti`, until the assertion expires (docs/security.md K.1).
+    ClientJti,
+    /// Documents fetched for clients (Client ID Metadata Documents, `jwks_uri`), keyed by the
+    /// digest of their URL, for as long as their cache headers allow within bounds.
+    Fetched,
 }
 
 impl Kind {
@@ -388,6 +413,8 @@ impl Kind {
             Kind::Mfa => "mfa",
             Kind::Federation => "fed",
             Kind::Device => "dev",
+            Kind::ClientJti => "cjti",
+            Kind::Fetched => "fetch",
         }
     }
 }

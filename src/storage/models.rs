@@ -159,6 +159,97 @@ pub struct Client {
     /// The password form is offered and accepted; false: upstream sign-in only (docs/security.md I.6).
     #[serde(default = "password_login_default")]
     pub password_login: bool,
+    /// How the client came to be and how it proves itself with keys: `private_key_jwt` keys, the
+    /// `application_type`, and what dynamic registration (RFC 7591/7592) or a Client ID Metadata
+    /// Document left (docs/clients.md, "Clients that register themselves").
+    #[serde(default)]
+    pub registration: Registration,
+}
+
+/// OpenID Registration §2 `application_type`: which redirect URIs suit the client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// Runs on a web server or in a browser: https redirect URIs on a host other than loopback.
+    #[default]
+    Web,
+    /// Runs on the user's device: custom-scheme or loopback http redirect URIs (RFC 8252 §7).
+    Native,
+}
+
+impl ApplicationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "web",
+            ApplicationType::Native => "native",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApplicationType> {
+        match s {
+            "web" => Some(ApplicationType::Web),
+            "native" => Some(ApplicationType::Native),
+            _ => None,
+        }
+    }
+}
+
+/// RFC 7523 §2.2 / OpenID Core §9 `private_key_jwt`: where the client's public keys are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKeys {
+    /// `jwks`: a JWK Set (RFC 7517 §5) as JSON text, public keys only.
+    Jwks(String),
+    /// `jwks_uri`: an https URL the JWK Set is fetched from (docs/security.md K.3).
+    JwksUri(String),
+}
+
+/// How a client was registered (docs/clients.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSource {
+    /// `portcullis client add`.
+    #[default]
+    Admin,
+    /// RFC 7591 dynamic registration at `/register`.
+    Dynamic,
+    /// A Client ID Metadata Document: the client_id is the document's URL.
+    MetadataDocument,
+}
+
+/// An initial access token for dynamic registration (RFC 7591 §3), as stored: its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationToken {
+    pub token_hash: String,
+    pub created_at: i64,
+    /// No use at or after this second; `None`: no expiry.
+    pub expires_at: Option<i64>,
+    /// `None`: any number of uses.
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+}
+
+/// A client's registration facts beyond RFC 6749 (docs/clients.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Keys for `private_key_jwt`; a client with keys authenticates only with an assertion
+    /// signed by one of them, never with a secret (docs/security.md K.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<ClientKeys>,
+    #[serde(default)]
+    pub application_type: ApplicationType,
+    #[serde(default)]
+    pub source: ClientSource,
+    /// RFC 7592 §3: SHA-256 digest of the registration access token (dynamic clients only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_hash: Option<String>,
+    /// `client_secret_post` when the client registered it (both secret methods are accepted);
+    /// otherwise `client_secret_basic` is what a secret client is said to use.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret_post: bool,
+    /// A metadata-document client: when its stored copy must be fetched again (seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_at: Option<i64>,
 }
 
 fn password_login_default() -> bool {
@@ -166,8 +257,19 @@ fn password_login_default() -> bool {
 }
 
 impl Client {
+    /// RFC 6749 §2.1: no secret and no keys (`token_endpoint_auth_method` `none`).
     pub fn is_public(&self) -> bool {
-        self.secret_hash.is_none()
+        self.secret_hash.is_none() && self.registration.keys.is_none()
+    }
+
+    /// OpenID Core §9 `token_endpoint_auth_method`: what the client must authenticate with.
+    pub fn auth_method(&self) -> &'static str {
+        match (&self.secret_hash, &self.registration.keys) {
+            (_, Some(_)) => "private_key_jwt",
+            (Some(_), None) if self.registration.secret_post => "client_secret_post",
+            (Some(_), None) => "client_secret_basic",
+            (None, None) => "none",
+        }
     }
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
@@ -341,6 +443,17 @@ audit_kinds! {
     ClientCreated => "client.created",
     ClientRemoved => "client.removed",
     ClientSecretRotated => "client.secret_rotated",
+    /// A client registered itself at `/register` (RFC 7591; `detail.name`, `detail.method`).
+    ClientRegistered => "client.registered",
+    /// A client changed its registration with its registration access token (RFC 7592 §2.2).
+    ClientRegistrationUpdated => "client.registration_updated",
+    /// A client deleted its registration with its registration access token (RFC 7592 §2.3).
+    ClientDeregistered => "client.deregistered",
+    /// An initial access token for dynamic registration was made (`detail.expires_at`,
+    /// `detail.max_uses`).
+    RegistrationTokenCreated => "registration.token_created",
+    /// A client known by its metadata document was fetched and recorded (`detail.host`).
+    ClientMetadataFetched => "client.metadata_fetched",
     /// A new signing key (`detail.by`: `cli` or `schedule`).
     KeyRotated => "key.rotated",
     UserCreated => "admin.user_created",

@@ -248,6 +248,7 @@ mod tests {
             backchannel_logout: None,
             upstreams: Vec::new(),
             password_login: true,
+            registration: Default::default(),
             resource_server: false,
         };
         let bound = Binding::Dpop { jkt: "k".into() };

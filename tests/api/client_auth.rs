@@ -31,6 +31,7 @@ async fn add_odd_client(app: &TestApp) {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

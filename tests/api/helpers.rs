@@ -214,6 +214,7 @@ pub async fn spawn_on(
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     };
     state
         .ctx

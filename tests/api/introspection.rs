@@ -195,6 +195,7 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     };
     app.ctx().store.create_client(client).await.unwrap();
 }

@@ -167,6 +167,7 @@ async fn client_credentials_grant_refuses_public_clients() {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     };
     app.ctx().store.create_client(public).await.unwrap();
     let res = app

@@ -13,6 +13,7 @@ mod groups;
 mod identity_links;
 mod keys;
 mod mfa;
+mod registration;
 mod revoked;
 pub(crate) mod rows;
 pub(crate) mod schema;

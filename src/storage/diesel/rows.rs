@@ -91,6 +91,7 @@ pub(crate) struct ClientRow {
     pub backchannel_logout_session_required: bool,
     pub upstreams: String,
     pub password_login: bool,
+    pub registration: String,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -135,6 +136,7 @@ impl ClientRow {
                 .is_some_and(|b| b.session_required),
             upstreams: to_json(&c.upstreams)?,
             password_login: c.password_login,
+            registration: to_json(&c.registration)?,
         })
     }
 }
@@ -177,6 +179,7 @@ impl TryFrom<ClientRow> for Client {
             backchannel_logout,
             upstreams: from_json("upstreams", &owner, &r.upstreams)?,
             password_login: r.password_login,
+            registration: from_json("registration", &owner, &r.registration)?,
         })
     }
 }

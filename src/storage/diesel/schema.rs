@@ -37,6 +37,7 @@ diesel::table! {
         backchannel_logout_session_required -> Bool,
         upstreams -> Text,
         password_login -> Bool,
+        registration -> Text,
     }
 }
 
@@ -208,6 +209,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    registration_tokens (token_hash) {
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        max_uses -> Nullable<BigInt>,
+        uses -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> token_families (family_id));
 
 diesel::table! {
@@ -258,4 +269,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     backchannel_sessions,
     backchannel_deliveries,
     identity_links,
+    registration_tokens,
 );

@@ -9,6 +9,7 @@ mod grants;
 mod identity_links;
 mod mfa;
 mod plans;
+mod registration;
 mod revoked;
 
 use ::diesel::connection::SimpleConnection;
@@ -132,6 +133,7 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         backchannel_logout: None,
         upstreams: Vec::new(),
         password_login: true,
+        registration: Default::default(),
     }
 }
 

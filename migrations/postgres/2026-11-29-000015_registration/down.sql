@@ -1,0 +1,2 @@
+DROP TABLE registration_tokens;
+ALTER TABLE clients DROP COLUMN registration;
