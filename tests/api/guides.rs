@@ -113,7 +113,6 @@ impl Guide {
     }
 
     /// Sets a shell variable for the blocks still to run.
-    #[allow(dead_code)] // for a value only the browser step knows; no guide needs one yet
     pub(crate) fn set_var(&self, name: &str, value: &str) {
         use std::io::Write;
         let quoted = value.replace('\'', r"'\''");
@@ -263,6 +262,7 @@ const FOLLOWED: &[&str] = &[
     "docs/guides/federation.md",
     "docs/guides/apis.md",
     "docs/guides/device.md",
+    "docs/guides/agents.md",
 ];
 
 /// docs/guides/README.md: the runner's own example: a client made with the CLI gets a token with curl.
@@ -362,4 +362,58 @@ async fn guide_device_commands_run() {
             .var("REFRESH_TOKEN")
             .is_some_and(|t| !t.is_empty() && t != "null")
     );
+}
+
+/// docs/guides/agents.md: an MCP server registered as an API, an MCP client that registers itself
+/// (RFC 7591, token mode), signs the user in with code + PKCE naming the MCP server as `resource`
+/// (the user allows it in "the browser" between blocks), and gets tokens whose `aud` is the MCP
+/// server, then refreshes them.
+#[tokio::test]
+async fn guide_agents_commands_run() {
+    let mut guide = Guide::start("docs/guides/agents.md", |s| {
+        s.registration.mode = portcullis::config::RegistrationMode::Token;
+        s.registration.allowed_scopes = [
+            "openid",
+            "profile",
+            "email",
+            "offline_access",
+            "notes:read",
+            "notes:write",
+        ]
+        .map(String::from)
+        .to_vec();
+    })
+    .await;
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    let auth_url = guide.var("AUTH_URL").expect("AUTH_URL set by the guide");
+    let code = {
+        let app = &guide.app;
+        let res = app.browser.get(&auth_url).send().await.expect("authorize");
+        assert_eq!(res.status(), 200, "the login page");
+        let page = res.text().await.expect("page");
+        let res = app.submit_login(&page, USERNAME, PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            200,
+            "the consent page: a registered client is third party"
+        );
+        let consent = res.text().await.expect("page");
+        assert!(consent.contains("Example Agent"), "{consent}");
+        assert!(consent.contains("Read your notes"), "{consent}");
+        let res = app.submit_consent(&consent, "allow").await;
+        assert!(
+            location(&res).starts_with("http://127.0.0.1:33418/callback?"),
+            "{}",
+            location(&res)
+        );
+        let params = location_params(&res);
+        assert_eq!(param(&params, "state"), guide.var("STATE"));
+        param(&params, "code").expect("code")
+    };
+    guide.set_var("CODE", &code);
+    guide.run_rest().await;
+    let token = guide.var("ACCESS_TOKEN").expect("ACCESS_TOKEN set by the guide");
+    let claims = jwt_part(&token, 1);
+    assert_eq!(claims["aud"], "https://notes.example.com/mcp");
+    assert_eq!(claims["scope"], "notes:read offline_access");
 }
