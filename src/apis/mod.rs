@@ -54,6 +54,26 @@ impl Target {
         }
     }
 
+    /// RFC 6749 §3.3 with RFC 8707 §2: the scope of a token for this target: the `requested`
+    /// scope, which must be within `allowed` (else `invalid_scope` saying `too_wide`) and within what
+    /// the target defines (J.3); without one, `allowed` narrowed to the target.
+    pub fn scope_for(
+        &self,
+        requested: Option<&str>,
+        allowed: &Scope,
+        too_wide: &'static str,
+    ) -> Result<Scope, OAuthError> {
+        let scope = match requested {
+            Some(raw) => Scope::parse(raw)?,
+            None => self.narrow(allowed),
+        };
+        if !scope.is_subset_of(allowed) {
+            return Err(OAuthError::invalid_scope(too_wide));
+        }
+        self.check_scope(&scope)?;
+        Ok(scope)
+    }
+
     /// RFC 8707 §2.2: a granted scope narrowed to what the target defines.
     pub fn narrow(&self, scope: &Scope) -> Scope {
         match self.scope_limit() {

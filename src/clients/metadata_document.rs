@@ -16,7 +16,7 @@ use crate::fetch;
 use crate::oauth::client_id_metadata::{self, MAX_DOCUMENT_BYTES};
 use crate::oauth::registration::Policy;
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::storage::{AuditKind, Client, ClientGroups, ClientSource, Registration};
+use crate::storage::{AuditKind, Client, ClientSource, Registration};
 
 /// The client the document at `url` describes, fetched again when the recorded copy is stale.
 pub async fn resolve(ctx: &Context, url: &Url) -> Result<Client, OAuthError> {
@@ -46,30 +46,13 @@ pub async fn resolve(ctx: &Context, url: &Url) -> Result<Client, OAuthError> {
         default_alg: ctx.default_alg,
     };
     let metadata = client_id_metadata::check_document(url, &fetched.body, &policy)?;
-    let mut client = Client {
-        client_id: url.as_str().to_string(),
-        name: String::new(),
-        secret_hash: None,
-        redirect_uris: Vec::new(),
-        post_logout_redirect_uris: Vec::new(),
-        grant_types: Vec::new(),
-        scopes: Default::default(),
-        first_party: false,
-        id_token_signed_response_alg: ctx.default_alg,
-        created_at: stored.as_ref().map_or(now, |c| c.created_at),
-        resource_server: false,
-        require_pushed_authorization_requests: false,
-        require_mfa: false,
-        groups: ClientGroups::default(),
-        backchannel_logout: None,
-        upstreams: Vec::new(),
-        password_login: true,
-        registration: Registration {
-            source: ClientSource::MetadataDocument,
-            refresh_at: Some(now.saturating_add(fetched.cache_secs)),
-            ..Registration::default()
-        },
+    let registration = Registration {
+        source: ClientSource::MetadataDocument,
+        refresh_at: Some(now.saturating_add(fetched.cache_secs)),
+        ..Registration::default()
     };
+    let created_at = stored.as_ref().map_or(now, |c| c.created_at);
+    let mut client = super::self_described(url.as_str().to_string(), created_at, ctx, registration);
     metadata.apply(&mut client);
     ctx.store.upsert_client(client.clone()).await?;
     if stored.as_ref() != Some(&client) {

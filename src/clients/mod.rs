@@ -11,7 +11,38 @@ pub mod registration;
 use crate::context::Context;
 use crate::oauth::OAuthError;
 use crate::oauth::client_id_metadata;
-use crate::storage::{Client, ClientSource};
+use crate::storage::{Client, ClientSource, Registration};
+
+/// A client that described itself (RFC 7591 registration or a metadata document) before its
+/// metadata is applied: third party (consent always asked), nothing granted, none of the
+/// administrator's switches; `metadata.apply` fills in what it asked for.
+pub fn self_described(
+    client_id: String,
+    created_at: i64,
+    ctx: &Context,
+    registration: Registration,
+) -> Client {
+    Client {
+        client_id,
+        name: String::new(),
+        secret_hash: None,
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+        grant_types: Vec::new(),
+        scopes: Default::default(),
+        first_party: false,
+        id_token_signed_response_alg: ctx.default_alg,
+        created_at,
+        resource_server: false,
+        require_pushed_authorization_requests: false,
+        require_mfa: false,
+        groups: Default::default(),
+        backchannel_logout: None,
+        upstreams: Vec::new(),
+        password_login: true,
+        registration,
+    }
+}
 
 /// The client with this client_id, if any: the endpoints where a client first shows up
 /// (authorize, PAR, and every endpoint that authenticates clients) go through here. A client_id

@@ -16,7 +16,7 @@ use crate::digest::{ct_eq, sha256_hex};
 use crate::oauth::registration::{self, Policy};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::random::{random_token, secret_256};
-use crate::storage::{AuditKind, Client, ClientGroups, ClientSource, Kind, Registration, StorageError};
+use crate::storage::{AuditKind, Client, ClientSource, Kind, Registration, StorageError};
 
 /// Why a registration request is refused (the endpoint renders each as its RFC prescribes).
 #[derive(Debug)]
@@ -89,30 +89,13 @@ pub async fn register(
     let method = metadata.auth_method;
     let secret = method.uses_secret().then(secret_256);
     let access_token = secret_256();
-    let mut client = Client {
-        client_id: random_token(16),
-        name: String::new(),
-        secret_hash: secret.as_deref().map(sha256_hex),
-        redirect_uris: Vec::new(),
-        post_logout_redirect_uris: Vec::new(),
-        grant_types: Vec::new(),
-        scopes: Default::default(),
-        first_party: false,
-        id_token_signed_response_alg: ctx.default_alg,
-        created_at: ctx.now(),
-        resource_server: false,
-        require_pushed_authorization_requests: false,
-        require_mfa: false,
-        groups: ClientGroups::default(),
-        backchannel_logout: None,
-        upstreams: Vec::new(),
-        password_login: true,
-        registration: Registration {
-            source: ClientSource::Dynamic,
-            access_token_hash: Some(sha256_hex(&access_token)),
-            ..Registration::default()
-        },
+    let registration = Registration {
+        source: ClientSource::Dynamic,
+        access_token_hash: Some(sha256_hex(&access_token)),
+        ..Registration::default()
     };
+    let mut client = super::self_described(random_token(16), ctx.now(), ctx, registration);
+    client.secret_hash = secret.as_deref().map(sha256_hex);
     metadata.apply(&mut client);
     ctx.store.create_client(client.clone()).await?;
     Audit::new(AuditKind::ClientRegistered)

@@ -35,16 +35,11 @@ pub async fn grant(
     let password = params.require("password")?;
     // RFC 8707 §2: the API(s) named, else the client's default API (docs/security.md J.3).
     let target = apis::for_request(ctx, client, &resource::requested(params)?).await?;
-    let scope = match params.get("scope") {
-        Some(raw) => Scope::parse(raw)?,
-        None => target.narrow(&client.scopes),
-    };
-    if !scope.is_subset_of(&client.scopes) {
-        return Err(OAuthError::invalid_scope(
-            "a requested scope is not allowed for this client",
-        ));
-    }
-    target.check_scope(&scope)?;
+    let scope = target.scope_for(
+        params.get("scope"),
+        &client.scopes,
+        "a requested scope is not allowed for this client",
+    )?;
     let audience = target.audience(ctx)?;
     let attempt = login::Attempt {
         ip: &meta.ip,

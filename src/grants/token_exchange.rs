@@ -91,16 +91,11 @@ pub async fn exchange(
         (None, Some(_)) => return Err(invalid("actor_token_type without actor_token")),
     };
     let target = target(ctx, client, params).await?;
-    let scope = match params.get("scope") {
-        Some(raw) => Scope::parse(raw)?,
-        None => target.narrow(&subject.scope),
-    };
-    if !scope.is_subset_of(&subject.scope) {
-        return Err(OAuthError::invalid_scope(
-            "scope is wider than the subject token's",
-        ));
-    }
-    target.check_scope(&scope)?;
+    let scope = target.scope_for(
+        params.get("scope"),
+        &subject.scope,
+        "scope is wider than the subject token's",
+    )?;
     let audience = target.audience(ctx)?;
     // RFC 8693 §4.1: the actor, with the actors before it nested.
     let act = actor.as_ref().map(|a| match &a.act {

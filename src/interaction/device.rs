@@ -107,23 +107,12 @@ pub async fn start(
     params: &ParamMap,
     meta: &RequestMeta,
 ) -> Result<DeviceAuthorization, OAuthError> {
-    let scope = match params.get("scope") {
-        Some(raw) => Scope::parse(raw)?,
-        None => client.scopes.clone(),
-    };
-    if scope.is_empty() || !scope.is_subset_of(&client.scopes) {
-        return Err(OAuthError::invalid_scope(
-            "a requested scope is not allowed for this client",
-        ));
-    }
     let target = crate::apis::for_request(ctx, client, &crate::oauth::resource::requested(params)?).await?;
-    let scope = match params.get("scope") {
-        Some(_) => {
-            target.check_scope(&scope)?;
-            scope
-        }
-        None => target.narrow(&scope),
-    };
+    let too_wide = "a requested scope is not allowed for this client";
+    let scope = target.scope_for(params.get("scope"), &client.scopes, too_wide)?;
+    if scope.is_empty() {
+        return Err(OAuthError::invalid_scope(too_wide));
+    }
     let lifetime = ctx.device.code_ttl_secs as i64;
     let device_code = secret_256();
     let digest = sha256_hex(&device_code);
