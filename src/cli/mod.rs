@@ -12,6 +12,7 @@ pub mod keys;
 pub mod output;
 pub mod registration;
 pub mod serve;
+pub mod token;
 pub mod user;
 pub mod user_mfa;
 
@@ -92,6 +93,9 @@ pub enum Command {
     /// Manage APIs (resource servers): their identifiers (the tokens' `aud`) and scopes.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Inspect tokens: decode, verify against the issuer's JWKS, say why one is not valid.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Dynamic client registration (RFC 7591): initial access tokens.
     #[command(subcommand)]
     Registration(registration::RegistrationCommand),
@@ -135,6 +139,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Group(cmd) => group::run(settings, cmd).await,
         Command::Api(cmd) => api::run(settings, cmd).await,
         Command::Registration(cmd) => registration::run(settings, cmd).await,
+        Command::Token(cmd) => token::run(settings, cmd).await,
     }
 }
 

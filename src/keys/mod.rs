@@ -10,6 +10,7 @@ pub mod generate;
 pub mod jwks;
 pub mod lifecycle;
 pub mod notify;
+pub mod published;
 pub mod ring;
 pub mod seal;
 #[cfg(test)]

@@ -8,16 +8,17 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::Jwk;
-use josekit::jws::{self, ES256, EdDSA, JwsVerifier, PS256, RS256};
+use josekit::jws;
 use serde_json::{Map, Value};
 
+use crate::keys::published::{self, KeyChoice};
 use crate::oauth::OAuthError;
 
 /// RFC 7523 §2.2 `client_assertion_type`.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// `token_endpoint_auth_signing_alg_values_supported`: asymmetric algorithms only; `none` and
 /// `HS*` (a MAC keyed with something the server would have to know) are refused.
-pub const SIGNING_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+pub const SIGNING_ALGS: [&str; 4] = published::ALGS;
 /// The longest an assertion may live from now (`exp - now`), in seconds.
 pub const MAX_LIFETIME: i64 = 300;
 /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
@@ -118,7 +119,7 @@ pub fn peek(assertion: &str) -> Result<Peeked, OAuthError> {
 pub fn verify(assertion: &str, jwks: &str, expected: &Expected<'_>) -> Result<Verified, Failure> {
     let peeked = peek(assertion)?;
     let jwk = select_key(jwks, peeked.alg, peeked.kid.as_deref())?;
-    let verifier = verifier(peeked.alg, &jwk)
+    let verifier = published::verifier(peeked.alg, &jwk)
         .map_err(|e| fail("the client's key does not suit the assertion's alg").with_detail(e))?;
     let (payload, _) = jws::deserialize_compact(assertion, verifier.as_ref())
         .map_err(|e| fail("the client assertion's signature does not verify").with_detail(e))?;
@@ -127,56 +128,16 @@ pub fn verify(assertion: &str, jwks: &str, expected: &Expected<'_>) -> Result<Ve
     Ok(check_claims(&claims, expected)?)
 }
 
-fn verifier(alg: &str, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, josekit::JoseError> {
-    Ok(match alg {
-        "ES256" => Box::new(ES256.verifier_from_jwk(jwk)?),
-        "EdDSA" => Box::new(EdDSA.verifier_from_jwk(jwk)?),
-        "PS256" => Box::new(PS256.verifier_from_jwk(jwk)?),
-        _ => Box::new(RS256.verifier_from_jwk(jwk)?),
-    })
-}
-
-/// The key type an algorithm needs.
-fn kty_of(alg: &str) -> &'static str {
-    match alg {
-        "ES256" => "EC",
-        "EdDSA" => "OKP",
-        _ => "RSA",
-    }
-}
-
-/// The key of `jwks` for `alg`: the one with `kid` when the header names one; without a `kid`,
-/// the only key of the right type. A key whose `use` is not `sig` or whose `alg` differs is never
-/// chosen. No key: [`Failure::KeyNotFound`].
+/// The key of `jwks` for `alg` ([`published::select`]); no key: [`Failure::KeyNotFound`].
 fn select_key(jwks: &str, alg: &str, kid: Option<&str>) -> Result<Jwk, Failure> {
     let keys = parse_jwks(jwks).map_err(|_| fail("the client's JWK Set is not valid"))?;
-    let usable = |k: &&Map<String, Value>| {
-        let text = |name: &str| k.get(name).and_then(Value::as_str);
-        text("kty") == Some(kty_of(alg))
-            && text("use").is_none_or(|u| u == "sig")
-            && text("alg").is_none_or(|a| a == alg)
-    };
-    let candidates: Vec<&Map<String, Value>> = match kid {
-        Some(kid) => keys
-            .iter()
-            .filter(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
-            .filter(usable)
-            .collect(),
-        None => keys.iter().filter(usable).collect(),
-    };
-    let [key] = candidates.as_slice() else {
-        return Err(if candidates.is_empty() {
-            Failure::KeyNotFound
-        } else {
+    published::select(&keys, alg, kid).map_err(|e| match e {
+        KeyChoice::NotFound => Failure::KeyNotFound,
+        KeyChoice::NeedsKid => {
             fail("the client assertion needs a kid to choose among the client's keys").into()
-        });
-    };
-    let mut key = (*key).clone();
-    if kid.is_none() {
-        // josekit's verifier would otherwise require the header to name the key.
-        key.remove("kid");
-    }
-    Jwk::from_map(key).map_err(|e| Failure::Invalid(fail("the client's key is not a JWK").with_detail(e)))
+        }
+        KeyChoice::NotAJwk(e) => Failure::Invalid(fail("the client's key is not a JWK").with_detail(e)),
+    })
 }
 
 /// RFC 7517 §5: a JWK Set of public signing keys (RSA of at least 2048 bits, EC, OKP), each with
@@ -290,6 +251,7 @@ mod tests {
 
     use super::*;
     use crate::oauth::ErrorCode;
+    use josekit::jws::{ES256, EdDSA, PS256, RS256};
 
     const NOW: i64 = 1_800_000_000;
     const ISS: &str = "https://id.example.com";

@@ -299,3 +299,89 @@ async fn error_pages_speak_to_people_and_give_the_request_id_as_reference() {
     assert!(page.contains(&format!("Reference <code>{id}</code>")), "{page}");
     assert!(page.contains(r#"<a href="/account">"#), "{page}");
 }
+
+async fn inspect(cli: &std::sync::Arc<Cli>, args: Vec<String>) -> std::process::Output {
+    let cli = cli.clone();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli.run(&args, None)
+    })
+    .await
+    .unwrap()
+}
+
+/// docs/operations.md, "Token debugging": `portcullis token inspect` verifies a token against the
+/// issuer's JWKS and checks its times, issuer and audience, and says plainly why a token is not
+/// valid (exit status 1): changed, another issuer's, expired, meant for another audience.
+#[tokio::test]
+async fn token_inspect_verifies_with_the_issuers_jwks_and_says_why_a_token_is_not_valid() {
+    let app = spawn_app().await;
+    let cli = std::sync::Arc::new(Cli::new());
+    let token = client_token(&app).await;
+    let args = |t: &str, issuer: &str| {
+        ["token", "inspect", t, "--issuer", issuer]
+            .map(String::from)
+            .to_vec()
+    };
+
+    let out = inspect(&cli, args(&token, &app.address)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("access token (RFC 9068)"), "{stdout}");
+    assert!(stdout.contains("Signature: valid (RS256"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("Valid."), "{stdout}");
+
+    // A changed payload does not verify.
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims = jwt_part(&token, 1);
+    claims["scope"] = serde_json::json!("api:read admin");
+    let changed = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let out = inspect(&cli, args(&changed, &app.address)).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("signature: does not verify"), "{stderr}");
+
+    // Another issuer: neither its keys nor its name.
+    let other = spawn_app().await;
+    let out = inspect(&cli, args(&token, &other.address)).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("publishes no RS256 key"), "{stderr}");
+    assert!(stderr.contains(&format!("issued by {}", app.address)), "{stderr}");
+
+    // Meant for another audience.
+    let mut with_aud = args(&token, &app.address);
+    with_aud.extend(["--audience".into(), "https://photos.example/api".into()]);
+    let out = inspect(&cli, with_aud).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("its aud does not name https://photos.example/api")
+    );
+
+    // Expired: minted by a server whose clock is two hours behind.
+    let two_hours_ago = portcullis::clock::Clock::system().now_ms() - 2 * 3600 * 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let past = spawn_with_clock(
+        test_settings(dir.path()),
+        dir,
+        portcullis::clock::Clock::fixed(two_hours_ago),
+    )
+    .await;
+    let old = client_token(&past).await;
+    let mut json = args(&old, &past.address);
+    json.push("--json".into());
+    let out = inspect(&cli, json).await;
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert!(
+        report["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("expired ") && p.contains("minutes ago")),
+        "{report}"
+    );
+}
