@@ -163,9 +163,14 @@ pub fn dev_authorization_url(issuer: &str, seed: &DemoSeed) -> String {
 
 /// RFC 6749 §4.1.3 + RFC 7636 §4.5: the curl command that exchanges the code (a public client).
 pub fn dev_token_curl(issuer: &str, code_verifier: &str) -> String {
+    dev_token_curl_for(issuer, code_verifier, "PASTE_THE_CODE_HERE")
+}
+
+/// [`dev_token_curl`] with the code filled in (the `/dev/callback` page).
+pub fn dev_token_curl_for(issuer: &str, code_verifier: &str, code: &str) -> String {
     format!(
         "curl -s -X POST '{issuer}/token' \\\n  -d grant_type=authorization_code -d client_id={DEMO_CLIENT_ID} \\\n  \
-         --data-urlencode 'redirect_uri={}' \\\n  -d code_verifier={code_verifier} -d code=PASTE_THE_CODE_HERE",
+         --data-urlencode 'redirect_uri={}' \\\n  -d code_verifier={code_verifier} -d code={code}",
         dev_redirect_uri(issuer)
     )
 }

@@ -10,6 +10,7 @@ pub mod device;
 pub mod device_authorization;
 pub mod discovery;
 pub mod health;
+pub mod home;
 pub mod introspect;
 pub mod login;
 pub mod logout;
@@ -31,6 +32,7 @@ use crate::http::cors;
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
     protocol_routes(cfg);
     page_routes(cfg);
+    cfg.route("/", web::get().to(home::root));
     if dev_mode {
         cfg.route("/dev/callback", web::get().to(dev::callback));
     }

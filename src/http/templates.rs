@@ -144,6 +144,9 @@ pub struct FormPostPage {
 pub struct DevCallbackPage {
     /// The query parameters the redirect carried.
     pub params: Vec<(String, String)>,
+    /// The curl command that redeems the code, when there is a code that is safe to paste into a
+    /// shell.
+    pub curl: Option<String>,
 }
 
 impl DevCallbackPage {
@@ -375,7 +378,7 @@ mod tests {
                 ("iss", "http://127.0.0.1:8080"),
             ])
         };
-        DevCallbackPage { params }
+        DevCallbackPage { params, curl: None }
     }
 
     /// True when some ` on<letters>=` (an inline event handler attribute) appears.
@@ -593,6 +596,7 @@ mod tests {
             .unwrap(),
             render(&DevCallbackPage {
                 params: pairs(&[(EVIL, EVIL)]),
+                curl: Some(EVIL.to_owned()),
             })
             .unwrap(),
         ];

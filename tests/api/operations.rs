@@ -385,3 +385,48 @@ async fn token_inspect_verifies_with_the_issuers_jwks_and_says_why_a_token_is_no
         "{report}"
     );
 }
+
+/// A person who types the server's address lands on their account page (GET and HEAD).
+#[tokio::test]
+async fn the_root_path_leads_to_the_account_page() {
+    let app = spawn_app().await;
+    for res in [
+        app.api.get(app.url("/")).send().await.unwrap(),
+        app.api.head(app.url("/")).send().await.unwrap(),
+    ] {
+        assert_eq!(res.status(), 303);
+        assert_eq!(location(&res), "/account");
+    }
+}
+
+/// `serve --dev`'s landing page gives a ready-made curl command for the code it received, and
+/// none for a code someone crafted to run in a shell.
+#[tokio::test]
+async fn dev_callback_offers_a_curl_command_only_for_a_shell_safe_code() {
+    let app = spawn_app_with(|s| s.dev_mode = true).await;
+    let page = app
+        .api
+        .get(app.url("/dev/callback?code=abc-DEF_123&state=s"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("-d code=abc-DEF_123"), "{page}");
+    assert!(
+        page.contains("code_verifier=&quot;$CODE_VERIFIER&quot;")
+            || page.contains("code_verifier=&#34;$CODE_VERIFIER&#34;"),
+        "{page}"
+    );
+    let page = app
+        .api
+        .get(app.url("/dev/callback?code=x%27%3Brm%20-rf%20~"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("curl -s"), "{page}");
+}
