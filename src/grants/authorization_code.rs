@@ -3,7 +3,6 @@
 use serde_json::json;
 
 use crate::accounts::Audit;
-use crate::apis;
 use crate::context::{Context, RequestMeta};
 use crate::digest::sha256_hex;
 use crate::interaction::code::CodeRecord;
@@ -11,7 +10,6 @@ use crate::oauth::OAuthError;
 use crate::oauth::authorization_request::RedirectUri;
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce;
-use crate::oauth::resource;
 use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::storage::{AuditKind, Client, Consumed, FamilyLifetime, Kind, TokenFamily, User};
 use crate::tokens::dpop::Binding;
@@ -37,15 +35,18 @@ pub async fn exchange(
     let record = redeem(ctx, client, params.require("code")?, meta).await?;
     check_redirect_uri(&record, params.get("redirect_uri"))?;
     check_pkce(&record, params.get("code_verifier"))?;
-    let target = apis::select(ctx, &record.resources, &resource::requested(params)?).await?;
-    let audience = target.audience(ctx)?;
-    let scope = target.narrow(&record.scope);
-    let user = ctx
-        .store
-        .user_by_id(&record.user_id)
-        .await?
-        .filter(|u| u.accepts_grant(record.auth_time))
-        .ok_or_else(|| invalid_code().with_detail("user no longer active"))?;
+    let super::Redemption {
+        audience,
+        scope,
+        user,
+    } = super::redeem_authorization(
+        ctx,
+        params,
+        (&record.resources, &record.scope),
+        (&record.user_id, record.auth_time),
+        invalid_code(),
+    )
+    .await?;
     let subject = Subject {
         user: Some(&user),
         auth_time: Some(record.auth_time),

@@ -64,20 +64,18 @@ async fn issue(
     binding: &Binding,
     params: &ParamMap,
 ) -> Result<TokenResponse, OAuthError> {
-    let target = crate::apis::select(
+    let super::Redemption {
+        audience,
+        scope,
+        user,
+    } = super::redeem_authorization(
         ctx,
-        &request.resources,
-        &crate::oauth::resource::requested(params)?,
+        params,
+        (&request.resources, &request.scope),
+        (&approval.user_id, approval.auth_time),
+        invalid_code(),
     )
     .await?;
-    let audience = target.audience(ctx)?;
-    let scope = target.narrow(&request.scope);
-    let user = ctx
-        .store
-        .user_by_id(&approval.user_id)
-        .await?
-        .filter(|u| u.accepts_grant(approval.auth_time))
-        .ok_or_else(|| invalid_code().with_detail("user no longer active"))?;
     let subject = Subject {
         user: Some(&user),
         auth_time: Some(approval.auth_time),

@@ -46,3 +46,39 @@ pub async fn dispatch(
         GrantType::DeviceCode => device_code::poll(ctx, client, params, binding, meta).await,
     }
 }
+
+/// What the token endpoint redeems from an earlier authorization (a code, an approved device
+/// request): RFC 8707 §2.2, the audience and scope for the resources the request names among those
+/// `granted` (all of them when it names none); and the user, if they may still have tokens from
+/// the login at `auth_time` (not disabled, not signed out everywhere since), else `invalid` with
+/// "user no longer active".
+pub(crate) struct Redemption {
+    pub audience: crate::tokens::audience::Audience,
+    pub scope: crate::oauth::scope::Scope,
+    pub user: crate::storage::User,
+}
+
+pub(crate) async fn redeem_authorization(
+    ctx: &Context,
+    params: &ParamMap,
+    granted: (&[String], &crate::oauth::scope::Scope),
+    login: (&str, i64),
+    invalid: OAuthError,
+) -> Result<Redemption, OAuthError> {
+    let (resources, scope) = granted;
+    let (user_id, auth_time) = login;
+    let target = crate::apis::select(ctx, resources, &crate::oauth::resource::requested(params)?).await?;
+    let audience = target.audience(ctx)?;
+    let scope = target.narrow(scope);
+    let user = ctx
+        .store
+        .user_by_id(user_id)
+        .await?
+        .filter(|u| u.accepts_grant(auth_time))
+        .ok_or_else(|| invalid.with_detail("user no longer active"))?;
+    Ok(Redemption {
+        audience,
+        scope,
+        user,
+    })
+}
