@@ -12,6 +12,17 @@ pub fn random_token(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A new client_id: 128 random bits, base64url, never beginning with `-` (such an id would be
+/// read as an option by every `portcullis client` command that takes it).
+pub fn client_id() -> String {
+    loop {
+        let id = random_token(16);
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
 /// `N` random bytes (RFC 8628 user codes are drawn from them, `oauth/device.rs`).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
@@ -33,6 +44,16 @@ pub fn random_id() -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn client_ids_never_begin_with_a_dash() {
+        for _ in 0..2000 {
+            let id = client_id();
+            assert!(!id.starts_with('-'), "{id}");
+            assert_eq!(id.len(), 22);
+        }
+    }
+
     use super::*;
 
     #[test]

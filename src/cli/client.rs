@@ -13,7 +13,7 @@ use crate::digest::sha256_hex;
 use crate::keys::Alg;
 use crate::oauth::client_metadata::{self, AuthMethod};
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
-use crate::random::{random_token, secret_256};
+use crate::random::secret_256;
 use crate::storage::{
     ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientGroups, ClientKeys,
     DynStore, GrantType, Registration,
@@ -393,7 +393,7 @@ pub fn build_client(
     }
     let client_id = match args.client_id {
         Some(id) => validate_client_id(id)?,
-        None => random_token(16),
+        None => crate::random::client_id(),
     };
     let secret = auth_method.uses_secret().then(secret_256);
     let client = Client {

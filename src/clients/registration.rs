@@ -15,7 +15,7 @@ use crate::context::{Context, RequestMeta};
 use crate::digest::{ct_eq, sha256_hex};
 use crate::oauth::registration::{self, Policy};
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::random::{random_token, secret_256};
+use crate::random::secret_256;
 use crate::storage::{AuditKind, Client, ClientSource, Kind, Registration, StorageError};
 
 /// Why a registration request is refused (the endpoint renders each as its RFC prescribes).
@@ -94,7 +94,7 @@ pub async fn register(
         access_token_hash: Some(sha256_hex(&access_token)),
         ..Registration::default()
     };
-    let mut client = super::self_described(random_token(16), ctx.now(), ctx, registration);
+    let mut client = super::self_described(crate::random::client_id(), ctx.now(), ctx, registration);
     client.secret_hash = secret.as_deref().map(sha256_hex);
     metadata.apply(&mut client);
     ctx.store.create_client(client.clone()).await?;
