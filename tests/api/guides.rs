@@ -94,6 +94,11 @@ impl Guide {
         }
     }
 
+    /// A file in the directory the guide's commands run in.
+    pub(crate) fn work_path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
     fn state_file(&self) -> PathBuf {
         self.work.path().join("state.sh")
     }
@@ -215,6 +220,27 @@ impl Guide {
             self.run_next().await;
         }
     }
+
+    /// "The browser": opens the URL in the guide's variable `var` (an authorization request), signs
+    /// in as alice when the login page shows, allows when the consent page shows, and returns where
+    /// Portcullis sends the browser back (the redirect's `Location`), also set as `$CALLBACK`.
+    pub(crate) async fn browse_to_callback(&self, var: &str) -> String {
+        let url = self.var(var).unwrap_or_else(|| panic!("{var} set by the guide"));
+        let app = &self.app;
+        let mut res = app.browser.get(&url).send().await.expect("authorize");
+        if res.status() == 200 {
+            let page = res.text().await.expect("login page");
+            res = app.submit_login(&page, USERNAME, PASSWORD).await;
+        }
+        if res.status() == 200 {
+            let page = res.text().await.expect("consent page");
+            res = app.submit_consent(&page, "allow").await;
+        }
+        assert_eq!(res.status(), 303, "{}: a redirect back to the app", self.path);
+        let callback = location(&res);
+        self.set_var("CALLBACK", &callback);
+        callback
+    }
 }
 
 #[test]
@@ -263,6 +289,12 @@ const FOLLOWED: &[&str] = &[
     "docs/guides/apis.md",
     "docs/guides/device.md",
     "docs/guides/agents.md",
+    "docs/guides/spa.md",
+    "docs/guides/native.md",
+    "docs/guides/web.md",
+    "docs/guides/service.md",
+    "docs/guides/gateway.md",
+    "docs/guides/from-homegrown-jwt.md",
 ];
 
 /// docs/guides/README.md: the runner's own example: a client made with the CLI gets a token with curl.
@@ -416,4 +448,175 @@ async fn guide_agents_commands_run() {
     let claims = jwt_part(&token, 1);
     assert_eq!(claims["aud"], "https://notes.example.com/mcp");
     assert_eq!(claims["scope"], "notes:read offline_access");
+}
+
+/// docs/guides/spa.md: a public client signs in with code + PKCE (the browser played between blocks),
+/// refreshes with rotation, and a replayed refresh token revokes the family, the newest token
+/// included; then revocation and RP-initiated logout back to the registered URI with `state`.
+#[tokio::test]
+async fn guide_spa_commands_run() {
+    let mut guide = Guide::start("docs/guides/spa.md", |_| {}).await;
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    let callback = guide.browse_to_callback("AUTH_URL").await;
+    assert!(callback.starts_with("https://spa.example.com/callback?code="), "{callback}");
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    guide.browse_to_callback("AUTH_URL").await;
+    guide.run_through("echo \"$LOGOUT_URL\"").await;
+    let logout_url = guide.var("LOGOUT_URL").expect("LOGOUT_URL set by the guide");
+    let res = guide.app.browser.get(&logout_url).send().await.expect("logout");
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "https://spa.example.com/?state=bye");
+    guide.run_rest().await;
+    assert_eq!(guide.var("REDIRECT_URI").as_deref(), Some("https://spa.example.com/callback"));
+}
+
+/// docs/guides/native.md: RFC 8252 §7.3: a loopback redirect URI registered without a port accepts
+/// a port that was never registered; other paths and `localhost` are refused; a private-use scheme
+/// gets its code too.
+#[tokio::test]
+async fn guide_native_commands_run() {
+    let mut guide = Guide::start("docs/guides/native.md", |_| {}).await;
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    let callback = guide.browse_to_callback("AUTH_URL").await;
+    assert!(callback.starts_with("http://127.0.0.1:53127/callback?code="), "{callback}");
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    let callback = guide.browse_to_callback("AUTH_URL").await;
+    assert!(callback.starts_with("com.example.notes:/oauth2redirect?code="), "{callback}");
+    guide.run_rest().await;
+    let refresh = guide.var("REFRESH_TOKEN").expect("REFRESH_TOKEN set by the guide");
+    assert!(!refresh.is_empty() && refresh != "null");
+}
+
+/// docs/guides/web.md: a confidential client's code flow with its secret, the ID token's nonce
+/// checked in the guide, RP-initiated logout, and the back-channel logout token that reaches the
+/// app's receiver (a local listener here) with the ID token's `sid`.
+#[tokio::test]
+async fn guide_web_commands_run() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let receiver = format!("http://{}/backchannel-logout", listener.local_addr().expect("addr"));
+    let mut received = logout_receiver(listener);
+    let mut guide = Guide::start("docs/guides/web.md", |_| {}).await;
+    guide.set_var("BACKCHANNEL_URI", &receiver);
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    guide.browse_to_callback("AUTH_URL").await;
+    guide.run_through("echo \"$LOGOUT_URL\"").await;
+    let logout_url = guide.var("LOGOUT_URL").expect("LOGOUT_URL set by the guide");
+    let res = guide.app.browser.get(&logout_url).send().await.expect("logout");
+    assert_eq!(res.status(), 303);
+    let state = guide.var("LOGOUT_STATE").expect("LOGOUT_STATE");
+    assert_eq!(location(&res), format!("https://app.example.com/signed-out?state={state}"));
+    let body = tokio::time::timeout(std::time::Duration::from_secs(30), received.recv())
+        .await
+        .expect("a logout token within 30 s")
+        .expect("body");
+    let token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .map(|(_, v)| v.to_string())
+        .expect("logout_token");
+    assert_eq!(jwt_part(&token, 0)["typ"], "logout+jwt");
+    let claims = jwt_part(&token, 1);
+    assert_eq!(claims["aud"], guide.var("CLIENT_ID").expect("CLIENT_ID").as_str());
+    assert_eq!(claims["sid"], guide.var("SID").expect("SID").as_str());
+    assert!(claims.get("nonce").is_none(), "{claims}");
+    guide.run_rest().await;
+}
+
+/// A receiver of back-channel logout POSTs: answers 200 and hands each body over.
+fn logout_receiver(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let Ok(n) = sock.read(&mut chunk).await else { break None };
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())
+                                .flatten()
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break Some(body.to_string());
+                    }
+                }
+            };
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+            if let Some(body) = body {
+                let _ = tx.send(body);
+            }
+        }
+    });
+    rx
+}
+
+/// docs/guides/service.md: client credentials for an API audience, `invalid_scope` and
+/// `invalid_target`, the token cache, and private_key_jwt with a key made by openssl (an assertion
+/// works once).
+#[tokio::test]
+async fn guide_service_commands_run() {
+    let mut guide = Guide::start("docs/guides/service.md", |_| {}).await;
+    guide.run_rest().await;
+    let token = guide.var("TOKEN").expect("TOKEN set by the guide");
+    let claims = jwt_part(&token, 1);
+    assert_eq!(claims["aud"], "https://billing.example/api");
+    assert_eq!(claims["scope"], "invoices:read");
+    assert_eq!(claims["sub"], guide.var("SERVICE_ID").expect("SERVICE_ID").as_str());
+}
+
+/// docs/guides/gateway.md: the key found by `kid`, `token inspect` accepting the API's token and
+/// refusing it for another API, claims forwarded as headers, and introspection that sees a
+/// revocation a local check cannot.
+#[tokio::test]
+async fn guide_gateway_commands_run() {
+    let mut guide = Guide::start("docs/guides/gateway.md", |_| {}).await;
+    guide.run_rest().await;
+    let kid = guide.var("KID").expect("KID set by the guide");
+    let jwks: serde_json::Value = guide
+        .app
+        .api
+        .get(guide.app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert!(kids.contains(&kid.as_str()), "{kid} not in {kids:?}");
+    let forwarded = std::fs::read_to_string(guide.work_path("forwarded-headers.txt")).expect("headers");
+    let caller = guide.var("CALLER_ID").expect("CALLER_ID");
+    assert!(forwarded.contains(&format!("X-Auth-Subject: {caller}")), "{forwarded}");
+    assert!(forwarded.contains("X-Auth-Audience: https://orders.example/api"), "{forwarded}");
+}
+
+/// docs/guides/from-homegrown-jwt.md: sign-in replacing `/login`, a 401 with its challenge, the
+/// refresh replacing `/keepalive`, and revocation of the refresh and the access token.
+#[tokio::test]
+async fn guide_from_homegrown_jwt_commands_run() {
+    let mut guide = Guide::start("docs/guides/from-homegrown-jwt.md", |_| {}).await;
+    guide.run_through("echo \"$AUTH_URL\"").await;
+    let callback = guide.browse_to_callback("AUTH_URL").await;
+    assert!(callback.starts_with("https://shop.example.com/callback?code="), "{callback}");
+    guide.run_rest().await;
+    let token = guide.var("ACCESS_TOKEN").expect("ACCESS_TOKEN set by the guide");
+    let res = get_userinfo(&guide.app, &token).await;
+    assert_invalid_token(res).await;
 }
