@@ -75,7 +75,50 @@ impl Guide {
     /// Starts a server configured by `configure` for the guide at `path` (relative to the repository).
     pub(crate) async fn start(path: &str, configure: impl FnOnce(&mut Settings)) -> Guide {
         let text = std::fs::read_to_string(repo_path(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let blocks: Vec<Block> = sh_blocks(&text).into_iter().filter(|b| b.run).collect();
+        Guide::start_blocks(path, &text, configure).await
+    }
+
+    /// Like [`Guide::start`], for the blocks of one section of a document: from the line `heading`
+    /// to the next heading of the same or a higher level.
+    pub(crate) async fn start_section(
+        path: &str,
+        heading: &str,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Guide {
+        let text = std::fs::read_to_string(repo_path(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let level = heading.chars().take_while(|c| *c == '#').count();
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| *l == heading)
+            .unwrap_or_else(|| panic!("{path}: no line {heading:?}"));
+        let mut in_fence = false;
+        let mut end = lines.len();
+        for (i, line) in lines.iter().enumerate().skip(start + 1) {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            let hashes = line.chars().take_while(|c| *c == '#').count();
+            if !in_fence && hashes > 0 && hashes <= level && line[hashes..].starts_with(' ') {
+                end = i;
+                break;
+            }
+        }
+        // Lines outside the section become blank, so block line numbers stay those of the file.
+        let section: String = lines[..end]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| if i < start { "\n".to_string() } else { format!("{l}\n") })
+            .collect();
+        Guide::start_blocks(path, &section, configure).await
+    }
+
+    async fn start_blocks(
+        path: &str,
+        text: &str,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Guide {
+        let blocks: Vec<Block> = sh_blocks(text).into_iter().filter(|b| b.run).collect();
         assert!(!blocks.is_empty(), "{path} has no ```sh block to run");
         let app = spawn_app_with(configure).await;
         let work = tempfile::tempdir().expect("temp dir");
