@@ -23,6 +23,7 @@ mod done_when;
 mod dpop;
 mod durability;
 mod federation;
+mod gateway_example;
 mod groups;
 mod guides;
 mod helpers;
