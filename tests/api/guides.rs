@@ -2,7 +2,7 @@
 //! ```` ```sh ```` blocks are run in order by bash against a live Portcullis, with the real `portcullis`
 //! binary on `PATH` (configured for that server's database) and `$ISSUER` set to the server's URL.
 //! Blocks fenced as ```` ```sh no-run ```` are shown to readers but not run (starting the server,
-//! production-only steps). Shell variables are carried from block to block, and a test may act between
+//! production-only steps). Shell variables and functions are carried from block to block, and a test may act between
 //! blocks (sign in and approve in "the browser") and read or set variables.
 
 use std::path::{Path, PathBuf};
@@ -184,7 +184,7 @@ impl Guide {
         let state = self.state_file();
         let vars = self.vars_file();
         let script = format!(
-            "set -a\n[ -f '{state}' ] && . '{state}'\nset -euo pipefail\n{code}\nset +eu\nexport -p > '{state}'\nenv -0 > '{vars}'\n",
+            "set -a\n[ -f '{state}' ] && . '{state}'\nset -euo pipefail\n{code}\nset +eu\nexport -p > '{state}'\ndeclare -f >> '{state}'\nenv -0 > '{vars}'\n",
             state = state.display(),
             vars = vars.display(),
             code = block.code,
