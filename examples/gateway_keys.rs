@@ -37,9 +37,9 @@ impl<F: FnMut() -> Result<Vec<u8>, String>> KeyCache<F> {
     /// than [`REFETCH_INTERVAL`] ago. `None`: no such key; refuse the token.
     pub fn jwks_for(&mut self, kid: &str, now: SystemTime) -> Result<Option<&[u8]>, String> {
         if !self.kids.contains(kid) {
-            let recent = self.fetched_at.is_some_and(|at| {
-                now.duration_since(at).unwrap_or_default() < REFETCH_INTERVAL
-            });
+            let recent = self
+                .fetched_at
+                .is_some_and(|at| now.duration_since(at).unwrap_or_default() < REFETCH_INTERVAL);
             if !recent {
                 self.refresh(now)?;
             }

@@ -11,9 +11,9 @@ use crate::resource_server::verify_example::{Expected, verify_access_token};
 /// The example gateway code of the guide, compiled into the tests as it is.
 #[allow(dead_code)]
 #[path = "../../examples/gateway_keys.rs"]
-mod gateway_example;
+mod gateway_code;
 
-use gateway_example::{KeyCache, REFETCH_INTERVAL, forwarded_headers};
+use gateway_code::{KeyCache, REFETCH_INTERVAL, forwarded_headers};
 
 const GUIDE: &str = include_str!("../../docs/guides/gateway.md");
 const EXAMPLE: &str = include_str!("../../examples/gateway_keys.rs");
@@ -28,7 +28,11 @@ fn gateway_guide_shows_the_example_verbatim() {
         .strip_prefix("```rust\n")
         .expect("a rust block after the marker");
     let (code, _) = block.split_once("\n```\n").expect("the end of the block");
-    assert_eq!(format!("{code}\n"), EXAMPLE, "docs/guides/gateway.md and the example differ");
+    assert_eq!(
+        format!("{code}\n"),
+        EXAMPLE,
+        "docs/guides/gateway.md and the example differ"
+    );
 }
 
 /// RFC 7517 §4.5 / RFC 9068 §4: the issuer's keys found by `kid` after one fetch; an unknown `kid`
@@ -56,13 +60,27 @@ async fn gateway_example_caches_keys_by_kid_and_forwards_verified_claims() {
         Ok(jwks.clone())
     });
     let t0 = SystemTime::now();
-    let set = cache.jwks_for(&kid, t0).expect("fetch").expect("the kid is published").to_vec();
+    let set = cache
+        .jwks_for(&kid, t0)
+        .expect("fetch")
+        .expect("the kid is published")
+        .to_vec();
     assert_eq!(fetches.get(), 1);
     assert!(cache.jwks_for(&kid, t0).expect("cached").is_some());
     assert_eq!(fetches.get(), 1, "a known kid needs no fetch");
 
-    assert!(cache.jwks_for("rotated-key", t0 + Duration::from_secs(1)).expect("ok").is_none());
-    assert!(cache.jwks_for("rotated-key", t0 + Duration::from_secs(30)).expect("ok").is_none());
+    assert!(
+        cache
+            .jwks_for("rotated-key", t0 + Duration::from_secs(1))
+            .expect("ok")
+            .is_none()
+    );
+    assert!(
+        cache
+            .jwks_for("rotated-key", t0 + Duration::from_secs(30))
+            .expect("ok")
+            .is_none()
+    );
     assert_eq!(fetches.get(), 1, "no fetch within a minute of the last");
     let later = t0 + REFETCH_INTERVAL + Duration::from_secs(1);
     assert!(cache.jwks_for("rotated-key", later).expect("ok").is_none());
@@ -87,7 +105,11 @@ async fn gateway_example_caches_keys_by_kid_and_forwards_verified_claims() {
             .map(|(_, v)| v.as_str())
             .collect::<Vec<_>>()
     };
-    assert_eq!(get("x-auth-subject"), [CONFIDENTIAL_ID], "the caller's own header is dropped");
+    assert_eq!(
+        get("x-auth-subject"),
+        [CONFIDENTIAL_ID],
+        "the caller's own header is dropped"
+    );
     assert_eq!(get("x-auth-client"), [CONFIDENTIAL_ID]);
     assert_eq!(get("x-auth-scope"), ["api:read"]);
     assert_eq!(get("x-auth-audience"), [audience.as_str()]);

@@ -108,16 +108,18 @@ impl Guide {
         let section: String = lines[..end]
             .iter()
             .enumerate()
-            .map(|(i, l)| if i < start { "\n".to_string() } else { format!("{l}\n") })
+            .map(|(i, l)| {
+                if i < start {
+                    "\n".to_string()
+                } else {
+                    format!("{l}\n")
+                }
+            })
             .collect();
         Guide::start_blocks(path, &section, configure).await
     }
 
-    async fn start_blocks(
-        path: &str,
-        text: &str,
-        configure: impl FnOnce(&mut Settings),
-    ) -> Guide {
+    async fn start_blocks(path: &str, text: &str, configure: impl FnOnce(&mut Settings)) -> Guide {
         let blocks: Vec<Block> = sh_blocks(text).into_iter().filter(|b| b.run).collect();
         assert!(!blocks.is_empty(), "{path} has no ```sh block to run");
         let app = spawn_app_with(configure).await;
@@ -501,7 +503,10 @@ async fn guide_spa_commands_run() {
     let mut guide = Guide::start("docs/guides/spa.md", |_| {}).await;
     guide.run_through("echo \"$AUTH_URL\"").await;
     let callback = guide.browse_to_callback("AUTH_URL").await;
-    assert!(callback.starts_with("https://spa.example.com/callback?code="), "{callback}");
+    assert!(
+        callback.starts_with("https://spa.example.com/callback?code="),
+        "{callback}"
+    );
     guide.run_through("echo \"$AUTH_URL\"").await;
     guide.browse_to_callback("AUTH_URL").await;
     guide.run_through("echo \"$LOGOUT_URL\"").await;
@@ -510,7 +515,10 @@ async fn guide_spa_commands_run() {
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "https://spa.example.com/?state=bye");
     guide.run_rest().await;
-    assert_eq!(guide.var("REDIRECT_URI").as_deref(), Some("https://spa.example.com/callback"));
+    assert_eq!(
+        guide.var("REDIRECT_URI").as_deref(),
+        Some("https://spa.example.com/callback")
+    );
 }
 
 /// docs/guides/native.md: RFC 8252 §7.3: a loopback redirect URI registered without a port accepts
@@ -521,12 +529,20 @@ async fn guide_native_commands_run() {
     let mut guide = Guide::start("docs/guides/native.md", |_| {}).await;
     guide.run_through("echo \"$AUTH_URL\"").await;
     let callback = guide.browse_to_callback("AUTH_URL").await;
-    assert!(callback.starts_with("http://127.0.0.1:53127/callback?code="), "{callback}");
+    assert!(
+        callback.starts_with("http://127.0.0.1:53127/callback?code="),
+        "{callback}"
+    );
     guide.run_through("echo \"$AUTH_URL\"").await;
     let callback = guide.browse_to_callback("AUTH_URL").await;
-    assert!(callback.starts_with("com.example.notes:/oauth2redirect?code="), "{callback}");
+    assert!(
+        callback.starts_with("com.example.notes:/oauth2redirect?code="),
+        "{callback}"
+    );
     guide.run_rest().await;
-    let refresh = guide.var("REFRESH_TOKEN").expect("REFRESH_TOKEN set by the guide");
+    let refresh = guide
+        .var("REFRESH_TOKEN")
+        .expect("REFRESH_TOKEN set by the guide");
     assert!(!refresh.is_empty() && refresh != "null");
 }
 
@@ -536,7 +552,10 @@ async fn guide_native_commands_run() {
 #[tokio::test]
 async fn guide_web_commands_run() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let receiver = format!("http://{}/backchannel-logout", listener.local_addr().expect("addr"));
+    let receiver = format!(
+        "http://{}/backchannel-logout",
+        listener.local_addr().expect("addr")
+    );
     let mut received = logout_receiver(listener);
     let mut guide = Guide::start("docs/guides/web.md", |_| {}).await;
     guide.set_var("BACKCHANNEL_URI", &receiver);
@@ -547,7 +566,10 @@ async fn guide_web_commands_run() {
     let res = guide.app.browser.get(&logout_url).send().await.expect("logout");
     assert_eq!(res.status(), 303);
     let state = guide.var("LOGOUT_STATE").expect("LOGOUT_STATE");
-    assert_eq!(location(&res), format!("https://app.example.com/signed-out?state={state}"));
+    assert_eq!(
+        location(&res),
+        format!("https://app.example.com/signed-out?state={state}")
+    );
     // Delivery passes as the background task runs them every 2 s, until the receiver has a token.
     let sender = portcullis::backchannel::deliver::Sender::new().expect("sender");
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -582,7 +604,9 @@ fn logout_receiver(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::Unbo
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             let body = loop {
-                let Ok(n) = sock.read(&mut chunk).await else { break None };
+                let Ok(n) = sock.read(&mut chunk).await else {
+                    break None;
+                };
                 if n == 0 {
                     break None;
                 }
@@ -625,7 +649,10 @@ async fn guide_service_commands_run() {
     let claims = jwt_part(&token, 1);
     assert_eq!(claims["aud"], "https://billing.example/api");
     assert_eq!(claims["scope"], "invoices:read");
-    assert_eq!(claims["sub"], guide.var("SERVICE_ID").expect("SERVICE_ID").as_str());
+    assert_eq!(
+        claims["sub"],
+        guide.var("SERVICE_ID").expect("SERVICE_ID").as_str()
+    );
 }
 
 /// docs/guides/gateway.md: the key found by `kid`, `token inspect` accepting the API's token and
@@ -655,8 +682,14 @@ async fn guide_gateway_commands_run() {
     assert!(kids.contains(&kid.as_str()), "{kid} not in {kids:?}");
     let forwarded = std::fs::read_to_string(guide.work_path("forwarded-headers.txt")).expect("headers");
     let caller = guide.var("CALLER_ID").expect("CALLER_ID");
-    assert!(forwarded.contains(&format!("X-Auth-Subject: {caller}")), "{forwarded}");
-    assert!(forwarded.contains("X-Auth-Audience: https://orders.example/api"), "{forwarded}");
+    assert!(
+        forwarded.contains(&format!("X-Auth-Subject: {caller}")),
+        "{forwarded}"
+    );
+    assert!(
+        forwarded.contains("X-Auth-Audience: https://orders.example/api"),
+        "{forwarded}"
+    );
 }
 
 /// docs/guides/from-homegrown-jwt.md: sign-in replacing `/login`, a 401 with its challenge, the
@@ -666,7 +699,10 @@ async fn guide_from_homegrown_jwt_commands_run() {
     let mut guide = Guide::start("docs/guides/from-homegrown-jwt.md", |_| {}).await;
     guide.run_through("echo \"$AUTH_URL\"").await;
     let callback = guide.browse_to_callback("AUTH_URL").await;
-    assert!(callback.starts_with("https://shop.example.com/callback?code="), "{callback}");
+    assert!(
+        callback.starts_with("https://shop.example.com/callback?code="),
+        "{callback}"
+    );
     guide.run_rest().await;
     let token = guide.var("ACCESS_TOKEN").expect("ACCESS_TOKEN set by the guide");
     let res = get_userinfo(&guide.app, &token).await;

@@ -99,7 +99,10 @@ fn every_setting_is_documented_with_its_environment_variable() {
             stale.push(name.to_string());
         }
     }
-    assert!(stale.is_empty(), "docs/configuration.md names variables that set nothing: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "docs/configuration.md names variables that set nothing: {stale:?}"
+    );
 }
 
 /// Every field of an `[[upstream]]` table has a row in the upstream table of docs/configuration.md.
@@ -120,7 +123,9 @@ fn every_upstream_field_is_documented() {
         .expect("the upstream section");
     for field in fields {
         assert!(
-            section.lines().any(|l| l.starts_with("| `") && l.contains(&format!("`{field}`"))),
+            section
+                .lines()
+                .any(|l| l.starts_with("| `") && l.contains(&format!("`{field}`"))),
             "upstream field {field} is not in docs/configuration.md"
         );
     }
@@ -169,7 +174,10 @@ fn compose_env() -> Vec<(String, String)> {
 fn health_url(text: &str, marker: &str) -> (String, String) {
     let (_, after) = text.split_once(marker).unwrap_or_else(|| panic!("no {marker}"));
     let (_, url) = after.split_once("http://127.0.0.1:").expect("a loopback URL");
-    let url: String = url.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+    let url: String = url
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect();
     let (port, path) = url.split_once('/').expect("a path");
     (port.to_string(), format!("/{path}"))
 }
@@ -185,7 +193,10 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
     let compose_env = compose_env();
     assert!(!docker_env.is_empty() && !compose_env.is_empty());
     for (name, _) in docker_env.iter().chain(&compose_env) {
-        assert!(documented.contains(name), "{name} is not a setting in docs/configuration.md");
+        assert!(
+            documented.contains(name),
+            "{name} is not a setting in docs/configuration.md"
+        );
     }
     let env = |name: &str| {
         docker_env
@@ -209,7 +220,10 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
     assert_eq!(docker_port, exposed);
     assert_eq!(compose_port, exposed);
     assert_eq!(docker_path, compose_path);
-    assert!(COMPOSE.contains(&format!(":{exposed}\"")), "compose publishes the exposed port");
+    assert!(
+        COMPOSE.contains(&format!(":{exposed}\"")),
+        "compose publishes the exposed port"
+    );
     let app = spawn_app().await;
     let res = app.api.get(app.url(&docker_path)).send().await.expect("health");
     assert_eq!(res.status(), 200, "{docker_path} is a route that answers");
@@ -238,8 +252,10 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
         "the master key is not kept next to the database"
     );
     // These values are valid settings.
-    let mut settings = Settings::default();
-    settings.listen = listen;
+    let mut settings = Settings {
+        listen,
+        ..Settings::default()
+    };
     settings.database.url = SecretString::from(env("PORTCULLIS_DATABASE__URL"));
     settings.keys.master_key_file = key_path.into();
     settings.validate().expect("the Dockerfile's settings validate");
@@ -247,7 +263,10 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
         .expect("a log format");
 
     // Multi-stage, non-root.
-    assert!(DOCKERFILE.matches("\nFROM ").count() >= 2, "a build and a runtime stage");
+    assert!(
+        DOCKERFILE.matches("\nFROM ").count() >= 2,
+        "a build and a runtime stage"
+    );
     assert!(DOCKERFILE.contains("COPY --from=build "));
     let user = DOCKERFILE
         .lines()
@@ -284,7 +303,9 @@ async fn sqlite_backup_restores_users_clients_and_keys() {
     let token = client_token(&guide.app).await;
     guide.run_rest().await;
     assert!(
-        guide.var("BACKUP").is_some_and(|b| std::path::Path::new(&b).exists()),
+        guide
+            .var("BACKUP")
+            .is_some_and(|b| std::path::Path::new(&b).exists()),
         "the backup file"
     );
 
@@ -299,10 +320,17 @@ async fn sqlite_backup_restores_users_clients_and_keys() {
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let store = &state.ctx.store;
-    let user = store.user_by_username(USERNAME).await.expect("user").expect("alice restored");
+    let user = store
+        .user_by_username(USERNAME)
+        .await
+        .expect("user")
+        .expect("alice restored");
     assert_eq!(user.id, guide.app.user_id);
     for client in [CONFIDENTIAL_ID, PUBLIC_ID, THIRD_PARTY_ID] {
-        assert!(store.client_by_id(client).await.expect("client").is_some(), "{client}");
+        assert!(
+            store.client_by_id(client).await.expect("client").is_some(),
+            "{client}"
+        );
     }
     let restored_url = format!("http://127.0.0.1:{port}");
     let jwks = |base: String| async move {
@@ -314,7 +342,10 @@ async fn sqlite_backup_restores_users_clients_and_keys() {
             .expect("json");
         body
     };
-    assert_eq!(jwks(guide.app.address.clone()).await, jwks(restored_url.clone()).await);
+    assert_eq!(
+        jwks(guide.app.address.clone()).await,
+        jwks(restored_url.clone()).await
+    );
     let res = guide
         .app
         .api
