@@ -282,15 +282,15 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
     assert_eq!(COMPOSE.matches("healthcheck:").count(), 3);
 }
 
-/// docs/operations.md, "Backup and restore": the SQLite backup taken with `sqlite3 .backup` while
-/// the server runs, restored to a new file, gives a server (same master key) with the same users,
-/// clients and signing keys: a token the first server issued is active at the restored one.
+/// docs/operations.md, "Backup and restore", "SQLite": the backup taken with `sqlite3 .backup`
+/// while the server runs, restored to a new file, gives a server (same master key) with the same
+/// users, clients and signing keys: a token the first server issued is active at the restored one.
 #[tokio::test]
 async fn sqlite_backup_restores_users_clients_and_keys() {
     let data = tempfile::tempdir().expect("temp dir");
     let db = data.path().join("portcullis.db");
     let url = format!("sqlite://{}", db.display());
-    let mut guide = Guide::start_section("docs/operations.md", "## Backup and restore", |s| {
+    let mut guide = Guide::start_section("docs/operations.md", "### SQLite", |s| {
         s.database.url = SecretString::from(url.clone());
     })
     .await;
@@ -308,9 +308,51 @@ async fn sqlite_backup_restores_users_clients_and_keys() {
             .is_some_and(|b| std::path::Path::new(&b).exists()),
         "the backup file"
     );
+    let restored_url = format!("sqlite://{}", restored.display());
+    assert_restored_server_has_the_same_data(&guide, &restored_url, &token).await;
+}
 
+/// docs/operations.md, "Backup and restore", "PostgreSQL": `pg_dump` of the running server's
+/// database, `pg_restore` into a new database, and a server on it (same master key) has the same
+/// users, clients and signing keys. Runs when the suite runs on PostgreSQL (`DATABASE_URL`).
+#[tokio::test]
+async fn postgres_dump_restores_users_clients_and_keys() {
+    let Some(admin_url) = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+    else {
+        eprintln!("DATABASE_URL names no PostgreSQL server: the SQLite run covers the other section");
+        return;
+    };
+    let mut guide = Guide::start_section("docs/operations.md", "### PostgreSQL", |_| {}).await;
+    let server_url = secrecy::ExposeSecret::expose_secret(&guide.app.state.settings.database.url).to_string();
+    let restored_db = format!("pc_test_restored_{}", &portcullis::random::random_id()[..12]);
+    guide.set_var("DATABASE_URL", &server_url);
+    guide.set_var("ADMIN_URL", &admin_url);
+    guide.set_var("RESTORED_DB", &restored_db);
+    let token = client_token(&guide.app).await;
+    guide.run_rest().await;
+    let restored_url = guide.var("RESTORED_URL").expect("RESTORED_URL set by the guide");
+    assert!(
+        restored_url.ends_with(&format!("/{restored_db}")),
+        "{restored_url}"
+    );
+    assert_restored_server_has_the_same_data(&guide, &restored_url, &token).await;
+    let _ = std::thread::spawn(move || {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {restored_db} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    })
+    .join();
+}
+
+/// A server started on `database_url` with the guide's server's settings (the same master key) has
+/// its user and clients, publishes the same keys, and finds `token` (issued by the first) active.
+async fn assert_restored_server_has_the_same_data(guide: &Guide, database_url: &str, token: &str) {
     let mut settings = (*guide.app.state.settings).clone();
-    settings.database.url = SecretString::from(format!("sqlite://{}", restored.display()));
+    settings.database.url = SecretString::from(database_url.to_string());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     settings.listen = format!("127.0.0.1:{port}");
@@ -332,7 +374,7 @@ async fn sqlite_backup_restores_users_clients_and_keys() {
             "{client}"
         );
     }
-    let restored_url = format!("http://127.0.0.1:{port}");
+    let restored = format!("http://127.0.0.1:{port}");
     let jwks = |base: String| async move {
         let body: Value = reqwest::get(format!("{base}/jwks"))
             .await
@@ -344,14 +386,14 @@ async fn sqlite_backup_restores_users_clients_and_keys() {
     };
     assert_eq!(
         jwks(guide.app.address.clone()).await,
-        jwks(restored_url.clone()).await
+        jwks(restored.clone()).await
     );
     let res = guide
         .app
         .api
-        .post(format!("{restored_url}/introspect"))
+        .post(format!("{restored}/introspect"))
         .basic_auth(CONFIDENTIAL_ID, Some(&guide.app.client_secret))
-        .form(&[("token", token.as_str())])
+        .form(&[("token", token)])
         .send()
         .await
         .expect("introspect");
