@@ -277,6 +277,12 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
     let runtime = DOCKERFILE.rsplit("\nFROM ").next().expect("runtime stage");
     assert!(!runtime.contains("-dev"), "{runtime}");
 
+    // The build context leaves out build output, local databases and master keys.
+    let ignored: Vec<&str> = include_str!("../../.dockerignore").lines().collect();
+    for pattern in ["target", "*.db", "*.master.key"] {
+        assert!(ignored.contains(&pattern), ".dockerignore lacks {pattern}");
+    }
+
     // Compose: PostgreSQL and Redis checked, Portcullis waits for both.
     assert_eq!(COMPOSE.matches("condition: service_healthy").count(), 2);
     assert_eq!(COMPOSE.matches("healthcheck:").count(), 3);
