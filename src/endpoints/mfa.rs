@@ -359,9 +359,6 @@ pub async fn resume(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let ctx = &state.ctx;
     let params = extract::query(&req)?;
     let visit = Visit::of(&state, &req).await?;
-    let Some(current) = &visit.current else {
-        return Err(PageError::request_expired());
-    };
     let request_id = params.get("request_id").unwrap_or_default();
     let pending = Pending::load(ctx, request_id, visit.holder())
         .await?
@@ -372,9 +369,11 @@ pub async fn resume(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
         .await?
         .ok_or_else(PageError::request_expired)?;
     let meta = extract::meta(&req);
-    let step = interaction::evaluate(ctx, pending, &client, Some(current.signed_in()), &meta).await?;
+    // Signed out (e.g. "Use another account", docs/security.md O.4): the login page of the request.
+    let signed_in = visit.current.as_ref().map(|c| c.signed_in());
+    let step = interaction::evaluate(ctx, pending, &client, signed_in, &meta).await?;
     let browser = Browser {
-        login: Some(current.session.login().to_string()),
+        login: visit.current.as_ref().map(|c| c.session.login().to_string()),
         binding: visit.binding.clone(),
         set_cookies: visit.new_cookie.clone().into_iter().collect(),
     };

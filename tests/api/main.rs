@@ -33,6 +33,7 @@ mod logout;
 mod mfa;
 mod offline;
 mod operations;
+mod pages;
 mod par;
 mod private_key_jwt;
 mod refresh;
