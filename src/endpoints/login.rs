@@ -38,14 +38,11 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let form = form_again(&params, target.as_ref());
     let retry = |message: String| pages::login_page(ctx, holder, form.clone(), Some(message));
     if !form_is_fresh(ctx, &params, holder, target.as_mut()).await? {
-        // docs/security.md O.2: a used form sent again (a reload, a restored tab) by a browser
-        // that is signed in goes on to the step its request is at; nothing is checked again.
-        if current.is_some() {
-            let next = match &target {
-                Some((pending, _)) => pages::continue_path(&pending.id),
-                None => "/account".to_string(),
-            };
-            return Ok(response::see_other(&next));
+        // docs/security.md O.2: a used form of a pending request sent again (a reload, a
+        // restored tab) by a browser that is signed in goes on to the step the request is at;
+        // nothing is checked again and no session is made.
+        if let (Some(_), Some((pending, _))) = (&current, &target) {
+            return Ok(response::see_other(&pages::continue_path(&pending.id)));
         }
         return retry(STALE.into()).await;
     }

@@ -130,7 +130,7 @@ async fn way_back_to(state: &AppState, request: &LogoutRequest) -> Result<Option
         Some(id) => state.ctx.store.client_by_id(id).await?,
         None => None,
     };
-    let client_uri = client.as_ref().and_then(|c| c.display.client_uri.as_deref());
+    let client_uri = client.as_ref().and_then(|c| c.registration.display.client_uri.as_deref());
     Ok(logout_outcome::way_back(client_uri, request.redirect_uri.as_deref()))
 }
 

@@ -10,7 +10,7 @@ use actix_web::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
 use crate::accounts::csrf::{self, Holder};
 use crate::context::Context;
 use crate::http::errors::PageError;
-use crate::http::templates::{ConsentPage, ScopeItem};
+use crate::http::templates::ConsentPage;
 use crate::http::{headers, response};
 use crate::interaction::Pending;
 use crate::storage::{ClientDisplay, User};

@@ -400,14 +400,10 @@ async fn branding_shows_on_pages_and_static_overrides_stay_inside_their_director
         assert!(page.contains(text), "{text}: {page}");
     }
     assert!(!page.contains("Protected by Portcullis"), "{page}");
-    let body = |path: &'static str| async move {
-        let res = get(&app, path).await;
-        (res.status().as_u16(), res.text().await.unwrap())
-    };
-    assert_eq!(body("/static/css/portcullis.css").await, (200, "/* acme look */".into()));
-    assert_eq!(body("/static/img/acme.svg").await, (200, "<svg/>".into()));
-    assert!(body("/static/brand.css").await.1.contains("--primary: #0a7"));
-    assert_eq!(body("/static/js/password.js").await.0, 200, "built-ins still served");
+    assert_eq!(body(&app, "/static/css/portcullis.css").await, (200, "/* acme look */".into()));
+    assert_eq!(body(&app, "/static/img/acme.svg").await, (200, "<svg/>".into()));
+    assert!(body(&app, "/static/brand.css").await.1.contains("--primary: #0a7"));
+    assert_eq!(body(&app, "/static/js/password.js").await.0, 200, "built-ins still served");
     for outside in [
         "/static/../secret.css",
         "/static/%2e%2e/secret.css",
@@ -416,8 +412,13 @@ async fn branding_shows_on_pages_and_static_overrides_stay_inside_their_director
         "/static/notes.txt",
         "/static/.hidden.css",
     ] {
-        let (status, text) = body(outside).await;
+        let (status, text) = body(&app, outside).await;
         assert!(!text.contains("outside") && !text.contains("not served"), "{outside}");
         assert_eq!(status, 404, "{outside}");
     }
+}
+
+async fn body(app: &TestApp, path: &str) -> (u16, String) {
+    let res = get(app, path).await;
+    (res.status().as_u16(), res.text().await.unwrap())
 }
