@@ -9,7 +9,6 @@ use crate::accounts::Audit;
 use crate::context::Context;
 use crate::storage::{AuditKind, Profile, StorageError, User};
 
-
 /// At most this many characters in a name.
 const MAX_NAME: usize = 100;
 /// RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
@@ -69,7 +68,12 @@ impl ProfileProblem {
 }
 
 /// Checks `form` and stores it for `user`, from `ip`; an empty field clears it.
-pub async fn change(ctx: &Context, user: &User, ip: &str, form: ProfileForm) -> Result<ProfileOutcome, StorageError> {
+pub async fn change(
+    ctx: &Context,
+    user: &User,
+    ip: &str,
+    form: ProfileForm,
+) -> Result<ProfileOutcome, StorageError> {
     let (name, email) = match (check_name(&form.name), check_email(&form.email)) {
         (Ok(n), Ok(e)) => (n, e),
         (Err(m), _) | (_, Err(m)) => return Ok(ProfileOutcome::Refused(m)),
@@ -143,16 +147,29 @@ mod tests {
 
     #[test]
     fn emails_are_plain_addresses_and_empty_clears() {
-        assert_eq!(check_email(" alice@example.com ").unwrap().as_deref(), Some("alice@example.com"));
+        assert_eq!(
+            check_email(" alice@example.com ").unwrap().as_deref(),
+            Some("alice@example.com")
+        );
         assert_eq!(check_email("").unwrap(), None);
-        for bad in ["alice", "a@b", "a b@example.com", "a@@example.com", "@example.com", "a@example..com"] {
+        for bad in [
+            "alice",
+            "a@b",
+            "a b@example.com",
+            "a@@example.com",
+            "@example.com",
+            "a@example..com",
+        ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn names_are_short_and_printable() {
-        assert_eq!(check_name(" Alice Liddell ").unwrap().as_deref(), Some("Alice Liddell"));
+        assert_eq!(
+            check_name(" Alice Liddell ").unwrap().as_deref(),
+            Some("Alice Liddell")
+        );
         assert_eq!(check_name("").unwrap(), None);
         assert!(check_name("a\u{7}b").is_err());
         assert!(check_name(&"x".repeat(101)).is_err());

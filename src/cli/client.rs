@@ -15,8 +15,8 @@ use crate::oauth::client_metadata::{self, AuthMethod};
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::secret_256;
 use crate::storage::{
-    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups, ClientKeys,
-    DynStore, GrantType, Registration,
+    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups,
+    ClientKeys, DynStore, GrantType, Registration,
 };
 
 const SECRET_NOTE: &str =

@@ -178,7 +178,10 @@ mod tests {
             ..BrandingSettings::default()
         };
         assert!(good.validate().is_ok());
-        assert_eq!(good.external_logo().as_deref(), Some("https://cdn.example/logo.png"));
+        assert_eq!(
+            good.external_logo().as_deref(),
+            Some("https://cdn.example/logo.png")
+        );
         assert_eq!(BrandingSettings::default().external_logo(), None);
     }
 }

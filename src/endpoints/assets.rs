@@ -60,7 +60,8 @@ fn local_file(dir: &Path, path: &str) -> Option<PathBuf> {
         !s.is_empty()
             && !s.starts_with('.')
             && s.len() <= 100
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     if segments.len() > 4 || !segments.iter().all(plain) || mime(path).is_none() {
         return None;

@@ -4,8 +4,8 @@
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::accounts::{self, Audit, LogoutVia};
 use crate::accounts::csrf::{self, Holder};
+use crate::accounts::{self, Audit, LogoutVia};
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};

@@ -10,8 +10,8 @@ use crate::accounts::csrf::{self, Holder};
 use crate::accounts::{self, LogoutVia, session};
 use crate::http::errors::PageError;
 use crate::http::templates::{LoggedOutPage, LogoutConfirmPage, LogoutStayedPage};
-use crate::interaction::logout_outcome::{self, Outcome};
 use crate::http::{cookies, extract, response};
+use crate::interaction::logout_outcome::{self, Outcome};
 use crate::oauth::OAuthError;
 use crate::oidc::end_session::{self, LogoutRequest};
 use crate::state::AppState;
@@ -82,7 +82,10 @@ pub async fn confirm(
             back: None,
             client_name: request.client_name.clone(),
         };
-        let signed_out = Holder { login: None, ..holder };
+        let signed_out = Holder {
+            login: None,
+            ..holder
+        };
         let id = logout_outcome::park(ctx, &outcome, signed_out).await?;
         let mut redirect = response::see_other(&format!("/logout/done?id={id}"));
         for c in res.cookies() {
@@ -130,8 +133,13 @@ async fn way_back_to(state: &AppState, request: &LogoutRequest) -> Result<Option
         Some(id) => state.ctx.store.client_by_id(id).await?,
         None => None,
     };
-    let client_uri = client.as_ref().and_then(|c| c.registration.display.client_uri.as_deref());
-    Ok(logout_outcome::way_back(client_uri, request.redirect_uri.as_deref()))
+    let client_uri = client
+        .as_ref()
+        .and_then(|c| c.registration.display.client_uri.as_deref());
+    Ok(logout_outcome::way_back(
+        client_uri,
+        request.redirect_uri.as_deref(),
+    ))
 }
 
 /// Ends the session (if any, recorded in the audit log with the client's address), clears the

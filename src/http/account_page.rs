@@ -229,8 +229,8 @@ mod tests {
         let html = templates::render(&sample(None, None, false)).unwrap();
         assert_eq!(
             html.matches("<form").count(),
-            3 + 1 + 3,
-            "3 devices, 1 app, sign out, everywhere, password"
+            3 + 1 + 4,
+            "3 devices, 1 app, sign out, everywhere, password, profile"
         );
         for token in [
             "csrf-session-0",
@@ -239,6 +239,7 @@ mod tests {
             "csrf-signout",
             "csrf-everywhere",
             "csrf-password",
+            "csrf-profile",
         ] {
             assert_eq!(html.matches(token).count(), 1, "{token}");
         }

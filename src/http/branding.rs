@@ -78,9 +78,7 @@ impl Brand {
             if c.is_empty() {
                 return String::new();
             }
-            format!(
-                "--primary: {c}; --primary-hover: {c}; --primary-active: {c}; --link: {c}; --focus: {c};"
-            )
+            format!("--primary: {c}; --primary-hover: {c}; --primary-active: {c}; --link: {c}; --focus: {c};")
         };
         format!(
             ":root {{ {} }}\n@media (prefers-color-scheme: dark) {{ :root {{ {} }} }}\n",

@@ -29,7 +29,8 @@ pub async fn render(
         Some(shown) => ctx.store.user_by_id(&shown.user_id).await?,
         None => None,
     };
-    let mut scopes = super::pages::scope_items(ctx, &pending.request.scope, &pending.request.resources).await?;
+    let mut scopes =
+        super::pages::scope_items(ctx, &pending.request.scope, &pending.request.resources).await?;
     if let Some(user) = &user {
         for item in scopes.iter_mut().filter(|s| s.api.is_none()) {
             if let Some(phrase) = phrase(&item.name, user) {
@@ -60,7 +61,11 @@ pub async fn render(
     if let Some(logo) = logo {
         // docs/security.md O.4: the page's CSP allows exactly the logo it shows, nothing else.
         let brand_logo = crate::http::branding::current().external_logo();
-        let images: Vec<&str> = brand_logo.iter().map(String::as_str).chain([logo.as_str()]).collect();
+        let images: Vec<&str> = brand_logo
+            .iter()
+            .map(String::as_str)
+            .chain([logo.as_str()])
+            .collect();
         if let Ok(v) = HeaderValue::from_str(&headers::content_security_policy(&images)) {
             res.headers_mut().insert(CONTENT_SECURITY_POLICY, v);
         }
@@ -158,13 +163,20 @@ mod tests {
     #[test]
     fn scopes_read_as_verb_phrases_with_the_users_values() {
         let u = alice();
-        assert_eq!(phrase("email", &u).unwrap(), "See your email address (alice@example.com)");
+        assert_eq!(
+            phrase("email", &u).unwrap(),
+            "See your email address (alice@example.com)"
+        );
         assert_eq!(
             phrase("profile", &u).unwrap(),
             "See your name (Alice Liddell) and username (alice)"
         );
         assert_eq!(phrase("openid", &u).unwrap(), "Sign you in as alice");
-        assert_eq!(phrase("orders:read", &u), None, "custom scopes keep their own words");
+        assert_eq!(
+            phrase("orders:read", &u),
+            None,
+            "custom scopes keep their own words"
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
             pending,
             client_name,
             username,
-        } => crate::http::consent_page::render(ctx, browser.holder(), &pending, client_name, username).await?,
+        } => {
+            crate::http::consent_page::render(ctx, browser.holder(), &pending, client_name, username).await?
+        }
         Step::SecondFactor {
             request_id,
             user_id,

@@ -458,6 +458,14 @@ mod tests {
                 })
                 .unwrap(),
             ),
+            (
+                "logout_stayed.html",
+                render(&LogoutStayedPage {
+                    client_name: Some("Acme Dashboard".to_owned()),
+                    back: Some("https://acme.example/".to_owned()),
+                })
+                .unwrap(),
+            ),
             ("form_post.html", render(&form_post()).unwrap()),
             ("dev_callback.html", render(&dev_callback(false)).unwrap()),
             ("dev_callback_error.html", render(&dev_callback(true)).unwrap()),
@@ -544,7 +552,10 @@ mod tests {
         assert!(html.contains("app.example</a>"), "{html}");
         assert!(html.contains(r#"action="/consent/switch""#), "{html}");
         let plain = render(&consent("Acme")).unwrap();
-        assert!(!plain.contains("Privacy policy") && !plain.contains("client-logo"), "{plain}");
+        assert!(
+            !plain.contains("Privacy policy") && !plain.contains("client-logo"),
+            "{plain}"
+        );
     }
 
     /// docs/security.md A.3: the error page never links to the app (its redirect URI may be
@@ -648,6 +659,11 @@ mod tests {
                 client_name: Some(EVIL.to_owned()),
             })
             .unwrap(),
+            render(&LogoutStayedPage {
+                client_name: Some(EVIL.to_owned()),
+                back: Some(EVIL.to_owned()),
+            })
+            .unwrap(),
             render(&DevCallbackPage {
                 params: pairs(&[(EVIL, EVIL)]),
                 curl: Some(EVIL.to_owned()),
@@ -655,8 +671,11 @@ mod tests {
             .unwrap(),
         ];
         for html in &pages {
-            // The login page loads the passkey script from /static (docs/guides/mfa.md); nothing else.
-            let html = &html.replace("<script src=\"/static/js/passkey.js\"></script>", "");
+            // The login page loads the passkey and show-password scripts from /static
+            // (docs/guides/mfa.md, docs/security.md O.5); nothing else.
+            let html = &html
+                .replace("<script src=\"/static/js/passkey.js\"></script>", "")
+                .replace("<script src=\"/static/js/password.js\"></script>", "");
             assert!(!html.contains("<script"), "unescaped script in {html}");
             assert!(
                 html.contains(escaped) || html.contains("&lt;script&gt;"),
@@ -683,11 +702,15 @@ mod tests {
                 assert_eq!(scripts, 1, "{name}");
                 assert!(html.contains(FORM_POST_SCRIPT));
             } else {
-                // docs/guides/mfa.md: the passkey button's script, from /static, is the one allowed.
-                let passkey = html
+                // docs/guides/mfa.md, docs/security.md O.5: the passkey button's and the
+                // show-password scripts, from /static, are the ones allowed.
+                let allowed = html
                     .matches("<script src=\"/static/js/passkey.js\"></script>")
-                    .count();
-                assert_eq!(scripts, passkey, "{name} has a script");
+                    .count()
+                    + html
+                        .matches("<script src=\"/static/js/password.js\"></script>")
+                        .count();
+                assert_eq!(scripts, allowed, "{name} has a script");
             }
         }
     }

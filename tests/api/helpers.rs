@@ -356,11 +356,7 @@ impl TestApp {
         if !next.starts_with("/login/continue?") {
             return res;
         }
-        self.browser
-            .get(self.url(&next))
-            .send()
-            .await
-            .expect("continue")
+        self.browser.get(self.url(&next)).send().await.expect("continue")
     }
 
     /// Submits the consent form found in `page` with `decision` (allow | deny).

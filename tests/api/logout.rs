@@ -151,7 +151,11 @@ async fn logout_without_hint_asks_for_confirmation() {
         303,
         "to the signed-out page (no registered URI to go to; docs/security.md O.1)"
     );
-    assert!(location(&res).starts_with("/logout/done?id="), "{}", location(&res));
+    assert!(
+        location(&res).starts_with("/logout/done?id="),
+        "{}",
+        location(&res)
+    );
     let cleared = set_cookie(&res, SESSION_COOKIE).expect("session cookie cleared");
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")), "{cleared}");
     assert!(!has_session(&app, &app.browser).await, "signed out");

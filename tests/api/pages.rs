@@ -173,7 +173,10 @@ async fn confirmed_logout_answers_303_to_the_signed_out_page() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert!(set_cookie(&res, SESSION_COOKIE).is_some(), "the session cookie is cleared");
+    assert!(
+        set_cookie(&res, SESSION_COOKIE).is_some(),
+        "the session cookie is cleared"
+    );
     let next = location(&res);
     for _ in 0..2 {
         let body = get(&app, &next).await.text().await.unwrap();
@@ -193,7 +196,10 @@ async fn consent_lists_sign_in_first_offline_access_last_with_the_users_values()
         .text()
         .await
         .unwrap();
-    let at = |text: &str| body.find(text).unwrap_or_else(|| panic!("{text} missing:\n{body}"));
+    let at = |text: &str| {
+        body.find(text)
+            .unwrap_or_else(|| panic!("{text} missing:\n{body}"))
+    };
     let sign_in = at("Sign you in as alice");
     let email = at("See your email address (alice@example.com)");
     let name = at("See your name (Alice Liddell)");
@@ -218,8 +224,14 @@ async fn consent_shows_the_apps_links_and_a_csp_allowing_exactly_its_logo() {
     );
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
     let body = res.text().await.unwrap();
-    assert!(body.contains(r#"src="https://cdn.partner.example/logo.png""#), "{body}");
-    assert!(body.contains(r#"href="https://partner.example/privacy""#), "{body}");
+    assert!(
+        body.contains(r#"src="https://cdn.partner.example/logo.png""#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"href="https://partner.example/privacy""#),
+        "{body}"
+    );
     assert!(body.contains(r#"href="https://partner.example/terms""#), "{body}");
     assert!(body.contains("partner.example</a>"), "{body}");
 
@@ -294,13 +306,20 @@ async fn login_page_says_sign_in_and_has_a_script_file_password_toggle() {
     assert!(!page.contains("Welcome back"));
     let toggle = page.find("data-password-toggle").expect("toggle");
     let tag_end = toggle + page[toggle..].find('>').unwrap();
-    assert!(page[toggle..tag_end].contains("hidden"), "hidden without JavaScript");
+    assert!(
+        page[toggle..tag_end].contains("hidden"),
+        "hidden without JavaScript"
+    );
     assert!(page.contains(r#"<script src="/static/js/password.js"></script>"#));
     assert!(!page.contains("<script>"), "no inline script");
     let js = get(&app, "/static/js/password.js").await;
     assert_eq!(js.status(), 200);
     assert!(header(&js, "content-type").starts_with("text/javascript"));
-    let css = get(&app, "/static/css/portcullis.css").await.text().await.unwrap();
+    let css = get(&app, "/static/css/portcullis.css")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(css.contains("@media (forced-colors: active)"));
 }
 
@@ -311,7 +330,10 @@ async fn account_page_edits_name_and_email() {
     let app = spawn_app().await;
     let _ = app.login_for_code("openid").await;
     let page = get(&app, "/account").await.text().await.unwrap();
-    assert!(page.contains("Alice Liddell") && page.contains("alice@example.com"), "{page}");
+    assert!(
+        page.contains("Alice Liddell") && page.contains("alice@example.com"),
+        "{page}"
+    );
     let post = |token: String, name: &str, email: &str| {
         let form = [
             ("csrf_token", token),
@@ -333,17 +355,28 @@ async fn account_page_edits_name_and_email() {
     assert_eq!(user.name.as_deref(), Some("Alice Liddell"), "unchanged");
 
     let page = get(&app, "/account").await.text().await.unwrap();
-    let res = post(form_token(&page, "/account/profile"), "Alice L.", "alice@new.example")
-        .await
-        .unwrap();
+    let res = post(
+        form_token(&page, "/account/profile"),
+        "Alice L.",
+        "alice@new.example",
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/account?notice=profile-email-changed#profile");
     let user = app.ctx().store.user_by_id(&app.user_id).await.unwrap().unwrap();
     assert_eq!(user.name.as_deref(), Some("Alice L."));
     assert_eq!(user.email.as_deref(), Some("alice@new.example"));
     assert!(!user.email_verified, "a new email is not verified");
-    let page = get(&app, "/account?notice=profile-email-changed").await.text().await.unwrap();
-    assert!(page.contains("alice@new.example") && page.contains("not verified yet"), "{page}");
+    let page = get(&app, "/account?notice=profile-email-changed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("alice@new.example") && page.contains("not verified yet"),
+        "{page}"
+    );
 
     let events = app
         .ctx()
@@ -400,10 +433,22 @@ async fn branding_shows_on_pages_and_static_overrides_stay_inside_their_director
         assert!(page.contains(text), "{text}: {page}");
     }
     assert!(!page.contains("Protected by Portcullis"), "{page}");
-    assert_eq!(body(&app, "/static/css/portcullis.css").await, (200, "/* acme look */".into()));
+    assert_eq!(
+        body(&app, "/static/css/portcullis.css").await,
+        (200, "/* acme look */".into())
+    );
     assert_eq!(body(&app, "/static/img/acme.svg").await, (200, "<svg/>".into()));
-    assert!(body(&app, "/static/brand.css").await.1.contains("--primary: #0a7"));
-    assert_eq!(body(&app, "/static/js/password.js").await.0, 200, "built-ins still served");
+    assert!(
+        body(&app, "/static/brand.css")
+            .await
+            .1
+            .contains("--primary: #0a7")
+    );
+    assert_eq!(
+        body(&app, "/static/js/password.js").await.0,
+        200,
+        "built-ins still served"
+    );
     for outside in [
         "/static/../secret.css",
         "/static/%2e%2e/secret.css",
@@ -413,7 +458,10 @@ async fn branding_shows_on_pages_and_static_overrides_stay_inside_their_director
         "/static/.hidden.css",
     ] {
         let (status, text) = body(&app, outside).await;
-        assert!(!text.contains("outside") && !text.contains("not served"), "{outside}");
+        assert!(
+            !text.contains("outside") && !text.contains("not served"),
+            "{outside}"
+        );
         assert_eq!(status, 404, "{outside}");
     }
 }
