@@ -137,12 +137,20 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let dev_mode = state.settings.dev_mode;
     let trusted = state.settings.http.trusted_proxies.clone();
     let shutdown_timeout = state.settings.http.shutdown_timeout_secs;
+    // docs/security.md O.6: the brand every page shows; an https logo is allowed by the CSP.
+    let brand = web::Data::new(crate::http::branding::Brand::new(&state.settings.branding));
+    let brand_logo = brand.external_logo();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(brand.clone())
             .app_data(web::PayloadConfig::new(max_body))
-            .wrap(crate::http::headers::security_headers(https))
+            .wrap(actix_web::middleware::from_fn(crate::http::branding::scope))
+            .wrap(crate::http::headers::security_headers(
+                https,
+                &brand_logo.iter().map(String::as_str).collect::<Vec<_>>(),
+            ))
             .wrap(actix_web::middleware::from_fn(crate::http::head::as_get))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .wrap(crate::http::observe::RequestIds::new(trusted.clone()))

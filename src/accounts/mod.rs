@@ -7,6 +7,7 @@ pub mod devices;
 pub mod login;
 pub mod overview;
 pub mod password;
+pub mod profile;
 pub mod ratelimit;
 pub mod session;
 pub mod users;
@@ -101,6 +102,8 @@ pub enum LogoutVia {
     RelyingParty,
     /// "Sign out" on the account page.
     AccountPage,
+    /// "Not you? Use another account" on the consent page.
+    SwitchAccount,
 }
 
 /// Records that `session` was signed out from `ip` (`session.logout`), naming the client that
@@ -115,6 +118,7 @@ pub async fn record_logout(
     let via = match via {
         LogoutVia::RelyingParty => "rp_initiated",
         LogoutVia::AccountPage => "account_page",
+        LogoutVia::SwitchAccount => "switch_account",
     };
     Audit::new(AuditKind::Logout)
         .user(Some(&session.user_id))

@@ -15,8 +15,8 @@ use crate::oauth::client_metadata::{self, AuthMethod};
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::secret_256;
 use crate::storage::{
-    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientGroups, ClientKeys,
-    DynStore, GrantType, Registration,
+    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups,
+    ClientKeys, DynStore, GrantType, Registration,
 };
 
 const SECRET_NOTE: &str =
@@ -128,6 +128,20 @@ pub struct AddArgs {
     /// RFC 8693: an API it may exchange tokens into (token exchange); repeatable.
     #[arg(long = "exchange-to", value_name = "IDENTIFIER", num_args = 1..)]
     pub exchange_to: Vec<String>,
+    /// RFC 7591 §2 `client_uri`: the app's home page, linked on the consent page (https, or
+    /// http on loopback for development).
+    #[arg(long, value_name = "URL")]
+    pub client_uri: Option<String>,
+    /// RFC 7591 §2 `logo_uri`: the app's logo, shown on the consent page when https (the server
+    /// never fetches it; the browser does).
+    #[arg(long, value_name = "URL")]
+    pub logo_uri: Option<String>,
+    /// RFC 7591 §2 `policy_uri`: the app's privacy policy, linked on the consent page.
+    #[arg(long, value_name = "URL")]
+    pub policy_uri: Option<String>,
+    /// RFC 7591 §2 `tos_uri`: the app's terms of service, linked on the consent page.
+    #[arg(long, value_name = "URL")]
+    pub tos_uri: Option<String>,
     /// The client_id [default: random].
     #[arg(long)]
     pub client_id: Option<String>,
@@ -379,6 +393,13 @@ pub fn build_client(
         allow_http_loopback: false,
     })
     .map_err(|e| CliError::Invalid(e.message))?;
+    let display = ClientDisplay {
+        client_uri: args.client_uri,
+        logo_uri: args.logo_uri,
+        policy_uri: args.policy_uri,
+        tos_uri: args.tos_uri,
+    };
+    client_metadata::check_display(&display, true).map_err(|e| CliError::Invalid(e.message))?;
     let scopes = if args.scopes.is_empty() {
         Scope::from_tokens(STANDARD_SCOPES)
     } else {
@@ -423,6 +444,7 @@ pub fn build_client(
         registration: Registration {
             keys,
             application_type,
+            display,
             ..Registration::default()
         },
     };

@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::Alg;
 
+pub mod branding;
 pub mod cidr;
 pub mod registration;
 pub mod upstream;
 mod validate;
 
+pub use branding::BrandingSettings;
 pub use cidr::Cidr;
 pub use registration::{RegistrationMode, RegistrationSettings};
 pub use upstream::{FederationSettings, UpstreamSettings};
@@ -60,6 +62,8 @@ pub struct Settings {
     /// Clients that register themselves (docs/clients.md): RFC 7591/7592, Client ID Metadata
     /// Documents.
     pub registration: RegistrationSettings,
+    /// How the sign-in pages look (docs/configuration.md, "Branding").
+    pub branding: BrandingSettings,
     /// `[[upstream]]`: OpenID providers users may sign in through (docs/guides/federation.md).
     /// Last: TOML writes arrays of tables after every plain table.
     pub upstream: Vec<UpstreamSettings>,
@@ -329,6 +333,7 @@ impl Default for Settings {
             device: DeviceSettings::default(),
             federation: FederationSettings::default(),
             registration: RegistrationSettings::default(),
+            branding: BrandingSettings::default(),
             upstream: Vec::new(),
             dev_mode: false,
         }

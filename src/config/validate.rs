@@ -22,6 +22,7 @@ impl Settings {
         self.validate_par_and_dpop()?;
         self.validate_device()?;
         self.registration.validate()?;
+        self.branding.validate()?;
         super::upstream::validate(&self.upstream, &self.federation)
     }
 

@@ -10,12 +10,12 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::{self, Holder};
 use crate::accounts::overview::{self, Actor, PasswordForm, PasswordOutcome};
+use crate::accounts::profile::{self, ProfileForm, ProfileOutcome};
 use crate::accounts::{self, LogoutVia, session};
 use crate::http::account_page;
 use crate::http::errors::PageError;
 use crate::http::pages::{self, LoginForm};
 use crate::http::session::Current;
-use crate::http::templates::LoggedOutPage;
 use crate::http::{cookies, extract, response};
 use crate::oauth::params::ParamMap;
 use crate::state::AppState;
@@ -154,6 +154,30 @@ pub async fn change_password(
     }
 }
 
+/// `POST /account/profile` (`name`, `email`): the user's own name and email (docs/security.md
+/// O.5); 303 back to the account page with what happened.
+#[tracing::instrument(name = "account_profile", skip_all)]
+pub async fn change_profile(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let Some(post) = accept(&state, &req, &body).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    let form = ProfileForm {
+        name: post.params.get("name").unwrap_or_default().to_string(),
+        email: post.params.get("email").unwrap_or_default().to_string(),
+    };
+    let ip = extract::client_ip(&req);
+    let notice = match profile::change(&state.ctx, &post.current.user, &ip, form).await? {
+        ProfileOutcome::Changed { email_changed: true } => "profile-email-changed",
+        ProfileOutcome::Changed { email_changed: false } | ProfileOutcome::Unchanged => "profile-saved",
+        ProfileOutcome::Refused(problem) => problem.key(),
+    };
+    Ok(response::see_other(&format!("/account?notice={notice}#profile")))
+}
+
 /// A checked account-page POST: the form, the browser binding and the signed-in user.
 struct Post {
     params: ParamMap,
@@ -193,10 +217,11 @@ async fn accept(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Opti
     }))
 }
 
-/// Ends this browser's session, clears its cookie and shows the signed-out page.
+/// Ends this browser's session, clears its cookie and sends the browser to the signed-out page
+/// (`GET /logout/done`, docs/security.md O.1).
 async fn signed_out(state: &AppState, cookie: &str) -> Result<HttpResponse, PageError> {
     session::destroy(&state.ctx, cookie).await?;
-    let mut res = response::page(StatusCode::OK, &LoggedOutPage { client_name: None })?;
+    let mut res = response::see_other("/logout/done");
     let _ = res.add_cookie(&cookies::clear_session(&state.settings));
     Ok(res)
 }

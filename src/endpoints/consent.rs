@@ -4,8 +4,8 @@
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::accounts::Audit;
 use crate::accounts::csrf::{self, Holder};
+use crate::accounts::{self, Audit, LogoutVia};
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
 use crate::http::{cookies, extract, response, session};
@@ -54,5 +54,39 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         login: Some(current.session.login().to_string()),
         set_cookies: Vec::new(),
     };
-    pages::render(ctx, step, browser).await
+    pages::after_post(ctx, step, browser).await
+}
+
+/// `POST /consent/switch` ("Not you? Use another account", docs/security.md O.4): the browser is
+/// signed out of the login the consent page was shown to, and the same request goes back to its
+/// login page (303 to `/login/continue`), so whoever signs in next answers it.
+#[tracing::instrument(name = "consent_switch", skip_all)]
+pub async fn switch_account(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let params = extract::form(&req, &body)?;
+    let (binding, _) = cookies::browser(&req, &state);
+    let current = session::current(ctx, &state.settings, &req)
+        .await?
+        .ok_or_else(PageError::request_expired)?;
+    let holder = Holder {
+        binding: &binding,
+        login: Some(current.session.login()),
+    };
+    csrf::require(&ctx.ephemeral, &params, holder).await?;
+    let request_id = params.get("request_id").unwrap_or_default();
+    let mut pending = interaction::awaiting_consent(ctx, request_id, &binding, current.signed_in())
+        .await?
+        .ok_or_else(PageError::request_expired)?;
+    let ip = extract::client_ip(&req);
+    let client_id = Some(pending.request.client_id.as_str());
+    accounts::record_logout(ctx, &current.session, LogoutVia::SwitchAccount, client_id, &ip).await;
+    accounts::session::destroy(ctx, &current.cookie).await?;
+    interaction::forget_login(ctx, &mut pending).await?;
+    let mut res = response::see_other(&pages::continue_path(&pending.id));
+    let _ = res.add_cookie(&cookies::clear_session(&state.settings));
+    Ok(res)
 }

@@ -38,6 +38,12 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let form = form_again(&params, target.as_ref());
     let retry = |message: String| pages::login_page(ctx, holder, form.clone(), Some(message));
     if !form_is_fresh(ctx, &params, holder, target.as_mut()).await? {
+        // docs/security.md O.2: a used form of a pending request sent again (a reload, a
+        // restored tab) by a browser that is signed in goes on to the step the request is at;
+        // nothing is checked again and no session is made.
+        if let (Some(_), Some((pending, _))) = (&current, &target) {
+            return Ok(response::see_other(&pages::continue_path(&pending.id)));
+        }
         return retry(STALE.into()).await;
     }
     // docs/security.md I.5-I.6: an email of an upstream's domain goes there, before any password
@@ -121,7 +127,7 @@ pub async fn finish(
         user: &user,
     };
     let step = interaction::after_login(ctx, pending, &client, signed_in, meta).await?;
-    pages::render(ctx, step, browser).await
+    pages::after_post(ctx, step, browser).await
 }
 
 /// docs/security.md I.5: the start of a sign-in at the upstream whose domain the typed username

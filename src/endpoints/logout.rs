@@ -9,8 +9,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::accounts::csrf::{self, Holder};
 use crate::accounts::{self, LogoutVia, session};
 use crate::http::errors::PageError;
-use crate::http::templates::{LoggedOutPage, LogoutConfirmPage};
+use crate::http::templates::{LoggedOutPage, LogoutConfirmPage, LogoutStayedPage};
 use crate::http::{cookies, extract, response};
+use crate::interaction::logout_outcome::{self, Outcome};
 use crate::oauth::OAuthError;
 use crate::oidc::end_session::{self, LogoutRequest};
 use crate::state::AppState;
@@ -63,13 +64,82 @@ pub async fn confirm(
         .await?
         .ok_or_else(|| OAuthError::invalid_request("this sign-out request has expired"))?;
     if params.get("decision") != Some("logout") {
-        return response::message(
-            "You are still signed in",
-            "Sign-out was cancelled. You can close this window.",
-        );
+        // docs/security.md O.3: "Stay signed in" is a page that says so, with the way back.
+        let outcome = Outcome {
+            signed_out: false,
+            back: way_back_to(&state, &request).await?,
+            client_name: request.client_name.clone(),
+        };
+        let id = logout_outcome::park(ctx, &outcome, holder).await?;
+        return Ok(response::see_other(&format!("/logout/done?id={id}")));
     }
     let cookie = cookies::session_value(&req, &state.settings);
-    finish(&state, &req, &request, cookie.as_deref()).await
+    let mut res = finish(&state, &req, &request, cookie.as_deref()).await?;
+    if res.status() != StatusCode::SEE_OTHER {
+        // docs/security.md O.1: the signed-out page is a GET, not the answer to this POST.
+        let outcome = Outcome {
+            signed_out: true,
+            back: None,
+            client_name: request.client_name.clone(),
+        };
+        let signed_out = Holder {
+            login: None,
+            ..holder
+        };
+        let id = logout_outcome::park(ctx, &outcome, signed_out).await?;
+        let mut redirect = response::see_other(&format!("/logout/done?id={id}"));
+        for c in res.cookies() {
+            let _ = redirect.add_cookie(&c.into_owned());
+        }
+        res = redirect;
+    }
+    Ok(res)
+}
+
+/// `GET /logout/done?id=...`: how the logout confirmation ended, for the browser that answered
+/// it; reloadable (docs/security.md O.1, O.3). Anything else is the plain signed-out page when the
+/// browser is signed out, or the "still signed in" page pointing to `/account`.
+#[tracing::instrument(name = "logout_done", skip_all)]
+pub async fn done(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let (binding, _) = cookies::browser(&req, &state);
+    let current = crate::http::session::current(ctx, &state.settings, &req).await?;
+    let holder = Holder {
+        binding: &binding,
+        login: current.as_ref().map(|c| c.session.login()),
+    };
+    let query = extract::query(&req).ok();
+    let id = query.as_ref().and_then(|q| q.get("id")).unwrap_or_default();
+    let outcome = logout_outcome::load(ctx, id, holder).await?.unwrap_or(Outcome {
+        signed_out: current.is_none(),
+        ..Outcome::default()
+    });
+    if outcome.signed_out {
+        let page = LoggedOutPage {
+            client_name: outcome.client_name,
+        };
+        return response::page(StatusCode::OK, &page);
+    }
+    let page = LogoutStayedPage {
+        client_name: outcome.client_name,
+        back: outcome.back,
+    };
+    response::page(StatusCode::OK, &page)
+}
+
+/// The client's registered address, or the origin of its registered post-logout redirect URI.
+async fn way_back_to(state: &AppState, request: &LogoutRequest) -> Result<Option<String>, PageError> {
+    let client = match &request.client_id {
+        Some(id) => state.ctx.store.client_by_id(id).await?,
+        None => None,
+    };
+    let client_uri = client
+        .as_ref()
+        .and_then(|c| c.registration.display.client_uri.as_deref());
+    Ok(logout_outcome::way_back(
+        client_uri,
+        request.redirect_uri.as_deref(),
+    ))
 }
 
 /// Ends the session (if any, recorded in the audit log with the client's address), clears the

@@ -352,16 +352,15 @@ pub async fn sign_in_finish(
     Ok(json_response(&state, visit, Some(&done), next))
 }
 
-/// `GET /login/continue?request_id=...`: the pending request goes on for the signed-in browser
-/// after a second factor or enrolment (the next step: consent, another factor, or the code).
+/// `GET /login/continue?request_id=...`: the pending request goes on for its browser: after a
+/// second factor or enrolment, after every login and consent form (docs/security.md O.1: the GET a
+/// form POST sends the browser to, safe to reload), and after "Use another account" (signed out:
+/// the request's login page). The next step: login, consent, another factor, or the code.
 #[tracing::instrument(name = "login_continue", skip_all)]
 pub async fn resume(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     let params = extract::query(&req)?;
     let visit = Visit::of(&state, &req).await?;
-    let Some(current) = &visit.current else {
-        return Err(PageError::request_expired());
-    };
     let request_id = params.get("request_id").unwrap_or_default();
     let pending = Pending::load(ctx, request_id, visit.holder())
         .await?
@@ -372,9 +371,11 @@ pub async fn resume(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
         .await?
         .ok_or_else(PageError::request_expired)?;
     let meta = extract::meta(&req);
-    let step = interaction::evaluate(ctx, pending, &client, Some(current.signed_in()), &meta).await?;
+    // Signed out (e.g. "Use another account", docs/security.md O.4): the login page of the request.
+    let signed_in = visit.current.as_ref().map(|c| c.signed_in());
+    let step = interaction::evaluate(ctx, pending, &client, signed_in, &meta).await?;
     let browser = Browser {
-        login: Some(current.session.login().to_string()),
+        login: visit.current.as_ref().map(|c| c.session.login().to_string()),
         binding: visit.binding.clone(),
         set_cookies: visit.new_cookie.clone().into_iter().collect(),
     };

@@ -110,9 +110,11 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         .route("/authorize", web::post().to(authorize::handle))
         .route("/login", web::post().to(login::post))
         .route("/consent", web::post().to(consent::post))
+        .route("/consent/switch", web::post().to(consent::switch_account))
         .route("/logout", web::get().to(logout::handle))
         .route("/logout", web::post().to(logout::handle))
         .route("/logout/confirm", web::post().to(logout::confirm))
+        .route("/logout/done", web::get().to(logout::done))
         .route("/static/{path:.*}", web::get().to(assets::asset))
         .route("/account", web::get().to(account::get))
         .route(
@@ -129,6 +131,7 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/account/signout", web::post().to(account::signout))
         .route("/account/password", web::post().to(account::change_password))
+        .route("/account/profile", web::post().to(account::change_profile))
         .route("/upstream/{id}/start", web::get().to(upstream::start))
         .route("/upstream/{id}/callback", web::get().to(upstream::callback));
     mfa_routes(cfg);

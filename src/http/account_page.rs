@@ -29,7 +29,15 @@ pub fn notice(name: Option<&str>) -> Option<Notice> {
             "password",
             "Your password has been changed and your other devices have been signed out.",
         ),
-        _ => return None,
+        "profile-saved" => ("profile", "Your name and email have been saved."),
+        "profile-email-changed" => (
+            "profile",
+            "Saved. Your new email address is not verified yet; apps see it as unverified.",
+        ),
+        other => (
+            "profile-error",
+            crate::accounts::profile::ProfileProblem::from_key(other)?.message(),
+        ),
     };
     Some(Notice {
         section,
@@ -76,8 +84,13 @@ async fn build(
     for a in view.apps {
         apps.push(app_row(a, issue().await?));
     }
+    let user = &current.user;
     Ok(AccountPage {
-        username: current.user.username.clone(),
+        username: user.username.clone(),
+        name: user.name.clone().unwrap_or_default(),
+        email: user.email.clone().unwrap_or_default(),
+        email_verified: user.email_verified,
+        profile_csrf: issue().await?,
         sessions,
         apps,
         notice,
@@ -196,6 +209,10 @@ mod tests {
         };
         AccountPage {
             username: "alice".into(),
+            name: "Alice Liddell".into(),
+            email: "alice@example.com".into(),
+            email_verified: true,
+            profile_csrf: "csrf-profile".into(),
             sessions,
             apps,
             notice,
@@ -212,8 +229,8 @@ mod tests {
         let html = templates::render(&sample(None, None, false)).unwrap();
         assert_eq!(
             html.matches("<form").count(),
-            3 + 1 + 3,
-            "3 devices, 1 app, sign out, everywhere, password"
+            3 + 1 + 4,
+            "3 devices, 1 app, sign out, everywhere, password, profile"
         );
         for token in [
             "csrf-session-0",
@@ -222,6 +239,7 @@ mod tests {
             "csrf-signout",
             "csrf-everywhere",
             "csrf-password",
+            "csrf-profile",
         ] {
             assert_eq!(html.matches(token).count(), 1, "{token}");
         }

@@ -2,7 +2,9 @@
 //! pages, cookies, the signed-in browser, client authentication, security headers.
 
 pub mod account_page;
+pub mod branding;
 pub mod client;
+pub mod consent_page;
 pub mod cookies;
 pub mod cors;
 pub mod denied;

@@ -10,8 +10,8 @@ use crate::accounts::csrf::{self, Holder};
 use crate::context::Context;
 use crate::http::errors::PageError;
 use crate::http::response;
-use crate::http::templates::{ConsentPage, LoginPage, ScopeItem, UpstreamButton};
-use crate::interaction::{Pending, Step};
+use crate::http::templates::{LoginPage, ScopeItem, UpstreamButton};
+use crate::interaction::Step;
 use crate::oauth::scope::OFFLINE_ACCESS;
 use crate::oidc::claims::describe_scope;
 use crate::storage::Client;
@@ -66,7 +66,9 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
             pending,
             client_name,
             username,
-        } => consent_page(ctx, browser.holder(), &pending, client_name, username).await?,
+        } => {
+            crate::http::consent_page::render(ctx, browser.holder(), &pending, client_name, username).await?
+        }
         Step::SecondFactor {
             request_id,
             user_id,
@@ -84,35 +86,31 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
     Ok(browser.finish(res))
 }
 
-async fn consent_page(
-    ctx: &Context,
-    holder: Holder<'_>,
-    pending: &Pending,
-    client_name: String,
-    username: String,
-) -> Result<HttpResponse, PageError> {
-    let csrf_token = csrf::issue(&ctx.ephemeral, holder).await?;
-    let scopes = scope_items(ctx, &pending.request.scope, &pending.request.resources).await?;
-    let client_host = ctx
-        .store
-        .client_by_id(&pending.request.client_id)
-        .await?
-        .as_ref()
-        .and_then(crate::clients::metadata_document::host);
-    let page = ConsentPage {
-        client_name,
-        client_host,
-        username,
-        scopes,
-        request_id: pending.id.clone(),
-        csrf_token,
+/// docs/security.md O.1: the answer to a form POST. A step that shows a page of the pending request
+/// (login, second factor, consent) is a 303 See Other to `GET /login/continue`, which renders that
+/// step and can be reloaded or restored without resubmitting the form; an answer to the client
+/// (a redirect, or the form-post page) and the access-denied page are sent as they are.
+pub async fn after_post(ctx: &Context, step: Step, browser: Browser) -> Result<HttpResponse, PageError> {
+    let request_id = match &step {
+        Step::Login { pending, .. } | Step::Consent { pending, .. } => Some(pending.id.as_str()),
+        Step::SecondFactor { request_id, .. } => Some(request_id.as_str()),
+        _ => None,
     };
-    response::page(StatusCode::OK, &page)
+    match request_id {
+        Some(id) => Ok(browser.finish(response::see_other(&continue_path(id)))),
+        None => render(ctx, step, browser).await,
+    }
+}
+
+/// `GET /login/continue` for the pending request `request_id`: where a form POST sends the browser.
+pub fn continue_path(request_id: &str) -> String {
+    format!("/login/continue?request_id={request_id}")
 }
 
 /// The scopes a consent (or device confirmation) page lists. RFC 8707: a scope of an API the
 /// request is for is described in the API's own words, with the API's name
-/// (docs/guides/apis.md); OpenID Core §11: offline access last, where the page highlights it.
+/// (docs/guides/apis.md); signing in (`openid`) first; OpenID Core §11: offline access last, where
+/// the page highlights it (docs/security.md O.4).
 pub async fn scope_items(
     ctx: &Context,
     scope: &crate::oauth::scope::Scope,
@@ -133,7 +131,11 @@ pub async fn scope_items(
             }
         })
         .collect();
-    scopes.sort_by_key(|s| s.name == OFFLINE_ACCESS);
+    scopes.sort_by_key(|s| match s.name.as_str() {
+        "openid" => 0,
+        OFFLINE_ACCESS => 2,
+        _ => 1,
+    });
     Ok(scopes)
 }
 

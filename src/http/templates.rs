@@ -66,6 +66,16 @@ pub struct ConsentPage {
     pub request_id: String,
     /// Hidden input `csrf_token`.
     pub csrf_token: String,
+    /// `csrf_token` of "Not you? Use another account" (`POST /consent/switch`).
+    pub switch_csrf: String,
+    /// RFC 7591 §2 `client_uri`, linked, with its host shown.
+    pub home: Option<String>,
+    pub home_host: Option<String>,
+    /// RFC 7591 §2 `logo_uri`, only an https URL the page's CSP names (docs/security.md O.4).
+    pub logo: Option<String>,
+    /// RFC 7591 §2 `policy_uri` and `tos_uri`, linked.
+    pub policy: Option<String>,
+    pub terms: Option<String>,
 }
 
 impl ConsentPage {
@@ -125,6 +135,16 @@ pub struct LogoutConfirmPage {
 pub struct LoggedOutPage {
     /// The client the user came from, when known.
     pub client_name: Option<String>,
+}
+
+/// docs/security.md O.3: the answer "Stay signed in" on the logout confirmation, with the way back.
+#[derive(Template)]
+#[template(path = "logout_stayed.html")]
+pub struct LogoutStayedPage {
+    /// The client the user came from, when known.
+    pub client_name: Option<String>,
+    /// The client's address (see `interaction::logout_outcome::way_back`); `/account` without it.
+    pub back: Option<String>,
 }
 
 /// OAuth 2.0 Form Post Response Mode §2: an auto-submitting form that POSTs the authorization response
@@ -218,6 +238,13 @@ pub struct Notice {
 pub struct AccountPage {
     /// The signed-in user.
     pub username: String,
+    /// Their name (empty: none), shown and editable (`POST /account/profile`).
+    pub name: String,
+    /// Their email (empty: none), shown and editable.
+    pub email: String,
+    pub email_verified: bool,
+    /// `csrf_token` of `POST /account/profile`.
+    pub profile_csrf: String,
     /// Active token families, newest use first.
     pub sessions: Vec<SessionRow>,
     /// Remembered consents.
@@ -338,6 +365,12 @@ mod tests {
             ],
             request_id: "req-123".to_owned(),
             csrf_token: "csrf-abc".to_owned(),
+            switch_csrf: "csrf-switch".to_owned(),
+            home: None,
+            home_host: None,
+            logo: None,
+            policy: None,
+            terms: None,
         }
     }
 
@@ -425,6 +458,14 @@ mod tests {
                 })
                 .unwrap(),
             ),
+            (
+                "logout_stayed.html",
+                render(&LogoutStayedPage {
+                    client_name: Some("Acme Dashboard".to_owned()),
+                    back: Some("https://acme.example/".to_owned()),
+                })
+                .unwrap(),
+            ),
             ("form_post.html", render(&form_post()).unwrap()),
             ("dev_callback.html", render(&dev_callback(false)).unwrap()),
             ("dev_callback_error.html", render(&dev_callback(true)).unwrap()),
@@ -491,6 +532,30 @@ mod tests {
         };
         let html = render(&without).unwrap();
         assert!(!html.contains("scope-offline") && !html.contains("Stays connected"));
+    }
+
+    /// docs/security.md O.4: the app's home page (by host), logo, policy and terms when registered.
+    #[test]
+    fn consent_page_shows_the_apps_links_and_logo() {
+        let html = render(&ConsentPage {
+            home: Some("https://app.example/".to_owned()),
+            home_host: Some("app.example".to_owned()),
+            logo: Some("https://app.example/logo.png".to_owned()),
+            policy: Some("https://app.example/privacy".to_owned()),
+            terms: Some("https://app.example/terms".to_owned()),
+            ..consent("Acme")
+        })
+        .unwrap();
+        assert!(html.contains(r#"src="https://app.example/logo.png""#), "{html}");
+        assert!(html.contains(r#"href="https://app.example/privacy""#), "{html}");
+        assert!(html.contains(r#"href="https://app.example/terms""#), "{html}");
+        assert!(html.contains("app.example</a>"), "{html}");
+        assert!(html.contains(r#"action="/consent/switch""#), "{html}");
+        let plain = render(&consent("Acme")).unwrap();
+        assert!(
+            !plain.contains("Privacy policy") && !plain.contains("client-logo"),
+            "{plain}"
+        );
     }
 
     /// docs/security.md A.3: the error page never links to the app (its redirect URI may be
@@ -594,6 +659,11 @@ mod tests {
                 client_name: Some(EVIL.to_owned()),
             })
             .unwrap(),
+            render(&LogoutStayedPage {
+                client_name: Some(EVIL.to_owned()),
+                back: Some(EVIL.to_owned()),
+            })
+            .unwrap(),
             render(&DevCallbackPage {
                 params: pairs(&[(EVIL, EVIL)]),
                 curl: Some(EVIL.to_owned()),
@@ -601,8 +671,11 @@ mod tests {
             .unwrap(),
         ];
         for html in &pages {
-            // The login page loads the passkey script from /static (docs/guides/mfa.md); nothing else.
-            let html = &html.replace("<script src=\"/static/js/passkey.js\"></script>", "");
+            // The login page loads the passkey and show-password scripts from /static
+            // (docs/guides/mfa.md, docs/security.md O.5); nothing else.
+            let html = &html
+                .replace("<script src=\"/static/js/passkey.js\"></script>", "")
+                .replace("<script src=\"/static/js/password.js\"></script>", "");
             assert!(!html.contains("<script"), "unescaped script in {html}");
             assert!(
                 html.contains(escaped) || html.contains("&lt;script&gt;"),
@@ -629,11 +702,15 @@ mod tests {
                 assert_eq!(scripts, 1, "{name}");
                 assert!(html.contains(FORM_POST_SCRIPT));
             } else {
-                // docs/guides/mfa.md: the passkey button's script, from /static, is the one allowed.
-                let passkey = html
+                // docs/guides/mfa.md, docs/security.md O.5: the passkey button's and the
+                // show-password scripts, from /static, are the ones allowed.
+                let allowed = html
                     .matches("<script src=\"/static/js/passkey.js\"></script>")
-                    .count();
-                assert_eq!(scripts, passkey, "{name} has a script");
+                    .count()
+                    + html
+                        .matches("<script src=\"/static/js/password.js\"></script>")
+                        .count();
+                assert_eq!(scripts, allowed, "{name} has a script");
             }
         }
     }

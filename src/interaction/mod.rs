@@ -7,6 +7,7 @@ pub mod code;
 pub mod consent;
 pub mod device;
 pub mod device_approval;
+pub mod logout_outcome;
 pub mod par;
 pub mod pending;
 pub mod response;
@@ -184,6 +185,16 @@ async fn consent_needed(
     }
     let remembered = ctx.store.consent(&user.id, &client.client_id).await?;
     Ok(!remembered.is_some_and(|c| request.scope.is_subset_of(&c.scope)))
+}
+
+/// docs/security.md O.4: the browser left the login `pending` was shown in ("Use another
+/// account"): the request no longer belongs to that login, nor to its consent page; it waits for
+/// the next login of the same browser.
+pub async fn forget_login(ctx: &Context, pending: &mut Pending) -> Result<(), OAuthError> {
+    pending.consent_shown_to = None;
+    pending.login_for_request = None;
+    pending.park_in(None);
+    pending.save(ctx).await
 }
 
 /// The next step right after the user signed in for `pending` (POST /login): that login satisfies

@@ -9,7 +9,7 @@ use url::Url;
 use crate::fetch::{self, Policy};
 use crate::oauth::client_assertion;
 use crate::oauth::redirect_uri::validate_registration;
-use crate::storage::{ApplicationType, ClientKeys, GrantType};
+use crate::storage::{ApplicationType, ClientDisplay, ClientKeys, GrantType};
 
 /// OpenID Core §9 / RFC 7591 §2 `token_endpoint_auth_method` values Portcullis supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,6 +143,30 @@ pub fn check(r: &Registration<'_>) -> Result<ApplicationType, MetadataError> {
     Ok(application_type)
 }
 
+/// RFC 7591 §2 `client_uri`, `logo_uri`, `policy_uri`, `tos_uri` (docs/security.md O.4): each an
+/// absolute https URL without user information or fragment, at most 2,000 characters; http only on
+/// a loopback host when `allow_http_loopback` (development).
+pub fn check_display(display: &ClientDisplay, allow_http_loopback: bool) -> Result<(), MetadataError> {
+    for (name, value) in display.fields() {
+        let Some(uri) = value else { continue };
+        let bad = |why: &str| MetadataError::metadata(format!("{name}: {why}"));
+        if uri.len() > 2000 {
+            return Err(bad("longer than 2000 characters"));
+        }
+        let url = Url::parse(uri).map_err(|_| bad("not an absolute URL"))?;
+        let loopback = url.host_str().is_some_and(crate::config::is_loopback_host);
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback && allow_http_loopback => {}
+            _ => return Err(bad("must be an https URL")),
+        }
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(bad("must not carry user information or a fragment"));
+        }
+    }
+    Ok(())
+}
+
 /// Without an explicit `application_type`: `native` when every redirect URI is one only a native
 /// app uses (loopback http or a custom scheme), else `web` (OpenID Registration §2's default).
 pub fn infer_application_type(redirect_uris: &[String]) -> ApplicationType {
@@ -223,6 +247,28 @@ mod tests {
 
     fn uris(u: &[&str]) -> Vec<String> {
         u.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn display_uris_must_be_https_or_loopback_http_in_development() {
+        let with = |uri: &str| ClientDisplay {
+            logo_uri: Some(uri.to_string()),
+            ..ClientDisplay::default()
+        };
+        assert!(check_display(&with("https://app.example/logo.png"), false).is_ok());
+        for bad in [
+            "http://app.example/logo.png",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "https://user:pw@app.example/logo.png",
+            "https://app.example/logo.png#x",
+            "/logo.png",
+        ] {
+            let err = check_display(&with(bad), true).unwrap_err();
+            assert!(err.message.starts_with("logo_uri"), "{bad}: {err}");
+        }
+        assert!(check_display(&with("http://localhost:8080/logo.png"), false).is_err());
+        assert!(check_display(&with("http://localhost:8080/logo.png"), true).is_ok());
     }
 
     #[test]

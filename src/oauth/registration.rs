@@ -13,7 +13,7 @@ use crate::keys::Alg;
 use crate::oauth::client_metadata::{self, AuthMethod, MetadataError, MetadataErrorCode};
 use crate::oauth::scope::Scope;
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::storage::{ApplicationType, Client, ClientKeys, GrantType};
+use crate::storage::{ApplicationType, Client, ClientDisplay, ClientKeys, GrantType};
 
 /// RFC 7591 §2: the grant types a client that registers itself may have.
 const REGISTRABLE_GRANTS: [GrantType; 3] = [
@@ -38,6 +38,11 @@ pub struct Request {
     pub jwks: Option<Value>,
     pub jwks_uri: Option<String>,
     pub id_token_signed_response_alg: Option<String>,
+    /// RFC 7591 §2: the client's home page, logo, privacy policy and terms (docs/security.md O.4).
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
     /// RFC 7592 §2.2: an update names the client.
     pub client_id: Option<String>,
     /// RFC 7592 §2.2: an update may repeat the secret; it must then be the client's.
@@ -66,6 +71,7 @@ pub struct Metadata {
     pub application_type: ApplicationType,
     pub scope: Scope,
     pub id_token_alg: Alg,
+    pub display: ClientDisplay,
 }
 
 fn metadata_error(message: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
@@ -163,6 +169,13 @@ pub fn check(req: Request, policy: &Policy<'_>) -> Result<Metadata, OAuthError> 
         application_type,
         allow_http_loopback: policy.allow_http_loopback,
     })?;
+    let display = ClientDisplay {
+        client_uri: req.client_uri.clone(),
+        logo_uri: req.logo_uri.clone(),
+        policy_uri: req.policy_uri.clone(),
+        tos_uri: req.tos_uri.clone(),
+    };
+    client_metadata::check_display(&display, policy.allow_http_loopback)?;
     let scope = check_scope(req.scope.as_deref(), policy.allowed_scopes)?;
     let id_token_alg = match &req.id_token_signed_response_alg {
         None => policy.default_alg,
@@ -180,6 +193,7 @@ pub fn check(req: Request, policy: &Policy<'_>) -> Result<Metadata, OAuthError> 
         application_type,
         scope,
         id_token_alg,
+        display,
     })
 }
 
@@ -227,6 +241,7 @@ impl Metadata {
         client.registration.keys = self.keys;
         client.registration.application_type = self.application_type;
         client.registration.secret_post = self.auth_method == AuthMethod::ClientSecretPost;
+        client.registration.display = self.display;
     }
 }
 
@@ -270,6 +285,11 @@ pub fn client_information(client: &Client, registration_client_uri: &str) -> Map
             out.insert("jwks_uri".into(), json!(uri));
         }
         None => {}
+    }
+    for (name, value) in client.registration.display.fields() {
+        if let Some(uri) = value {
+            out.insert(name.into(), json!(uri));
+        }
     }
     out.insert("registration_client_uri".into(), json!(registration_client_uri));
     out

@@ -47,6 +47,9 @@ pub trait UserStore: Send + Sync {
     /// `updated_at` to its second. Returns false if no such user.
     async fn set_password(&self, id: &str, password_hash: &str, at_ms: i64) -> StorageResult<bool>;
     async fn set_disabled(&self, id: &str, disabled: bool, at: i64) -> StorageResult<bool>;
+    /// Sets the user's `name`, `email` and `email_verified` and `updated_at = at`, in one update
+    /// (`accounts/profile.rs`). Returns false if no such user.
+    async fn set_profile(&self, id: &str, profile: Profile, at: i64) -> StorageResult<bool>;
     /// Sets `sessions_revoked_at = at_ms` (milliseconds; admin logout) and `updated_at` to its second.
     async fn revoke_sessions(&self, id: &str, at_ms: i64) -> StorageResult<bool>;
     /// Deletes the user with their consents, families and refresh tokens.

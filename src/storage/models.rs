@@ -28,6 +28,14 @@ pub struct User {
     pub updated_at: i64,
 }
 
+/// The user's own name and email, as `UserStore::set_profile` writes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
 impl User {
     /// The instant (ms) before which nothing the user signed in to counts any more.
     pub fn credentials_epoch_ms(&self) -> i64 {
@@ -250,6 +258,40 @@ pub struct Registration {
     /// A metadata-document client: when its stored copy must be fetched again (seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_at: Option<i64>,
+    /// RFC 7591 §2 `client_uri`, `logo_uri`, `policy_uri`, `tos_uri`: what the consent page shows
+    /// about the client (docs/security.md O.4).
+    #[serde(default, skip_serializing_if = "ClientDisplay::is_empty")]
+    pub display: ClientDisplay,
+}
+
+/// RFC 7591 §2: the client's pages and logo, each checked by `oauth::client_metadata::check_display`
+/// (https, or http on loopback in development). The server never fetches any of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientDisplay {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+}
+
+impl ClientDisplay {
+    pub fn is_empty(&self) -> bool {
+        self.fields().iter().all(|(_, v)| v.is_none())
+    }
+
+    /// The members by their RFC 7591 names.
+    pub fn fields(&self) -> [(&'static str, Option<&str>); 4] {
+        [
+            ("client_uri", self.client_uri.as_deref()),
+            ("logo_uri", self.logo_uri.as_deref()),
+            ("policy_uri", self.policy_uri.as_deref()),
+            ("tos_uri", self.tos_uri.as_deref()),
+        ]
+    }
 }
 
 fn password_login_default() -> bool {
@@ -440,6 +482,8 @@ audit_kinds! {
     LogoutEverywhere => "account.logout_everywhere",
     PasswordFailure => "account.password_failure",
     PasswordChanged => "account.password_changed",
+    /// The user changed their name or email on the account page (`detail.changed`).
+    ProfileChanged => "account.profile_changed",
     ClientCreated => "client.created",
     ClientRemoved => "client.removed",
     ClientSecretRotated => "client.secret_rotated",

@@ -184,10 +184,12 @@ async fn sign_out_everywhere_ends_all_sessions_and_families() {
     let page = account_page(&app, &app.browser).await;
     let form = forms(&page, "/account/logout-everywhere").remove(0);
     let res = post(&app, &app.browser, "/account/logout-everywhere", &form).await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303, "docs/security.md O.1");
+    assert_eq!(location(&res), "/logout/done");
     let cleared = set_cookie(&res, SESSION_COOKIE).expect("session cookie cleared");
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")), "{cleared}");
-    assert!(res.text().await.unwrap().contains("You have signed out."));
+    let done = app.browser.get(app.url("/logout/done")).send().await.unwrap();
+    assert!(done.text().await.unwrap().contains("You have signed out."));
 
     let (status, error) = token_error(refresh(&app, &refresh_token).await).await;
     assert_eq!((status, error.as_str()), (400, "invalid_grant"));

@@ -69,7 +69,9 @@ async fn sign_in_steps_are_audited_with_the_real_client_ip() {
     let res = submit(&app, &page, "/login", &credentials("wrong password")).await;
     assert_eq!(res.status(), 401);
     let page = res.text().await.unwrap();
-    let res = submit(&app, &page, "/login", &credentials(PASSWORD)).await;
+    let res = app
+        .follow_continue(submit(&app, &page, "/login", &credentials(PASSWORD)).await)
+        .await;
     assert_eq!(res.status(), 200, "the consent page");
     let page = res.text().await.unwrap();
     let res = submit(&app, &page, "/consent", &[("decision", "allow")]).await;

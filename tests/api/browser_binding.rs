@@ -83,7 +83,9 @@ async fn planted_binding_cookie_cannot_carry_a_consent_prepared_in_another_brows
 
     // The attacker's consent form, prepared in its own browser and session.
     let page = assert_login_page(attacker.authorize(&app, &partner_request()).await).await;
-    let consent = attacker.login(&app, &page, "mallory", "mallory's password").await;
+    let res = attacker.login(&app, &page, "mallory", "mallory's password").await;
+    assert_eq!(res.status(), 303, "to the consent page (docs/security.md O.1)");
+    let consent = attacker.http.get(app.url(&location(&res))).send().await.unwrap();
     assert_eq!(consent.status(), 200, "the consent page");
     let consent = consent.text().await.unwrap();
     assert!(consent.contains(r#"action="/consent""#), "{consent}");

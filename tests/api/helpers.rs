@@ -323,8 +323,15 @@ impl TestApp {
             .expect("authorize")
     }
 
-    /// Submits the login form found in `page`.
+    /// Submits the login form found in `page`, and follows a 303 to the request's next step
+    /// (`/login/continue`) as a browser would (docs/security.md O.1).
     pub async fn submit_login(&self, page: &str, username: &str, password: &str) -> reqwest::Response {
+        let res = self.post_login(page, username, password).await;
+        self.follow_continue(res).await
+    }
+
+    /// Submits the login form found in `page`; the raw answer.
+    pub async fn post_login(&self, page: &str, username: &str, password: &str) -> reqwest::Response {
         let form = [
             ("request_id", hidden(page, "request_id")),
             ("csrf_token", hidden(page, "csrf_token")),
@@ -339,6 +346,19 @@ impl TestApp {
             .expect("login")
     }
 
+    /// docs/security.md O.1: a form POST answers 303 to `GET /login/continue`; this GETs it with
+    /// the browser. Any other answer is returned as it is.
+    pub async fn follow_continue(&self, res: reqwest::Response) -> reqwest::Response {
+        if res.status() != 303 {
+            return res;
+        }
+        let next = location(&res);
+        if !next.starts_with("/login/continue?") {
+            return res;
+        }
+        self.browser.get(self.url(&next)).send().await.expect("continue")
+    }
+
     /// Submits the consent form found in `page` with `decision` (allow | deny).
     pub async fn submit_consent(&self, page: &str, decision: &str) -> reqwest::Response {
         let form = [
@@ -346,12 +366,14 @@ impl TestApp {
             ("csrf_token", hidden(page, "csrf_token")),
             ("decision", decision.to_string()),
         ];
-        self.browser
+        let res = self
+            .browser
             .post(self.url("/consent"))
             .form(&form)
             .send()
             .await
-            .expect("consent")
+            .expect("consent");
+        self.follow_continue(res).await
     }
 
     /// The confidential client's authorization request parameters with PKCE.

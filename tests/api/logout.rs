@@ -118,9 +118,9 @@ async fn logout_without_hint_asks_for_confirmation() {
         "not signed out before confirming"
     );
 
-    // Cancelling keeps the session.
+    // Cancelling keeps the session (303 to the "still signed in" page, docs/security.md O.3).
     let res = confirm(&app, &page, "cancel").await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303);
     assert!(set_cookie(&res, SESSION_COOKIE).is_none());
     assert!(
         has_session(&app, &app.browser).await,
@@ -148,10 +148,14 @@ async fn logout_without_hint_asks_for_confirmation() {
     let res = confirm(&app, &page, "logout").await;
     assert_eq!(
         res.status(),
-        200,
-        "the signed-out page (no registered URI to go to)"
+        303,
+        "to the signed-out page (no registered URI to go to; docs/security.md O.1)"
     );
-    assert!(res.headers().get("location").is_none());
+    assert!(
+        location(&res).starts_with("/logout/done?id="),
+        "{}",
+        location(&res)
+    );
     let cleared = set_cookie(&res, SESSION_COOKIE).expect("session cookie cleared");
     assert!(cleared.starts_with(&format!("{SESSION_COOKIE}=;")), "{cleared}");
     assert!(!has_session(&app, &app.browser).await, "signed out");

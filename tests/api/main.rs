@@ -35,6 +35,7 @@ mod mfa;
 mod offline;
 mod operations;
 mod operations_docs;
+mod pages;
 mod par;
 mod private_key_jwt;
 mod refresh;

@@ -1,0 +1,114 @@
+//! `[branding]` on every page (docs/configuration.md, "Branding"; docs/security.md O.6). The
+//! settings are put in reach of the templates for the time of each request (a task-local value
+//! set by [`scope`]), so `templates/base.html` reads them without every page's struct carrying
+//! them; outside a request (unit tests) the built-in look is used.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+
+use crate::config::BrandingSettings;
+
+tokio::task_local! {
+    static BRAND: Arc<Brand>;
+}
+
+/// What the pages show of the brand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand {
+    pub settings: BrandingSettings,
+    /// `css/custom.css` exists in `branding.dir`: it is loaded after the built-in stylesheet.
+    pub custom_css: bool,
+}
+
+impl Brand {
+    /// Reads `settings` once at start-up (whether `dir` holds `css/custom.css`).
+    pub fn new(settings: &BrandingSettings) -> Brand {
+        let custom_css = settings
+            .dir
+            .as_ref()
+            .is_some_and(|d| d.join("css").join("custom.css").is_file());
+        Brand {
+            settings: settings.clone(),
+            custom_css,
+        }
+    }
+
+    pub fn product_name(&self) -> &str {
+        &self.settings.product_name
+    }
+
+    pub fn logo_url(&self) -> &str {
+        &self.settings.logo_url
+    }
+
+    pub fn footer_text(&self) -> &str {
+        &self.settings.footer_text
+    }
+
+    /// The footer's "Help" link, if configured.
+    pub fn support_url(&self) -> Option<&str> {
+        Some(self.settings.support_url.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// The stylesheet that sets the configured colours (`/static/brand.css`), when there are any.
+    pub fn has_colours(&self) -> bool {
+        !self.settings.primary_color.is_empty() || !self.settings.primary_color_dark.is_empty()
+    }
+
+    /// The logo when it is an https URL (the CSP names it).
+    pub fn external_logo(&self) -> Option<String> {
+        self.settings.external_logo()
+    }
+
+    /// `/static/brand.css`: the configured colours as the stylesheet's custom properties. The
+    /// values were checked at start-up to be `#rgb` or `#rrggbb`, so nothing else can get in.
+    pub fn colours_css(&self) -> String {
+        let s = &self.settings;
+        let light = s.primary_color.as_str();
+        let dark = if s.primary_color_dark.is_empty() {
+            light
+        } else {
+            s.primary_color_dark.as_str()
+        };
+        let block = |c: &str| {
+            if c.is_empty() {
+                return String::new();
+            }
+            format!("--primary: {c}; --primary-hover: {c}; --primary-active: {c}; --link: {c}; --focus: {c};")
+        };
+        format!(
+            ":root {{ {} }}\n@media (prefers-color-scheme: dark) {{ :root {{ {} }} }}\n",
+            block(light),
+            block(dark)
+        )
+    }
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Brand::new(&BrandingSettings::default())
+    }
+}
+
+/// The brand of the request being served (the built-in one outside a request).
+pub fn current() -> Arc<Brand> {
+    BRAND
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| Arc::new(Brand::default()))
+}
+
+/// Middleware: the request is served with the app's [`Brand`] in reach of the templates.
+pub async fn scope(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let brand = req
+        .app_data::<Data<Brand>>()
+        .map(|b| b.clone().into_inner())
+        .unwrap_or_default();
+    BRAND.scope(brand, next.call(req)).await
+}
