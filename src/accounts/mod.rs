@@ -7,9 +7,13 @@ pub mod devices;
 pub mod login;
 pub mod overview;
 pub mod password;
+pub mod password_policy;
 pub mod ratelimit;
+pub mod reset;
 pub mod session;
+pub mod signup;
 pub mod users;
+pub mod verify;
 
 use serde_json::Value;
 

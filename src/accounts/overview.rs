@@ -332,8 +332,9 @@ async fn check_change(
     if form.new != form.confirm {
         return Ok(Some(PasswordProblem::Mismatch));
     }
-    if let Err(p) = password::check_policy(&form.new) {
-        return Ok(Some(PasswordProblem::Policy(p)));
+    let names = [user.username.as_str(), user.email.as_deref().unwrap_or_default()];
+    if let Err(p) = crate::accounts::password_policy::check(&ctx.password_policy, &form.new, &names) {
+        return Ok(Some(PasswordProblem::Policy(p.to_string())));
     }
     if form.new == form.current {
         return Ok(Some(PasswordProblem::SameAsCurrent));

@@ -22,6 +22,8 @@ impl Settings {
         self.validate_par_and_dpop()?;
         self.validate_device()?;
         self.registration.validate()?;
+        self.email.validate()?;
+        self.password_policy.validate()?;
         super::upstream::validate(&self.upstream, &self.federation)
     }
 

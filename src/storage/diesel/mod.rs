@@ -15,6 +15,7 @@ mod keys;
 mod mfa;
 mod registration;
 mod revoked;
+mod self_service;
 pub(crate) mod rows;
 pub(crate) mod schema;
 mod users;
