@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::accounts::password;
 use crate::accounts::ratelimit;
 use crate::accounts::session::{self, LoginSession};
 use crate::accounts::users::{self, AccountError};
@@ -213,7 +212,7 @@ pub enum PasswordProblem {
     },
     Mismatch,
     SameAsCurrent,
-    /// NIST SP 800-63B length policy ([`password::check_policy`]).
+    /// The new-password policy ([`crate::accounts::password_policy::check`]).
     Policy(String),
 }
 

@@ -47,14 +47,16 @@ impl SmtpMailer {
         })
     }
 
-    /// A `text/plain; charset=utf-8` message; 8bit when its lines allow, else lettre's choice
-    /// (quoted-printable or base64).
+    /// A `text/plain; charset=utf-8` message; 8bit when every line is short enough, else lettre's
+    /// choice (quoted-printable for text).
     fn message(&self, mail: Mail) -> Result<Message, MailError> {
         let to = mail
             .to
             .parse::<Mailbox>()
             .map_err(|e| MailError::Address(e.to_string()))?;
-        let body = Body::new_with_encoding(mail.text, ContentTransferEncoding::EightBit).unwrap_or_else(Body::new);
+        // RFC 5322 §2.3: lines end in CRLF (and 8bit needs it).
+        let text = mail.text.replace("\r\n", "\n").replace('\n', "\r\n");
+        let body = Body::new_with_encoding(text, ContentTransferEncoding::EightBit).unwrap_or_else(Body::new);
         Message::builder()
             .from(self.from.clone())
             .to(to)

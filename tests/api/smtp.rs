@@ -18,15 +18,43 @@ pub struct Received {
 impl Received {
     /// The path and query of the first link to `path` in the message (`/reset?token=...`).
     pub fn link(&self, path: &str) -> String {
-        let start = self
-            .data
+        let body = self.body();
+        let start = body
             .find(&format!("{path}?token="))
             .unwrap_or_else(|| panic!("no {path} link in {}", self.data));
-        self.data[start..]
+        body[start..]
             .split(|c: char| c.is_whitespace())
             .next()
             .unwrap_or_default()
             .to_string()
+    }
+}
+
+impl Received {
+    /// The body after the header, quoted-printable decoded when the message says so.
+    pub fn body(&self) -> String {
+        let (head, body) = self.data.split_once("\r\n\r\n").unwrap_or(("", &self.data));
+        if !head.contains("Content-Transfer-Encoding: quoted-printable") {
+            return body.to_string();
+        }
+        let joined = body.replace("=\r\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match (bytes[i], bytes.get(i + 1..i + 3)) {
+                (b'=', Some(hex)) if hex.iter().all(u8::is_ascii_hexdigit) => {
+                    let s = std::str::from_utf8(hex).unwrap_or("00");
+                    out.push(u8::from_str_radix(s, 16).unwrap_or(b'?'));
+                    i += 3;
+                }
+                (b, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 }
 

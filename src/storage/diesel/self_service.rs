@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 
-use super::DieselStore;
+use super::{DieselStore, write_tx};
 use super::schema::{client_signup, users};
 use crate::storage::{SelfServiceStore, StorageResult};
 
@@ -35,15 +35,16 @@ impl SelfServiceStore for DieselStore {
     async fn set_client_signup(&self, client_id: &str, allowed: bool) -> StorageResult<()> {
         let id = client_id.to_owned();
         self.run(move |conn| {
-            if allowed {
-                diesel::insert_into(client_signup::table)
-                    .values(client_signup::client_id.eq(id))
-                    .on_conflict_do_nothing()
-                    .execute(conn)?;
-            } else {
-                diesel::delete(client_signup::table.find(id)).execute(conn)?;
-            }
-            Ok(())
+            Ok(write_tx(conn, |conn| {
+                // Replaced rather than upserted: one statement form for both backends.
+                diesel::delete(client_signup::table.find(&id)).execute(conn)?;
+                if allowed {
+                    diesel::insert_into(client_signup::table)
+                        .values(client_signup::client_id.eq(&id))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })?)
         })
         .await
     }
