@@ -498,3 +498,35 @@ async fn mails_are_plain_text_from_the_configured_sender() {
     assert!(mail.data.contains("Content-Type: text/plain; charset=utf-8"), "{}", mail.data);
     assert!(mail.body().contains(&format!("{}/reset?token=", app.address)));
 }
+
+/// N.6-N.7: `portcullis client add --allow-signup` offers sign-up for that client only, and
+/// `user add` / `user passwd` apply the password policy with a message that says which rule.
+#[tokio::test]
+async fn cli_allows_signup_per_client_and_applies_the_password_policy() {
+    let (app, _inbox) = mail_app_with(|s| s.signup.enabled = true).await;
+    let url = secrecy::ExposeSecret::expose_secret(&app.state.settings.database.url).to_string();
+    let cli = crate::cli::Cli::with_database(url);
+    let store = &app.ctx().store;
+    let add = |name: &str, extra: Option<&str>| {
+        let mut args = vec!["client", "add", name, "--redirect-uri", "https://community.example/cb", "--json"];
+        args.extend(extra);
+        cli.json(&args, None)["client_id"].as_str().unwrap().to_string()
+    };
+    let community = add("Community", Some("--allow-signup"));
+    let plain = add("Plain", None);
+    assert!(store.client_allows_signup(&community).await.unwrap());
+    assert!(!store.client_allows_signup(&plain).await.unwrap());
+    cli.fails(
+        &["client", "add", "Both", "--redirect-uri", "https://b.example/cb", "--allow-signup", "--no-password-login"],
+        None,
+    );
+
+    let add_frank = ["user", "add", "frank", "--email", "frank@example.com", "--password-stdin"];
+    let err = cli.fails(&add_frank, Some("iloveyou1\n"));
+    assert!(err.contains("most common passwords"), "{err}");
+    let err = cli.fails(&add_frank, Some("Frank@Example.com\n"));
+    assert!(err.contains("not be your username or email"), "{err}");
+    cli.ok(&add_frank, Some("a long enough password\n"));
+    let err = cli.fails(&["user", "passwd", "frank", "--password-stdin"], Some("password1\n"));
+    assert!(err.contains("most common passwords"), "{err}");
+}
