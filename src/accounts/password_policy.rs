@@ -40,7 +40,9 @@ pub fn is_common(password: &str) -> bool {
 /// Checks a new password against the policy; `names` are the account's username and email.
 pub fn check(settings: &PasswordPolicySettings, password: &str, names: &[&str]) -> Result<(), PolicyProblem> {
     let n = password.chars().count();
-    let min = settings.min_chars.max(crate::accounts::password::MIN_PASSWORD_CHARS);
+    let min = settings
+        .min_chars
+        .max(crate::accounts::password::MIN_PASSWORD_CHARS);
     if n < min {
         return Err(PolicyProblem::TooShort(min));
     }
@@ -73,7 +75,14 @@ mod tests {
     #[test]
     fn common_password_list_is_bundled_and_read_once() {
         assert_eq!(COMMON.len(), 10_000);
-        for p in ["password", "12345678", "qwertyuiop", "iloveyou", "PassWord", "trustno1"] {
+        for p in [
+            "password",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "PassWord",
+            "trustno1",
+        ] {
             assert!(is_common(p), "{p}");
         }
         assert!(!is_common("correct horse battery staple"));
@@ -92,18 +101,30 @@ mod tests {
     #[test]
     fn password_length_has_a_configured_minimum_and_a_maximum() {
         assert_eq!(check(&policy(12), "tangerine-71", &[]), Ok(()));
-        assert_eq!(check(&policy(12), "tangerine71", &[]), Err(PolicyProblem::TooShort(12)));
+        assert_eq!(
+            check(&policy(12), "tangerine71", &[]),
+            Err(PolicyProblem::TooShort(12))
+        );
         assert_eq!(check(&policy(8), "ñandú-9x", &[]), Ok(()));
         let long = "x".repeat(MAX_PASSWORD_CHARS + 1);
-        assert_eq!(check(&policy(8), &long, &[]), Err(PolicyProblem::TooLong(MAX_PASSWORD_CHARS)));
+        assert_eq!(
+            check(&policy(8), &long, &[]),
+            Err(PolicyProblem::TooLong(MAX_PASSWORD_CHARS))
+        );
     }
 
     /// N.6: the password may not be the username or the email address.
     #[test]
     fn password_equal_to_username_or_email_is_refused() {
         let names = ["Bartholomew", "bart@example.com"];
-        assert_eq!(check(&policy(8), "bartholomew", &names), Err(PolicyProblem::SameAsName));
-        assert_eq!(check(&policy(8), "Bart@Example.com", &names), Err(PolicyProblem::SameAsName));
+        assert_eq!(
+            check(&policy(8), "bartholomew", &names),
+            Err(PolicyProblem::SameAsName)
+        );
+        assert_eq!(
+            check(&policy(8), "Bart@Example.com", &names),
+            Err(PolicyProblem::SameAsName)
+        );
         assert_eq!(check(&policy(8), "bartholomew-the-great", &names), Ok(()));
         assert_eq!(
             PolicyProblem::SameAsName.to_string(),

@@ -106,7 +106,12 @@ pub async fn user_of_link(ctx: &Context, token: &str) -> Result<Result<User, Lin
 
 /// docs/security.md N.2-N.4: sets the password through the link: the link is spent only once
 /// the new password meets the policy; then sessions, access tokens and refresh families end.
-pub async fn complete(ctx: &Context, token: &str, new: NewPassword, ip: &str) -> Result<ResetOutcome, AccountError> {
+pub async fn complete(
+    ctx: &Context,
+    token: &str,
+    new: NewPassword,
+    ip: &str,
+) -> Result<ResetOutcome, AccountError> {
     let user = match links::check(ctx, Purpose::Reset, token).await? {
         Ok(user) => user,
         Err(p) => return Ok(ResetOutcome::Link(p)),

@@ -3,17 +3,19 @@
 //! policy; the account starts with its address not verified, and a verification link is mailed.
 //! The person is then signed in and the authorization request goes on (docs/guides/email.md).
 
+use crate::accounts::Audit;
 use crate::accounts::password_policy;
 use crate::accounts::users::AccountError;
 use crate::accounts::verify::{self, Via};
-use crate::accounts::Audit;
 use crate::context::Context;
 use crate::storage::{AuditKind, Client, NewUser, StorageError, User};
 
 /// Whether `client`'s login page offers "Create an account".
 pub async fn offered(ctx: &Context, client: Option<&Client>) -> Result<bool, StorageError> {
     match client {
-        Some(c) if ctx.signup.enabled && c.password_login => ctx.store.client_allows_signup(&c.client_id).await,
+        Some(c) if ctx.signup.enabled && c.password_login => {
+            ctx.store.client_allows_signup(&c.client_id).await
+        }
         _ => Ok(false),
     }
 }
@@ -32,7 +34,10 @@ pub struct SignupForm {
 pub enum SignupOutcome {
     Created(User),
     /// The form comes back with this message about input `field`.
-    Refused { field: &'static str, message: String },
+    Refused {
+        field: &'static str,
+        message: String,
+    },
 }
 
 fn refused(field: &'static str, message: impl Into<String>) -> SignupOutcome {
@@ -57,14 +62,22 @@ fn check_names(form: &SignupForm) -> Option<SignupOutcome> {
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
     if !plausible {
-        return Some(refused("email", "Enter an email address such as name@example.com."));
+        return Some(refused(
+            "email",
+            "Enter an email address such as name@example.com.",
+        ));
     }
     None
 }
 
 /// docs/security.md N.6-N.7: makes the account (address not verified) and mails its
 /// verification link from `ip`.
-pub async fn create(ctx: &Context, form: SignupForm, client_id: &str, ip: &str) -> Result<SignupOutcome, AccountError> {
+pub async fn create(
+    ctx: &Context,
+    form: SignupForm,
+    client_id: &str,
+    ip: &str,
+) -> Result<SignupOutcome, AccountError> {
     if let Some(problem) = check_names(&form) {
         return Ok(problem);
     }
@@ -90,7 +103,9 @@ pub async fn create(ctx: &Context, form: SignupForm, client_id: &str, ip: &str) 
     };
     let user = match ctx.store.create_user(new).await {
         Ok(user) => user,
-        Err(StorageError::Conflict(_)) => return Ok(refused("username", "That username is taken. Choose another.")),
+        Err(StorageError::Conflict(_)) => {
+            return Ok(refused("username", "That username is taken. Choose another."));
+        }
         Err(e) => return Err(e.into()),
     };
     Audit::new(AuditKind::SignedUp)

@@ -104,7 +104,11 @@ async fn send(ctx: &Context, user: &User, via: Via, ip: Option<&str>) -> Result<
 
 /// docs/security.md N.3: follows a verification link: the address it was sent to is verified,
 /// once; the user, or why the link does not work.
-pub async fn confirm(ctx: &Context, token: &str, ip: &str) -> Result<Result<User, LinkProblem>, StorageError> {
+pub async fn confirm(
+    ctx: &Context,
+    token: &str,
+    ip: &str,
+) -> Result<Result<User, LinkProblem>, StorageError> {
     let user = match links::redeem(ctx, Purpose::Verify, token).await? {
         Ok(user) => user,
         Err(p) => return Ok(Err(p)),

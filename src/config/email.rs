@@ -81,7 +81,9 @@ impl EmailSettings {
             return invalid("email.smtp_host must be set when email.enabled");
         }
         if self.from.parse::<lettre::message::Mailbox>().is_err() {
-            return invalid("email.from must be a mail address such as \"Portcullis <no-reply@example.com>\"");
+            return invalid(
+                "email.from must be a mail address such as \"Portcullis <no-reply@example.com>\"",
+            );
         }
         if !(60..=86_400).contains(&self.link_ttl_secs) {
             return invalid("email.link_ttl_secs must be 60..=86400");

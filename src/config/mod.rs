@@ -491,7 +491,10 @@ fn mask_url(raw: &str) -> String {
     }
 }
 
-pub(crate) fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_opt_secret<S: serde::Serializer>(
+    v: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match v {
         Some(_) => s.serialize_some("********"),
         None => s.serialize_none(),

@@ -20,7 +20,11 @@ use crate::storage::{AuthMethod, Client};
 
 /// The pending request named by `request_id` and its client, when that client offers sign-up;
 /// otherwise 404 (sign-up is off, or not for this client) or "request expired".
-async fn target(ctx: &Context, params: &ParamMap, holder: Holder<'_>) -> Result<(Pending, Client), PageError> {
+async fn target(
+    ctx: &Context,
+    params: &ParamMap,
+    holder: Holder<'_>,
+) -> Result<(Pending, Client), PageError> {
     let id = params.get("request_id").unwrap_or_default();
     let pending = Pending::load(ctx, id, holder)
         .await?
@@ -76,7 +80,15 @@ pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse
     let query = extract::query(&req)?;
     let browser = browser(&state, &req).await?;
     let (pending, client) = target(ctx, &query, browser.holder()).await?;
-    let res = page(ctx, browser.holder(), &client, &pending.id, &SignupForm::default(), None).await?;
+    let res = page(
+        ctx,
+        browser.holder(),
+        &client,
+        &pending.id,
+        &SignupForm::default(),
+        None,
+    )
+    .await?;
     Ok(browser.finish(res))
 }
 
@@ -100,7 +112,15 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     let user = match signup::create(ctx, form.clone(), &client.client_id, &meta.ip).await? {
         SignupOutcome::Created(user) => user,
         SignupOutcome::Refused { field, message } => {
-            let res = page(ctx, browser.holder(), &client, &pending.id, &form, Some((field, message))).await?;
+            let res = page(
+                ctx,
+                browser.holder(),
+                &client,
+                &pending.id,
+                &form,
+                Some((field, message)),
+            )
+            .await?;
             return Ok(browser.finish(res));
         }
     };
@@ -110,5 +130,13 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         idp: None,
     };
     let cookie = browser.set_cookies.into_iter().next();
-    login::finish(&state, &req, new_login, Some((pending, client)), (browser.binding, cookie), &meta).await
+    login::finish(
+        &state,
+        &req,
+        new_login,
+        Some((pending, client)),
+        (browser.binding, cookie),
+        &meta,
+    )
+    .await
 }

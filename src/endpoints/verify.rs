@@ -29,7 +29,11 @@ pub async fn verified() -> Result<HttpResponse, PageError> {
 
 /// The account page's "Send the link again" (signed in, CSRF-protected).
 #[tracing::instrument(name = "email_verify_request", skip_all)]
-pub async fn request(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
+pub async fn request(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
     let params = extract::form(&req, &body)?;
     let Some(current) = crate::http::session::current(ctx, &state.settings, &req).await? else {

@@ -8,8 +8,8 @@ use askama::Template;
 use crate::accounts::csrf::{self, Holder};
 use crate::context::Context;
 use crate::http::errors::PageError;
-use crate::http::response;
 use crate::http::pages::Browser;
+use crate::http::response;
 use crate::mail::links::LinkProblem;
 use crate::state::AppState;
 

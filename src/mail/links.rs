@@ -100,7 +100,11 @@ pub async fn issue(ctx: &Context, purpose: Purpose, user: &User) -> Result<Strin
 
 /// The user a link of `purpose` is for, if it works now; nothing is consumed (a page that
 /// shows the reset form may be loaded again).
-pub async fn check(ctx: &Context, purpose: Purpose, token: &str) -> Result<Result<User, LinkProblem>, StorageError> {
+pub async fn check(
+    ctx: &Context,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Result<User, LinkProblem>, StorageError> {
     Ok(match open(ctx, purpose, token).await? {
         Ok((user, nonce)) => match ctx.ephemeral.get(Kind::EmailLink, &sha256_hex(&nonce)).await? {
             Some(id) if id == user.id => Ok(user),
@@ -112,16 +116,22 @@ pub async fn check(ctx: &Context, purpose: Purpose, token: &str) -> Result<Resul
 }
 
 /// Uses the link: the user, exactly once across all nodes; a second use is `Used`.
-pub async fn redeem(ctx: &Context, purpose: Purpose, token: &str) -> Result<Result<User, LinkProblem>, StorageError> {
+pub async fn redeem(
+    ctx: &Context,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Result<User, LinkProblem>, StorageError> {
     let (user, nonce) = match open(ctx, purpose, token).await? {
         Ok(found) => found,
         Err(p) => return Ok(Err(p)),
     };
-    Ok(match ctx.ephemeral.take(Kind::EmailLink, &sha256_hex(&nonce)).await? {
-        Some(id) if id == user.id => Ok(user),
-        Some(_) => Err(LinkProblem::Invalid),
-        None => Err(LinkProblem::Used),
-    })
+    Ok(
+        match ctx.ephemeral.take(Kind::EmailLink, &sha256_hex(&nonce)).await? {
+            Some(id) if id == user.id => Ok(user),
+            Some(_) => Err(LinkProblem::Invalid),
+            None => Err(LinkProblem::Used),
+        },
+    )
 }
 
 /// Verifies the MAC, purpose, expiry and account state; returns the user and the nonce.

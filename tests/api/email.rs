@@ -39,7 +39,12 @@ async fn get(app: &TestApp, browser: &reqwest::Client, path: &str) -> reqwest::R
     browser.get(app.url(path)).send().await.unwrap()
 }
 
-async fn post(app: &TestApp, browser: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+async fn post(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     browser.post(app.url(path)).form(form).send().await.unwrap()
 }
 
@@ -49,7 +54,13 @@ async fn ask_reset(app: &TestApp, login: &str) -> (u16, String, String) {
     let browser = http_client(true);
     let page = get(app, &browser, "/password/forgot").await.text().await.unwrap();
     let csrf = hidden(&page, "csrf_token");
-    let res = post(app, &browser, "/password/forgot", &[("csrf_token", &csrf), ("login", login)]).await;
+    let res = post(
+        app,
+        &browser,
+        "/password/forgot",
+        &[("csrf_token", &csrf), ("login", login)],
+    )
+    .await;
     let status = res.status().as_u16();
     let loc = location(&res);
     let page = get(app, &browser, &loc).await.text().await.unwrap();
@@ -57,7 +68,12 @@ async fn ask_reset(app: &TestApp, login: &str) -> (u16, String, String) {
 }
 
 /// Opens a reset link and submits `password` twice; returns the answer.
-async fn use_reset_link(app: &TestApp, browser: &reqwest::Client, link: &str, password: &str) -> reqwest::Response {
+async fn use_reset_link(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    link: &str,
+    password: &str,
+) -> reqwest::Response {
     let page = get(app, browser, link).await;
     assert_eq!(page.status(), 200, "reset page");
     let page = page.text().await.unwrap();
@@ -133,7 +149,10 @@ async fn forgot_password_link_shows_only_when_email_is_configured() {
     let plain = spawn_app().await;
     let page = login_page(&plain, &http_client(true)).await;
     assert!(!page.contains("/password/forgot"));
-    assert_eq!(get(&plain, &plain.browser, "/password/forgot").await.status(), 404);
+    assert_eq!(
+        get(&plain, &plain.browser, "/password/forgot").await.status(),
+        404
+    );
 
     let (app, _inbox) = mail_app().await;
     let page = login_page(&app, &http_client(true)).await;
@@ -152,7 +171,11 @@ async fn reset_request_answers_the_same_whether_or_not_the_account_exists() {
     assert_eq!(known, unknown_mail);
     assert!(known.2.contains("Check your mail"));
     let mail = inbox.wait_for(ALICE_MAIL, 1).await;
-    assert!(mail.data.contains("Subject: Reset your password"), "{}", mail.data);
+    assert!(
+        mail.data.contains("Subject: Reset your password"),
+        "{}",
+        mail.data
+    );
     assert_eq!(inbox.settled_count(ALICE_MAIL).await, 1);
     assert_eq!(inbox.all().len(), 1, "mail only for the real account");
 }
@@ -191,7 +214,10 @@ async fn reset_link_sets_a_new_password_and_ends_sessions_and_families() {
     let res = refresh(&app, &refresh_token, None).await;
     error_body(res, 400, "invalid_grant").await;
     let account = get(&app, &app.browser, "/account").await.text().await.unwrap();
-    assert!(account.contains("action=\"/login\""), "the old browser is signed out");
+    assert!(
+        account.contains("action=\"/login\""),
+        "the old browser is signed out"
+    );
     assert_eq!(events(&app, AuditKind::PasswordReset).await, 1);
     assert_eq!(events(&app, AuditKind::PasswordResetRequested).await, 1);
 }
@@ -231,9 +257,15 @@ async fn reset_link_dies_when_the_password_changes() {
     ask_reset(&app, USERNAME).await;
     let link = inbox.wait_for(ALICE_MAIL, 1).await.link("/reset");
     let ctx = app.ctx();
-    portcullis::accounts::users::change_password(&ctx.store, &ctx.hasher, &ctx.clock, &app.user_id, NEW_PASSWORD.into())
-        .await
-        .unwrap();
+    portcullis::accounts::users::change_password(
+        &ctx.store,
+        &ctx.hasher,
+        &ctx.clock,
+        &app.user_id,
+        NEW_PASSWORD.into(),
+    )
+    .await
+    .unwrap();
     let res = get(&app, &http_client(true), &link).await;
     assert_eq!(res.status(), 400);
 }
@@ -245,8 +277,16 @@ async fn reset_link_cannot_be_forged() {
     ask_reset(&app, USERNAME).await;
     let link = inbox.wait_for(ALICE_MAIL, 1).await.link("/reset");
     let (payload, mac) = link.rsplit_once('.').unwrap();
-    let flipped = if mac.starts_with('A') { format!("B{}", &mac[1..]) } else { format!("A{}", &mac[1..]) };
-    for forged in [format!("{payload}.{flipped}"), "/reset?token=made.up".into(), "/reset".into()] {
+    let flipped = if mac.starts_with('A') {
+        format!("B{}", &mac[1..])
+    } else {
+        format!("A{}", &mac[1..])
+    };
+    for forged in [
+        format!("{payload}.{flipped}"),
+        "/reset?token=made.up".into(),
+        "/reset".into(),
+    ] {
         let res = get(&app, &http_client(true), &forged).await;
         assert_eq!(res.status(), 400, "{forged}");
         assert!(res.text().await.unwrap().contains("This link is not valid"));
@@ -264,7 +304,11 @@ async fn reset_form_requires_its_csrf_token() {
     let page = get(&app, &browser, &link).await.text().await.unwrap();
     let token = hidden(&page, "token");
     let csrf = hidden(&page, "csrf_token");
-    let base = [("token", token.as_str()), ("new_password", NEW_PASSWORD), ("confirm_password", NEW_PASSWORD)];
+    let base = [
+        ("token", token.as_str()),
+        ("new_password", NEW_PASSWORD),
+        ("confirm_password", NEW_PASSWORD),
+    ];
     let res = post(&app, &browser, "/reset", &base).await;
     assert_eq!(res.status(), 400);
     // Another browser cannot use this browser's form.
@@ -338,7 +382,10 @@ async fn verification_link_verifies_the_address_once() {
     assert_eq!(res.status(), 303);
     let account = get(&app, &browser, "/account").await.text().await.unwrap();
     assert!(account.contains("action=\"/account/email/verify\""), "{account}");
-    let csrf = hidden(&account[account.find("/account/email/verify").unwrap()..], "csrf_token");
+    let csrf = hidden(
+        &account[account.find("/account/email/verify").unwrap()..],
+        "csrf_token",
+    );
     let res = post(&app, &browser, "/account/email/verify", &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/account?notice=verification-sent");
@@ -362,7 +409,9 @@ async fn verification_link_verifies_the_address_once() {
 async fn verification_link_dies_when_the_address_changes() {
     let (app, inbox) = mail_app().await;
     let carol = add_user(&app, "carol", "carol@example.com", false).await;
-    let sent = portcullis::accounts::verify::send_verification(app.ctx(), &carol).await.unwrap();
+    let sent = portcullis::accounts::verify::send_verification(app.ctx(), &carol)
+        .await
+        .unwrap();
     assert_eq!(sent, portcullis::accounts::verify::Sent::Sent);
     let link = inbox.wait_for("carol@example.com", 1).await.link("/email/verify");
     app.ctx().store.delete_user(&carol.id).await.unwrap();
@@ -398,7 +447,11 @@ async fn userinfo_of(app: &TestApp, username: &str) -> serde_json::Value {
 #[tokio::test]
 async fn signup_is_offered_only_when_enabled_and_only_by_allowing_clients() {
     let (app, _inbox) = mail_app().await;
-    app.ctx().store.set_client_signup(CONFIDENTIAL_ID, true).await.unwrap();
+    app.ctx()
+        .store
+        .set_client_signup(CONFIDENTIAL_ID, true)
+        .await
+        .unwrap();
     let browser = http_client(true);
     let page = login_page(&app, &browser).await;
     assert!(!page.contains("/signup"), "off by default");
@@ -408,8 +461,15 @@ async fn signup_is_offered_only_when_enabled_and_only_by_allowing_clients() {
 
     let (app, _inbox) = mail_app_with(|s| s.signup.enabled = true).await;
     let page = login_page(&app, &http_client(true)).await;
-    assert!(!page.contains("/signup"), "not for a client without --allow-signup");
-    app.ctx().store.set_client_signup(CONFIDENTIAL_ID, true).await.unwrap();
+    assert!(
+        !page.contains("/signup"),
+        "not for a client without --allow-signup"
+    );
+    app.ctx()
+        .store
+        .set_client_signup(CONFIDENTIAL_ID, true)
+        .await
+        .unwrap();
     let page = login_page(&app, &http_client(true)).await;
     assert!(page.contains("href=\"/signup?request_id="), "{page}");
 }
@@ -446,7 +506,11 @@ async fn submit_signup(
 #[tokio::test]
 async fn signup_creates_an_unverified_account_and_continues_the_authorization_request() {
     let (app, inbox) = mail_app_with(|s| s.signup.enabled = true).await;
-    app.ctx().store.set_client_signup(CONFIDENTIAL_ID, true).await.unwrap();
+    app.ctx()
+        .store
+        .set_client_signup(CONFIDENTIAL_ID, true)
+        .await
+        .unwrap();
     let browser = http_client(true);
     let page = signup_form(&app, &browser).await;
     let res = submit_signup(&app, &browser, &page, ("dave", "dave@example.com", NEW_PASSWORD)).await;
@@ -466,12 +530,26 @@ async fn signup_creates_an_unverified_account_and_continues_the_authorization_re
 #[tokio::test]
 async fn signup_refuses_a_taken_username_and_weak_passwords() {
     let (app, inbox) = mail_app_with(|s| s.signup.enabled = true).await;
-    app.ctx().store.set_client_signup(CONFIDENTIAL_ID, true).await.unwrap();
+    app.ctx()
+        .store
+        .set_client_signup(CONFIDENTIAL_ID, true)
+        .await
+        .unwrap();
     let browser = http_client(true);
     let cases = [
-        (USERNAME, "other@example.com", NEW_PASSWORD, "That username is taken"),
+        (
+            USERNAME,
+            "other@example.com",
+            NEW_PASSWORD,
+            "That username is taken",
+        ),
         ("erin", "erin@example.com", "password1", "most common passwords"),
-        ("erin", "erin@example.com", "erin@example.com", "not be your username or email"),
+        (
+            "erin",
+            "erin@example.com",
+            "erin@example.com",
+            "not be your username or email",
+        ),
         ("erin", "erin@example.com", "short", "at least 8 characters"),
         ("erin", "not-an-address", NEW_PASSWORD, "Enter an email address"),
     ];
@@ -494,8 +572,16 @@ async fn mails_are_plain_text_from_the_configured_sender() {
     let mail: Received = inbox.wait_for(ALICE_MAIL, 1).await;
     assert_eq!(mail.from, "no-reply@example.com");
     assert_eq!(mail.to, vec![ALICE_MAIL.to_string()]);
-    assert!(mail.data.contains("From: Portcullis <no-reply@example.com>"), "{}", mail.data);
-    assert!(mail.data.contains("Content-Type: text/plain; charset=utf-8"), "{}", mail.data);
+    assert!(
+        mail.data.contains("From: Portcullis <no-reply@example.com>"),
+        "{}",
+        mail.data
+    );
+    assert!(
+        mail.data.contains("Content-Type: text/plain; charset=utf-8"),
+        "{}",
+        mail.data
+    );
     assert!(mail.body().contains(&format!("{}/reset?token=", app.address)));
 }
 
@@ -508,7 +594,14 @@ async fn cli_allows_signup_per_client_and_applies_the_password_policy() {
     let cli = crate::cli::Cli::with_database(url);
     let store = &app.ctx().store;
     let add = |name: &str, extra: Option<&str>| {
-        let mut args = vec!["client", "add", name, "--redirect-uri", "https://community.example/cb", "--json"];
+        let mut args = vec![
+            "client",
+            "add",
+            name,
+            "--redirect-uri",
+            "https://community.example/cb",
+            "--json",
+        ];
         args.extend(extra);
         cli.json(&args, None)["client_id"].as_str().unwrap().to_string()
     };
@@ -517,16 +610,34 @@ async fn cli_allows_signup_per_client_and_applies_the_password_policy() {
     assert!(store.client_allows_signup(&community).await.unwrap());
     assert!(!store.client_allows_signup(&plain).await.unwrap());
     cli.fails(
-        &["client", "add", "Both", "--redirect-uri", "https://b.example/cb", "--allow-signup", "--no-password-login"],
+        &[
+            "client",
+            "add",
+            "Both",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--allow-signup",
+            "--no-password-login",
+        ],
         None,
     );
 
-    let add_frank = ["user", "add", "frank", "--email", "frank@example.com", "--password-stdin"];
+    let add_frank = [
+        "user",
+        "add",
+        "frank",
+        "--email",
+        "frank@example.com",
+        "--password-stdin",
+    ];
     let err = cli.fails(&add_frank, Some("iloveyou1\n"));
     assert!(err.contains("most common passwords"), "{err}");
     let err = cli.fails(&add_frank, Some("Frank@Example.com\n"));
     assert!(err.contains("not be your username or email"), "{err}");
     cli.ok(&add_frank, Some("a long enough password\n"));
-    let err = cli.fails(&["user", "passwd", "frank", "--password-stdin"], Some("password1\n"));
+    let err = cli.fails(
+        &["user", "passwd", "frank", "--password-stdin"],
+        Some("password1\n"),
+    );
     assert!(err.contains("most common passwords"), "{err}");
 }

@@ -132,7 +132,11 @@ async fn session(stream: TcpStream, mails: Arc<Mutex<Vec<Received>>>) {
             Ok(_) => {}
         }
         let cmd = line.trim_end().to_string();
-        let verb = cmd.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+        let verb = cmd
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
             "EHLO" => b"250-test\r\n250 8BITMIME\r\n",
             "HELO" => b"250 test\r\n",

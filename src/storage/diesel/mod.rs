@@ -15,9 +15,9 @@ mod keys;
 mod mfa;
 mod registration;
 mod revoked;
-mod self_service;
 pub(crate) mod rows;
 pub(crate) mod schema;
+mod self_service;
 mod users;
 
 #[cfg(test)]

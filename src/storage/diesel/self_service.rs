@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 
-use super::{DieselStore, write_tx};
 use super::schema::{client_signup, users};
+use super::{DieselStore, write_tx};
 use crate::storage::{SelfServiceStore, StorageResult};
 
 #[async_trait]
