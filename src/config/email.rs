@@ -134,3 +134,54 @@ impl PasswordPolicySettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn enabled() -> EmailSettings {
+        EmailSettings {
+            enabled: true,
+            smtp_host: "smtp.example.com".into(),
+            from: "Portcullis <no-reply@example.com>".into(),
+            ..EmailSettings::default()
+        }
+    }
+
+    /// docs/configuration.md, "What validation refuses": mail settings are checked when enabled.
+    #[test]
+    fn email_settings_are_validated_when_enabled() {
+        assert!(
+            EmailSettings::default().validate().is_ok(),
+            "off: nothing to check"
+        );
+        assert!(enabled().validate().is_ok());
+        let bad: [fn(&mut EmailSettings); 7] = [
+            |s| s.smtp_host = " ".into(),
+            |s| s.from = "not an address".into(),
+            |s| s.link_ttl_secs = 59,
+            |s| s.timeout_secs = 0,
+            |s| s.per_recipient = 0,
+            |s| s.window_secs = 0,
+            |s| s.username = Some("portcullis".into()),
+        ];
+        for change in bad {
+            let mut s = enabled();
+            change(&mut s);
+            assert!(s.validate().is_err(), "{s:?}");
+        }
+        assert!(PasswordPolicySettings { min_chars: 7 }.validate().is_err());
+        assert!(PasswordPolicySettings { min_chars: 12 }.validate().is_ok());
+    }
+
+    /// The SMTP password is a secret: `config show` masks it.
+    #[test]
+    fn smtp_password_is_masked() {
+        let mut settings = crate::config::Settings::default();
+        settings.email.password = Some(SecretString::from("hunter2-smtp"));
+        let shown = settings.to_masked_toml();
+        assert!(!shown.contains("hunter2-smtp"), "{shown}");
+        assert!(shown.contains("password = \"********\""), "{shown}");
+    }
+}

@@ -25,6 +25,9 @@ async fn target(
     params: &ParamMap,
     holder: Holder<'_>,
 ) -> Result<(Pending, Client), PageError> {
+    if !ctx.signup.enabled {
+        return Err(not_offered());
+    }
     let id = params.get("request_id").unwrap_or_default();
     let pending = Pending::load(ctx, id, holder)
         .await?
@@ -35,13 +38,17 @@ async fn target(
         .await?
         .ok_or_else(PageError::request_expired)?;
     if !signup::offered(ctx, Some(&client)).await? {
-        return Err(PageError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "Sign-up is not available",
-            "Accounts for this application are made by its administrators.",
-        ));
+        return Err(not_offered());
     }
     Ok((pending, client))
+}
+
+fn not_offered() -> PageError {
+    PageError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "Sign-up is not available",
+        "Accounts for this application are made by its administrators.",
+    )
 }
 
 async fn page(

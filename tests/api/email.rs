@@ -458,6 +458,7 @@ async fn signup_is_offered_only_when_enabled_and_only_by_allowing_clients() {
     let request_id = hidden(&page, "request_id");
     let res = get(&app, &browser, &format!("/signup?request_id={request_id}")).await;
     assert_eq!(res.status(), 404);
+    assert_eq!(get(&app, &browser, "/signup").await.status(), 404);
 
     let (app, _inbox) = mail_app_with(|s| s.signup.enabled = true).await;
     let page = login_page(&app, &http_client(true)).await;
