@@ -132,3 +132,64 @@ pub fn link_problem(problem: LinkProblem) -> PageError {
         ),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::http::templates::render;
+
+    const EVIL: &str = "<script>alert(1)</script>\"'";
+
+    fn pages() -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "password_forgot.html",
+                render(&ForgotPage {
+                    csrf_token: "csrf-1".into(),
+                })
+                .unwrap(),
+            ),
+            (
+                "password_reset.html",
+                render(&ResetPage {
+                    username: EVIL.into(),
+                    token: EVIL.into(),
+                    csrf_token: "csrf-2".into(),
+                    min_chars: 8,
+                    error: Some(EVIL.into()),
+                })
+                .unwrap(),
+            ),
+            (
+                "signup.html",
+                render(&SignupPage {
+                    client_name: EVIL.into(),
+                    request_id: EVIL.into(),
+                    csrf_token: "csrf-3".into(),
+                    username: EVIL.into(),
+                    email: EVIL.into(),
+                    min_chars: 12,
+                    error: Some(EVIL.into()),
+                    error_field: "password".into(),
+                })
+                .unwrap(),
+            ),
+        ]
+    }
+
+    /// E.26: the new pages escape what people typed, carry their CSRF token, and have no inline
+    /// script or style (the strict CSP holds).
+    #[test]
+    fn email_pages_escape_input_carry_csrf_and_have_no_inline_script() {
+        for (name, html) in pages() {
+            assert!(!html.contains("<script"), "{name} has a script");
+            assert!(!html.contains("style="), "{name} has a style attribute");
+            assert!(html.contains("name=\"csrf_token\""), "{name} has no CSRF token");
+            assert!(!html.contains(EVIL), "{name} does not escape");
+        }
+        let signup = &pages()[2].1;
+        assert!(signup.contains("minlength=\"12\""));
+        assert!(signup.contains("aria-invalid=\"true\" aria-describedby=\"signup-error\" autofocus"));
+    }
+}
