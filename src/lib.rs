@@ -23,6 +23,7 @@ pub mod groups;
 pub mod http;
 pub mod interaction;
 pub mod keys;
+pub mod mail;
 pub mod mfa;
 pub mod monitoring;
 pub mod oauth;

@@ -8,9 +8,13 @@ pub mod login;
 pub mod overview;
 pub mod password;
 pub mod profile;
+pub mod password_policy;
 pub mod ratelimit;
+pub mod reset;
 pub mod session;
+pub mod signup;
 pub mod users;
+pub mod verify;
 
 use serde_json::Value;
 

@@ -1,10 +1,11 @@
 //! The user's own name and email (the account page's "Profile" form; docs/security.md O.5),
 //! without HTTP. A changed email is no longer verified (`email_verified` false in the `email`
-//! claims until it is verified again); the change is audited. [`change`] is the one entry point,
-//! so email verification can be wired to it later.
+//! claims until it is verified again, and a verification link is mailed to the new address when
+//! mail is configured: docs/guides/email.md); the change is audited. [`change`] is the one entry point.
 
 use serde_json::json;
 
+use crate::accounts::verify::{self, Via};
 use crate::accounts::Audit;
 use crate::context::Context;
 use crate::storage::{AuditKind, Profile, StorageError, User};
@@ -85,7 +86,7 @@ pub async fn change(
     let profile = Profile {
         email_verified: user.email_verified && !email_changed,
         name: name.clone(),
-        email,
+        email: email.clone(),
     };
     if !ctx.store.set_profile(&user.id, profile, ctx.now()).await? {
         return Ok(ProfileOutcome::Refused(ProfileProblem::Gone));
@@ -103,6 +104,19 @@ pub async fn change(
         .detail(json!({ "changed": changed }))
         .write(&ctx.store, ctx.now())
         .await;
+    if email_changed && email.is_some() {
+        let updated = User {
+            email,
+            email_verified: false,
+            name,
+            ..user.clone()
+        };
+        // The change stands whether or not the mail can be queued; the account page offers to send
+        // the link again.
+        if let Err(e) = verify::send_from(ctx, &updated, Via::EmailChange, ip).await {
+            tracing::warn!(error = %e, "the verification mail for a changed address was not sent");
+        }
+    }
     Ok(ProfileOutcome::Changed { email_changed })
 }
 

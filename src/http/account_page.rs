@@ -25,6 +25,10 @@ pub fn notice(name: Option<&str>) -> Option<Notice> {
             "apps",
             "Access removed. The app will ask for your permission next time.",
         ),
+        "verification-sent" => (
+            "email",
+            "If your address can take more mail now, a new link is on its way.",
+        ),
         "password-changed" => (
             "password",
             "Your password has been changed and your other devices have been signed out.",
@@ -85,6 +89,11 @@ async fn build(
         apps.push(app_row(a, issue().await?));
     }
     let user = &current.user;
+    let verify_email_csrf = if ctx.mail.is_enabled() && user.email.is_some() && !user.email_verified {
+        Some(issue().await?)
+    } else {
+        None
+    };
     Ok(AccountPage {
         username: user.username.clone(),
         name: user.name.clone().unwrap_or_default(),
@@ -103,6 +112,7 @@ async fn build(
             .unwrap_or_default()
             .to_string(),
         password_error: problem.map(|p| p.message()),
+        verify_email_csrf,
     })
 }
 
@@ -221,6 +231,7 @@ mod tests {
             password_csrf: "csrf-password".into(),
             password_error_field: problem.as_ref().map(|p| p.field()).unwrap_or_default().into(),
             password_error: problem.map(|p| p.message()),
+            verify_email_csrf: None,
         }
     }
 
