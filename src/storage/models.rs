@@ -53,6 +53,14 @@ impl User {
     }
 }
 
+/// The parts of a user an administrator may change (`UserStore::set_profile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
 /// What `UserStore::create_user` needs.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -462,6 +470,10 @@ audit_kinds! {
     UserRemoved => "admin.user_removed",
     PasswordSet => "admin.password_set",
     UserLoggedOut => "admin.user_logout",
+    /// An administrator changed a user's email or name (the admin API).
+    UserUpdated => "admin.user_updated",
+    /// An administrator replaced a client's registration (the admin API).
+    ClientUpdated => "client.updated",
     /// A second factor was added (`detail.factor`: `totp` or `passkey`).
     MfaEnrolled => "mfa.enrolled",
     /// A second factor failed at sign-in (`detail.factor`, `detail.reason`).
