@@ -173,7 +173,9 @@ pub async fn create(
         }
     }
     store.create_api(api.clone()).await.map_err(|e| match e {
-        StorageError::Conflict(_) => AdminError::conflict(format!("an API {} already exists", api.identifier)),
+        StorageError::Conflict(_) => {
+            AdminError::conflict(format!("an API {} already exists", api.identifier))
+        }
         e => e.into(),
     })?;
     let scopes: Vec<&str> = api.scopes.iter().map(|s| s.name.as_str()).collect();
@@ -205,7 +207,15 @@ pub async fn delete(store: &DynStore, actor: &Actor, identifier: &str) -> Result
     if !store.delete_api(identifier).await? {
         return Err(not_found(identifier));
     }
-    record(store, actor, AuditKind::ApiRemoved, None, None, json!({ "api": identifier })).await;
+    record(
+        store,
+        actor,
+        AuditKind::ApiRemoved,
+        None,
+        None,
+        json!({ "api": identifier }),
+    )
+    .await;
     Ok(())
 }
 
@@ -228,7 +238,12 @@ pub async fn put_scope(
 }
 
 /// Removes one of an API's scopes.
-pub async fn delete_scope(store: &DynStore, actor: &Actor, identifier: &str, name: &str) -> Result<(), AdminError> {
+pub async fn delete_scope(
+    store: &DynStore,
+    actor: &Actor,
+    identifier: &str,
+    name: &str,
+) -> Result<(), AdminError> {
     if !store.delete_api_scope(identifier, name).await? {
         return Err(AdminError::not_found(format!("{identifier} has no scope {name}")));
     }

@@ -24,9 +24,7 @@ impl Actor {
     /// The person running the CLI (`$USER`, else `$LOGNAME`).
     pub fn cli() -> Actor {
         Actor::Cli {
-            operator: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .ok(),
+            operator: std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok(),
         }
     }
 
@@ -107,7 +105,11 @@ pub struct EventFilter {
 }
 
 /// Events newest first, a page at a time; the cursor is the position of the last one.
-pub async fn list(store: &DynStore, filter: EventFilter, page: &PageRequest) -> Result<Page<EventView>, AdminError> {
+pub async fn list(
+    store: &DynStore,
+    filter: EventFilter,
+    page: &PageRequest,
+) -> Result<Page<EventView>, AdminError> {
     let limit = page.limit()?;
     let before = match page.after()? {
         None => None,

@@ -12,7 +12,10 @@ use super::{ADMIN_SCOPE, AdminError, ErrorKind, identifier};
 /// RFC 6750 §3 + §3.1: the caller's token from the `Authorization` header value, checked.
 /// No token: `Unauthenticated`; an invalid one, or one for another API: `InvalidToken` (401); a
 /// valid one without the scope: `InsufficientScope` (403).
-pub async fn authenticate(ctx: &Context, authorization: Option<&str>) -> Result<AccessTokenClaims, AdminError> {
+pub async fn authenticate(
+    ctx: &Context,
+    authorization: Option<&str>,
+) -> Result<AccessTokenClaims, AdminError> {
     let token = bearer_token(authorization)?;
     let valid = access::validate(ctx, token).await?;
     let claims = valid.claims;

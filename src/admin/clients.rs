@@ -354,7 +354,15 @@ pub async fn create(
         "api": policy.default_api,
         "exchange_to": policy.exchange_to,
     });
-    record(store, actor, AuditKind::ClientCreated, None, Some(&client.client_id), detail).await;
+    record(
+        store,
+        actor,
+        AuditKind::ClientCreated,
+        None,
+        Some(&client.client_id),
+        detail,
+    )
+    .await;
     Ok(ClientView::new(&client, secret.as_deref()).with_policy(&policy))
 }
 
@@ -386,7 +394,15 @@ pub async fn replace(
     }
     store.set_client_api_policy(client_id, policy.clone()).await?;
     let detail = json!({ "name": client.name });
-    record(store, actor, AuditKind::ClientUpdated, None, Some(client_id), detail).await;
+    record(
+        store,
+        actor,
+        AuditKind::ClientUpdated,
+        None,
+        Some(client_id),
+        detail,
+    )
+    .await;
     Ok(ClientView::new(&client, secret.as_deref()).with_policy(&policy))
 }
 
@@ -429,7 +445,15 @@ pub async fn delete(store: &DynStore, actor: &Actor, client_id: &str) -> Result<
     if !store.delete_client(client_id).await? {
         return Err(not_found(client_id));
     }
-    record(store, actor, AuditKind::ClientRemoved, None, Some(client_id), json!({})).await;
+    record(
+        store,
+        actor,
+        AuditKind::ClientRemoved,
+        None,
+        Some(client_id),
+        json!({}),
+    )
+    .await;
     Ok(())
 }
 
@@ -449,7 +473,15 @@ pub async fn rotate_secret(store: &DynStore, actor: &Actor, client_id: &str) -> 
     {
         return Err(not_found(client_id));
     }
-    record(store, actor, AuditKind::ClientSecretRotated, None, Some(client_id), json!({})).await;
+    record(
+        store,
+        actor,
+        AuditKind::ClientSecretRotated,
+        None,
+        Some(client_id),
+        json!({}),
+    )
+    .await;
     Ok(secret)
 }
 

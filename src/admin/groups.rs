@@ -14,7 +14,15 @@ pub async fn create(store: &DynStore, actor: &Actor, name: &str, now: i64) -> Re
         StorageError::Conflict(_) => AdminError::conflict(format!("a group named {name} already exists")),
         e => e.into(),
     })?;
-    record(store, actor, AuditKind::GroupCreated, None, None, json!({ "group": name })).await;
+    record(
+        store,
+        actor,
+        AuditKind::GroupCreated,
+        None,
+        None,
+        json!({ "group": name }),
+    )
+    .await;
     Ok(Group {
         name: name.to_string(),
         created_at: now,
@@ -45,7 +53,15 @@ pub async fn delete(store: &DynStore, actor: &Actor, name: &str) -> Result<(), A
     if !store.delete_group(name).await? {
         return Err(no_group(name));
     }
-    record(store, actor, AuditKind::GroupRemoved, None, None, json!({ "group": name })).await;
+    record(
+        store,
+        actor,
+        AuditKind::GroupRemoved,
+        None,
+        None,
+        json!({ "group": name }),
+    )
+    .await;
     Ok(())
 }
 
@@ -58,7 +74,13 @@ pub async fn members(store: &DynStore, name: &str) -> Result<Vec<GroupMember>, A
 }
 
 /// Puts `user` in the existing group `name` (local membership), audited.
-pub async fn add_member(store: &DynStore, actor: &Actor, name: &str, user: &User, now: i64) -> Result<(), AdminError> {
+pub async fn add_member(
+    store: &DynStore,
+    actor: &Actor,
+    name: &str,
+    user: &User,
+    now: i64,
+) -> Result<(), AdminError> {
     if !store
         .add_group_member(name, &user.id, LOCAL_GROUP_SOURCE, now)
         .await?
@@ -66,12 +88,25 @@ pub async fn add_member(store: &DynStore, actor: &Actor, name: &str, user: &User
         return Err(no_group(name));
     }
     let detail = json!({ "group": name, "source": LOCAL_GROUP_SOURCE });
-    record(store, actor, AuditKind::GroupMemberAdded, Some(&user.id), None, detail).await;
+    record(
+        store,
+        actor,
+        AuditKind::GroupMemberAdded,
+        Some(&user.id),
+        None,
+        detail,
+    )
+    .await;
     Ok(())
 }
 
 /// Takes `user` out of group `name` (the local membership), audited.
-pub async fn remove_member(store: &DynStore, actor: &Actor, name: &str, user: &User) -> Result<(), AdminError> {
+pub async fn remove_member(
+    store: &DynStore,
+    actor: &Actor,
+    name: &str,
+    user: &User,
+) -> Result<(), AdminError> {
     if !store
         .remove_group_member(name, &user.id, LOCAL_GROUP_SOURCE)
         .await?
@@ -82,7 +117,15 @@ pub async fn remove_member(store: &DynStore, actor: &Actor, name: &str, user: &U
         )));
     }
     let detail = json!({ "group": name, "source": LOCAL_GROUP_SOURCE });
-    record(store, actor, AuditKind::GroupMemberRemoved, Some(&user.id), None, detail).await;
+    record(
+        store,
+        actor,
+        AuditKind::GroupMemberRemoved,
+        Some(&user.id),
+        None,
+        detail,
+    )
+    .await;
     Ok(())
 }
 

@@ -66,7 +66,8 @@ pub async fn rotate(
         Actor::Cli { .. } => "cli",
         Actor::Api { .. } => "admin_api",
     };
-    let detail = json!({ "by": via, "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at });
+    let detail =
+        json!({ "by": via, "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at });
     record(store, actor, AuditKind::KeyRotated, None, None, detail).await;
     Ok(crate::keys::describe(&key, clock.now()))
 }

@@ -116,14 +116,29 @@ mod tests {
         let aud = Aud::one(identifier(iss));
         let ok = client(ClientSource::Admin, "portcullis:admin");
         assert!(may_mint(iss, &ok, false, false, &admin, &aud).is_ok());
-        assert!(may_mint(iss, &ok, true, false, &admin, &aud).is_err(), "with a user");
-        assert!(may_mint(iss, &ok, false, true, &admin, &aud).is_err(), "with an actor");
-        assert!(may_mint(iss, &ok, false, false, &admin, &Aud::one(iss)).is_err(), "other aud");
+        assert!(
+            may_mint(iss, &ok, true, false, &admin, &aud).is_err(),
+            "with a user"
+        );
+        assert!(
+            may_mint(iss, &ok, false, true, &admin, &aud).is_err(),
+            "with an actor"
+        );
+        assert!(
+            may_mint(iss, &ok, false, false, &admin, &Aud::one(iss)).is_err(),
+            "other aud"
+        );
         let two = Aud::many(vec![identifier(iss), "https://api.example".into()]);
-        assert!(may_mint(iss, &ok, false, false, &admin, &two).is_err(), "shared aud");
+        assert!(
+            may_mint(iss, &ok, false, false, &admin, &two).is_err(),
+            "shared aud"
+        );
         for source in [ClientSource::Dynamic, ClientSource::MetadataDocument] {
             let c = client(source, "portcullis:admin");
-            assert!(may_mint(iss, &c, false, false, &admin, &aud).is_err(), "{source:?}");
+            assert!(
+                may_mint(iss, &c, false, false, &admin, &aud).is_err(),
+                "{source:?}"
+            );
         }
         let without = client(ClientSource::Admin, "openid");
         assert!(may_mint(iss, &without, false, false, &admin, &aud).is_err());

@@ -100,10 +100,16 @@ impl From<Consent> for ConsentView {
 }
 
 /// A user's consents, by client_id.
-pub async fn consents(store: &DynStore, user_id: &str, page: &PageRequest) -> Result<Page<ConsentView>, AdminError> {
+pub async fn consents(
+    store: &DynStore,
+    user_id: &str,
+    page: &PageRequest,
+) -> Result<Page<ConsentView>, AdminError> {
     page.limit()?;
     let all = store.consents_for_user(user_id).await?;
-    Ok(page.paginate(all, |c| c.client_id.clone())?.map(ConsentView::from))
+    Ok(page
+        .paginate(all, |c| c.client_id.clone())?
+        .map(ConsentView::from))
 }
 
 /// docs/security.md D.23: withdraws the user's consent for the client and revokes the user's
@@ -127,13 +133,25 @@ pub async fn revoke_consent(
         }
     }
     let detail = json!({ "by": "admin", "families_revoked": families });
-    record(store, actor, AuditKind::ConsentWithdrawn, Some(user_id), Some(client_id), detail).await;
+    record(
+        store,
+        actor,
+        AuditKind::ConsentWithdrawn,
+        Some(user_id),
+        Some(client_id),
+        detail,
+    )
+    .await;
     Ok(())
 }
 
 /// Signs a user out everywhere: every login session and session of theirs ends.
 /// Returns how many sessions (token families) were revoked.
-pub async fn logout_user(store: &DynStore, actor: &Actor, user: &crate::storage::User) -> Result<u64, AdminError> {
+pub async fn logout_user(
+    store: &DynStore,
+    actor: &Actor,
+    user: &crate::storage::User,
+) -> Result<u64, AdminError> {
     let clock = crate::clock::Clock::system();
     let ended = crate::accounts::users::logout_everywhere(store, &clock, &user.id)
         .await
@@ -142,7 +160,15 @@ pub async fn logout_user(store: &DynStore, actor: &Actor, user: &crate::storage:
             e => AdminError::internal(e),
         })?;
     let count = json!({ "families_revoked": ended });
-    record(store, actor, AuditKind::UserLoggedOut, Some(&user.id), None, count).await;
+    record(
+        store,
+        actor,
+        AuditKind::UserLoggedOut,
+        Some(&user.id),
+        None,
+        count,
+    )
+    .await;
     let by = json!({ "by": "admin", "count": ended });
     record(store, actor, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
     Ok(ended)

@@ -170,7 +170,11 @@ pub struct UserFilter {
 }
 
 /// Users by username, a page at a time.
-pub async fn list(store: &DynStore, filter: &UserFilter, page: &PageRequest) -> Result<Page<UserView>, AdminError> {
+pub async fn list(
+    store: &DynStore,
+    filter: &UserFilter,
+    page: &PageRequest,
+) -> Result<Page<UserView>, AdminError> {
     let all: Vec<User> = store
         .list_users()
         .await?
@@ -223,14 +227,27 @@ pub async fn set_password(
     users::change_password(store, hasher, &Clock::system(), &user.id, password)
         .await
         .map_err(account_error)?;
-    record(store, actor, AuditKind::PasswordSet, Some(&user.id), None, json!({})).await;
+    record(
+        store,
+        actor,
+        AuditKind::PasswordSet,
+        Some(&user.id),
+        None,
+        json!({}),
+    )
+    .await;
     let by = json!({ "by": "password_change" });
     record(store, actor, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
     Ok(())
 }
 
 /// Disables (ending their refresh tokens) or enables a user.
-pub async fn set_state(store: &DynStore, actor: &Actor, user: &User, state: AccountState) -> Result<(), AdminError> {
+pub async fn set_state(
+    store: &DynStore,
+    actor: &Actor,
+    user: &User,
+    state: AccountState,
+) -> Result<(), AdminError> {
     users::set_state(store, &Clock::system(), &user.id, state)
         .await
         .map_err(account_error)?;

@@ -57,7 +57,13 @@ async fn admin_token(app: &TestApp) -> String {
 }
 
 /// A call of the admin API with `token` (none: no Authorization header).
-async fn call(app: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut req = app.api.request(method, app.url(&format!("/admin/api/v1{path}")));
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -101,7 +107,10 @@ async fn rfc6750_missing_or_invalid_token_is_401_with_bearer_challenge() {
 
     for bad in ["not-a-token", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."] {
         let res = call(&app, Method::GET, "/clients", Some(bad), None).await;
-        assert_eq!(header(&res, "www-authenticate"), r#"Bearer error="invalid_token""#);
+        assert_eq!(
+            header(&res, "www-authenticate"),
+            r#"Bearer error="invalid_token""#
+        );
         api_error(res, 401, "invalid_token").await;
     }
 }
@@ -146,9 +155,16 @@ async fn admin_token_is_for_the_admin_api_and_revocation_ends_it() {
         let claims = jwt_part(body["access_token"].as_str().unwrap(), 1);
         assert_eq!(claims["aud"], aud.as_str());
         assert_eq!(claims["scope"], ADMIN_SCOPE);
-        assert_eq!(jwt_part(body["access_token"].as_str().unwrap(), 0)["typ"], "at+jwt");
+        assert_eq!(
+            jwt_part(body["access_token"].as_str().unwrap(), 0)["typ"],
+            "at+jwt"
+        );
     }
-    let body = ok_json(admin_token_response(&app, &secret, &[("scope", ADMIN_SCOPE)]).await, 200).await;
+    let body = ok_json(
+        admin_token_response(&app, &secret, &[("scope", ADMIN_SCOPE)]).await,
+        200,
+    )
+    .await;
     let token = body["access_token"].as_str().unwrap();
     ok_json(call(&app, Method::GET, "/clients", Some(token), None).await, 200).await;
     let res = app
@@ -160,7 +176,12 @@ async fn admin_token_is_for_the_admin_api_and_revocation_ends_it() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    api_error(call(&app, Method::GET, "/clients", Some(token), None).await, 401, "invalid_token").await;
+    api_error(
+        call(&app, Method::GET, "/clients", Some(token), None).await,
+        401,
+        "invalid_token",
+    )
+    .await;
 }
 
 /// M.2: a client without the scope, a user's token (password grant), and token exchange never
@@ -197,7 +218,10 @@ async fn admin_scope_is_never_granted_to_users_exchanges_or_clients_without_it()
         .token(&[
             ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
             ("subject_token", user["access_token"].as_str().unwrap()),
-            ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
             ("scope", ADMIN_SCOPE),
             ("resource", &aud),
         ])
@@ -237,7 +261,10 @@ async fn self_registered_clients_never_obtain_admin_scope() {
         .await
         .unwrap();
     let reg = ok_json(res, 201).await;
-    let (id, secret) = (reg["client_id"].as_str().unwrap(), reg["client_secret"].as_str().unwrap());
+    let (id, secret) = (
+        reg["client_id"].as_str().unwrap(),
+        reg["client_secret"].as_str().unwrap(),
+    );
     // Suppose the row were edited to hold the scope: the token is still refused.
     set_client_column(&app, id, "scopes", &json!([ADMIN_SCOPE]).to_string());
     let res = app
@@ -285,7 +312,11 @@ async fn cli_made_admin_client_calls_the_admin_api() {
         .unwrap();
     let body = ok_json(res, 200).await;
     let token = body["access_token"].as_str().unwrap();
-    let page = ok_json(call(&app, Method::GET, &format!("/clients/{id}"), Some(token), None).await, 200).await;
+    let page = ok_json(
+        call(&app, Method::GET, &format!("/clients/{id}"), Some(token), None).await,
+        200,
+    )
+    .await;
     assert_eq!(page["client_id"], id);
     assert!(page.get("client_secret").is_none());
 }
@@ -315,13 +346,34 @@ async fn malformed_input_is_400_in_the_error_shape() {
         let res = call(&app, Method::POST, "/clients", Some(&token), Some(body)).await;
         api_error(res, 400, "invalid_request").await;
     }
-    for q in ["?limit=0", "?limit=100000", "?limit=x", "?cursor=%21%21", "?colour=red"] {
+    for q in [
+        "?limit=0",
+        "?limit=100000",
+        "?limit=x",
+        "?cursor=%21%21",
+        "?colour=red",
+    ] {
         let res = call(&app, Method::GET, &format!("/users{q}"), Some(&token), None).await;
         api_error(res, 400, "invalid_request").await;
     }
-    api_error(call(&app, Method::GET, "/nope", Some(&token), None).await, 404, "not_found").await;
-    api_error(call(&app, Method::PATCH, "/clients", Some(&token), None).await, 405, "method_not_allowed").await;
-    api_error(call(&app, Method::GET, "/clients/nope", Some(&token), None).await, 404, "not_found").await;
+    api_error(
+        call(&app, Method::GET, "/nope", Some(&token), None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    api_error(
+        call(&app, Method::PATCH, "/clients", Some(&token), None).await,
+        405,
+        "method_not_allowed",
+    )
+    .await;
+    api_error(
+        call(&app, Method::GET, "/clients/nope", Some(&token), None).await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 /// A confidential client made through the API gets its secret in the 201 answer only; it works at
@@ -336,7 +388,11 @@ async fn created_confidential_client_secret_is_returned_once() {
         "grant_types": ["client_credentials"],
         "scopes": ["api:read"],
     });
-    let made = ok_json(call(&app, Method::POST, "/clients", Some(&token), Some(spec.clone())).await, 201).await;
+    let made = ok_json(
+        call(&app, Method::POST, "/clients", Some(&token), Some(spec.clone())).await,
+        201,
+    )
+    .await;
     let secret = made["client_secret"].as_str().unwrap().to_string();
     let res = app
         .api
@@ -347,26 +403,95 @@ async fn created_confidential_client_secret_is_returned_once() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let shown = ok_json(call(&app, Method::GET, "/clients/reporting", Some(&token), None).await, 200).await;
+    let shown = ok_json(
+        call(&app, Method::GET, "/clients/reporting", Some(&token), None).await,
+        200,
+    )
+    .await;
     assert!(shown.get("client_secret").is_none(), "{shown}");
     assert!(!shown.to_string().contains(&secret));
-    api_error(call(&app, Method::POST, "/clients", Some(&token), Some(spec)).await, 409, "conflict").await;
+    api_error(
+        call(&app, Method::POST, "/clients", Some(&token), Some(spec)).await,
+        409,
+        "conflict",
+    )
+    .await;
 
     let mut changed = json!({ "name": "Reports", "grant_types": ["client_credentials"], "scopes": ["api:read", "profile"] });
-    let replaced = ok_json(call(&app, Method::PUT, "/clients/reporting", Some(&token), Some(changed.clone())).await, 200).await;
+    let replaced = ok_json(
+        call(
+            &app,
+            Method::PUT,
+            "/clients/reporting",
+            Some(&token),
+            Some(changed.clone()),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(replaced["name"], "Reports");
-    assert!(replaced.get("client_secret").is_none(), "the secret stays: {replaced}");
+    assert!(
+        replaced.get("client_secret").is_none(),
+        "the secret stays: {replaced}"
+    );
     changed["redirect_uris"] = json!(["javascript:alert(1)"]);
-    let res = call(&app, Method::PUT, "/clients/reporting", Some(&token), Some(changed)).await;
+    let res = call(
+        &app,
+        Method::PUT,
+        "/clients/reporting",
+        Some(&token),
+        Some(changed),
+    )
+    .await;
     api_error(res, 400, "invalid_request").await;
 
-    let rotated = ok_json(call(&app, Method::POST, "/clients/reporting/secret", Some(&token), None).await, 200).await;
+    let rotated = ok_json(
+        call(
+            &app,
+            Method::POST,
+            "/clients/reporting/secret",
+            Some(&token),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_ne!(rotated["client_secret"], secret.as_str());
-    let list = ok_json(call(&app, Method::GET, "/clients?grant_type=client_credentials", Some(&token), None).await, 200).await;
-    let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|c| c["client_id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"reporting") && ids.contains(&ADMIN_ID) && !ids.contains(&PUBLIC_ID), "{ids:?}");
-    ok_json(call(&app, Method::DELETE, "/clients/reporting", Some(&token), None).await, 204).await;
-    api_error(call(&app, Method::DELETE, "/clients/reporting", Some(&token), None).await, 404, "not_found").await;
+    let list = ok_json(
+        call(
+            &app,
+            Method::GET,
+            "/clients?grant_type=client_credentials",
+            Some(&token),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"reporting") && ids.contains(&ADMIN_ID) && !ids.contains(&PUBLIC_ID),
+        "{ids:?}"
+    );
+    ok_json(
+        call(&app, Method::DELETE, "/clients/reporting", Some(&token), None).await,
+        204,
+    )
+    .await;
+    api_error(
+        call(&app, Method::DELETE, "/clients/reporting", Some(&token), None).await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 /// Cursor pagination: every client exactly once, in pages of at most `limit`, `next_cursor`
@@ -387,7 +512,15 @@ async fn cursor_pagination_visits_every_item_once() {
             None => break,
         }
     }
-    let mut expected: Vec<String> = app.ctx().store.list_clients().await.unwrap().into_iter().map(|c| c.client_id).collect();
+    let mut expected: Vec<String> = app
+        .ctx()
+        .store
+        .list_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
     expected.sort();
     assert_eq!(seen, expected);
 }
@@ -397,22 +530,52 @@ async fn cursor_pagination_visits_every_item_once() {
 async fn users_crud_and_disable_never_show_password_hashes() {
     let app = spawn_app().await;
     let token = admin_token(&app).await;
-    let body = json!({ "username": "bob", "password": "bob's long enough passphrase", "email": "bob@example.com" });
-    let bob = ok_json(call(&app, Method::POST, "/users", Some(&token), Some(body.clone())).await, 201).await;
+    let body =
+        json!({ "username": "bob", "password": "bob's long enough passphrase", "email": "bob@example.com" });
+    let bob = ok_json(
+        call(&app, Method::POST, "/users", Some(&token), Some(body.clone())).await,
+        201,
+    )
+    .await;
     let id = bob["id"].as_str().unwrap().to_string();
-    api_error(call(&app, Method::POST, "/users", Some(&token), Some(body)).await, 409, "conflict").await;
+    api_error(
+        call(&app, Method::POST, "/users", Some(&token), Some(body)).await,
+        409,
+        "conflict",
+    )
+    .await;
     let weak = json!({ "username": "eve", "password": "short" });
-    api_error(call(&app, Method::POST, "/users", Some(&token), Some(weak)).await, 400, "invalid_request").await;
+    api_error(
+        call(&app, Method::POST, "/users", Some(&token), Some(weak)).await,
+        400,
+        "invalid_request",
+    )
+    .await;
 
     let patch = json!({ "name": "Bob B.", "email": null, "disabled": true });
-    let changed = ok_json(call(&app, Method::PATCH, &format!("/users/{id}"), Some(&token), Some(patch)).await, 200).await;
+    let changed = ok_json(
+        call(
+            &app,
+            Method::PATCH,
+            &format!("/users/{id}"),
+            Some(&token),
+            Some(patch),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(changed["name"], "Bob B.");
     assert!(changed["email"].is_null());
     assert_eq!(changed["disabled"], true);
     let stored = app.ctx().store.user_by_id(&id).await.unwrap().unwrap();
     assert!(stored.disabled);
 
-    let list = ok_json(call(&app, Method::GET, "/users?disabled=true", Some(&token), None).await, 200).await;
+    let list = ok_json(
+        call(&app, Method::GET, "/users?disabled=true", Some(&token), None).await,
+        200,
+    )
+    .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     for res in [
         call(&app, Method::GET, "/users", Some(&token), None).await,
@@ -421,7 +584,11 @@ async fn users_crud_and_disable_never_show_password_hashes() {
         let text = res.text().await.unwrap();
         assert!(!text.contains("argon2") && !text.contains("password"), "{text}");
     }
-    ok_json(call(&app, Method::DELETE, &format!("/users/{id}"), Some(&token), None).await, 204).await;
+    ok_json(
+        call(&app, Method::DELETE, &format!("/users/{id}"), Some(&token), None).await,
+        204,
+    )
+    .await;
     assert!(app.ctx().store.user_by_id(&id).await.unwrap().is_none());
 }
 
@@ -431,25 +598,87 @@ async fn users_crud_and_disable_never_show_password_hashes() {
 async fn groups_members_apis_and_scopes() {
     let app = spawn_app().await;
     let token = admin_token(&app).await;
-    ok_json(call(&app, Method::POST, "/groups", Some(&token), Some(json!({ "name": "staff" }))).await, 201).await;
+    ok_json(
+        call(
+            &app,
+            Method::POST,
+            "/groups",
+            Some(&token),
+            Some(json!({ "name": "staff" })),
+        )
+        .await,
+        201,
+    )
+    .await;
     let member = format!("/groups/staff/members/{}", app.user_id);
     ok_json(call(&app, Method::PUT, &member, Some(&token), None).await, 204).await;
-    let members = ok_json(call(&app, Method::GET, "/groups/staff/members", Some(&token), None).await, 200).await;
+    let members = ok_json(
+        call(&app, Method::GET, "/groups/staff/members", Some(&token), None).await,
+        200,
+    )
+    .await;
     assert_eq!(members["items"][0]["user_id"], app.user_id.as_str());
     ok_json(call(&app, Method::DELETE, &member, Some(&token), None).await, 204).await;
-    ok_json(call(&app, Method::DELETE, "/groups/staff", Some(&token), None).await, 204).await;
-    api_error(call(&app, Method::GET, "/groups/staff", Some(&token), None).await, 404, "not_found").await;
+    ok_json(
+        call(&app, Method::DELETE, "/groups/staff", Some(&token), None).await,
+        204,
+    )
+    .await;
+    api_error(
+        call(&app, Method::GET, "/groups/staff", Some(&token), None).await,
+        404,
+        "not_found",
+    )
+    .await;
 
     let api = json!({ "identifier": "https://photos.example/api", "name": "Photos", "scopes": [{ "name": "photos:read" }] });
-    ok_json(call(&app, Method::POST, "/apis", Some(&token), Some(api)).await, 201).await;
+    ok_json(
+        call(&app, Method::POST, "/apis", Some(&token), Some(api)).await,
+        201,
+    )
+    .await;
     let path = "/apis/https:%2F%2Fphotos.example%2Fapi";
-    let added = ok_json(call(&app, Method::PUT, &format!("{path}/scopes/photos:write"), Some(&token), Some(json!({ "description": "Change photos" }))).await, 200).await;
+    let added = ok_json(
+        call(
+            &app,
+            Method::PUT,
+            &format!("{path}/scopes/photos:write"),
+            Some(&token),
+            Some(json!({ "description": "Change photos" })),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(added["scopes"].as_array().unwrap().len(), 2);
-    let res = call(&app, Method::PUT, &format!("{path}/scopes/portcullis:admin"), Some(&token), None).await;
+    let res = call(
+        &app,
+        Method::PUT,
+        &format!("{path}/scopes/portcullis:admin"),
+        Some(&token),
+        None,
+    )
+    .await;
     api_error(res, 400, "invalid_request").await;
     let own = json!({ "identifier": admin_aud(&app), "name": "Mine" });
-    api_error(call(&app, Method::POST, "/apis", Some(&token), Some(own)).await, 400, "invalid_request").await;
-    ok_json(call(&app, Method::DELETE, &format!("{path}/scopes/photos:write"), Some(&token), None).await, 204).await;
+    api_error(
+        call(&app, Method::POST, "/apis", Some(&token), Some(own)).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    ok_json(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("{path}/scopes/photos:write"),
+            Some(&token),
+            None,
+        )
+        .await,
+        204,
+    )
+    .await;
     ok_json(call(&app, Method::DELETE, path, Some(&token), None).await, 204).await;
 }
 
@@ -463,8 +692,24 @@ async fn sessions_consents_keys_and_audit_events() {
     let q = format!("/sessions?user_id={}&client_id={CONFIDENTIAL_ID}", app.user_id);
     let sessions = ok_json(call(&app, Method::GET, &q, Some(&token), None).await, 200).await;
     let family = sessions["items"][0]["id"].as_str().unwrap().to_string();
-    api_error(call(&app, Method::GET, "/sessions", Some(&token), None).await, 400, "invalid_request").await;
-    ok_json(call(&app, Method::DELETE, &format!("/sessions/{family}"), Some(&token), None).await, 204).await;
+    api_error(
+        call(&app, Method::GET, "/sessions", Some(&token), None).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    ok_json(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("/sessions/{family}"),
+            Some(&token),
+            None,
+        )
+        .await,
+        204,
+    )
+    .await;
     let res = refresh(&app, tokens["refresh_token"].as_str().unwrap(), None).await;
     error_body(res, 400, "invalid_grant").await;
 
@@ -478,24 +723,82 @@ async fn sessions_consents_keys_and_audit_events() {
     let path = format!("/users/{}/consents", app.user_id);
     let consents = ok_json(call(&app, Method::GET, &path, Some(&token), None).await, 200).await;
     assert_eq!(consents["items"][0]["client_id"], THIRD_PARTY_ID);
-    ok_json(call(&app, Method::DELETE, &format!("{path}/{THIRD_PARTY_ID}"), Some(&token), None).await, 204).await;
-    assert!(app.ctx().store.consent(&app.user_id, THIRD_PARTY_ID).await.unwrap().is_none());
+    ok_json(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("{path}/{THIRD_PARTY_ID}"),
+            Some(&token),
+            None,
+        )
+        .await,
+        204,
+    )
+    .await;
+    assert!(
+        app.ctx()
+            .store
+            .consent(&app.user_id, THIRD_PARTY_ID)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let before = ok_json(call(&app, Method::GET, "/keys", Some(&token), None).await, 200).await;
-    let rotated = ok_json(call(&app, Method::POST, "/keys/rotate", Some(&token), Some(json!({ "now": true }))).await, 201).await;
+    let rotated = ok_json(
+        call(
+            &app,
+            Method::POST,
+            "/keys/rotate",
+            Some(&token),
+            Some(json!({ "now": true })),
+        )
+        .await,
+        201,
+    )
+    .await;
     assert_eq!(rotated["state"], "active");
     let after = ok_json(call(&app, Method::GET, "/keys", Some(&token), None).await, 200).await;
-    assert_eq!(after["items"].as_array().unwrap().len(), before["items"].as_array().unwrap().len() + 1);
+    assert_eq!(
+        after["items"].as_array().unwrap().len(),
+        before["items"].as_array().unwrap().len() + 1
+    );
     assert!(!after.to_string().contains("private"), "{after}");
 
-    let events = ok_json(call(&app, Method::GET, "/audit-events?kind=family.revoked&limit=1", Some(&token), None).await, 200).await;
+    let events = ok_json(
+        call(
+            &app,
+            Method::GET,
+            "/audit-events?kind=family.revoked&limit=1",
+            Some(&token),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
     let first = &events["items"][0];
     assert_eq!(first["kind"], "family.revoked");
     assert_eq!(first["detail"]["via"], "admin_api");
     assert_eq!(first["detail"]["admin_client"], ADMIN_ID);
-    let all = ok_json(call(&app, Method::GET, "/audit-events?limit=1", Some(&token), None).await, 200).await;
+    let all = ok_json(
+        call(&app, Method::GET, "/audit-events?limit=1", Some(&token), None).await,
+        200,
+    )
+    .await;
     let next = all["next_cursor"].as_str().unwrap();
-    let second = ok_json(call(&app, Method::GET, &format!("/audit-events?limit=1&cursor={next}"), Some(&token), None).await, 200).await;
+    let second = ok_json(
+        call(
+            &app,
+            Method::GET,
+            &format!("/audit-events?limit=1&cursor={next}"),
+            Some(&token),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_ne!(second["items"][0], all["items"][0]);
 }
 
@@ -504,7 +807,12 @@ async fn sessions_consents_keys_and_audit_events() {
 #[tokio::test]
 async fn openapi_document_is_public_and_every_documented_operation_is_routed() {
     let app = spawn_app().await;
-    let res = app.api.get(app.url("/admin/api/openapi.json")).send().await.unwrap();
+    let res = app
+        .api
+        .get(app.url("/admin/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));

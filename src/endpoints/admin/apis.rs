@@ -103,7 +103,11 @@ pub async fn delete(admin: Admin, req: HttpRequest) -> Reply {
 )]
 pub async fn put_scope(admin: Admin, req: HttpRequest, bytes: Bytes) -> Reply {
     let identifier = param(&req, "identifier")?;
-    let b: ScopeBody = if bytes.is_empty() { ScopeBody::default() } else { body(&bytes)? };
+    let b: ScopeBody = if bytes.is_empty() {
+        ScopeBody::default()
+    } else {
+        body(&bytes)?
+    };
     let spec = ScopeSpec {
         name: param(&req, "name")?,
         description: b.description,

@@ -39,7 +39,12 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
         client_id: q.client_id,
         kinds: q
             .kind
-            .map(|k| k.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .map(|k| {
+                k.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         since: q.since,
     };

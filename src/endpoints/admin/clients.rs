@@ -1,12 +1,12 @@
 //! `/admin/api/v1/clients` (docs/admin-api.md, "Clients").
 
-use actix_web::web::{self, Bytes};
 use actix_web::HttpRequest;
+use actix_web::web::{self, Bytes};
 use serde::Deserialize;
 
 use super::{Admin, Paging, Reply, body, created, done, ok, param, query, resource};
-use crate::admin::clients::{self, ClientFilter, ClientRules};
 use crate::admin::AdminError;
+use crate::admin::clients::{self, ClientFilter, ClientRules};
 use crate::storage::{ClientSource, GrantType};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

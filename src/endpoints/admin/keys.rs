@@ -46,7 +46,11 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
     responses((status = 201, description = "The new key", body = super::openapi::Key))
 )]
 pub async fn rotate(admin: Admin, bytes: Bytes) -> Reply {
-    let spec: RotateSpec = if bytes.is_empty() { RotateSpec::default() } else { body(&bytes)? };
+    let spec: RotateSpec = if bytes.is_empty() {
+        RotateSpec::default()
+    } else {
+        body(&bytes)?
+    };
     let ctx = &admin.state.ctx;
     let key = keys::rotate(&ctx.store, &ctx.clock, &admin.state.settings, &admin.actor, spec).await?;
     if let Err(e) = ctx.keys.reload().await {

@@ -131,8 +131,7 @@ pub fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
 
 /// The query string as `T` (unknown parameters are `invalid_request`).
 pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, AdminError> {
-    serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| AdminError::invalid(format!("query: {e}")))
+    serde_urlencoded::from_str(req.query_string()).map_err(|e| AdminError::invalid(format!("query: {e}")))
 }
 
 /// A path parameter, percent-decoded (an API identifier is a URI: `%2F` for its slashes).
@@ -219,8 +218,12 @@ impl ResponseError for Failure {
             ErrorKind::Internal => {
                 tracing::error!(error = %self.error, cause = ?self.error.detail, "admin API request failed")
             }
-            ErrorKind::Unavailable => tracing::warn!(error = %self.error, cause = ?self.error.detail, "backend unavailable"),
-            _ => tracing::debug!(error = %self.error, cause = ?self.error.detail, "admin API request refused"),
+            ErrorKind::Unavailable => {
+                tracing::warn!(error = %self.error, cause = ?self.error.detail, "backend unavailable")
+            }
+            _ => {
+                tracing::debug!(error = %self.error, cause = ?self.error.detail, "admin API request refused")
+            }
         }
         let mut res = HttpResponse::build(self.status_code());
         if let Some(c) = challenge(kind).and_then(|c| HeaderValue::from_str(&c).ok()) {

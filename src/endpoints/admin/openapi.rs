@@ -138,7 +138,10 @@ struct Conventions;
 /// The errors any authenticated operation may answer with.
 const ERRORS: [(&str, &str); 7] = [
     ("400", "Malformed or invalid input"),
-    ("401", "No bearer token, or not a valid admin API token (WWW-Authenticate: Bearer)"),
+    (
+        "401",
+        "No bearer token, or not a valid admin API token (WWW-Authenticate: Bearer)",
+    ),
     ("403", "The token lacks portcullis:admin"),
     ("404", "No such resource"),
     ("409", "It exists already"),
@@ -158,7 +161,10 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
-        openapi.security = Some(vec![SecurityRequirement::new("bearer", [crate::admin::ADMIN_SCOPE])]);
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            [crate::admin::ADMIN_SCOPE],
+        )]);
         for item in openapi.paths.paths.values_mut() {
             let ops = [
                 &mut item.get,
@@ -239,7 +245,10 @@ mod tests {
         assert!(routed.len() > 20, "{routed:?}");
         let undocumented: Vec<_> = routed.difference(&documented).collect();
         let unrouted: Vec<_> = documented.difference(&routed).collect();
-        assert!(undocumented.is_empty(), "routed, not documented: {undocumented:?}");
+        assert!(
+            undocumented.is_empty(),
+            "routed, not documented: {undocumented:?}"
+        );
         assert!(unrouted.is_empty(), "documented, not routed: {unrouted:?}");
     }
 

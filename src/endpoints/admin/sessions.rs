@@ -12,9 +12,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/sessions").route(web::get().to(list)))
         .service(resource("/sessions/{id}").route(web::delete().to(revoke)))
         .service(resource("/users/{user_id}/consents").route(web::get().to(consents)))
-        .service(
-            resource("/users/{user_id}/consents/{client_id}").route(web::delete().to(revoke_consent)),
-        );
+        .service(resource("/users/{user_id}/consents/{client_id}").route(web::delete().to(revoke_consent)));
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -5,8 +5,8 @@ use actix_web::web::{self, Bytes};
 use serde::Deserialize;
 
 use super::{Admin, Paging, Reply, body, created, done, ok, param, query, resource};
-use crate::admin::users::{self, UserFilter};
 use crate::admin::sessions;
+use crate::admin::users::{self, UserFilter};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -93,7 +93,15 @@ pub async fn get(admin: Admin, req: HttpRequest) -> Reply {
 pub async fn update(admin: Admin, req: HttpRequest, bytes: Bytes) -> Reply {
     let id = param(&req, "user_id")?;
     let patch = body(&bytes)?;
-    ok(users::update(admin.store(), hasher(&admin), &admin.actor, &id, patch, admin.now()).await)
+    ok(users::update(
+        admin.store(),
+        hasher(&admin),
+        &admin.actor,
+        &id,
+        patch,
+        admin.now(),
+    )
+    .await)
 }
 
 #[utoipa::path(
