@@ -57,6 +57,7 @@ fn bearer_token(authorization: Option<&str>) -> Result<&str, AdminError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
