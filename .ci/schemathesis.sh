@@ -48,6 +48,8 @@ token=$(curl -fsS -u "${client_id}:${client_secret}" "$issuer/token" \
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 status=0
+# From the temporary folder: schemathesis keeps its cache in the current directory.
+cd "$work"
 schemathesis run "$issuer/admin/api/openapi.json" \
   --header "Authorization: Bearer ${token}" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance \
