@@ -6,6 +6,7 @@
 //! `interaction`, `grants`, `tokens` or `oidc` names actix or diesel.
 
 pub mod accounts;
+pub mod admin;
 pub mod apis;
 pub mod backchannel;
 pub mod cli;

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::accounts::verify::{self, Via};
 use crate::accounts::Audit;
 use crate::context::Context;
-use crate::storage::{AuditKind, Profile, StorageError, User};
+use crate::storage::{AuditKind, StorageError, User, UserProfile};
 
 /// At most this many characters in a name.
 const MAX_NAME: usize = 100;
@@ -83,7 +83,7 @@ pub async fn change(
     if name == user.name && !email_changed {
         return Ok(ProfileOutcome::Unchanged);
     }
-    let profile = Profile {
+    let profile = UserProfile {
         email_verified: user.email_verified && !email_changed,
         name: name.clone(),
         email: email.clone(),

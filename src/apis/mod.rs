@@ -137,7 +137,13 @@ pub fn entitled(client: &Client, api: &Api, default_api: Option<&str>) -> bool {
 /// (RFC 8707 §2).
 pub async fn load(ctx: &Context, identifiers: &[String]) -> Result<Target, OAuthError> {
     let mut apis = Vec::with_capacity(identifiers.len());
+    let admin_api = crate::admin::identifier(&ctx.issuer);
     for id in identifiers {
+        // docs/security.md M.1: the admin API is built in, never stored.
+        if *id == admin_api {
+            apis.push(crate::admin::builtin_api(&ctx.issuer));
+            continue;
+        }
         let api = ctx
             .store
             .api_by_identifier(id)

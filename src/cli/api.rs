@@ -3,16 +3,15 @@
 //! (docs/guides/apis.md, docs/security.md J).
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
-use serde_json::json;
 
 use super::output::{self, fmt_time};
-use super::{CliError, audit, open_store};
+use super::{CliError, open_store};
+use crate::admin::apis::{self, ApiSpec, ApiView, ScopeSpec};
+use crate::admin::audit::Actor;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::Alg;
-use crate::oauth::scope::Scope;
-use crate::storage::{Api, ApiScope, AuditKind, DynStore, StorageError};
+use crate::storage::{ApiScope, DynStore};
 
 #[derive(Debug, Subcommand)]
 pub enum ApiCommand {
@@ -68,137 +67,45 @@ pub struct AddArgs {
     pub json: bool,
 }
 
-/// An API as printed.
-#[derive(Debug, Serialize)]
-struct ApiView<'a> {
-    identifier: &'a str,
-    name: &'a str,
-    scopes: &'a [ApiScope],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    access_token_ttl_secs: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alg: Option<Alg>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    introspect_client: Option<&'a str>,
-    created_at: i64,
-}
-
-impl<'a> From<&'a Api> for ApiView<'a> {
-    fn from(a: &'a Api) -> Self {
-        ApiView {
-            identifier: &a.identifier,
-            name: &a.name,
-            scopes: &a.scopes,
-            access_token_ttl_secs: a.access_token_ttl_secs,
-            alg: a.alg,
-            introspect_client: a.introspect_client.as_deref(),
-            created_at: a.created_at,
-        }
-    }
-}
-
 pub async fn run(settings: Settings, cmd: ApiCommand) -> Result<(), CliError> {
     let store = open_store(&settings).await?;
+    let actor = Actor::cli();
     match cmd {
-        ApiCommand::Add(args) => add(&store, *args).await,
+        ApiCommand::Add(args) => {
+            let json = args.json;
+            let spec = spec_of(&args)?;
+            let now = Clock::system().now();
+            let view = apis::create(&store, &actor, spec, &settings.issuer, now).await?;
+            print(&view, json)
+        }
         ApiCommand::List { json } => list(&store, json).await,
-        ApiCommand::Show { identifier, json } => print(&find(&store, &identifier).await?, json),
+        ApiCommand::Show { identifier, json } => print(&apis::get(&store, &identifier).await?, json),
         ApiCommand::Remove { identifier } => {
-            if !store.delete_api(&identifier).await? {
-                return Err(not_found(&identifier));
-            }
-            audit(
-                &store,
-                AuditKind::ApiRemoved,
-                None,
-                None,
-                json!({ "api": identifier }),
-            )
-            .await;
+            apis::delete(&store, &actor, &identifier).await?;
             output::line(&format!("api {identifier} removed"))
         }
         ApiCommand::Scope(ScopeCommand::Add { identifier, scope }) => {
-            let api = find(&store, &identifier).await?;
-            let scope = parse_scope(&scope, &api.name)?;
-            let name = scope.name.clone();
-            if !store.put_api_scope(&identifier, scope).await? {
-                return Err(not_found(&identifier));
-            }
-            let detail = json!({ "api": identifier, "change": "scope_added", "scope": name });
-            audit(&store, AuditKind::ApiChanged, None, None, detail).await;
+            let spec = split_scope(&scope);
+            let name = spec.name.clone();
+            apis::put_scope(&store, &actor, &identifier, spec).await?;
             output::line(&format!("scope {name} added to {identifier}"))
         }
         ApiCommand::Scope(ScopeCommand::Remove { identifier, name }) => {
-            if !store.delete_api_scope(&identifier, &name).await? {
-                return Err(CliError::NotFound(format!("{identifier} has no scope {name}")));
-            }
-            let detail = json!({ "api": identifier, "change": "scope_removed", "scope": name });
-            audit(&store, AuditKind::ApiChanged, None, None, detail).await;
+            apis::delete_scope(&store, &actor, &identifier, &name).await?;
             output::line(&format!("scope {name} removed from {identifier}"))
         }
     }
 }
 
-async fn add(store: &DynStore, args: AddArgs) -> Result<(), CliError> {
-    let api = build_api(&args)?;
-    if let Some(alg) = api.alg {
-        let keys = store.list_keys().await?;
-        if !keys.iter().any(|k| k.alg == alg && k.retired_at.is_none()) {
-            return Err(CliError::Invalid(format!(
-                "--alg {alg}: there is no {alg} signing key; make one first with \
-                 `portcullis keys rotate --alg {alg} --now`"
-            )));
-        }
-    }
-    if let Some(id) = &api.introspect_client {
-        let client = store.client_by_id(id).await?.ok_or_else(|| {
-            CliError::Invalid(format!("--introspect-client: no client with client_id {id}"))
-        })?;
-        if client.is_public() {
-            return Err(CliError::Invalid(format!(
-                "--introspect-client: {id} is a public client; introspection needs a confidential one"
-            )));
-        }
-    }
-    store.create_api(api.clone()).await.map_err(|e| match e {
-        StorageError::Conflict(_) => CliError::Invalid(format!("an API {} already exists", api.identifier)),
-        e => e.into(),
-    })?;
-    let scopes: Vec<&str> = api.scopes.iter().map(|s| s.name.as_str()).collect();
-    let detail = json!({ "api": api.identifier, "scopes": scopes });
-    audit(store, AuditKind::ApiCreated, None, None, detail).await;
-    print(&api, args.json)
-}
-
-/// RFC 8707 §2 + docs/security.md J.1: checks the arguments and builds the API record.
-pub fn build_api(args: &AddArgs) -> Result<Api, CliError> {
-    crate::oauth::resource::parse(&args.identifier)
-        .map_err(|e| CliError::Invalid(format!("{}: {}", args.identifier, e.description)))?;
-    let name = args.name.trim();
-    if name.is_empty() {
-        return Err(CliError::Invalid("the API name must not be empty".into()));
-    }
-    if args.access_token_ttl.is_some_and(|t| t <= 0) {
-        return Err(CliError::Invalid(
-            "--access-token-ttl must be a positive number of seconds".into(),
-        ));
-    }
-    let mut scopes: Vec<ApiScope> = Vec::new();
-    for raw in &args.scopes {
-        let scope = parse_scope(raw, name)?;
-        if scopes.iter().any(|s| s.name == scope.name) {
-            return Err(CliError::Invalid(format!("scope {} given twice", scope.name)));
-        }
-        scopes.push(scope);
-    }
-    Ok(Api {
+/// `api add`'s arguments as the shared registration.
+fn spec_of(args: &AddArgs) -> Result<ApiSpec, CliError> {
+    Ok(ApiSpec {
         identifier: args.identifier.clone(),
-        name: name.to_string(),
-        scopes,
+        name: args.name.clone(),
+        scopes: args.scopes.iter().map(|s| split_scope(s)).collect(),
         access_token_ttl_secs: args.access_token_ttl,
         alg: args.alg,
         introspect_client: args.introspect_client.clone(),
-        created_at: Clock::system().now(),
     })
 }
 
@@ -206,6 +113,11 @@ pub fn build_api(args: &AddArgs) -> Result<Api, CliError> {
 /// so the description follows the last colon before the first space. Without a space the whole
 /// value is the name. The identity scopes (`openid`, `profile`, ...) are not an API's to define.
 pub fn parse_scope(raw: &str, api_name: &str) -> Result<ApiScope, CliError> {
+    Ok(apis::check_scope(split_scope(raw), api_name)?)
+}
+
+/// `NAME[:description]` split into its name and description (see [`parse_scope`]).
+fn split_scope(raw: &str) -> ScopeSpec {
     let raw = raw.trim();
     let (name, description) = match raw.find(' ') {
         Some(space) => match raw[..space].rfind(':') {
@@ -214,31 +126,15 @@ pub fn parse_scope(raw: &str, api_name: &str) -> Result<ApiScope, CliError> {
         },
         None => (raw, ""),
     };
-    let parsed = Scope::parse(name).ok().filter(|s| s.iter().count() == 1);
-    if parsed.is_none() {
-        return Err(CliError::Invalid(format!(
-            "{raw:?}: a scope name is one RFC 6749 §3.3 scope token (no spaces)"
-        )));
-    }
-    if crate::apis::identity_scopes().contains(name) {
-        return Err(CliError::Invalid(format!(
-            "{name} is an OpenID scope, not an API's; pick another name"
-        )));
-    }
-    let description = if description.is_empty() {
-        format!("Use {api_name} ({name})")
-    } else {
-        description.to_string()
-    };
-    Ok(ApiScope {
+    ScopeSpec {
         name: name.to_string(),
-        description,
-    })
+        description: (!description.is_empty()).then(|| description.to_string()),
+    }
 }
 
-fn print(api: &Api, json: bool) -> Result<(), CliError> {
+fn print(api: &ApiView, json: bool) -> Result<(), CliError> {
     if json {
-        return output::json(&ApiView::from(api));
+        return output::json(api);
     }
     let mut lines = vec![
         format!("identifier:       {}", api.identifier),
@@ -271,9 +167,9 @@ fn print(api: &Api, json: bool) -> Result<(), CliError> {
 }
 
 async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
-    let all = store.list_apis().await?;
+    let all = apis::all(store).await?;
     if json {
-        return output::json(&all.iter().map(ApiView::from).collect::<Vec<_>>());
+        return output::json(&all);
     }
     let rows: Vec<Vec<String>> = all
         .iter()
@@ -283,17 +179,6 @@ async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
         })
         .collect();
     output::print_table(&["IDENTIFIER", "NAME", "SCOPES"], &rows, "no APIs")
-}
-
-async fn find(store: &DynStore, identifier: &str) -> Result<Api, CliError> {
-    store
-        .api_by_identifier(identifier)
-        .await?
-        .ok_or_else(|| not_found(identifier))
-}
-
-fn not_found(identifier: &str) -> CliError {
-    CliError::NotFound(format!("no API with identifier {identifier}"))
 }
 
 #[cfg(test)]

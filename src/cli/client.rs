@@ -1,23 +1,17 @@
 //! `portcullis client ...`: register (RFC 6749 §2), list, show, remove clients and rotate secrets.
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 use super::output::{self, fmt_time};
-use serde_json::json;
 
-use super::{CliError, audit, open_store, parse_grant_type};
+use super::{CliError, open_store, parse_grant_type};
+use crate::admin::audit::Actor;
+use crate::admin::clients::{self, ClientRules, ClientSpec};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::digest::sha256_hex;
 use crate::keys::Alg;
-use crate::oauth::client_metadata::{self, AuthMethod};
-use crate::oauth::scope::{STANDARD_SCOPES, Scope};
-use crate::random::secret_256;
-use crate::storage::{
-    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups,
-    ClientKeys, DynStore, GrantType, Registration,
-};
+use crate::oauth::client_metadata::AuthMethod;
+use crate::storage::{ApplicationType, Client, ClientApiPolicy, DynStore, GrantType};
 
 const SECRET_NOTE: &str =
     "note: the client secret is shown only this once and cannot be shown again; store it now";
@@ -152,201 +146,40 @@ pub struct AddArgs {
     pub json: bool,
 }
 
-/// A client as printed: the secret only right after it was made, never its digest.
-#[derive(Debug, Serialize)]
-pub struct ClientView<'a> {
-    pub client_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<&'a str>,
-    pub name: &'a str,
-    pub public: bool,
-    pub token_endpoint_auth_method: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks: Option<serde_json::Value>,
-    pub application_type: ApplicationType,
-    pub source: crate::storage::ClientSource,
-    pub first_party: bool,
-    pub redirect_uris: &'a [String],
-    pub post_logout_redirect_uris: &'a [String],
-    pub grant_types: &'a [GrantType],
-    pub scopes: Vec<&'a str>,
-    pub id_token_signed_response_alg: Alg,
-    pub require_pushed_authorization_requests: bool,
-    pub require_mfa: bool,
-    pub upstreams: &'a [String],
-    pub password_login: bool,
-    pub created_at: i64,
-    pub groups_claim_filter: &'a [String],
-    pub require_groups: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backchannel_logout_uri: Option<&'a str>,
-    pub backchannel_logout_session_required: bool,
-    /// RFC 8707: the API its tokens are for by default (docs/guides/apis.md).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api: Option<String>,
-    /// RFC 8693: the APIs it may exchange tokens into.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub exchange_to: Vec<String>,
-}
-
-impl<'a> ClientView<'a> {
-    pub fn new(c: &'a Client, client_secret: Option<&'a str>) -> Self {
-        ClientView {
-            client_id: &c.client_id,
-            client_secret,
-            name: &c.name,
-            public: c.is_public(),
-            token_endpoint_auth_method: c.auth_method(),
-            jwks_uri: match &c.registration.keys {
-                Some(ClientKeys::JwksUri(u)) => Some(u.as_str()),
-                _ => None,
-            },
-            jwks: match &c.registration.keys {
-                Some(ClientKeys::Jwks(set)) => serde_json::from_str(set).ok(),
-                _ => None,
-            },
-            application_type: c.registration.application_type,
-            source: c.registration.source,
-            first_party: c.first_party,
-            redirect_uris: &c.redirect_uris,
-            post_logout_redirect_uris: &c.post_logout_redirect_uris,
-            grant_types: &c.grant_types,
-            scopes: c.scopes.iter().collect(),
-            id_token_signed_response_alg: c.id_token_signed_response_alg,
-            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
-            require_mfa: c.require_mfa,
-            upstreams: &c.upstreams,
-            password_login: c.password_login,
-            created_at: c.created_at,
-            groups_claim_filter: &c.groups.claim_filter,
-            require_groups: &c.groups.required,
-            backchannel_logout_uri: c.backchannel_logout.as_ref().map(|b| b.uri.as_str()),
-            backchannel_logout_session_required: c
-                .backchannel_logout
-                .as_ref()
-                .is_some_and(|b| b.session_required),
-            api: None,
-            exchange_to: Vec::new(),
-        }
-    }
-
-    /// With the client's API policy (`client add --api`, `--exchange-to`).
-    pub fn with_policy(self, policy: &ClientApiPolicy) -> Self {
-        ClientView {
-            api: policy.default_api.clone(),
-            exchange_to: policy.exchange_to.clone(),
-            ..self
-        }
-    }
-}
+/// A client as printed: the one view the admin API shows too.
+pub use crate::admin::clients::ClientView;
 
 pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError> {
+    let actor = Actor::cli();
     match cmd {
         ClientCommand::Add(args) => {
             let json = args.json;
-            crate::federation::check_client_upstreams(
-                &settings.upstream,
-                &args.upstreams,
-                args.no_password_login,
-            )
-            .map_err(CliError::Invalid)?;
-            let policy = ClientApiPolicy {
-                default_api: args.api.clone(),
-                exchange_to: dedup(args.exchange_to.clone()),
-            };
-            let allow_signup = args.allow_signup;
-            let (client, secret) = build_client(*args, settings.keys.default_alg, &Clock::system())?;
-            if !policy.exchange_to.is_empty() && !client.allows_grant(GrantType::TokenExchange) {
-                return Err(CliError::Invalid(
-                    "--exchange-to needs --grant-type token-exchange".into(),
-                ));
-            }
+            let spec = spec_of(*args)?;
             let store = open_store(&settings).await?;
-            for api in policy.default_api.iter().chain(&policy.exchange_to) {
-                if store.api_by_identifier(api).await?.is_none() {
-                    return Err(CliError::Invalid(format!(
-                        "no API with identifier {api} (portcullis api add)"
-                    )));
-                }
-            }
-            store.create_client(client.clone()).await.map_err(|e| match e {
-                crate::storage::StorageError::Conflict(_) => {
-                    CliError::Invalid(format!("client_id {} already exists", client.client_id))
-                }
-                e => e.into(),
-            })?;
-            if policy != ClientApiPolicy::default() {
-                store
-                    .set_client_api_policy(&client.client_id, policy.clone())
-                    .await?;
-            }
-            if allow_signup {
-                store.set_client_signup(&client.client_id, true).await?;
-            }
-            let detail = json!({
-                "name": client.name,
-                "public": client.is_public(),
-                "api": policy.default_api,
-                "exchange_to": policy.exchange_to,
-            });
-            audit(
-                &store,
-                AuditKind::ClientCreated,
-                None,
-                Some(&client.client_id),
-                detail,
-            )
-            .await;
-            print_client(&client, &policy, secret.as_deref(), json)
+            let rules = ClientRules {
+                upstreams: &settings.upstream,
+                default_alg: settings.keys.default_alg,
+            };
+            let view = clients::create(&store, rules, &actor, spec, Clock::system().now()).await?;
+            let client = clients::find(&store, &view.client_id).await?;
+            let policy = store.client_api_policy(&client.client_id).await?;
+            print_client(&client, &policy, view.client_secret.as_deref(), json)
         }
         ClientCommand::List { json } => list(&open_store(&settings).await?, json).await,
         ClientCommand::Show { client_id, json } => {
             let store = open_store(&settings).await?;
-            let client = find(&store, &client_id).await?;
+            let client = clients::find(&store, &client_id).await?;
             let policy = store.client_api_policy(&client_id).await?;
             print_client(&client, &policy, None, json)
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(&settings).await?;
-            if !store.delete_client(&client_id).await? {
-                return Err(not_found(&client_id));
-            }
-            audit(
-                &store,
-                AuditKind::ClientRemoved,
-                None,
-                Some(&client_id),
-                json!({}),
-            )
-            .await;
+            clients::delete(&store, &actor, &client_id).await?;
             output::line(&format!("client {client_id} removed"))
         }
         ClientCommand::RotateSecret { client_id, json } => {
             let store = open_store(&settings).await?;
-            let client = find(&store, &client_id).await?;
-            if client.secret_hash.is_none() {
-                return Err(CliError::Invalid(format!(
-                    "client {client_id} authenticates with {}: it has no secret",
-                    client.auth_method()
-                )));
-            }
-            let secret = secret_256();
-            if !store
-                .set_client_secret_hash(&client_id, &sha256_hex(&secret))
-                .await?
-            {
-                return Err(not_found(&client_id));
-            }
-            audit(
-                &store,
-                AuditKind::ClientSecretRotated,
-                None,
-                Some(&client_id),
-                json!({}),
-            )
-            .await;
+            let secret = clients::rotate_secret(&store, &actor, &client_id).await?;
             if json {
                 output::json(&serde_json::json!({ "client_id": client_id, "client_secret": secret }))?;
             } else {
@@ -358,18 +191,8 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
     }
 }
 
-/// RFC 6749 §2 + docs/security.md A.2, C.11: checks the arguments and builds the client record
-/// and, for a confidential client, its new secret (stored only as a SHA-256 digest).
-pub fn build_client(
-    args: AddArgs,
-    default_alg: Alg,
-    clock: &Clock,
-) -> Result<(Client, Option<String>), CliError> {
-    let grant_types = if args.grant_types.is_empty() {
-        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
-    } else {
-        dedup(args.grant_types)
-    };
+/// `client add`'s arguments as the shared registration (the `--jwks` file read here).
+fn spec_of(args: AddArgs) -> Result<ClientSpec, CliError> {
     let auth_method = match (args.public, args.auth_method) {
         (true, None | Some(AuthMethod::None)) => AuthMethod::None,
         (true, Some(_)) => {
@@ -379,83 +202,54 @@ pub fn build_client(
         }
         (false, method) => method.unwrap_or(AuthMethod::ClientSecretBasic),
     };
-    let keys = match (args.jwks, args.jwks_uri) {
-        (Some(path), _) => {
-            Some(ClientKeys::Jwks(std::fs::read_to_string(&path).map_err(|e| {
-                CliError::Invalid(format!("--jwks {}: {e}", path.display()))
-            })?))
-        }
-        (None, Some(uri)) => Some(ClientKeys::JwksUri(uri)),
-        (None, None) => None,
+    let jwks = match &args.jwks {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| CliError::Invalid(format!("--jwks {}: {e}", path.display())))?,
+        ),
+        None => None,
     };
-    // The rules dynamic registration applies too (docs/security.md K.2).
-    let application_type = client_metadata::check(&client_metadata::Registration {
-        name: &args.name,
-        redirect_uris: &args.redirect_uris,
-        post_logout_redirect_uris: &args.post_logout_redirect_uris,
-        grant_types: &grant_types,
-        auth_method,
-        keys: keys.as_ref(),
+    Ok(ClientSpec {
+        name: args.name,
+        client_id: args.client_id,
+        redirect_uris: args.redirect_uris,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
+        token_endpoint_auth_method: Some(auth_method.as_str().to_string()),
+        jwks,
+        jwks_uri: args.jwks_uri,
         application_type: args.application_type,
-        allow_http_loopback: false,
-    })
-    .map_err(|e| CliError::Invalid(e.message))?;
-    let display = ClientDisplay {
+        grant_types: args.grant_types,
+        scopes: args.scopes,
+        first_party: args.first_party,
+        resource_server: args.resource_server,
+        require_pushed_authorization_requests: args.require_par,
+        require_mfa: args.require_mfa,
+        groups_claim_filter: args.groups_claim_filter,
+        require_groups: args.require_groups,
+        backchannel_logout_uri: args.backchannel_logout_uri,
+        backchannel_logout_session_required: args.backchannel_logout_session_required,
+        upstreams: args.upstreams,
+        password_login: Some(!args.no_password_login),
+        id_token_signed_response_alg: args.id_token_alg,
+        api: args.api,
+        exchange_to: args.exchange_to,
         client_uri: args.client_uri,
         logo_uri: args.logo_uri,
         policy_uri: args.policy_uri,
         tos_uri: args.tos_uri,
-    };
-    client_metadata::check_display(&display, true).map_err(|e| CliError::Invalid(e.message))?;
-    let scopes = if args.scopes.is_empty() {
-        Scope::from_tokens(STANDARD_SCOPES)
-    } else {
-        Scope::parse(&args.scopes.join(" "))
-            .map_err(|_| CliError::Invalid("a scope contains a character RFC 6749 §3.3 forbids".into()))?
-    };
-    for group in args.groups_claim_filter.iter().chain(&args.require_groups) {
-        crate::groups::validate_name(group).map_err(|e| CliError::Invalid(format!("{group:?}: {e}")))?;
-    }
-    if let Some(uri) = &args.backchannel_logout_uri {
-        crate::backchannel::validate_uri(uri).map_err(|e| CliError::Invalid(format!("{uri}: {e}")))?;
-    }
-    let client_id = match args.client_id {
-        Some(id) => validate_client_id(id)?,
-        None => crate::random::client_id(),
-    };
-    let secret = auth_method.uses_secret().then(secret_256);
-    let client = Client {
-        client_id,
-        name: args.name.trim().to_string(),
-        secret_hash: secret.as_deref().map(sha256_hex),
-        redirect_uris: dedup(args.redirect_uris),
-        post_logout_redirect_uris: dedup(args.post_logout_redirect_uris),
-        grant_types,
-        scopes,
-        first_party: args.first_party,
-        id_token_signed_response_alg: args.id_token_alg.unwrap_or(default_alg),
-        created_at: clock.now(),
-        resource_server: args.resource_server,
-        require_pushed_authorization_requests: args.require_par,
-        require_mfa: args.require_mfa,
-        groups: ClientGroups {
-            claim_filter: dedup(args.groups_claim_filter),
-            required: dedup(args.require_groups),
-        },
-        backchannel_logout: args.backchannel_logout_uri.map(|uri| BackchannelLogout {
-            uri,
-            session_required: args.backchannel_logout_session_required,
-        }),
-        upstreams: dedup(args.upstreams),
-        password_login: !args.no_password_login,
-        registration: Registration {
-            keys,
-            application_type,
-            display,
-            ..Registration::default()
-        },
-    };
-    Ok((client, secret))
+        allow_signup: args.allow_signup,
+    })
+}
+
+/// RFC 6749 §2 + docs/security.md A.2, C.11: checks the arguments and builds the client record
+/// and, for a confidential client, its new secret (stored only as a SHA-256 digest); the rules
+/// are the admin API's (`admin::clients::build`).
+pub fn build_client(
+    args: AddArgs,
+    default_alg: Alg,
+    clock: &Clock,
+) -> Result<(Client, Option<String>), CliError> {
+    Ok(clients::build(spec_of(args)?, default_alg, clock.now())?)
 }
 
 fn parse_auth_method(s: &str) -> Result<AuthMethod, String> {
@@ -466,33 +260,6 @@ fn parse_auth_method(s: &str) -> Result<AuthMethod, String> {
 
 fn parse_application_type(s: &str) -> Result<ApplicationType, String> {
     ApplicationType::parse(s).ok_or_else(|| format!("unknown application type {s:?} (web, native)"))
-}
-
-/// RFC 6749 §2.2: a client_id of 1 to 128 unreserved characters (`A-Z a-z 0-9 - . _ ~`), so it
-/// needs no escaping anywhere.
-fn validate_client_id(id: String) -> Result<String, CliError> {
-    let ok = (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-    if ok {
-        Ok(id)
-    } else {
-        Err(CliError::Invalid(
-            "client_id must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~".into(),
-        ))
-    }
-}
-
-/// Drops repeated values, keeping the first of each in order.
-fn dedup<T: PartialEq>(v: Vec<T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(v.len());
-    for s in v {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
 }
 
 fn print_client(
@@ -611,15 +378,4 @@ async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
         &rows,
         "no clients",
     )
-}
-
-async fn find(store: &DynStore, client_id: &str) -> Result<Client, CliError> {
-    store
-        .client_by_id(client_id)
-        .await?
-        .ok_or_else(|| not_found(client_id))
-}
-
-fn not_found(client_id: &str) -> CliError {
-    CliError::NotFound(format!("no client with client_id {client_id}"))
 }

@@ -1,13 +1,13 @@
 //! `portcullis group ...`: local groups and their members (docs/clients.md, "Groups").
 
 use clap::Subcommand;
-use serde_json::json;
 
 use super::output::{self, fmt_time};
-use super::{CliError, audit, open_store};
+use super::{CliError, open_store};
+use crate::admin::audit::Actor;
+use crate::admin::{groups, users};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::storage::{AuditKind, DynStore, LOCAL_GROUP_SOURCE, StorageError, User};
 
 #[derive(Debug, Subcommand)]
 pub enum GroupCommand {
@@ -35,27 +35,14 @@ pub enum GroupCommand {
 pub async fn run(settings: Settings, cmd: GroupCommand) -> Result<(), CliError> {
     let store = open_store(&settings).await?;
     let now = Clock::system().now();
+    let actor = Actor::cli();
     match cmd {
         GroupCommand::Add { name } => {
-            crate::groups::validate_name(&name).map_err(CliError::Invalid)?;
-            store.create_group(&name, now).await.map_err(|e| match e {
-                StorageError::Conflict(_) => {
-                    CliError::Invalid(format!("a group named {name} already exists"))
-                }
-                e => e.into(),
-            })?;
-            audit(
-                &store,
-                AuditKind::GroupCreated,
-                None,
-                None,
-                json!({ "group": name }),
-            )
-            .await;
+            groups::create(&store, &actor, &name, now).await?;
             output::line(&format!("created group {name}"))
         }
         GroupCommand::List { json } => {
-            let groups = store.list_groups().await?;
+            let groups = groups::all(&store).await?;
             if json {
                 return output::json(&groups);
             }
@@ -66,24 +53,11 @@ pub async fn run(settings: Settings, cmd: GroupCommand) -> Result<(), CliError> 
             output::print_table(&["GROUP", "MEMBERS", "CREATED"], &rows, "no groups")
         }
         GroupCommand::Remove { name } => {
-            if !store.delete_group(&name).await? {
-                return Err(no_group(&name));
-            }
-            audit(
-                &store,
-                AuditKind::GroupRemoved,
-                None,
-                None,
-                json!({ "group": name }),
-            )
-            .await;
+            groups::delete(&store, &actor, &name).await?;
             output::line(&format!("group {name} removed"))
         }
         GroupCommand::Members { name, json } => {
-            if !store.group_exists(&name).await? {
-                return Err(no_group(&name));
-            }
-            let members = store.group_members(&name).await?;
+            let members = groups::members(&store, &name).await?;
             if json {
                 return output::json(&members);
             }
@@ -101,66 +75,14 @@ pub async fn run(settings: Settings, cmd: GroupCommand) -> Result<(), CliError> 
             output::print_table(&["USERNAME", "ID", "SOURCE", "ADDED"], &rows, "no members")
         }
         GroupCommand::AddMember { name, username } => {
-            let user = user(&store, &username).await?;
-            add_member(&store, &name, &user, now).await?;
+            let user = users::by_username(&store, &username).await?;
+            groups::add_member(&store, &actor, &name, &user, now).await?;
             output::line(&format!("{username} is a member of {name}"))
         }
         GroupCommand::RemoveMember { name, username } => {
-            let user = user(&store, &username).await?;
-            if !store
-                .remove_group_member(&name, &user.id, LOCAL_GROUP_SOURCE)
-                .await?
-            {
-                return Err(CliError::NotFound(format!(
-                    "{username} is not a local member of {name}"
-                )));
-            }
-            let detail = json!({ "group": name, "source": LOCAL_GROUP_SOURCE });
-            audit(
-                &store,
-                AuditKind::GroupMemberRemoved,
-                Some(&user.id),
-                None,
-                detail,
-            )
-            .await;
+            let user = users::by_username(&store, &username).await?;
+            groups::remove_member(&store, &actor, &name, &user).await?;
             output::line(&format!("{username} is no longer a member of {name}"))
         }
     }
-}
-
-/// Puts `user` in the existing group `name` (local membership), audited. Also used by `user add --group`.
-pub async fn add_member(store: &DynStore, name: &str, user: &User, now: i64) -> Result<(), CliError> {
-    if !store
-        .add_group_member(name, &user.id, LOCAL_GROUP_SOURCE, now)
-        .await?
-    {
-        return Err(no_group(name));
-    }
-    let detail = json!({ "group": name, "source": LOCAL_GROUP_SOURCE });
-    audit(store, AuditKind::GroupMemberAdded, Some(&user.id), None, detail).await;
-    Ok(())
-}
-
-/// Fails unless every group in `names` exists (checked before a user is created with them).
-pub async fn require_groups(store: &DynStore, names: &[String]) -> Result<(), CliError> {
-    for name in names {
-        if !store.group_exists(name).await? {
-            return Err(no_group(name));
-        }
-    }
-    Ok(())
-}
-
-async fn user(store: &DynStore, username: &str) -> Result<User, CliError> {
-    store
-        .user_by_username(username)
-        .await?
-        .ok_or_else(|| CliError::NotFound(format!("no user named {username}")))
-}
-
-fn no_group(name: &str) -> CliError {
-    CliError::NotFound(format!(
-        "no group named {name} (create it with `portcullis group add {name}`)"
-    ))
 }

@@ -13,7 +13,7 @@ use crate::storage::{AuditKind, DynStore, IdentityLink, User};
 #[derive(Debug, Serialize)]
 struct UserDetail<'a> {
     #[serde(flatten)]
-    user: UserView<'a>,
+    user: UserView,
     linked_identities: &'a [IdentityLink],
 }
 

@@ -1,14 +1,16 @@
 //! `portcullis keys ...`: list signing keys and rotate them (docs/security.md E.24-25).
 
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::output::{self, fmt_opt_time, fmt_time};
-use super::{CliError, audit, open_store};
+use super::{CliError, open_store};
+use crate::admin::audit::Actor;
+use crate::admin::keys::{self, RotateSpec};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::keys::{Activation, Alg, KeyStore};
-use crate::storage::AuditKind;
+use crate::keys::Alg;
+use crate::storage::DynStore;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -34,36 +36,33 @@ pub enum KeysCommand {
 pub async fn run(settings: Settings, cmd: KeysCommand) -> Result<(), CliError> {
     let store = open_store(&settings).await?;
     let clock = Clock::system();
-    let keys = KeyStore {
-        store: &store,
-        clock: &clock,
-    };
     match cmd {
-        KeysCommand::List { json } => list(keys, json).await,
-        KeysCommand::Rotate {
-            alg,
-            now: immediate,
-            json,
-        } => {
-            let activation = if immediate {
-                Activation::Now
+        KeysCommand::List { json } => list(&store, &clock, json).await,
+        KeysCommand::Rotate { alg, now, json } => {
+            let spec = RotateSpec { alg, now };
+            let key = keys::rotate(&store, &clock, &settings, &Actor::cli(), spec).await?;
+            if json {
+                return output::json(&key);
+            }
+            let when = if key.activates_at <= clock.now() {
+                "now".to_string()
             } else {
-                Activation::AfterPublishDelay
+                format!("from {}", fmt_time(key.activates_at))
             };
-            rotate(&settings, keys, alg, activation, json).await
+            output::line(&format!(
+                "new {} key {} is published and signs {when}; running servers pick it up within seconds",
+                key.alg, key.kid
+            ))
         }
     }
 }
 
 /// `keys list`: every stored key with its state.
-async fn list(keys: KeyStore<'_>, json: bool) -> Result<(), CliError> {
-    let t = keys.clock.now();
-    let infos = keys
-        .store
-        .list_keys()
+async fn list(store: &DynStore, clock: &Clock, json: bool) -> Result<(), CliError> {
+    let infos = keys::all(store, clock)
         .await?
         .iter()
-        .map(|k| serde_json::to_value(crate::keys::describe(k, t)))
+        .map(serde_json::to_value)
         .collect::<Result<Vec<Value>, _>>()?;
     if json {
         return output::json(&infos);
@@ -82,38 +81,6 @@ async fn list(keys: KeyStore<'_>, json: bool) -> Result<(), CliError> {
         &rows,
         "no signing keys (the server makes one at first start)",
     )
-}
-
-/// `keys rotate`: a new key, published now; running servers learn of it at once (Redis notice)
-/// or within seconds (poll).
-async fn rotate(
-    settings: &Settings,
-    keys: KeyStore<'_>,
-    alg: Option<Alg>,
-    activation: Activation,
-    json: bool,
-) -> Result<(), CliError> {
-    let alg = alg.unwrap_or(settings.keys.default_alg);
-    let t = &settings.tokens;
-    let max_lifetime = t.access_token_ttl_secs.max(t.id_token_ttl_secs) as i64;
-    let key = crate::keys::rotate(keys, &settings.keys, alg, max_lifetime, activation).await?;
-    crate::keys::notify::announce(&settings.redis).await;
-    let detail =
-        json!({ "by": "cli", "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at });
-    audit(keys.store, AuditKind::KeyRotated, None, None, detail).await;
-    let now = keys.clock.now();
-    if json {
-        return output::json(&crate::keys::describe(&key, now));
-    }
-    let when = if key.activates_at <= now {
-        "now".to_string()
-    } else {
-        format!("from {}", fmt_time(key.activates_at))
-    };
-    output::line(&format!(
-        "new {} key {} is published and signs {when}; running servers pick it up within seconds",
-        key.alg, key.kid
-    ))
 }
 
 /// One table row from a serialized `KeyInfo`.

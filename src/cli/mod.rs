@@ -24,8 +24,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use secrecy::ExposeSecret;
 
-use crate::accounts::Audit;
-use crate::clock::Clock;
 use crate::config::Settings;
 use crate::storage::diesel::DieselStore;
 use crate::storage::{AuditKind, DynStore, GrantType, Store};
@@ -54,6 +52,22 @@ pub enum CliError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+}
+
+/// The shared admin operations (`src/admin/`) fail the way the CLI always did: bad input and
+/// conflicts as `Invalid`, a missing record as `NotFound`, a backend failure with its cause.
+impl From<crate::admin::AdminError> for CliError {
+    fn from(e: crate::admin::AdminError) -> CliError {
+        use crate::admin::ErrorKind;
+        match e.kind {
+            ErrorKind::NotFound => CliError::NotFound(e.description.into_owned()),
+            ErrorKind::Internal | ErrorKind::Unavailable => match e.detail {
+                Some(cause) => CliError::Invalid(cause.to_string()),
+                None => CliError::Invalid(e.description.into_owned()),
+            },
+            _ => CliError::Invalid(e.description.into_owned()),
+        }
+    }
 }
 
 /// Portcullis: an OAuth 2.0 authorization server and OpenID Provider.
@@ -161,19 +175,8 @@ pub async fn audit(
     client_id: Option<&str>,
     extra: serde_json::Value,
 ) {
-    let mut detail = serde_json::json!({ "via": "cli" });
-    if let Ok(operator) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
-        detail["operator"] = operator.into();
-    }
-    if let (Some(into), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
-        into.extend(extra);
-    }
-    Audit::new(kind)
-        .user(user_id)
-        .client(client_id)
-        .detail(detail)
-        .write(store, Clock::system().now())
-        .await
+    let actor = crate::admin::audit::Actor::cli();
+    crate::admin::audit::record(store, &actor, kind, user_id, client_id, extra).await
 }
 
 /// RFC 6749 §4: parses a `grant_type` value as clap input.

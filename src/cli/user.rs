@@ -1,18 +1,17 @@
 //! `portcullis user ...`: add, list, change password, disable, enable and remove users.
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 use super::output::{self, fmt_time};
-use serde_json::json;
 
-use super::{CliError, audit, open_store};
+use super::{CliError, open_store};
 use crate::accounts::password::{PasswordHasher, check_policy};
-use crate::accounts::password_policy;
-use crate::accounts::users::{self, AccountState};
+use crate::accounts::users::AccountState;
+use crate::admin::audit::Actor;
+use crate::admin::users::{self, UserSpec};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::storage::{AuditKind, DynStore, NewUser, User};
+use crate::storage::{DynStore, User};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -93,31 +92,8 @@ pub struct AddArgs {
     pub groups: Vec<String>,
 }
 
-/// A user as printed: never the password hash.
-#[derive(Debug, Serialize)]
-pub struct UserView<'a> {
-    pub id: &'a str,
-    pub username: &'a str,
-    pub email: Option<&'a str>,
-    pub email_verified: bool,
-    pub name: Option<&'a str>,
-    pub disabled: bool,
-    pub created_at: i64,
-}
-
-impl<'a> From<&'a User> for UserView<'a> {
-    fn from(u: &'a User) -> Self {
-        UserView {
-            id: &u.id,
-            username: &u.username,
-            email: u.email.as_deref(),
-            email_verified: u.email_verified,
-            name: u.name.as_deref(),
-            disabled: u.disabled,
-            created_at: u.created_at,
-        }
-    }
-}
+/// A user as printed: never the password hash (the admin API's view).
+pub use crate::admin::users::UserView;
 
 pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
     // Validate input and read the password before touching the database.
@@ -132,14 +108,12 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             check_policy(&password).map_err(CliError::Invalid)?;
             let hasher = PasswordHasher::new(&settings.argon2)?;
             let store = open_store(&settings).await?;
-            let user = find(&store, &username).await?;
-            let names = [user.username.as_str(), user.email.as_deref().unwrap_or_default()];
-            password_policy::check(&settings.password_policy, &password, &names)
-                .map_err(|p| CliError::Invalid(p.to_string()))?;
-            users::change_password(&store, &hasher, &Clock::system(), &user.id, password).await?;
-            audit(&store, AuditKind::PasswordSet, Some(&user.id), None, json!({})).await;
-            let by = json!({ "by": "password_change" });
-            audit(&store, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
+            let user = users::by_username(&store, &username).await?;
+            let passwords = users::Passwords {
+                hasher: &hasher,
+                policy: &settings.password_policy,
+            };
+            users::set_password(&store, passwords, &Actor::cli(), &user, password).await?;
             output::line(&format!(
                 "password of {username} changed; their sessions and refresh tokens are ended"
             ))
@@ -154,11 +128,7 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::Logout { username } => {
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
-            let ended = users::logout_everywhere(&store, &Clock::system(), &user.id).await?;
-            let count = json!({ "families_revoked": ended });
-            audit(&store, AuditKind::UserLoggedOut, Some(&user.id), None, count).await;
-            let by = json!({ "by": "admin", "count": ended });
-            audit(&store, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
+            let ended = crate::admin::sessions::logout_user(&store, &Actor::cli(), &user).await?;
             output::line(&format!(
                 "{username} is signed out everywhere ({ended} token families revoked)"
             ))
@@ -177,13 +147,8 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
         }
         UserCommand::Remove { username } => {
             let store = open_store(&settings).await?;
-            let user = find(&store, &username).await?;
-            crate::backchannel::user_logged_out(&store, &user.id, Clock::system().now()).await?;
-            if !store.delete_user(&user.id).await? {
-                return Err(not_found(&username));
-            }
-            let name = json!({ "username": username });
-            audit(&store, AuditKind::UserRemoved, Some(&user.id), None, name).await;
+            let user = users::by_username(&store, &username).await?;
+            users::delete(&store, &Actor::cli(), &user).await?;
             output::line(&format!("user {username} removed"))
         }
     }
@@ -195,37 +160,24 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
         validate_email(email)?;
     }
     let password = output::read_new_password(args.password_stdin)?;
-    let names = [args.username.as_str(), args.email.as_deref().unwrap_or_default()];
-    password_policy::check(&settings.password_policy, &password, &names)
-        .map_err(|p| CliError::Invalid(p.to_string()))?;
+    let spec = UserSpec {
+        username: args.username,
+        password,
+        email: args.email,
+        email_verified: args.email_verified,
+        name: args.name,
+        groups: args.groups,
+    };
+    users::check_spec(&spec, &settings.password_policy)?;
     let hasher = PasswordHasher::new(&settings.argon2)?;
     let store = open_store(settings).await?;
-    super::group::require_groups(&store, &args.groups).await?;
-    if store.user_by_username(&args.username).await?.is_some() {
-        return Err(CliError::Invalid(format!(
-            "a user named {} already exists",
-            args.username
-        )));
-    }
-    let password_hash = hasher.hash(password).await?;
-    let user = store
-        .create_user(NewUser {
-            id: crate::random::random_id(),
-            username: args.username,
-            email: args.email,
-            email_verified: args.email_verified,
-            name: args.name,
-            password_hash,
-            created_at: Clock::system().now(),
-        })
-        .await?;
-    let name = json!({ "username": user.username });
-    audit(&store, AuditKind::UserCreated, Some(&user.id), None, name).await;
-    for group in &args.groups {
-        super::group::add_member(&store, group, &user, Clock::system().now()).await?;
-    }
+    let passwords = users::Passwords {
+        hasher: &hasher,
+        policy: &settings.password_policy,
+    };
+    let user = users::create(&store, passwords, &Actor::cli(), spec, Clock::system().now()).await?;
     if args.json {
-        output::json(&UserView::from(&user))
+        output::json(&user)
     } else {
         output::line(&format!("created user {} (id {})", user.username, user.id))
     }
@@ -258,17 +210,8 @@ async fn list(store: &DynStore, json: bool) -> Result<(), CliError> {
 
 async fn toggle(settings: &Settings, username: &str, state: AccountState) -> Result<(), CliError> {
     let store = open_store(settings).await?;
-    let user = find(&store, username).await?;
-    users::set_state(&store, &Clock::system(), &user.id, state).await?;
-    let kind = match state {
-        AccountState::Disabled => AuditKind::UserDisabled,
-        AccountState::Enabled => AuditKind::UserEnabled,
-    };
-    audit(&store, kind, Some(&user.id), None, json!({})).await;
-    if state == AccountState::Disabled {
-        let by = json!({ "by": "admin" });
-        audit(&store, AuditKind::FamilyRevoked, Some(&user.id), None, by).await;
-    }
+    let user = users::by_username(&store, username).await?;
+    users::set_state(&store, &Actor::cli(), &user, state).await?;
     let what = match state {
         AccountState::Disabled => "disabled; their refresh tokens are revoked",
         AccountState::Enabled => "enabled",
@@ -277,37 +220,17 @@ async fn toggle(settings: &Settings, username: &str, state: AccountState) -> Res
 }
 
 async fn find(store: &DynStore, username: &str) -> Result<User, CliError> {
-    store
-        .user_by_username(username)
-        .await?
-        .ok_or_else(|| not_found(username))
-}
-
-fn not_found(username: &str) -> CliError {
-    CliError::NotFound(format!("no user named {username}"))
+    Ok(users::by_username(store, username).await?)
 }
 
 /// A username: 1 to 64 characters, no whitespace or control characters.
 pub fn validate_username(username: &str) -> Result<(), CliError> {
-    let n = username.chars().count();
-    if n == 0 || n > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(CliError::Invalid(
-            "username must be 1 to 64 characters without spaces or control characters".into(),
-        ));
-    }
-    Ok(())
+    Ok(users::validate_username(username)?)
 }
 
 /// A plausible email address: `local@domain`, no whitespace, at most 254 characters.
 pub fn validate_email(email: &str) -> Result<(), CliError> {
-    let ok = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && matches!(email.split_once('@'), Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::Invalid(format!("{email:?} is not an email address")))
-    }
+    Ok(users::validate_email(email)?)
 }
 
 /// `user sessions`: the user's live token families with their client and device.

@@ -2,6 +2,7 @@
 //! `Result` (errors render themselves, `http/errors.rs`). This file holds the single route table.
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod authorize;
 pub mod consent;
@@ -35,6 +36,7 @@ use crate::http::cors;
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mode: bool) {
     protocol_routes(cfg);
     page_routes(cfg);
+    admin::routes(cfg);
     cfg.route("/", web::get().to(home::root));
     if dev_mode {
         cfg.route("/dev/callback", web::get().to(dev::callback));

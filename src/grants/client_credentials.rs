@@ -29,7 +29,15 @@ pub async fn grant(
             "public clients cannot use client_credentials",
         ));
     }
-    let target = apis::for_request(ctx, client, &resource::requested(params)?).await?;
+    let mut resources = resource::requested(params)?;
+    // docs/admin-api.md: `scope=portcullis:admin` without `resource` means the admin API.
+    let wants_admin = params
+        .get("scope")
+        .is_some_and(|raw| raw.split(' ').any(|s| s == crate::admin::ADMIN_SCOPE));
+    if resources.is_empty() && wants_admin {
+        resources.push(crate::admin::identifier(&ctx.issuer));
+    }
+    let target = apis::for_request(ctx, client, &resources).await?;
     let allowed = client.scopes.without(&[OPENID, OFFLINE_ACCESS]);
     let scope = match params.get("scope") {
         Some(raw) => Scope::parse(raw)?,

@@ -144,6 +144,31 @@ mod tests {
         assert_eq!(m.name, "Agent");
     }
 
+    /// docs/security.md M.2: a metadata document never obtains the admin scope, even when the
+    /// configured `allowed_scopes` were to list it.
+    #[test]
+    fn a_document_asking_for_the_admin_scope_is_refused() {
+        let allowed = vec!["openid".to_string(), crate::admin::ADMIN_SCOPE.to_string()];
+        let policy = Policy {
+            allowed_scopes: &allowed,
+            allow_http_loopback: false,
+            signing_algs: &[Alg::Rs256],
+            default_alg: Alg::Rs256,
+        };
+        let doc = json!({
+            "client_id": URL,
+            "redirect_uris": ["http://127.0.0.1:33418/callback"],
+            "token_endpoint_auth_method": "none",
+            "scope": "openid portcullis:admin",
+        });
+        let url = Url::parse(URL).unwrap();
+        assert!(check_document(&url, doc.to_string().as_bytes(), &policy).is_err());
+        let mut without = doc.clone();
+        without["scope"] = json!("openid");
+        let m = check_document(&url, without.to_string().as_bytes(), &policy).unwrap();
+        assert!(!m.scope.contains(crate::admin::ADMIN_SCOPE));
+    }
+
     #[test]
     fn mismatched_client_id_is_refused() {
         let e = check(json!({ "client_id": "https://other.example/client.json", "redirect_uris": ["https://a.example/cb"] }))

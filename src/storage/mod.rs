@@ -47,9 +47,9 @@ pub trait UserStore: Send + Sync {
     /// `updated_at` to its second. Returns false if no such user.
     async fn set_password(&self, id: &str, password_hash: &str, at_ms: i64) -> StorageResult<bool>;
     async fn set_disabled(&self, id: &str, disabled: bool, at: i64) -> StorageResult<bool>;
-    /// Sets the user's `name`, `email` and `email_verified` and `updated_at = at`, in one update
-    /// (`accounts/profile.rs`). Returns false if no such user.
-    async fn set_profile(&self, id: &str, profile: Profile, at: i64) -> StorageResult<bool>;
+    /// Replaces the profile (`email`, `email_verified`, `name`) and sets `updated_at = at`.
+    /// Returns false if no such user.
+    async fn set_profile(&self, id: &str, profile: UserProfile, at: i64) -> StorageResult<bool>;
     /// Sets `sessions_revoked_at = at_ms` (milliseconds; admin logout) and `updated_at` to its second.
     async fn revoke_sessions(&self, id: &str, at_ms: i64) -> StorageResult<bool>;
     /// Deletes the user with their consents, families and refresh tokens.
@@ -128,6 +128,15 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_session_families(&self, sid: &str, now: i64) -> StorageResult<u64>;
     /// Families of a user that are not revoked, newest `last_used_at` first.
     async fn active_families_for_user(&self, user_id: &str, now: i64) -> StorageResult<Vec<TokenFamily>>;
+    /// The admin API's sessions list: the families not revoked and not absolutely expired at `now`
+    /// of `user_id` and/or `client_id` (each given one must match; served by the families'
+    /// `user_id` and `client_id` indexes), by id.
+    async fn active_families(
+        &self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+        now: i64,
+    ) -> StorageResult<Vec<TokenFamily>>;
     /// Deletes refresh tokens that expired before `now` or whose family was revoked in the hour
     /// before `now` (the purge runs every minute; tokens of a family revoked earlier went then, or go
     /// with their family), and families revoked or absolutely expired before `now - keep_secs`,
@@ -154,6 +163,14 @@ pub trait AuditStore: Send + Sync {
     /// The events `filter` selects, newest first (`at`, then insertion order). Each filter is
     /// served by an index (`audit_events_user_idx`, `_client_idx`, `_kind_idx`, `_at_idx`).
     async fn audit_events(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditEvent>>;
+    /// A page of [`AuditStore::audit_events`] for the admin API (docs/admin-api.md): the same
+    /// filter and order, each event with its position `(at, id)`, only those after `before` in
+    /// that order (keyset pagination: `at < before.0`, or the same `at` and `id < before.1`).
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        before: Option<(i64, i64)>,
+    ) -> StorageResult<Vec<((i64, i64), AuditEvent)>>;
 }
 
 /// Revoked access-token ids (RFC 7009 §2.1, docs/security.md C.18, E.30): the durable record that

@@ -28,14 +28,6 @@ pub struct User {
     pub updated_at: i64,
 }
 
-/// The user's own name and email, as `UserStore::set_profile` writes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Profile {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub email_verified: bool,
-}
-
 impl User {
     /// The instant (ms) before which nothing the user signed in to counts any more.
     pub fn credentials_epoch_ms(&self) -> i64 {
@@ -59,6 +51,14 @@ impl User {
     pub fn accepts_access_token(&self, iat: i64) -> bool {
         !self.disabled && self.sessions_revoked_at < iat.saturating_mul(1000)
     }
+}
+
+/// The parts of a user an administrator may change (`UserStore::set_profile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
 }
 
 /// What `UserStore::create_user` needs.
@@ -506,6 +506,10 @@ audit_kinds! {
     UserRemoved => "admin.user_removed",
     PasswordSet => "admin.password_set",
     UserLoggedOut => "admin.user_logout",
+    /// An administrator changed a user's email or name (the admin API).
+    UserUpdated => "admin.user_updated",
+    /// An administrator replaced a client's registration (the admin API).
+    ClientUpdated => "client.updated",
     /// A second factor was added (`detail.factor`: `totp` or `passkey`).
     MfaEnrolled => "mfa.enrolled",
     /// A second factor failed at sign-in (`detail.factor`, `detail.reason`).

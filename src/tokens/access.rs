@@ -122,6 +122,15 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
         audience,
         act,
     } = m;
+    // docs/security.md M.2: the admin scope only ever in a client's own token for the admin API.
+    crate::admin::may_mint(
+        &ctx.issuer,
+        client,
+        subject.user.is_some(),
+        act.is_some(),
+        scope,
+        &audience.aud,
+    )?;
     let t = ctx.now();
     let ttl = audience.ttl_secs;
     let claims = AccessTokenClaims {

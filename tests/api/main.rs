@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod admin_api;
 mod apis;
 mod audit;
 mod authorize;

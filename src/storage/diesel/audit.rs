@@ -37,6 +37,15 @@ impl AuditStore for DieselStore {
     }
 
     async fn audit_events(&self, filter: &AuditFilter) -> StorageResult<Vec<AuditEvent>> {
+        let page = self.audit_page(filter, None).await?;
+        Ok(page.into_iter().map(|(_, e)| e).collect())
+    }
+
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        before: Option<(i64, i64)>,
+    ) -> StorageResult<Vec<((i64, i64), AuditEvent)>> {
         let filter = filter.clone();
         self.run(move |conn| {
             let mut query = audit_events::table
@@ -44,6 +53,13 @@ impl AuditStore for DieselStore {
                 .order((audit_events::at.desc(), audit_events::id.desc()))
                 .limit(filter.limit.max(0))
                 .into_boxed::<Backend>();
+            if let Some((at, id)) = before {
+                query = query.filter(
+                    audit_events::at
+                        .lt(at)
+                        .or(audit_events::at.eq(at).and(audit_events::id.lt(id))),
+                );
+            }
             if let Some(user_id) = filter.user_id {
                 query = query.filter(audit_events::user_id.eq(user_id));
             }
@@ -58,7 +74,12 @@ impl AuditStore for DieselStore {
                 query = query.filter(audit_events::at.ge(since));
             }
             let rows = query.load(conn)?;
-            rows.into_iter().map(AuditEvent::try_from).collect()
+            rows.into_iter()
+                .map(|r| {
+                    let key = (r.at, r.id);
+                    AuditEvent::try_from(r).map(|e| (key, e))
+                })
+                .collect()
         })
         .await
     }

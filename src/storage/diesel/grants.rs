@@ -158,6 +158,32 @@ impl GrantStore for DieselStore {
         .await
     }
 
+    async fn active_families(
+        &self,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+        now: i64,
+    ) -> StorageResult<Vec<TokenFamily>> {
+        let (user_id, client_id) = (user_id.map(str::to_owned), client_id.map(str::to_owned));
+        self.run(move |conn| {
+            let mut query = token_families::table
+                .filter(token_families::revoked_at.is_null())
+                .filter(token_families::absolute_expires_at.gt(now))
+                .order(token_families::id.asc())
+                .select(FamilyRow::as_select())
+                .into_boxed::<<DbConnection as Connection>::Backend>();
+            if let Some(user_id) = user_id {
+                query = query.filter(token_families::user_id.eq(user_id));
+            }
+            if let Some(client_id) = client_id {
+                query = query.filter(token_families::client_id.eq(client_id));
+            }
+            let rows = query.load(conn)?;
+            Ok(rows.into_iter().map(TokenFamily::from).collect())
+        })
+        .await
+    }
+
     async fn purge_grants(&self, now: i64, keep_secs: i64) -> StorageResult<u64> {
         let cutoff = now.saturating_sub(keep_secs.max(0));
         self.run(move |conn| Ok(write_tx(conn, |conn| purge_once(conn, now, cutoff))?))

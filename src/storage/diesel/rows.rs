@@ -389,7 +389,6 @@ impl From<ConsentRow> for Consent {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 pub(crate) struct AuditRow {
-    #[allow(dead_code)]
     pub id: i64,
     pub at: i64,
     pub kind: String,

@@ -8,7 +8,7 @@ use super::schema::{
     backchannel_sessions, consents, identity_links, refresh_tokens, token_families, user_groups, users,
 };
 use super::{DieselStore, write_tx};
-use crate::storage::{NewUser, Profile, StorageResult, User, UserStore};
+use crate::storage::{NewUser, StorageResult, User, UserProfile, UserStore};
 
 #[async_trait]
 impl UserStore for DieselStore {
@@ -88,14 +88,14 @@ impl UserStore for DieselStore {
         .await
     }
 
-    async fn set_profile(&self, id: &str, profile: Profile, at: i64) -> StorageResult<bool> {
+    async fn set_profile(&self, id: &str, profile: UserProfile, at: i64) -> StorageResult<bool> {
         let id = id.to_owned();
         self.run(move |conn| {
             let n = diesel::update(users::table.find(id))
                 .set((
-                    users::name.eq(profile.name),
                     users::email.eq(profile.email),
                     users::email_verified.eq(profile.email_verified),
+                    users::name.eq(profile.name),
                     users::updated_at.eq(at),
                 ))
                 .execute(conn)?;
