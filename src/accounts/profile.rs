@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use crate::accounts::verify::{self, Via};
 use crate::accounts::Audit;
+use crate::accounts::verify::{self, Via};
 use crate::context::Context;
 use crate::storage::{AuditKind, StorageError, User, UserProfile};
 

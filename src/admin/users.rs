@@ -8,9 +8,9 @@ use super::audit::{Actor, record};
 use super::{AdminError, Page, PageRequest, groups};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::password_policy;
-use crate::config::PasswordPolicySettings;
 use crate::accounts::users::{self, AccountError, AccountState};
 use crate::clock::Clock;
+use crate::config::PasswordPolicySettings;
 use crate::storage::{AuditKind, DynStore, NewUser, User, UserProfile};
 
 /// A user as shown: never the password hash.
@@ -161,7 +161,11 @@ pub async fn create(
             spec.username
         )));
     }
-    let password_hash = passwords.hasher.hash(spec.password).await.map_err(AdminError::internal)?;
+    let password_hash = passwords
+        .hasher
+        .hash(spec.password)
+        .await
+        .map_err(AdminError::internal)?;
     let user = store
         .create_user(NewUser {
             id: crate::random::random_id(),

@@ -418,12 +418,19 @@ async fn changed_address_gets_a_verification_link() {
     let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(res.status(), 303);
     let account = get(&app, &browser, "/account").await.text().await.unwrap();
-    let csrf = hidden(&account[account.find("/account/profile").unwrap()..], "csrf_token");
+    let csrf = hidden(
+        &account[account.find("/account/profile").unwrap()..],
+        "csrf_token",
+    );
     let res = post(
         &app,
         &browser,
         "/account/profile",
-        &[("csrf_token", &csrf), ("name", "Carol"), ("email", "carol@new.example")],
+        &[
+            ("csrf_token", &csrf),
+            ("name", "Carol"),
+            ("email", "carol@new.example"),
+        ],
     )
     .await;
     assert_eq!(res.status(), 303);
