@@ -194,7 +194,8 @@ async fn refusal(
         ));
     }
     if !crate::groups::admits(ctx, client, signed_in.user).await? {
-        return Ok(Some("Your account may not use this application."));
+        // A message id (`locales/*/errors.ftl`).
+        return Ok(Some("error-device-not-allowed"));
     }
     Ok(None)
 }

@@ -224,6 +224,10 @@ impl Pending {
         let pending: Option<Pending> = parking.get(ctx, id, holder).await?;
         let now = ctx.now();
         let pending = pending.filter(|p| p.expires_at.is_none_or(|end| end > now));
+        // OpenID Core §3.1.2.1: the request's pages are in the language it asked for.
+        if let Some(lang) = pending.as_ref().and_then(|p| p.request.ui_locales) {
+            crate::i18n::prefer(lang);
+        }
         Ok(pending.map(|p| Pending {
             binding: holder.binding.to_string(),
             parked_in: holder.login.map(str::to_string),
