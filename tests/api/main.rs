@@ -25,6 +25,7 @@ mod durability;
 mod federation;
 mod groups;
 mod guides;
+mod i18n;
 mod helpers;
 mod input;
 mod introspection;
