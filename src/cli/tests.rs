@@ -532,3 +532,44 @@ fn application_type_and_auth_method_are_checked() {
     assert!(secret.is_none() && !c.is_public());
     assert_eq!(c.auth_method(), "private_key_jwt");
 }
+
+/// docs/security.md O.4: `client add --client-uri --logo-uri --policy-uri --tos-uri` are checked
+/// with the rule dynamic registration uses and stored with the client.
+#[test]
+fn client_display_flags_are_validated_and_stored() {
+    let add = |logo: &str| {
+        client_add(&[
+            "App",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--client-uri",
+            "https://a.example/",
+            "--logo-uri",
+            logo,
+            "--policy-uri",
+            "https://a.example/privacy",
+            "--tos-uri",
+            "https://a.example/terms",
+        ])
+    };
+    let (c, _) = build_client(add("https://a.example/logo.png"), Alg::Rs256, &Clock::system()).unwrap();
+    let d = &c.registration.display;
+    assert_eq!(d.client_uri.as_deref(), Some("https://a.example/"));
+    assert_eq!(d.logo_uri.as_deref(), Some("https://a.example/logo.png"));
+    assert_eq!(d.policy_uri.as_deref(), Some("https://a.example/privacy"));
+    assert_eq!(d.tos_uri.as_deref(), Some("https://a.example/terms"));
+    assert!(
+        build_client(
+            add("http://localhost:8080/logo.png"),
+            Alg::Rs256,
+            &Clock::system()
+        )
+        .is_ok()
+    );
+    for bad in ["http://a.example/logo.png", "javascript:alert(1)", "logo.png"] {
+        assert!(
+            build_client(add(bad), Alg::Rs256, &Clock::system()).is_err(),
+            "{bad}"
+        );
+    }
+}

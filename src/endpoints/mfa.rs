@@ -357,8 +357,10 @@ pub async fn sign_in_finish(
     Ok(json_response(&state, visit, Some(&done), next))
 }
 
-/// `GET /login/continue?request_id=...`: the pending request goes on for the signed-in browser
-/// after a second factor or enrolment (the next step: consent, another factor, or the code).
+/// `GET /login/continue?request_id=...`: the pending request goes on for its browser: after a
+/// second factor or enrolment, after every login and consent form (docs/security.md O.1: the GET a
+/// form POST sends the browser to, safe to reload), and after "Use another account" (signed out:
+/// the request's login page). The next step: login, consent, another factor, or the code.
 #[tracing::instrument(name = "login_continue", skip_all)]
 pub async fn resume(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;

@@ -470,3 +470,57 @@ async fn body(app: &TestApp, path: &str) -> (u16, String) {
     let res = get(app, path).await;
     (res.status().as_u16(), res.text().await.unwrap())
 }
+
+/// O.4, RFC 7591 §2 / RFC 7592 §3: dynamic registration accepts `client_uri`, `logo_uri`,
+/// `policy_uri` and `tos_uri` under the shared rule, stores them, and returns them on reads; a
+/// non-https one is `invalid_client_metadata`.
+#[tokio::test]
+async fn registered_display_metadata_is_returned_in_registration_reads() {
+    let app = spawn_app_with(|s| {
+        s.registration.mode = portcullis::config::RegistrationMode::Open;
+    })
+    .await;
+    let mut body = serde_json::json!({
+        "client_name": "Display App",
+        "redirect_uris": ["https://display.example/cb"],
+        "token_endpoint_auth_method": "none",
+        "scope": "openid",
+        "client_uri": "https://display.example/",
+        "logo_uri": "https://display.example/logo.png",
+        "policy_uri": "https://display.example/privacy",
+        "tos_uri": "https://display.example/terms",
+    });
+    let register = |body: serde_json::Value| app.api.post(app.url("/register")).json(&body).send();
+    let res = register(body.clone()).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    for name in ["client_uri", "logo_uri", "policy_uri", "tos_uri"] {
+        assert_eq!(created[name], body[name], "{name} in the registration response");
+    }
+    let read: serde_json::Value = app
+        .api
+        .get(created["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(created["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["logo_uri"], body["logo_uri"], "RFC 7592 read");
+    let stored = app
+        .ctx()
+        .store
+        .client_by_id(created["client_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.registration.display.tos_uri.as_deref(),
+        Some("https://display.example/terms")
+    );
+
+    body["logo_uri"] = "http://display.example/logo.png".into();
+    let res = register(body).await.unwrap();
+    error_body(res, 400, "invalid_client_metadata").await;
+}
