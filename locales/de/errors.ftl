@@ -59,3 +59,10 @@ duration-hours = { $count ->
     [one] { $count } Stunde
    *[other] { $count } Stunden
 }
+
+error-upstream-unknown-title = Unbekannte Anmeldeoption
+error-upstream-unknown = Diese Anmeldeoption gibt es nicht.
+error-upstream-not-offered-title = Anmeldeoption nicht verfügbar
+error-upstream-not-offered = Diese Anwendung bietet diese Art der Anmeldung nicht an.
+error-device-needs-federation = Für diese Anwendung müssen Sie sich auf andere Weise anmelden (über den Identitätsanbieter Ihrer Organisation). Melden Sie sich ab, melden Sie sich auf diese Weise an und geben Sie den Code erneut ein.
+error-device-needs-mfa = Diese Anwendung verlangt eine zweistufige Anmeldung. Melden Sie sich ab, melden Sie sich mit Ihrem zweiten Faktor an und geben Sie den Code erneut ein.

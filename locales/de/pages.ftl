@@ -80,3 +80,14 @@ dev-redirected = Der Autorisierungsserver hat mit diesen Parametern zum Demo-Cli
 dev-no-code = Es wurde kein Code ausgestellt: error und error_description nennen den Grund. Starten Sie eine neue Autorisierungsanfrage, um es erneut zu versuchen.
 dev-exchange = Tauschen Sie den code an /token (grant_type=authorization_code) zusammen mit dem PKCE-code_verifier ein, den „portcullis serve --dev“ ausgegeben hat. Der Code ist nur einmal gültig und läuft nach 60 Sekunden ab.
 dev-set-verifier = Setzen Sie CODE_VERIFIER auf diesen Verifier und führen Sie dann aus:
+
+## Scopes auf der Zustimmungsseite, mit den Werten des Benutzers (src/http/consent_page.rs)
+consent-scope-openid = Sie als { $user } anmelden
+consent-scope-profile-name = Ihren Namen ({ $name }) und Benutzernamen ({ $user }) sehen
+consent-scope-profile = Ihren Benutzernamen ({ $user }) sehen
+consent-scope-email-value = Ihre E-Mail-Adresse ({ $email }) sehen
+consent-scope-email = Ihre E-Mail-Adresse sehen
+consent-scope-address = Ihre Postanschrift sehen
+consent-scope-phone = Ihre Telefonnummer sehen
+consent-scope-groups = Die Gruppen sehen, denen Sie angehören
+consent-scope-offline-access = Auf Ihr Konto zugreifen, auch während Sie abgemeldet sind

@@ -59,3 +59,10 @@ duration-hours = { $count ->
     [one] { $count } hour
    *[other] { $count } hours
 }
+
+error-upstream-unknown-title = Unknown sign-in option
+error-upstream-unknown = This sign-in option does not exist.
+error-upstream-not-offered-title = Sign-in option not available
+error-upstream-not-offered = This application does not offer this way of signing in.
+error-device-needs-federation = This application needs you to sign in another way (through your organisation's identity provider). Sign out, sign in that way and enter the code again.
+error-device-needs-mfa = This application needs two-step verification. Sign out, sign in with your second factor and enter the code again.

@@ -80,3 +80,14 @@ dev-redirected = The authorization server redirected back to the demo client wit
 dev-no-code = No code was issued: error and error_description say why. Start a new authorization request to try again.
 dev-exchange = Exchange the code at /token (grant_type=authorization_code) together with the PKCE code_verifier printed by “portcullis serve --dev”. The code is single use and expires after 60 seconds.
 dev-set-verifier = Set CODE_VERIFIER to that verifier, then run:
+
+## Scopes on the consent page, with the user's values (src/http/consent_page.rs)
+consent-scope-openid = Sign you in as { $user }
+consent-scope-profile-name = See your name ({ $name }) and username ({ $user })
+consent-scope-profile = See your username ({ $user })
+consent-scope-email-value = See your email address ({ $email })
+consent-scope-email = See your email address
+consent-scope-address = See your postal address
+consent-scope-phone = See your phone number
+consent-scope-groups = See the groups you belong to
+consent-scope-offline-access = Keep access to your account while you are signed out

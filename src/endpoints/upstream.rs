@@ -110,13 +110,13 @@ fn page(upstream: &str, e: FederationError) -> PageError {
     let (status, title, message) = match e {
         E::UnknownUpstream => (
             StatusCode::NOT_FOUND,
-            "Unknown sign-in option",
-            "This sign-in option does not exist.",
+            "error-upstream-unknown-title",
+            "error-upstream-unknown",
         ),
         E::NotOffered | E::PasswordLoginOff => (
             StatusCode::FORBIDDEN,
-            "Sign-in option not available",
-            "This application does not offer this way of signing in.",
+            "error-upstream-not-offered-title",
+            "error-upstream-not-offered",
         ),
         E::Unavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -30,7 +30,7 @@ fn bundles() -> &'static HashMap<&'static str, Bundle> {
     BUNDLES.get_or_init(|| {
         let mut all = HashMap::new();
         for lang in Lang::ALL {
-            let id = lang.tag().parse().unwrap_or_default();
+            let id: unic_langid::LanguageIdentifier = lang.tag().parse().unwrap_or_default();
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // The pages are left-to-right only; no isolation marks around placeables.
             bundle.set_use_isolating(false);
@@ -96,10 +96,16 @@ pub fn tn(id: &str, count: impl std::borrow::Borrow<i64>) -> String {
 }
 
 /// The message `id` in the current language, with two variables.
-pub fn t2(id: &str, a: (&str, &dyn std::fmt::Display), b: (&str, &dyn std::fmt::Display)) -> String {
+pub fn t2(
+    id: &str,
+    a: &str,
+    a_value: impl std::fmt::Display,
+    b: &str,
+    b_value: impl std::fmt::Display,
+) -> String {
     let mut args = FluentArgs::new();
-    args.set(a.0.to_string(), arg(&a.1));
-    args.set(b.0.to_string(), arg(&b.1));
+    args.set(a.to_string(), arg(&a_value));
+    args.set(b.to_string(), arg(&b_value));
     format(current(), id, Some(&args))
 }
 
@@ -120,7 +126,7 @@ pub fn around(id: &str, name: &str) -> Around {
 
 /// [`Around`] for the message `id`, split at its variable `name`, with one more variable.
 pub fn around2(id: &str, name: &str, other: &str, value: impl std::fmt::Display) -> Around {
-    split(t2(id, (name, &MARK), (other, &value)))
+    split(t2(id, name, MARK, other, value))
 }
 
 fn split(text: String) -> Around {

@@ -161,6 +161,10 @@ pub struct Pending {
 impl Pending {
     /// A new pending request for `holder` (the browser, and its login session if any).
     pub fn new(ctx: &Context, request: AuthorizationRequest, holder: Holder<'_>) -> Pending {
+        // OpenID Core §3.1.2.1: the request's first page is in the language it asked for too.
+        if let Some(lang) = request.ui_locales {
+            crate::i18n::prefer(lang);
+        }
         Pending {
             id: secret_256(),
             login_for_request: None,
