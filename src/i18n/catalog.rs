@@ -197,6 +197,30 @@ mod tests {
         assert!(used > 100, "only {used} lookups found in templates/");
     }
 
+    /// `<html lang>` and the words follow the request's language; English outside a request.
+    #[test]
+    fn pages_render_in_the_requests_language() {
+        use crate::http::templates::{LogoutStayedPage, render};
+        let page = || LogoutStayedPage {
+            client_name: Some("Acme".into()),
+            back: None,
+        };
+        let german = crate::i18n::sync_scope(Lang::De, || render(&page())).unwrap();
+        assert!(german.contains(r#"<html lang="de">"#), "{german}");
+        assert!(german.contains("Sie sind weiterhin angemeldet"), "{german}");
+        assert!(german.contains("Zu Ihrem Konto"), "{german}");
+        let english = render(&page()).unwrap();
+        assert!(english.contains(r#"<html lang="en">"#), "{english}");
+        assert!(english.contains("You are still signed in"), "{english}");
+    }
+
+    #[test]
+    fn plural_forms_follow_the_language() {
+        assert_eq!(crate::i18n::sync_scope(Lang::De, || tn("ago-minutes", 1)), "vor 1 Minute");
+        assert_eq!(crate::i18n::sync_scope(Lang::De, || tn("ago-minutes", 3)), "vor 3 Minuten");
+        assert_eq!(tn("ago-minutes", 3), "3 minutes ago");
+    }
+
     #[test]
     fn a_message_missing_everywhere_shows_its_id() {
         assert_eq!(format(Lang::De, "no-such-message", None), "no-such-message");

@@ -121,7 +121,8 @@ async fn resolve(ctx: &Context, parked: Option<Confirmation>) -> Result<Option<T
 pub enum Answered {
     Approved,
     Denied,
-    /// The user may not use this client this way (recorded as a denial): the reason, for people.
+    /// The user may not use this client this way (recorded as a denial): the id of the reason
+    /// for people (`locales/*/errors.ftl`).
     NotAllowed(&'static str),
     /// The confirmation or its request is gone, or another answer came first.
     Gone,

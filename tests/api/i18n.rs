@@ -60,7 +60,7 @@ async fn ui_locales_de_gives_german_login_and_consent_pages() {
     assert!(is_german(&consent), "{consent}");
     assert!(consent.contains("möchte auf Ihr Konto zugreifen"), "{consent}");
     assert!(consent.contains("Erlauben") && consent.contains("Ablehnen"), "{consent}");
-    assert!(consent.contains("Ihren Namen und Benutzernamen"), "scopes described in German: {consent}");
+    assert!(consent.contains("Sie als alice anmelden"), "scopes described in German: {consent}");
 }
 
 #[tokio::test]
