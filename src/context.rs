@@ -50,6 +50,13 @@ pub struct Context {
     pub upstreams: Arc<Upstreams>,
     /// Clients that register themselves (docs/clients.md).
     pub registration: RegistrationSettings,
+    /// Mail to people (docs/guides/email.md): the outbox and its settings.
+    pub mail: crate::mail::Outbox,
+    pub email: crate::config::EmailSettings,
+    /// Self-service sign-up (docs/guides/email.md).
+    pub signup: crate::config::SignupSettings,
+    /// Rules for new passwords (docs/security.md N.6).
+    pub password_policy: crate::config::PasswordPolicySettings,
 }
 
 /// What a [`Context`] is built from besides the settings.
@@ -84,6 +91,10 @@ impl Context {
             device: settings.device.clone(),
             upstreams: Arc::new(Upstreams::new(&settings.upstream, &settings.federation)),
             registration: settings.registration.clone(),
+            mail: crate::mail::Outbox::from_settings(&settings.email),
+            email: settings.email.clone(),
+            signup: settings.signup.clone(),
+            password_policy: settings.password_policy.clone(),
         }
     }
 

@@ -24,6 +24,7 @@ pub mod http;
 pub mod i18n;
 pub mod interaction;
 pub mod keys;
+pub mod mail;
 pub mod mfa;
 pub mod monitoring;
 pub mod oauth;

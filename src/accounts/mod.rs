@@ -7,10 +7,14 @@ pub mod devices;
 pub mod login;
 pub mod overview;
 pub mod password;
+pub mod password_policy;
 pub mod profile;
 pub mod ratelimit;
+pub mod reset;
 pub mod session;
+pub mod signup;
 pub mod users;
+pub mod verify;
 
 use serde_json::Value;
 

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::accounts::password;
 use crate::accounts::ratelimit;
 use crate::accounts::session::{self, LoginSession};
 use crate::accounts::users::{self, AccountError};
@@ -213,7 +212,7 @@ pub enum PasswordProblem {
     },
     Mismatch,
     SameAsCurrent,
-    /// NIST SP 800-63B length policy ([`password::check_policy`]).
+    /// The new-password policy ([`crate::accounts::password_policy::check`]).
     Policy(String),
 }
 
@@ -331,8 +330,9 @@ async fn check_change(
     if form.new != form.confirm {
         return Ok(Some(PasswordProblem::Mismatch));
     }
-    if let Err(p) = password::check_policy(&form.new) {
-        return Ok(Some(PasswordProblem::Policy(p)));
+    let names = [user.username.as_str(), user.email.as_deref().unwrap_or_default()];
+    if let Err(p) = crate::accounts::password_policy::check(&ctx.password_policy, &form.new, &names) {
+        return Ok(Some(PasswordProblem::Policy(p.to_string())));
     }
     if form.new == form.current {
         return Ok(Some(PasswordProblem::SameAsCurrent));

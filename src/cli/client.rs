@@ -145,6 +145,9 @@ pub struct AddArgs {
     /// The client_id [default: random].
     #[arg(long)]
     pub client_id: Option<String>,
+    /// Its login page offers "Create an account" when `[signup] enabled` (docs/guides/email.md).
+    #[arg(long, conflicts_with = "no_password_login")]
+    pub allow_signup: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -253,6 +256,7 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 default_api: args.api.clone(),
                 exchange_to: dedup(args.exchange_to.clone()),
             };
+            let allow_signup = args.allow_signup;
             let (client, secret) = build_client(*args, settings.keys.default_alg, &Clock::system())?;
             if !policy.exchange_to.is_empty() && !client.allows_grant(GrantType::TokenExchange) {
                 return Err(CliError::Invalid(
@@ -277,6 +281,9 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
                 store
                     .set_client_api_policy(&client.client_id, policy.clone())
                     .await?;
+            }
+            if allow_signup {
+                store.set_client_signup(&client.client_id, true).await?;
             }
             let detail = json!({
                 "name": client.name,

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{CliError, audit, open_store};
 use crate::accounts::password::{PasswordHasher, check_policy};
+use crate::accounts::password_policy;
 use crate::accounts::users::{self, AccountState};
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -132,6 +133,9 @@ pub async fn run(settings: Settings, cmd: UserCommand) -> Result<(), CliError> {
             let hasher = PasswordHasher::new(&settings.argon2)?;
             let store = open_store(&settings).await?;
             let user = find(&store, &username).await?;
+            let names = [user.username.as_str(), user.email.as_deref().unwrap_or_default()];
+            password_policy::check(&settings.password_policy, &password, &names)
+                .map_err(|p| CliError::Invalid(p.to_string()))?;
             users::change_password(&store, &hasher, &Clock::system(), &user.id, password).await?;
             audit(&store, AuditKind::PasswordSet, Some(&user.id), None, json!({})).await;
             let by = json!({ "by": "password_change" });
@@ -191,7 +195,9 @@ async fn add(settings: &Settings, args: AddArgs) -> Result<(), CliError> {
         validate_email(email)?;
     }
     let password = output::read_new_password(args.password_stdin)?;
-    check_policy(&password).map_err(CliError::Invalid)?;
+    let names = [args.username.as_str(), args.email.as_deref().unwrap_or_default()];
+    password_policy::check(&settings.password_policy, &password, &names)
+        .map_err(|p| CliError::Invalid(p.to_string()))?;
     let hasher = PasswordHasher::new(&settings.argon2)?;
     let store = open_store(settings).await?;
     super::group::require_groups(&store, &args.groups).await?;

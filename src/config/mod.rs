@@ -13,12 +13,14 @@ use crate::keys::Alg;
 
 pub mod branding;
 pub mod cidr;
+pub mod email;
 pub mod registration;
 pub mod upstream;
 mod validate;
 
 pub use branding::BrandingSettings;
 pub use cidr::Cidr;
+pub use email::{EmailSettings, PasswordPolicySettings, SignupSettings, TlsMode};
 pub use registration::{RegistrationMode, RegistrationSettings};
 pub use upstream::{FederationSettings, UpstreamSettings};
 
@@ -64,6 +66,12 @@ pub struct Settings {
     pub registration: RegistrationSettings,
     /// How the sign-in pages look (docs/configuration.md, "Branding").
     pub branding: BrandingSettings,
+    /// Mail to people: password reset, email verification (docs/guides/email.md).
+    pub email: EmailSettings,
+    /// Self-service sign-up, off by default (docs/guides/email.md).
+    pub signup: SignupSettings,
+    /// Rules for new passwords (docs/security.md N).
+    pub password_policy: PasswordPolicySettings,
     /// `[[upstream]]`: OpenID providers users may sign in through (docs/guides/federation.md).
     /// Last: TOML writes arrays of tables after every plain table.
     pub upstream: Vec<UpstreamSettings>,
@@ -334,6 +342,9 @@ impl Default for Settings {
             federation: FederationSettings::default(),
             registration: RegistrationSettings::default(),
             branding: BrandingSettings::default(),
+            email: EmailSettings::default(),
+            signup: SignupSettings::default(),
+            password_policy: PasswordPolicySettings::default(),
             upstream: Vec::new(),
             dev_mode: false,
         }
@@ -485,7 +496,10 @@ fn mask_url(raw: &str) -> String {
     }
 }
 
-fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_opt_secret<S: serde::Serializer>(
+    v: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match v {
         Some(_) => s.serialize_some("********"),
         None => s.serialize_none(),

@@ -23,6 +23,8 @@ impl Settings {
         self.validate_device()?;
         self.registration.validate()?;
         self.branding.validate()?;
+        self.email.validate()?;
+        self.password_policy.validate()?;
         super::upstream::validate(&self.upstream, &self.federation)
     }
 

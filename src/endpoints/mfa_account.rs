@@ -200,9 +200,7 @@ pub async fn totp_post(
             secret: setup.secret_base32,
             csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
             request_id: rid.unwrap_or_default(),
-            error: Some(
-                crate::i18n::t("mfa-setup-wrong-code"),
-            ),
+            error: Some(crate::i18n::t("mfa-setup-wrong-code")),
         };
         return response::page(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };

@@ -19,10 +19,13 @@ pub mod mfa_account;
 pub mod par;
 pub mod prometheus;
 pub mod register;
+pub mod reset;
 pub mod revoke;
+pub mod signup;
 pub mod token;
 pub mod upstream;
 pub mod userinfo;
+pub mod verify;
 
 use actix_web::web;
 
@@ -136,6 +139,22 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
         .route("/upstream/{id}/callback", web::get().to(upstream::callback));
     mfa_routes(cfg);
     device_routes(cfg);
+    email_routes(cfg);
+}
+
+/// docs/guides/email.md: password reset, email verification and sign-up.
+fn email_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/password/forgot", web::get().to(reset::forgot_page))
+        .route("/password/forgot", web::post().to(reset::forgot))
+        .route("/password/forgot/sent", web::get().to(reset::forgot_sent))
+        .route("/reset", web::get().to(reset::reset_page))
+        .route("/reset", web::post().to(reset::reset))
+        .route("/reset/done", web::get().to(reset::reset_done))
+        .route("/email/verify", web::get().to(verify::follow))
+        .route("/email/verified", web::get().to(verify::verified))
+        .route("/account/email/verify", web::post().to(verify::request))
+        .route("/signup", web::get().to(signup::get))
+        .route("/signup", web::post().to(signup::post));
 }
 
 /// RFC 8628 §3.3: where the user enters a device's code (docs/guides/device.md).

@@ -22,6 +22,7 @@ pub fn notice(name: Option<&str>) -> Option<Notice> {
     let (section, message) = match name? {
         "device-signed-out" => ("sessions", "notice-device-signed-out"),
         "access-removed" => ("apps", "notice-access-removed"),
+        "verification-sent" => ("email", "notice-verification-sent"),
         "password-changed" => ("password", "notice-password-changed"),
         "profile-saved" => ("profile", "notice-profile-saved"),
         "profile-email-changed" => ("profile", "notice-profile-email-changed"),
@@ -76,6 +77,11 @@ async fn build(
         apps.push(app_row(a, issue().await?));
     }
     let user = &current.user;
+    let verify_email_csrf = if ctx.mail.is_enabled() && user.email.is_some() && !user.email_verified {
+        Some(issue().await?)
+    } else {
+        None
+    };
     Ok(AccountPage {
         username: user.username.clone(),
         name: user.name.clone().unwrap_or_default(),
@@ -94,6 +100,7 @@ async fn build(
             .unwrap_or_default()
             .to_string(),
         password_error: problem.map(|p| p.message()),
+        verify_email_csrf,
     })
 }
 
@@ -213,6 +220,7 @@ mod tests {
             password_csrf: "csrf-password".into(),
             password_error_field: problem.as_ref().map(|p| p.field()).unwrap_or_default().into(),
             password_error: problem.map(|p| p.message()),
+            verify_email_csrf: None,
         }
     }
 

@@ -105,16 +105,8 @@ pub async fn confirm_page(
 /// The result page for `/device/done?result=...`: only words, nothing from the request.
 pub fn done_page(result: &str) -> Result<HttpResponse, PageError> {
     let (approved, title, message) = match result {
-        "approved" => (
-            true,
-            "device-done-title",
-            "device-done",
-        ),
-        _ => (
-            false,
-            "device-not-done-title",
-            "device-not-done",
-        ),
+        "approved" => (true, "device-done-title", "device-done"),
+        _ => (false, "device-not-done-title", "device-not-done"),
     };
     let page = DeviceDonePage {
         approved,

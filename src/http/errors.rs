@@ -297,21 +297,11 @@ fn for_people(code: ErrorCode) -> (StatusCode, &'static str, &'static str) {
             "error-unavailable-title",
             "error-unavailable",
         ),
-        ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => (
-            StatusCode::BAD_REQUEST,
-            "error-client-title",
-            "error-client",
-        ),
-        ErrorCode::InvalidScope => (
-            StatusCode::BAD_REQUEST,
-            "error-scope-title",
-            "error-scope",
-        ),
-        _ => (
-            StatusCode::BAD_REQUEST,
-            "error-request-title",
-            "error-request",
-        ),
+        ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => {
+            (StatusCode::BAD_REQUEST, "error-client-title", "error-client")
+        }
+        ErrorCode::InvalidScope => (StatusCode::BAD_REQUEST, "error-scope-title", "error-scope"),
+        _ => (StatusCode::BAD_REQUEST, "error-request-title", "error-request"),
     }
 }
 

@@ -18,10 +18,7 @@ pub async fn scope(
     let ui_locales = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
         .ok()
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "ui_locales").map(|(_, v)| v));
-    let accept = req
-        .headers()
-        .get(ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
+    let accept = req.headers().get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let lang = negotiate::choose(ui_locales.as_deref(), accept);
     i18n::scope(lang, next.call(req)).await
 }

@@ -10,6 +10,7 @@ pub mod cors;
 pub mod denied;
 pub mod device_pages;
 pub mod dpop;
+pub mod email_pages;
 pub mod errors;
 pub mod extract;
 pub mod forwarded;

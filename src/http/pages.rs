@@ -174,7 +174,12 @@ pub async fn login_page(
         .upstreams
         .offered_to(client)
         .any(|u| !u.settings.domains.is_empty());
+    let signup_href = crate::accounts::signup::offered(ctx, client)
+        .await?
+        .then(|| format!("/signup?request_id={}", encode(&form.request_id)));
     let page = LoginPage {
+        forgot_password: ctx.mail.is_enabled() && client.is_none_or(|c| c.password_login),
+        signup_href,
         password_login: client.is_none_or(|c| c.password_login),
         password_required: !home_realms,
         upstreams,
@@ -190,6 +195,10 @@ pub async fn login_page(
         StatusCode::OK
     };
     response::page(status, &page)
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// docs/security.md A.7: the error page with 429 and `Retry-After` for a browser over the

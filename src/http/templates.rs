@@ -37,6 +37,10 @@ pub struct LoginPage {
     pub password_required: bool,
     /// One button per upstream OpenID provider the client offers (docs/guides/federation.md).
     pub upstreams: Vec<UpstreamButton>,
+    /// "Forgot password?" is offered (mail is configured; docs/guides/email.md).
+    pub forgot_password: bool,
+    /// "Create an account" (`/signup?request_id=...`), when the client offers sign-up.
+    pub signup_href: Option<String>,
 }
 
 /// A sign-in button for an upstream OpenID provider.
@@ -261,6 +265,9 @@ pub struct AccountPage {
     pub password_error: Option<String>,
     /// The input the error is about: `current_password` or `new_password`.
     pub password_error_field: String,
+    /// `csrf_token` of `POST /account/email/verify`, when the address is not verified and mail
+    /// is on (docs/guides/email.md).
+    pub verify_email_csrf: Option<String>,
 }
 
 impl AccountPage {
@@ -333,6 +340,8 @@ mod tests {
                 href: "/upstream/corp/start?pending=req-123".into(),
                 available: false,
             }],
+            forgot_password: false,
+            signup_href: None,
         }
     }
 

@@ -21,7 +21,7 @@ macro_rules! catalogs {
     };
 }
 
-catalogs!["pages", "errors", "account", "mfa", "device"];
+catalogs!["pages", "errors", "account", "mfa", "device", "email"];
 
 type Bundle = FluentBundle<FluentResource>;
 
@@ -35,12 +35,23 @@ fn bundles() -> &'static HashMap<&'static str, Bundle> {
             // The pages are left-to-right only; no isolation marks around placeables.
             bundle.set_use_isolating(false);
             for (_, name, text) in FILES.iter().filter(|(l, _, _)| *l == lang) {
-                let resource = FluentResource::try_new((*text).to_string()).unwrap_or_else(|(res, errors)| {
-                    tracing::error!(file = name, lang = lang.tag(), ?errors, "catalog has syntax errors");
-                    res
-                });
+                let resource =
+                    FluentResource::try_new((*text).to_string()).unwrap_or_else(|(res, errors)| {
+                        tracing::error!(
+                            file = name,
+                            lang = lang.tag(),
+                            ?errors,
+                            "catalog has syntax errors"
+                        );
+                        res
+                    });
                 if let Err(errors) = bundle.add_resource(resource) {
-                    tracing::error!(file = name, lang = lang.tag(), ?errors, "catalog repeats a message");
+                    tracing::error!(
+                        file = name,
+                        lang = lang.tag(),
+                        ?errors,
+                        "catalog repeats a message"
+                    );
                 }
             }
             all.insert(lang.tag(), bundle);
@@ -52,7 +63,9 @@ fn bundles() -> &'static HashMap<&'static str, Bundle> {
 /// The message `id` in `lang`, with `args`; English when `lang` lacks it, `id` when no language has it.
 pub fn format(lang: Lang, id: &str, args: Option<&FluentArgs<'_>>) -> String {
     for tag in [lang.tag(), Lang::En.tag()] {
-        let Some(bundle) = bundles().get(tag) else { continue };
+        let Some(bundle) = bundles().get(tag) else {
+            continue;
+        };
         let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
             continue;
         };
@@ -89,9 +102,10 @@ pub fn t1(id: &str, name: &str, value: impl std::fmt::Display) -> String {
 }
 
 /// The message `id` in the current language, with a number `count` (for plural forms).
-pub fn tn(id: &str, count: impl std::borrow::Borrow<i64>) -> String {
+pub fn tn(id: &str, count: impl std::fmt::Display) -> String {
+    let count = count.to_string();
     let mut args = FluentArgs::new();
-    args.set("count", FluentValue::from(*count.borrow()));
+    args.set("count", FluentValue::try_number(&count));
     format(current(), id, Some(&args))
 }
 
@@ -135,7 +149,10 @@ fn split(text: String) -> Around {
             pre: pre.to_string(),
             post: post.to_string(),
         },
-        None => Around { pre: text, post: String::new() },
+        None => Around {
+            pre: text,
+            post: String::new(),
+        },
     }
 }
 
@@ -153,10 +170,14 @@ mod tests {
                 .unwrap_or_else(|(_, e)| panic!("{} {name}.ftl does not parse: {e:?}", lang.tag()));
             // A message starts a line with its id and `=`; terms (`-x`) and comments do not count.
             for line in text.lines() {
-                let Some((id, _)) = line.split_once('=') else { continue };
+                let Some((id, _)) = line.split_once('=') else {
+                    continue;
+                };
                 let id = id.trim_end();
                 if line.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 {
                     assert!(ids.insert(id.to_string()), "{} repeats {id}", lang.tag());
                 }
@@ -183,13 +204,25 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
-            for call in ["i18n::t(\"", "i18n::t1(\"", "i18n::t2(\"", "i18n::tn(\"", "i18n::around(\"", "i18n::around2(\""] {
+            for call in [
+                "i18n::t(\"",
+                "i18n::t1(\"",
+                "i18n::t2(\"",
+                "i18n::tn(\"",
+                "i18n::around(\"",
+                "i18n::around2(\"",
+            ] {
                 for (at, _) in text.match_indices(call) {
                     let rest = &text[at + call.len()..];
                     let id = &rest[..rest.find('"').unwrap()];
                     used += 1;
                     for lang in Lang::ALL {
-                        assert!(has(lang, id), "{} uses {id}, missing in {}", path.display(), lang.tag());
+                        assert!(
+                            has(lang, id),
+                            "{} uses {id}, missing in {}",
+                            path.display(),
+                            lang.tag()
+                        );
                     }
                 }
             }
@@ -216,8 +249,14 @@ mod tests {
 
     #[test]
     fn plural_forms_follow_the_language() {
-        assert_eq!(crate::i18n::sync_scope(Lang::De, || tn("ago-minutes", 1)), "vor 1 Minute");
-        assert_eq!(crate::i18n::sync_scope(Lang::De, || tn("ago-minutes", 3)), "vor 3 Minuten");
+        assert_eq!(
+            crate::i18n::sync_scope(Lang::De, || tn("ago-minutes", 1)),
+            "vor 1 Minute"
+        );
+        assert_eq!(
+            crate::i18n::sync_scope(Lang::De, || tn("ago-minutes", 3)),
+            "vor 3 Minuten"
+        );
         assert_eq!(tn("ago-minutes", 3), "3 minutes ago");
     }
 

@@ -329,6 +329,18 @@ pub trait RegistrationStore: Send + Sync {
     async fn upsert_client(&self, client: Client) -> StorageResult<()>;
 }
 
+/// Self-service accounts (docs/guides/email.md): address verification and sign-up.
+#[async_trait]
+pub trait SelfServiceStore: Send + Sync {
+    /// Marks the user's address verified, only while it is still exactly `email`: an address
+    /// changed since the link was mailed stays unverified. True when it was set.
+    async fn set_email_verified(&self, user_id: &str, email: &str, at: i64) -> StorageResult<bool>;
+    /// Whether people may create accounts from this client's login page (`--allow-signup`).
+    async fn client_allows_signup(&self, client_id: &str) -> StorageResult<bool>;
+    /// Turns sign-up on or off for an existing client.
+    async fn set_client_signup(&self, client_id: &str, allowed: bool) -> StorageResult<()>;
+}
+
 /// The system of record: all durable tables.
 #[async_trait]
 pub trait Store:
@@ -345,6 +357,7 @@ pub trait Store:
     + IdentityLinkStore
     + ApiStore
     + RegistrationStore
+    + SelfServiceStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;
@@ -398,6 +411,9 @@ pub enum Kind {
     /// Documents fetched for clients (Client ID Metadata Documents, `jwks_uri`), keyed by the
     /// digest of their URL, for as long as their cache headers allow within bounds.
     Fetched,
+    /// Links sent by mail (docs/security.md N): `link:<digest of nonce>` until the link expires;
+    /// consumed once when the link is used.
+    EmailLink,
 }
 
 impl Kind {
@@ -418,6 +434,7 @@ impl Kind {
             Kind::Device => "dev",
             Kind::ClientJti => "cjti",
             Kind::Fetched => "fetch",
+            Kind::EmailLink => "mail",
         }
     }
 }

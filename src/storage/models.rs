@@ -545,6 +545,19 @@ audit_kinds! {
     /// RFC 8693: a token was exchanged (`detail.subject_token_type`, `detail.audience`,
     /// `detail.actor`, `detail.scope`, `detail.jti`).
     TokenExchanged => "token.exchanged",
+    /// A reset link was mailed (docs/guides/email.md).
+    PasswordResetRequested => "account.password_reset_requested",
+    /// A password was chosen through a reset link: sessions and token families ended.
+    PasswordReset => "account.password_reset",
+    /// A verification link was mailed (`detail.by`: `signup`, `account`, `email_change`).
+    VerificationSent => "account.verification_sent",
+    /// An address was confirmed through its link.
+    EmailVerified => "account.email_verified",
+    /// A person made their own account (`detail.client`).
+    SignedUp => "account.signed_up",
+    /// A mail was not sent because of a limit (`detail.limit`: `address` or `recipient`,
+    /// `detail.what`).
+    MailLimited => "mail.limited",
 }
 
 impl AuditKind {

@@ -48,7 +48,10 @@ async fn ui_locales_de_gives_german_login_and_consent_pages() {
     let app = spawn_app().await;
     let page = login_page(&app, &[("ui_locales", "de")], None).await;
     assert!(is_german(&page), "{page}");
-    assert!(page.contains("Benutzername") && page.contains("Passwort"), "{page}");
+    assert!(
+        page.contains("Benutzername") && page.contains("Passwort"),
+        "{page}"
+    );
     assert!(page.contains("Anmelden"), "{page}");
     assert!(!page.contains(">Username<"), "{page}");
 
@@ -59,8 +62,14 @@ async fn ui_locales_de_gives_german_login_and_consent_pages() {
     assert!(consent.contains(r#"action="/consent""#), "{consent}");
     assert!(is_german(&consent), "{consent}");
     assert!(consent.contains("möchte auf Ihr Konto zugreifen"), "{consent}");
-    assert!(consent.contains("Erlauben") && consent.contains("Ablehnen"), "{consent}");
-    assert!(consent.contains("Sie als alice anmelden"), "scopes described in German: {consent}");
+    assert!(
+        consent.contains("Erlauben") && consent.contains("Ablehnen"),
+        "{consent}"
+    );
+    assert!(
+        consent.contains("Sie als alice anmelden"),
+        "scopes described in German: {consent}"
+    );
 }
 
 #[tokio::test]

@@ -248,6 +248,12 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    client_signup (client_id) {
+        client_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     apis,
     api_scopes,
@@ -270,4 +276,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     backchannel_deliveries,
     identity_links,
     registration_tokens,
+    client_signup,
 );
