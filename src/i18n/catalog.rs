@@ -203,6 +203,9 @@ mod tests {
         let mut used = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "html") {
+                continue;
+            }
             let text = std::fs::read_to_string(&path).unwrap();
             for call in [
                 "i18n::t(\"",
