@@ -22,6 +22,7 @@ pub mod fuzz_targets;
 pub mod grants;
 pub mod groups;
 pub mod http;
+pub mod i18n;
 pub mod interaction;
 pub mod keys;
 pub mod mail;

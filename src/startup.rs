@@ -147,6 +147,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(brand.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(actix_web::middleware::from_fn(crate::http::branding::scope))
+            .wrap(actix_web::middleware::from_fn(crate::http::locale::scope))
             .wrap(crate::http::headers::security_headers(
                 https,
                 &brand_logo.iter().map(String::as_str).collect::<Vec<_>>(),

@@ -92,19 +92,13 @@ pub fn label(device_name: Option<&str>, user_agent: Option<&str>) -> String {
 /// month, the UTC date and time.
 pub fn ago(then: i64, now: i64) -> String {
     let secs = (now - then).max(0);
-    let unit = |n: i64, one: &str| {
-        if n == 1 {
-            format!("1 {one} ago")
-        } else {
-            format!("{n} {one}s ago")
-        }
-    };
+    use crate::i18n::{t, tn};
     match secs {
-        0..60 => "just now".to_string(),
-        60..3600 => unit(secs / 60, "minute"),
-        3600..86_400 => unit(secs / 3600, "hour"),
-        86_400..2_592_000 => unit(secs / 86_400, "day"),
-        _ => timefmt::minute(then),
+        0..60 => t("ago-now"),
+        60..3600 => tn("ago-minutes", secs / 60),
+        3600..86_400 => tn("ago-hours", secs / 3600),
+        86_400..2_592_000 => tn("ago-days", secs / 86_400),
+        _ => timefmt::minute_in(crate::i18n::current(), then),
     }
 }
 

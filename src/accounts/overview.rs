@@ -217,16 +217,15 @@ pub enum PasswordProblem {
 }
 
 impl PasswordProblem {
+    /// What the account page says, in the request's language.
     pub fn message(&self) -> String {
+        use crate::i18n::{t, t1};
         match self {
-            PasswordProblem::WrongCurrent => "Your current password is not correct.".into(),
-            PasswordProblem::Locked { wait } => format!(
-                "Too many attempts. Try again in {}.",
-                ratelimit::for_people(*wait)
-            ),
-            PasswordProblem::Mismatch => "The new passwords do not match.".into(),
-            PasswordProblem::SameAsCurrent => "Choose a password different from your current one.".into(),
-            PasswordProblem::Policy(p) => format!("Your new {p}."),
+            PasswordProblem::WrongCurrent => t("password-wrong-current"),
+            PasswordProblem::Locked { wait } => t1("password-locked", "wait", ratelimit::for_people(*wait)),
+            PasswordProblem::Mismatch => t("password-mismatch"),
+            PasswordProblem::SameAsCurrent => t("password-same-as-current"),
+            PasswordProblem::Policy(p) => t1("password-policy", "problem", p),
         }
     }
 

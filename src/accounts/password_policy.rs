@@ -32,6 +32,19 @@ pub enum PolicyProblem {
     Common,
 }
 
+impl PolicyProblem {
+    /// "Your new password must be ..." for people, in the request's language (`locales/*/email.ftl`).
+    pub fn for_people(&self) -> String {
+        use crate::i18n::{t, tn};
+        match self {
+            PolicyProblem::TooShort(n) => tn("password-too-short", n),
+            PolicyProblem::TooLong(n) => tn("password-too-long", n),
+            PolicyProblem::SameAsName => t("password-same-as-name"),
+            PolicyProblem::Common => t("password-common"),
+        }
+    }
+}
+
 /// True when `password` (compared without case) is on the common-passwords list.
 pub fn is_common(password: &str) -> bool {
     COMMON.contains(password.trim().to_lowercase().as_str())

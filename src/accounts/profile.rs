@@ -59,11 +59,12 @@ impl ProfileProblem {
             .find(|p| p.key() == key)
     }
 
+    /// The id of its message (`locales/*/account.ftl`).
     pub fn message(self) -> &'static str {
         match self {
-            ProfileProblem::Name => "A name has at most 100 characters and no control characters.",
-            ProfileProblem::Email => "Enter an email address such as name@example.com.",
-            ProfileProblem::Gone => "This account no longer exists.",
+            ProfileProblem::Name => "profile-error-name",
+            ProfileProblem::Email => "profile-error-email",
+            ProfileProblem::Gone => "profile-error-gone",
         }
     }
 }

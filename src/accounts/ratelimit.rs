@@ -183,26 +183,19 @@ pub async fn reset(eph: &DynEphemeral, username: &str) -> Result<(), StorageErro
 pub fn for_people(wait: Duration) -> String {
     let minutes = wait.as_secs().div_ceil(60).max(1);
     if minutes > 90 {
-        let hours = minutes.div_ceil(60);
-        return format!("{hours} hours");
+        return crate::i18n::tn("duration-hours", minutes.div_ceil(60) as i64);
     }
-    match minutes {
-        1 => "1 minute".into(),
-        n => format!("{n} minutes"),
-    }
+    crate::i18n::tn("duration-minutes", minutes as i64)
 }
 
 /// docs/security.md D.20: the message of a refused attempt: how long to wait.
 pub fn locked_message(wait: Duration) -> String {
-    format!("Too many sign-in attempts. Try again in {}.", for_people(wait))
+    crate::i18n::t1("login-error-locked", "wait", for_people(wait))
 }
 
 /// docs/security.md D.20: the warning after the last failure before a lock.
 pub fn last_chance_warning(lock_for: Duration) -> String {
-    format!(
-        "One more failed attempt will lock sign-in for {}.",
-        for_people(lock_for)
-    )
+    crate::i18n::t1("login-error-last-chance", "wait", for_people(lock_for))
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ pub async fn complete(
         Err(p) => return Ok(ResetOutcome::Link(p)),
     };
     if new.password != new.confirm {
-        return Ok(ResetOutcome::Refused("The two passwords do not match.".into()));
+        return Ok(ResetOutcome::Refused(crate::i18n::t("password-mismatch")));
     }
     let names = [user.username.as_str(), user.email.as_deref().unwrap_or_default()];
     if let Err(p) = password_policy::check(&ctx.password_policy, &new.password, &names) {
@@ -147,5 +147,5 @@ pub async fn complete(
 
 /// "Your new password must be ..." for people.
 pub fn refusal(problem: &PolicyProblem) -> String {
-    format!("Your new {problem}.")
+    problem.for_people()
 }

@@ -8,6 +8,7 @@ use crate::accounts::password_policy;
 use crate::accounts::users::AccountError;
 use crate::accounts::verify::{self, Via};
 use crate::context::Context;
+use crate::i18n::t;
 use crate::storage::{AuditKind, Client, NewUser, StorageError, User};
 
 /// Whether `client`'s login page offers "Create an account".
@@ -52,20 +53,14 @@ fn check_names(form: &SignupForm) -> Option<SignupOutcome> {
     let u = &form.username;
     let n = u.chars().count();
     if n == 0 || n > 64 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some(refused(
-            "username",
-            "Choose a username of 1 to 64 characters without spaces.",
-        ));
+        return Some(refused("username", t("signup-bad-username")));
     }
     let e = &form.email;
     let plausible = e.len() <= 254
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'));
     if !plausible {
-        return Some(refused(
-            "email",
-            "Enter an email address such as name@example.com.",
-        ));
+        return Some(refused("email", t("profile-error-email")));
     }
     None
 }
@@ -82,14 +77,14 @@ pub async fn create(
         return Ok(problem);
     }
     if form.password != form.confirm {
-        return Ok(refused("password", "The two passwords do not match."));
+        return Ok(refused("password", t("password-mismatch")));
     }
     let names = [form.username.as_str(), form.email.as_str()];
     if let Err(p) = password_policy::check(&ctx.password_policy, &form.password, &names) {
-        return Ok(refused("password", format!("Your {p}.")));
+        return Ok(refused("password", p.for_people()));
     }
     if ctx.store.user_by_username(&form.username).await?.is_some() {
-        return Ok(refused("username", "That username is taken. Choose another."));
+        return Ok(refused("username", t("signup-username-taken")));
     }
     let password_hash = ctx.hasher.hash(form.password).await?;
     let new = NewUser {
@@ -104,7 +99,7 @@ pub async fn create(
     let user = match ctx.store.create_user(new).await {
         Ok(user) => user,
         Err(StorageError::Conflict(_)) => {
-            return Ok(refused("username", "That username is taken. Choose another."));
+            return Ok(refused("username", t("signup-username-taken")));
         }
         Err(e) => return Err(e.into()),
     };

@@ -63,8 +63,8 @@ pub async fn revoke_session(
     } else {
         Err(PageError::new(
             StatusCode::NOT_FOUND,
-            "Session not found",
-            "This session has already ended, or it does not belong to your account.",
+            "error-session-not-found-title",
+            "error-session-not-found",
         ))
     }
 }

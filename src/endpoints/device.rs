@@ -18,15 +18,15 @@ use crate::interaction::device_approval::{self, Entered};
 use crate::oauth::device::UserCode;
 use crate::state::AppState;
 
-const WRONG_CODE: &str =
-    "That code is not valid or has expired. Check the code on your device and try again.";
-const TOO_MANY: &str = "Too many wrong codes were entered. Wait a while and try again.";
+/// Message ids (`locales/*/device.ftl`).
+const WRONG_CODE: &str = "device-wrong-code";
+const TOO_MANY: &str = "device-too-many";
 
 fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError::new(
         StatusCode::NOT_FOUND,
-        "Not found",
-        "Device sign-in is not available on this server.",
+        "error-not-found-title",
+        "error-device-off",
     ))
 }
 

@@ -19,9 +19,10 @@ use crate::oauth::params::ParamMap;
 use crate::state::AppState;
 use crate::storage::{AuthMethod, Client, User};
 
-const INVALID: &str = "Incorrect username or password.";
-const STALE: &str = "This form has expired. Please sign in again.";
-const NO_PASSWORD: &str = "This application signs you in through your organisation's identity provider.";
+/// Message ids (`locales/*/errors.ftl`).
+const INVALID: &str = "login-error-invalid";
+const STALE: &str = "login-error-stale";
+const NO_PASSWORD: &str = "login-error-no-password";
 
 #[tracing::instrument(name = "login", skip_all)]
 pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
@@ -44,7 +45,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         if let (Some(_), Some((pending, _))) = (&current, &target) {
             return Ok(response::see_other(&pages::continue_path(&pending.id)));
         }
-        return retry(STALE.into()).await;
+        return retry(crate::i18n::t(STALE)).await;
     }
     // docs/security.md I.5-I.6: an email of an upstream's domain goes there, before any password
     // check; a client that signs in through upstreams only never checks a password.
@@ -58,7 +59,7 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         return Ok(browser.finish(response::see_other(&path)));
     }
     if client.is_some_and(|c| !c.password_login) {
-        return retry(NO_PASSWORD.into()).await;
+        return retry(crate::i18n::t(NO_PASSWORD)).await;
     }
     let client_id = client.map(|c| c.client_id.as_str());
     let user = match signed_in_user(check_password(ctx, &params, &meta.ip, client_id).await?) {
@@ -188,10 +189,14 @@ async fn waiting_request(
 fn signed_in_user(outcome: LoginOutcome) -> Result<User, String> {
     match outcome {
         LoginOutcome::Success(user) => Ok(user),
-        LoginOutcome::Invalid { last_chance: None } => Err(INVALID.into()),
+        LoginOutcome::Invalid { last_chance: None } => Err(crate::i18n::t(INVALID)),
         LoginOutcome::Invalid {
             last_chance: Some(lock_for),
-        } => Err(format!("{INVALID} {}", ratelimit::last_chance_warning(lock_for))),
+        } => Err(format!(
+            "{} {}",
+            crate::i18n::t(INVALID),
+            ratelimit::last_chance_warning(lock_for)
+        )),
         LoginOutcome::Locked { wait } => Err(ratelimit::locked_message(wait)),
     }
 }

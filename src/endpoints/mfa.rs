@@ -27,7 +27,8 @@ use crate::oauth::OAuthError;
 use crate::state::AppState;
 use crate::storage::{AuthMethod, User};
 
-const WRONG_CODE: &str = "That code is not right. Check your authenticator app and try again.";
+/// A message id (`locales/*/mfa.ftl`).
+const WRONG_CODE: &str = "mfa-wrong-code";
 
 /// docs/security.md G.3: the password of a user with a second factor passed: no session yet; the
 /// half-done login waits for the factor on its own page (303).
@@ -131,10 +132,14 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
             let res = response::see_other(&done.next);
             return Ok(visit.finish(&state, Some(&done), res));
         }
-        CodeOutcome::Invalid { last_chance: None } => WRONG_CODE.to_string(),
+        CodeOutcome::Invalid { last_chance: None } => crate::i18n::t(WRONG_CODE),
         CodeOutcome::Invalid {
             last_chance: Some(lock_for),
-        } => format!("{WRONG_CODE} {}", ratelimit::last_chance_warning(lock_for)),
+        } => format!(
+            "{} {}",
+            crate::i18n::t(WRONG_CODE),
+            ratelimit::last_chance_warning(lock_for)
+        ),
         CodeOutcome::Locked { wait } => ratelimit::locked_message(wait),
     };
     let res = mfa_pages::challenge_page(ctx, visit.holder(), id, &found, Some(message)).await?;

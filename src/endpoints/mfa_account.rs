@@ -68,8 +68,8 @@ async fn removal(
     if !policy::satisfied(&current.session.amr) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
-            "Sign in with your second factor first",
-            "To remove a second factor, sign out and sign in again with your authenticator app or a passkey.",
+            "error-mfa-first-title",
+            "error-mfa-first",
         ));
     }
     Ok(Some(current.user.id))
@@ -200,9 +200,7 @@ pub async fn totp_post(
             secret: setup.secret_base32,
             csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
             request_id: rid.unwrap_or_default(),
-            error: Some(
-                "That code is not right, or the key expired. Start again if it keeps failing.".into(),
-            ),
+            error: Some(crate::i18n::t("mfa-setup-wrong-code")),
         };
         return response::page(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };

@@ -19,8 +19,8 @@ fn require_mail(state: &AppState) -> Result<(), PageError> {
     } else {
         Err(PageError::new(
             actix_web::http::StatusCode::NOT_FOUND,
-            "Not available",
-            "Passwords are reset by your administrator here.",
+            "error-not-available-title",
+            "reset-not-available",
         ))
     }
 }

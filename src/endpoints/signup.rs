@@ -46,8 +46,8 @@ async fn target(
 fn not_offered() -> PageError {
     PageError::new(
         actix_web::http::StatusCode::NOT_FOUND,
-        "Sign-up is not available",
-        "Accounts for this application are made by its administrators.",
+        "signup-not-available-title",
+        "signup-not-available",
     )
 }
 

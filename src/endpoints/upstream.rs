@@ -110,53 +110,49 @@ fn page(upstream: &str, e: FederationError) -> PageError {
     let (status, title, message) = match e {
         E::UnknownUpstream => (
             StatusCode::NOT_FOUND,
-            "Unknown sign-in option",
-            "This sign-in option does not exist.",
+            "error-upstream-unknown-title",
+            "error-upstream-unknown",
         ),
         E::NotOffered | E::PasswordLoginOff => (
             StatusCode::FORBIDDEN,
-            "Sign-in option not available",
-            "This application does not offer this way of signing in.",
+            "error-upstream-not-offered-title",
+            "error-upstream-not-offered",
         ),
         E::Unavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in provider unavailable",
-            "The identity provider cannot be reached right now. Try again in a few minutes.",
+            "error-upstream-unavailable-title",
+            "error-upstream-unavailable",
         ),
         E::RequestExpired => return PageError::request_expired(),
         E::BadState => (
             StatusCode::BAD_REQUEST,
-            "This sign-in has expired",
-            "The answer from the identity provider does not belong to a sign-in started in this browser, \
-             or it took too long. Go back to the application and sign in again.",
+            "error-upstream-state-title",
+            "error-upstream-state",
         ),
         E::Denied(_) => (
             StatusCode::FORBIDDEN,
-            "Sign-in was not completed",
-            "The identity provider did not sign you in (it was cancelled or refused). Go back to the \
-             application to try again.",
+            "error-upstream-denied-title",
+            "error-upstream-denied",
         ),
         E::InvalidResponse(_) => (
             StatusCode::BAD_GATEWAY,
-            "Sign-in could not be verified",
-            "The identity provider's answer could not be verified, so you were not signed in.",
+            "error-upstream-invalid-title",
+            "error-upstream-invalid",
         ),
         E::UnknownUser => (
             StatusCode::FORBIDDEN,
-            "No account for this identity",
-            "You signed in at the identity provider, but there is no account here for you. Ask an \
-             administrator to create one.",
+            "error-upstream-unknown-user-title",
+            "error-upstream-unknown-user",
         ),
         E::CannotProvision(_) => (
             StatusCode::CONFLICT,
-            "Your account could not be set up",
-            "An account here conflicts with your identity at the provider. Ask an administrator to \
-             link them.",
+            "error-upstream-provision-title",
+            "error-upstream-provision",
         ),
         E::Disabled => (
             StatusCode::FORBIDDEN,
-            "Account disabled",
-            "This account is disabled.",
+            "error-account-disabled-title",
+            "error-account-disabled",
         ),
         E::Storage(e) => return e.into(),
         E::OAuth(e) => return e.into(),

@@ -13,31 +13,19 @@ use crate::http::response;
 use crate::http::session::Current;
 use crate::http::templates::{AccountPage, AppRow, Notice, ScopeItem, SessionRow};
 use crate::oauth::OAuthError;
-use crate::oidc::claims::describe_scope;
+use crate::oidc::claims::{describe_scope, has_description};
 use crate::storage::FamilyLifetime;
 use crate::timefmt;
 
 /// The confirmation named by `?notice=` (only these fixed texts; the query is never echoed).
 pub fn notice(name: Option<&str>) -> Option<Notice> {
     let (section, message) = match name? {
-        "device-signed-out" => ("sessions", "That device has been signed out."),
-        "access-removed" => (
-            "apps",
-            "Access removed. The app will ask for your permission next time.",
-        ),
-        "verification-sent" => (
-            "email",
-            "If your address can take more mail now, a new link is on its way.",
-        ),
-        "password-changed" => (
-            "password",
-            "Your password has been changed and your other devices have been signed out.",
-        ),
-        "profile-saved" => ("profile", "Your name and email have been saved."),
-        "profile-email-changed" => (
-            "profile",
-            "Saved. Your new email address is not verified yet; apps see it as unverified.",
-        ),
+        "device-signed-out" => ("sessions", "notice-device-signed-out"),
+        "access-removed" => ("apps", "notice-access-removed"),
+        "verification-sent" => ("email", "notice-verification-sent"),
+        "password-changed" => ("password", "notice-password-changed"),
+        "profile-saved" => ("profile", "notice-profile-saved"),
+        "profile-email-changed" => ("profile", "notice-profile-email-changed"),
         other => (
             "profile-error",
             crate::accounts::profile::ProfileProblem::from_key(other)?.message(),
@@ -45,7 +33,7 @@ pub fn notice(name: Option<&str>) -> Option<Notice> {
     };
     Some(Notice {
         section,
-        message: message.to_string(),
+        message: crate::i18n::t(message),
     })
 }
 
@@ -118,7 +106,7 @@ async fn build(
 
 fn session_row(s: DeviceSession, now: i64, csrf_token: String) -> SessionRow {
     SessionRow {
-        signed_in: timefmt::minute(s.created_at),
+        signed_in: timefmt::minute_in(crate::i18n::current(), s.created_at),
         signed_in_iso: timefmt::rfc3339(s.created_at),
         last_used: ago(s.last_used_at, now),
         last_used_iso: timefmt::rfc3339(s.last_used_at),
@@ -139,9 +127,10 @@ fn app_row(a: AppAccess, csrf_token: String) -> AppRow {
             .iter()
             .map(|s| {
                 // A scope the server has no words for is named rather than described generically.
-                let description = match describe_scope(s) {
-                    d if d == describe_scope("") => format!("Access to {s}"),
-                    d => d.to_string(),
+                let description = if has_description(s) {
+                    describe_scope(s)
+                } else {
+                    crate::i18n::t1("scope-access-to", "scope", s)
                 };
                 ScopeItem {
                     name: s.clone(),
@@ -150,7 +139,7 @@ fn app_row(a: AppAccess, csrf_token: String) -> AppRow {
                 }
             })
             .collect(),
-        granted: timefmt::minute(a.granted_at),
+        granted: timefmt::minute_in(crate::i18n::current(), a.granted_at),
         granted_iso: timefmt::rfc3339(a.granted_at),
         client_id: a.client_id,
         client_name: a.client_name,

@@ -116,25 +116,27 @@ fn shown_logo(uri: &str) -> Option<String> {
     (plain && safe).then(|| s.to_string())
 }
 
-/// What a standard scope lets the app do, with the user's values where there are some.
+/// What a standard scope lets the app do, with the user's values where there are some, in the
+/// request's language (`locales/*/pages.ftl`).
 fn phrase(scope: &str, user: &User) -> Option<String> {
-    let with = |text: &str, value: Option<&str>| match value {
-        Some(v) if !v.is_empty() => format!("{text} ({v})"),
-        _ => text.to_string(),
-    };
+    use crate::i18n::{t, t1, t2};
+    let username = &user.username;
     Some(match scope {
-        "openid" => format!("Sign you in as {}", user.username),
+        "openid" => t1("consent-scope-openid", "user", username),
         "profile" => match user.name.as_deref() {
             Some(name) if !name.is_empty() => {
-                format!("See your name ({name}) and username ({})", user.username)
+                t2("consent-scope-profile-name", "name", name, "user", username)
             }
-            _ => format!("See your username ({})", user.username),
+            _ => t1("consent-scope-profile", "user", username),
         },
-        "email" => with("See your email address", user.email.as_deref()),
-        "address" => "See your postal address".into(),
-        "phone" => "See your phone number".into(),
-        "groups" => "See the groups you belong to".into(),
-        "offline_access" => "Keep access to your account while you are signed out".into(),
+        "email" => match user.email.as_deref() {
+            Some(email) if !email.is_empty() => t1("consent-scope-email-value", "email", email),
+            _ => t("consent-scope-email"),
+        },
+        "address" => t("consent-scope-address"),
+        "phone" => t("consent-scope-phone"),
+        "groups" => t("consent-scope-groups"),
+        "offline_access" => t("consent-scope-offline-access"),
         _ => return None,
     })
 }

@@ -77,7 +77,7 @@ pub async fn code_form(
         username: username.to_string(),
         user_code: user_code.chars().take(32).collect(),
         csrf_token: csrf::issue(&ctx.ephemeral, holder).await?,
-        error: error.map(|(_, m)| m.to_string()),
+        error: error.map(|(_, id)| crate::i18n::t(id)),
     };
     response::page(error.map_or(StatusCode::OK, |(s, _)| s), &page)
 }
@@ -105,21 +105,13 @@ pub async fn confirm_page(
 /// The result page for `/device/done?result=...`: only words, nothing from the request.
 pub fn done_page(result: &str) -> Result<HttpResponse, PageError> {
     let (approved, title, message) = match result {
-        "approved" => (
-            true,
-            "Device connected",
-            "Your device is now signed in. It may take a few seconds to notice.",
-        ),
-        _ => (
-            false,
-            "Device not connected",
-            "The device did not get access to your account.",
-        ),
+        "approved" => (true, "device-done-title", "device-done"),
+        _ => (false, "device-not-done-title", "device-not-done"),
     };
     let page = DeviceDonePage {
         approved,
-        title: title.to_string(),
-        message: message.to_string(),
+        title: crate::i18n::t(title),
+        message: crate::i18n::t(message),
     };
     response::page(StatusCode::OK, &page)
 }
@@ -131,7 +123,7 @@ pub fn after_answer(answered: &Answered) -> Result<HttpResponse, PageError> {
         Answered::Denied => Ok(response::see_other("/device/done?result=denied")),
         Answered::NotAllowed(reason) => Err(PageError::new(
             StatusCode::FORBIDDEN,
-            "This device cannot be connected",
+            "error-device-not-allowed-title",
             reason,
         )),
         Answered::Gone => Err(code_expired()),
@@ -142,8 +134,8 @@ pub fn after_answer(answered: &Answered) -> Result<HttpResponse, PageError> {
 pub fn code_expired() -> PageError {
     PageError::new(
         StatusCode::BAD_REQUEST,
-        "This code has expired",
-        "The code was already used or is no longer valid. Start again on your device to get a new code.",
+        "error-device-code-expired-title",
+        "error-device-code-expired",
     )
 }
 

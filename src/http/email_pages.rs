@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::http::errors::PageError;
 use crate::http::pages::Browser;
 use crate::http::response;
+use crate::i18n::t;
 use crate::mail::links::LinkProblem;
 use crate::state::AppState;
 
@@ -90,46 +91,23 @@ pub async fn reset(
 
 /// The answer to every reset request, whether an account matched or not (docs/security.md N.1).
 pub fn reset_sent() -> Result<HttpResponse, PageError> {
-    response::message(
-        "Check your mail",
-        "If that username or address belongs to an account with an email address, a link to choose a new \
-         password is on its way. It works once, for a short time.",
-    )
+    response::message(&t("reset-sent-title"), &t("reset-sent"))
 }
 
 pub fn reset_done() -> Result<HttpResponse, PageError> {
-    response::message(
-        "Your password is changed",
-        "Every device that was signed in to your account has been signed out. Go back to the application \
-         and sign in with your new password.",
-    )
+    response::message(&t("reset-done-title"), &t("reset-done"))
 }
 
 pub fn email_verified() -> Result<HttpResponse, PageError> {
-    response::message(
-        "Your email address is confirmed",
-        "Thank you. Applications you sign in to from now on see your address as verified.",
-    )
+    response::message(&t("email-verified-title"), &t("email-verified"))
 }
 
 /// docs/security.md N.2-N.3: a link that does not work: 400, and what to do.
 pub fn link_problem(problem: LinkProblem) -> PageError {
     match problem {
-        LinkProblem::Expired => PageError::new(
-            StatusCode::BAD_REQUEST,
-            "This link has expired",
-            "Links we mail work for a short time only. Ask for a new one.",
-        ),
-        LinkProblem::Used => PageError::new(
-            StatusCode::BAD_REQUEST,
-            "This link has been used",
-            "Each link works once, and only until your account changes. Ask for a new one if you need it.",
-        ),
-        LinkProblem::Invalid => PageError::new(
-            StatusCode::BAD_REQUEST,
-            "This link is not valid",
-            "Check that you opened the whole link from the mail, or ask for a new one.",
-        ),
+        LinkProblem::Expired => PageError::new(StatusCode::BAD_REQUEST, "link-expired-title", "link-expired"),
+        LinkProblem::Used => PageError::new(StatusCode::BAD_REQUEST, "link-used-title", "link-used"),
+        LinkProblem::Invalid => PageError::new(StatusCode::BAD_REQUEST, "link-invalid-title", "link-invalid"),
     }
 }
 

@@ -233,7 +233,8 @@ fn quotable(text: &str) -> String {
         .collect()
 }
 
-/// An error shown to a person as the HTML error page.
+/// An error shown to a person as the HTML error page. Its title and message are message ids of
+/// `locales/*/errors.ftl`, put into the request's language when the page is rendered.
 #[derive(Debug)]
 pub struct PageError {
     status: StatusCode,
@@ -245,7 +246,7 @@ pub struct PageError {
 }
 
 impl PageError {
-    /// A page with its own words.
+    /// A page with its own words: the ids of its title and message in `locales/*/errors.ftl`.
     pub fn new(status: StatusCode, title: &'static str, message: &'static str) -> PageError {
         PageError {
             status,
@@ -263,8 +264,8 @@ impl PageError {
             code: Some(ErrorCode::InvalidRequest.as_str()),
             ..PageError::new(
                 StatusCode::BAD_REQUEST,
-                "This form has expired",
-                "Go back, reload the page and try again.",
+                "error-form-expired-title",
+                "error-form-expired",
             )
         }
     }
@@ -275,8 +276,8 @@ impl PageError {
             code: Some(ErrorCode::InvalidRequest.as_str()),
             ..PageError::new(
                 StatusCode::BAD_REQUEST,
-                "This sign-in request has expired",
-                "Go back to the application you came from and start again.",
+                "error-request-expired-title",
+                "error-request-expired",
             )
         }
     }
@@ -288,33 +289,19 @@ fn for_people(code: ErrorCode) -> (StatusCode, &'static str, &'static str) {
     match code {
         ErrorCode::ServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side",
-            "Your sign-in could not be finished because of a problem with this service. Try again in a few \
-             minutes; if it keeps happening, give the reference below to your administrator.",
+            "error-server-title",
+            "error-server",
         ),
         ErrorCode::TemporarilyUnavailable => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "This service is busy or part of it is unavailable right now. Wait a moment and try again.",
+            "error-unavailable-title",
+            "error-unavailable",
         ),
-        ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => (
-            StatusCode::BAD_REQUEST,
-            "This app cannot sign you in here",
-            "The app that sent you here is not registered with this sign-in service, or is not allowed to \
-             sign people in this way. Go back to the app and contact its support.",
-        ),
-        ErrorCode::InvalidScope => (
-            StatusCode::BAD_REQUEST,
-            "This app asked for more than it may have",
-            "The app that sent you here asked for access this service does not allow it. Go back to the \
-             app and contact its support.",
-        ),
-        _ => (
-            StatusCode::BAD_REQUEST,
-            "This sign-in link does not work",
-            "The app that sent you here made a request this service cannot complete: the link may be \
-             incomplete, damaged or out of date. Go back to the app and start again.",
-        ),
+        ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => {
+            (StatusCode::BAD_REQUEST, "error-client-title", "error-client")
+        }
+        ErrorCode::InvalidScope => (StatusCode::BAD_REQUEST, "error-scope-title", "error-scope"),
+        _ => (StatusCode::BAD_REQUEST, "error-request-title", "error-request"),
     }
 }
 
@@ -359,7 +346,8 @@ impl From<CsrfError> for PageError {
 
 impl fmt::Display for PageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.title, self.message)
+        let english = |id: &str| crate::i18n::catalog::format(crate::i18n::Lang::En, id, None);
+        write!(f, "{}: {}", english(&self.title), english(&self.message))
     }
 }
 
@@ -376,13 +364,13 @@ impl ResponseError for PageError {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         let page = ErrorPage {
-            title: self.title.to_string(),
-            message: self.message.to_string(),
+            title: crate::i18n::t(&self.title),
+            message: crate::i18n::t(&self.message),
             code: self.code.map(str::to_string),
             detail: self.cause.as_ref().map(|c| c.description.to_string()),
             reference: crate::http::observe::current(),
             // Wall-clock time, as on the log lines (the reference matches one of them).
-            time: crate::timefmt::second(now),
+            time: crate::timefmt::second_in(crate::i18n::current(), now),
         };
         let mut res = match templates::render(&page) {
             Ok(body) => html(self.status, body),
@@ -391,7 +379,7 @@ impl ResponseError for PageError {
                 no_store(
                     HttpResponse::build(self.status)
                         .content_type("text/plain; charset=utf-8")
-                        .body(self.message.to_string()),
+                        .body(crate::i18n::t(&self.message)),
                 )
             }
         };

@@ -166,7 +166,9 @@ pub async fn account_page(
         request_id,
         request_id_value: rid,
         continue_to,
-        totp_since: factors.totp_since.map(crate::timefmt::minute),
+        totp_since: factors
+            .totp_since
+            .map(|t| crate::timefmt::minute_in(crate::i18n::current(), t)),
         recovery_left: factors.recovery_codes_left,
         totp_setup_url,
         totp_remove_csrf,

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod forwarded;
 pub mod head;
 pub mod headers;
+pub mod locale;
 pub mod mfa_pages;
 pub mod observe;
 pub mod pages;

@@ -125,8 +125,7 @@ pub async fn scope_items(
                 name: s.to_string(),
                 description: api
                     .and_then(|a| a.describe(s))
-                    .unwrap_or_else(|| describe_scope(s))
-                    .to_string(),
+                    .map_or_else(|| describe_scope(s), str::to_string),
                 api: api.map(|a| a.name.clone()),
             }
         })
@@ -208,8 +207,8 @@ pub fn too_many_requests(retry_after_secs: u64) -> HttpResponse {
     use actix_web::ResponseError;
     let mut res = PageError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many requests",
-        "Too many sign-in requests came from your network. Wait a minute and try again.",
+        "error-too-many-requests-title",
+        "error-too-many-requests",
     )
     .error_response();
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string()) {

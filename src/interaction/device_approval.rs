@@ -121,7 +121,8 @@ async fn resolve(ctx: &Context, parked: Option<Confirmation>) -> Result<Option<T
 pub enum Answered {
     Approved,
     Denied,
-    /// The user may not use this client this way (recorded as a denial): the reason, for people.
+    /// The user may not use this client this way (recorded as a denial): the id of the reason
+    /// for people (`locales/*/errors.ftl`).
     NotAllowed(&'static str),
     /// The confirmation or its request is gone, or another answer came first.
     Gone,
@@ -175,26 +176,21 @@ pub async fn answer(
     Ok(Answered::Approved)
 }
 
-/// docs/security.md L.5: why this login may not approve for `client`, if it may not.
+/// docs/security.md L.5: why this login may not approve for `client`, if it may not: the id of
+/// the message (`locales/*/errors.ftl`).
 async fn refusal(
     ctx: &Context,
     client: &Client,
     signed_in: SignedIn<'_>,
 ) -> Result<Option<&'static str>, OAuthError> {
     if !crate::federation::accepts_login(client, signed_in.session) {
-        return Ok(Some(
-            "This application needs you to sign in another way (through your organisation's identity \
-             provider). Sign out, sign in that way and enter the code again.",
-        ));
+        return Ok(Some("error-device-needs-federation"));
     }
     if client.require_mfa && !crate::mfa::policy::satisfied(&signed_in.session.amr) {
-        return Ok(Some(
-            "This application needs two-step verification. Sign out, sign in with your second factor \
-             and enter the code again.",
-        ));
+        return Ok(Some("error-device-needs-mfa"));
     }
     if !crate::groups::admits(ctx, client, signed_in.user).await? {
-        return Ok(Some("Your account may not use this application."));
+        return Ok(Some("error-device-not-allowed"));
     }
     Ok(None)
 }

@@ -161,6 +161,10 @@ pub struct Pending {
 impl Pending {
     /// A new pending request for `holder` (the browser, and its login session if any).
     pub fn new(ctx: &Context, request: AuthorizationRequest, holder: Holder<'_>) -> Pending {
+        // OpenID Core §3.1.2.1: the request's first page is in the language it asked for too.
+        if let Some(lang) = request.ui_locales {
+            crate::i18n::prefer(lang);
+        }
         Pending {
             id: secret_256(),
             login_for_request: None,
@@ -224,6 +228,10 @@ impl Pending {
         let pending: Option<Pending> = parking.get(ctx, id, holder).await?;
         let now = ctx.now();
         let pending = pending.filter(|p| p.expires_at.is_none_or(|end| end > now));
+        // OpenID Core §3.1.2.1: the request's pages are in the language it asked for.
+        if let Some(lang) = pending.as_ref().and_then(|p| p.request.ui_locales) {
+            crate::i18n::prefer(lang);
+        }
         Ok(pending.map(|p| Pending {
             binding: holder.binding.to_string(),
             parked_in: holder.login.map(str::to_string),

@@ -100,6 +100,10 @@ pub struct AuthorizationRequest {
     /// by `apis::bind_request`, the registered APIs the code will carry.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// OpenID Core §3.1.2.1 `ui_locales`: the first supported language asked for, used by every
+    /// page of the request (docs/guides/languages.md).
+    #[serde(default)]
+    pub ui_locales: Option<crate::i18n::Lang>,
 }
 
 impl AuthorizationRequest {
@@ -204,6 +208,9 @@ pub fn validate(
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         device_name: params.device_name(),
         acr_values: params.get("acr_values").map(str::to_string),
+        ui_locales: params
+            .get("ui_locales")
+            .and_then(crate::i18n::negotiate::from_ui_locales),
         resources,
         scope,
         state: state.clone(),

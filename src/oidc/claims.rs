@@ -66,16 +66,26 @@ pub const SUPPORTED: &[&str] = &[
     "groups",
 ];
 
-/// Descriptions for the consent page.
-pub fn describe_scope(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "Sign you in and know who you are",
-        "profile" => "Your name and username",
-        "email" => "Your email address",
-        "address" => "Your postal address",
-        "phone" => "Your phone number",
-        "offline_access" => "Stay signed in and access your data while you are away",
-        "groups" => "The groups you belong to",
-        _ => "Access granted to this application",
-    }
+/// The id of the message (`locales/*/pages.ftl`) describing a scope this server defines.
+fn scope_message(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "scope-openid",
+        "profile" => "scope-profile",
+        "email" => "scope-email",
+        "address" => "scope-address",
+        "phone" => "scope-phone",
+        "offline_access" => "scope-offline-access",
+        "groups" => "scope-groups",
+        _ => return None,
+    })
+}
+
+/// Whether this server has its own words for `scope`.
+pub fn has_description(scope: &str) -> bool {
+    scope_message(scope).is_some()
+}
+
+/// Descriptions for the consent and account pages, in the request's language.
+pub fn describe_scope(scope: &str) -> String {
+    crate::i18n::t(scope_message(scope).unwrap_or("scope-other"))
 }

@@ -231,6 +231,13 @@ pub fn document(settings: &Settings, signing_algs: &[Alg]) -> Result<Metadata, u
             .map(|a| openidconnect::AuthenticationContextClass::new(a.to_string()))
             .collect(),
     ))
+    // OpenID Discovery 1.0 §3: the languages of the pages (docs/guides/languages.md).
+    .set_ui_locales_supported(Some(
+        crate::i18n::supported_tags()
+            .into_iter()
+            .map(|t| openidconnect::LanguageTag::new(t.to_string()))
+            .collect(),
+    ))
     .set_claims_parameter_supported(Some(false))
     .set_request_parameter_supported(Some(false))
     .set_request_uri_parameter_supported(Some(false));
@@ -278,6 +285,7 @@ mod tests {
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": claims::SUPPORTED,
             "acr_values_supported": crate::mfa::policy::ACR_VALUES_SUPPORTED,
+            "ui_locales_supported": ["en", "de"],
             "claims_parameter_supported": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,

@@ -28,7 +28,7 @@
       body: JSON.stringify(body)
     }).then(function (res) {
       return res.json().then(function (json) {
-        if (!res.ok) { throw new Error(json.error_description || "The passkey was not accepted."); }
+        if (!res.ok) { throw new Error(json.error_description || notAccepted()); }
         return json;
       });
     });
@@ -89,6 +89,12 @@
     return out;
   }
 
+  // The page's own words for a refused passkey, in its language (data-message on #passkey-error).
+  function notAccepted() {
+    var box = document.getElementById("passkey-error");
+    return (box && box.getAttribute("data-message")) || "The passkey was not accepted.";
+  }
+
   function showError(message) {
     var box = document.getElementById("passkey-error");
     if (box) {
@@ -115,7 +121,7 @@
       window.location.assign(done.next);
     }).catch(function (err) {
       button.disabled = false;
-      showError(err && err.message ? err.message : "The passkey was not accepted.");
+      showError(err && err.message ? err.message : notAccepted());
     });
   }
 

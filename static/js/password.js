@@ -12,7 +12,10 @@
     button.addEventListener("click", function () {
       var show = input.type === "password";
       input.type = show ? "text" : "password";
-      button.textContent = show ? "Hide" : "Show";
+      // The words come from the page, in its language (data-text-show / data-text-hide).
+      button.textContent = show
+        ? button.getAttribute("data-text-hide") || "Hide"
+        : button.getAttribute("data-text-show") || "Show";
       button.setAttribute("aria-pressed", show ? "true" : "false");
       input.focus();
     });

@@ -29,6 +29,7 @@ mod gateway_example;
 mod groups;
 mod guides;
 mod helpers;
+mod i18n;
 mod input;
 mod introspection;
 mod limits;

@@ -1,0 +1,19 @@
+# Ein Gerät verbinden (templates/device*.html, src/endpoints/device.rs, src/http/device_pages.rs).
+device-title = Gerät verbinden
+device-enter-code = Geben Sie den Code ein, der auf Ihrem Fernseher, Ihrer Konsole oder in der Kommandozeile angezeigt wird.
+device-code = Code
+device-warning = Geben Sie nur einen Code ein, den ein Gerät vor Ihnen gerade anzeigt. Niemand von { $product } oder einer Anwendung wird Sie jemals nach einem Code fragen.
+device-confirm-title = { $client } verbinden
+device-confirm-heading = { $client } auf einem Gerät möchte auf Ihr Konto zugreifen
+device-code-label = Code
+device-confirm-warning-strong = Fahren Sie nur fort, wenn Sie dies auf Ihrem eigenen Gerät begonnen haben
+device-confirm-warning = und es diesen Code gerade anzeigt. Wenn Ihnen jemand diesen Code geschickt oder Sie gebeten hat, ihn einzugeben, wählen Sie „Ablehnen“: Diese Person erhielte sonst Zugriff auf Ihr Konto.
+device-offline-text = Das Gerät kann Ihr Konto weiter nutzen, bis Sie seinen Zugriff auf Ihrer Kontoseite entfernen.
+device-remove-later = Sie können den Zugriff dieses Geräts jederzeit auf Ihrer { $account_page } entfernen.
+device-close = Sie können dieses Fenster schließen.
+device-done-title = Gerät verbunden
+device-done = Ihr Gerät ist jetzt angemeldet. Es kann einige Sekunden dauern, bis es das bemerkt.
+device-not-done-title = Gerät nicht verbunden
+device-not-done = Das Gerät hat keinen Zugriff auf Ihr Konto erhalten.
+device-wrong-code = Dieser Code ist ungültig oder abgelaufen. Prüfen Sie den Code auf Ihrem Gerät und versuchen Sie es erneut.
+device-too-many = Es wurden zu viele falsche Codes eingegeben. Warten Sie eine Weile und versuchen Sie es erneut.

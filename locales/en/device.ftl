@@ -1,0 +1,19 @@
+# Connecting a device (templates/device*.html, src/endpoints/device.rs, src/http/device_pages.rs).
+device-title = Connect a device
+device-enter-code = Enter the code shown on your TV, console or command line.
+device-code = Code
+device-warning = Only enter a code that a device in front of you is showing right now. Nobody from { $product } or any application will ever ask you for one.
+device-confirm-title = Connect { $client }
+device-confirm-heading = { $client } on a device wants to access your account
+device-code-label = code
+device-confirm-warning-strong = Only continue if you started this on your own device
+device-confirm-warning = and it is showing this code right now. If someone sent you this code or asked you to enter it, choose Deny: they would get access to your account.
+device-offline-text = The device can keep using your account until you remove its access on your account page.
+device-remove-later = You can remove this device's access at any time on your { $account_page }.
+device-close = You can close this window.
+device-done-title = Device connected
+device-done = Your device is now signed in. It may take a few seconds to notice.
+device-not-done-title = Device not connected
+device-not-done = The device did not get access to your account.
+device-wrong-code = That code is not valid or has expired. Check the code on your device and try again.
+device-too-many = Too many wrong codes were entered. Wait a while and try again.
