@@ -121,6 +121,9 @@ pub struct AddArgs {
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
+    /// Access token signing algorithm [default: tokens.access_token_alg; an API's own wins].
+    #[arg(long, value_enum)]
+    pub access_token_alg: Option<Alg>,
     /// RFC 8707: the API (`portcullis api add`) its tokens are for when a request names no
     /// `resource` (docs/guides/apis.md).
     #[arg(long, value_name = "IDENTIFIER")]
@@ -406,6 +409,7 @@ pub fn build_client(
         scopes,
         first_party: args.first_party,
         id_token_signed_response_alg: args.id_token_alg.unwrap_or(default_alg),
+        access_token_alg: args.access_token_alg,
         created_at: clock.now(),
         resource_server: args.resource_server,
         require_pushed_authorization_requests: args.require_par,

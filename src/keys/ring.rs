@@ -82,19 +82,18 @@ impl BuiltKey {
 }
 
 impl KeyRing {
-    /// Loads keys from the store; when the store has no key at all, creates an RS256 key that is active at once.
-    /// Also ensures the configured `keys.default_alg` has a key (creates one active at once if missing).
-    /// (RS256 and `default_alg` each get a key active at once whenever none of theirs is active.)
+    /// Loads keys from the store, first creating a key active at once for every algorithm in use
+    /// that has no active key ([`algs_in_use`]: RS256 for ID tokens (OpenID Core §15.1),
+    /// `keys.default_alg`, `access_token_alg` (`tokens.access_token_alg`), and the algorithms
+    /// stored clients and APIs ask for), so that the ring holds one active key per algorithm in use.
     pub async fn load(
         store: DynStore,
         settings: &KeySettings,
+        access_token_alg: Alg,
         clock: Clock,
     ) -> Result<Arc<KeyRing>, KeyError> {
         let master = MasterKey::from_settings(settings)?;
-        let mut wanted = vec![Alg::Rs256];
-        if !wanted.contains(&settings.default_alg) {
-            wanted.push(settings.default_alg);
-        }
+        let wanted = algs_in_use(&store, settings, access_token_alg).await?;
         let mut keys = store.list_keys().await?;
         let t = clock.now();
         let mut created = false;
@@ -217,6 +216,23 @@ impl KeyRing {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+}
+
+/// docs/security.md C.15: the algorithms this server signs with: RS256 (OpenID Core §15.1: every
+/// relying party can verify it), `keys.default_alg`, the access-token algorithm, and those the
+/// stored clients (`id_token_signed_response_alg`, `access_token_alg`) and APIs ask for.
+pub async fn algs_in_use(
+    store: &DynStore,
+    settings: &KeySettings,
+    access_token_alg: Alg,
+) -> Result<Vec<Alg>, KeyError> {
+    let mut wanted = vec![Alg::Rs256, settings.default_alg, access_token_alg];
+    for client in store.list_clients().await? {
+        wanted.push(client.id_token_signed_response_alg);
+        wanted.extend(client.access_token_alg);
+    }
+    wanted.extend(store.list_apis().await?.into_iter().filter_map(|a| a.alg));
+    Ok(Alg::ALL.into_iter().filter(|a| wanted.contains(a)).collect())
 }
 
 async fn build_blocking(keys: Vec<SigningKey>, master: MasterKey, now: i64) -> Result<Inner, KeyError> {

@@ -122,6 +122,7 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
         audience,
         act,
     } = m;
+    let alg = audience.signing_alg(ctx, client)?;
     let t = ctx.now();
     let ttl = audience.ttl_secs;
     let claims = AccessTokenClaims {
@@ -145,7 +146,7 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
     };
     let token = ctx
         .keys
-        .sign(audience.alg, Some("at+jwt"), &claims.to_map()?)
+        .sign(alg, Some("at+jwt"), &claims.to_map()?)
         .map_err(OAuthError::server_error)?;
     Ok((token, ttl))
 }

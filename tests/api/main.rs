@@ -39,6 +39,7 @@ mod refresh;
 mod registration;
 mod relying_party;
 mod resource_server;
+mod seed;
 mod sessions;
 mod token;
 mod token_exchange;

@@ -17,6 +17,7 @@ mod registration;
 mod revoked;
 pub(crate) mod rows;
 pub(crate) mod schema;
+mod seed;
 mod users;
 
 #[cfg(test)]
