@@ -106,7 +106,8 @@ bench_portcullis() {
     export PORTCULLIS_DATABASE__URL="$db" PORTCULLIS_ISSUER="http://127.0.0.1:$port" \
       PORTCULLIS_LISTEN="127.0.0.1:$port" PORTCULLIS_KEYS__MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
       PORTCULLIS_RATE_LIMIT__ATTEMPTS_PER_IP=100000000 PORTCULLIS_RATE_LIMIT__FAILURES_PER_USER=100000000 \
-      PORTCULLIS_LOG__LEVEL=warn PORTCULLIS_TOKENS__ACCESS_TOKEN_ALG="$alg"
+      PORTCULLIS_RATE_LIMIT__AUTHORIZE_PER_IP=100000000 PORTCULLIS_ARGON2__QUEUE_LIMIT=64 \
+      PORTCULLIS_LOG__LEVEL=error PORTCULLIS_TOKENS__ACCESS_TOKEN_ALG="$alg"
     [ -n "$redis" ] && export PORTCULLIS_REDIS__URL="$redis" PORTCULLIS_REDIS__KEY_PREFIX="$prefix"
     echo 'wonderland' | "$bin" user add alice --password-stdin >/dev/null
     local json client_id secret
@@ -121,6 +122,10 @@ bench_portcullis() {
     elif [ "$users" -gt 1 ]; then
       "$bin" dev seed --users "$users" --families "$users" --client "$client_id" >/dev/null
     fi
+    # A first start creates the signing keys (RSA generation); the start that counts is the next.
+    "$bin" serve & pid=$!
+    wait_for "http://127.0.0.1:$port/.well-known/openid-configuration"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
     local started; started=$(now_ms)
     "$bin" serve & pid=$!
     wait_for "http://127.0.0.1:$port/.well-known/openid-configuration"
