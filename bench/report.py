@@ -224,6 +224,10 @@ def main():
             "```",
             "",
         ]
+        notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+        if os.path.exists(notes):  # the targets, read against these figures (kept across runs)
+            with open(notes, encoding="utf-8") as f:
+                doc += ["", f.read()]
         with open(a.results, "w", encoding="utf-8") as f:
             f.write("\n".join(doc))
         print(f"bench: wrote {a.results}", file=sys.stderr)

@@ -54,9 +54,9 @@ def call(url, form=None, headers=None, op=PLAIN):
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with op.open(req, timeout=10) as res:
-            return res.status, dict(res.headers), res.read()
+            return res.status, {k.lower(): v for k, v in res.headers.items()}, res.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
 def token(form):
@@ -84,11 +84,10 @@ def hidden(page, name):
 
 
 def login_session():
-    """Signs in through the login page once (consent approved); returns a cookie-keeping opener."""
+    """Signs in through the login page once (consent approved): a cookie-keeping opener and a (code, verifier)."""
     jar = http.cookiejar.CookieJar()
     op = opener(jar)
-    code, _ = authorize(op, interactive=True)
-    return op, code
+    return op, authorize(op, interactive=True)
 
 
 def authorize(op, interactive=False):
@@ -103,7 +102,7 @@ def authorize(op, interactive=False):
     status, headers, body = call(f"{META['authorization_endpoint']}?{q}", op=op)
     for _ in range(6):
         if status in (302, 303):
-            loc = urllib.parse.urljoin(ISSUER + "/", headers["Location"])
+            loc = urllib.parse.urljoin(ISSUER + "/", headers["location"])
             if loc.startswith(REDIRECT_URI):
                 params = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(loc).query))
                 if params.get("state") != state or "code" not in params:
