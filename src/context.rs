@@ -32,7 +32,7 @@ pub struct Context {
     pub issuer: Arc<str>,
     /// `aud` of access tokens when no resource is named: `tokens.audience`, else the issuer.
     pub audience: Arc<str>,
-    /// Algorithm of access tokens and default of ID tokens (`keys.default_alg`).
+    /// Default algorithm of ID tokens (`keys.default_alg`); access tokens: `tokens.access_token_alg`.
     pub default_alg: Alg,
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,

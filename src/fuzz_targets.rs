@@ -73,7 +73,7 @@ impl Fixture {
             .map_err(fixture_error)?;
         db.migrate().await.map_err(fixture_error)?;
         let store: DynStore = Arc::new(db);
-        let keys = KeyRing::load(store, &settings.keys, clock)
+        let keys = KeyRing::load(store, &settings.keys, settings.tokens.access_token_alg, clock)
             .await
             .map_err(fixture_error)?;
         let dpop_key = ES256
@@ -112,6 +112,7 @@ fn client(client_id: &str, secret: Option<&str>) -> Client {
         scopes: Scope::from_tokens(["openid", "profile", "email", "offline_access"]),
         first_party: true,
         id_token_signed_response_alg: Alg::Rs256,
+        access_token_alg: None,
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,

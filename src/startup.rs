@@ -107,7 +107,13 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         None => Arc::new(SqlEphemeral::new(db.pool(), clock.clone())),
     };
     let store: DynStore = Arc::new(db);
-    let keys = KeyRing::load(store.clone(), &settings.keys, clock.clone()).await?;
+    let keys = KeyRing::load(
+        store.clone(),
+        &settings.keys,
+        settings.tokens.access_token_alg,
+        clock.clone(),
+    )
+    .await?;
     let hasher = PasswordHasher::new(&settings.argon2)?;
     let discovery = Arc::new(DiscoveryCache::new(&settings, &keys.signing_algs()));
     let parts = Parts {

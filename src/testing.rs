@@ -92,9 +92,14 @@ pub async fn world() -> World {
     db.migrate().await.unwrap();
     let ephemeral = Arc::new(SqlEphemeral::new(db.pool(), clock.clone()));
     let store: DynStore = Arc::new(db);
-    let keys = KeyRing::load(store.clone(), &settings.keys, clock.clone())
-        .await
-        .unwrap();
+    let keys = KeyRing::load(
+        store.clone(),
+        &settings.keys,
+        settings.tokens.access_token_alg,
+        clock.clone(),
+    )
+    .await
+    .unwrap();
     let hasher = PasswordHasher::new(&settings.argon2).unwrap();
     let user = store
         .create_user(NewUser {
@@ -142,6 +147,7 @@ fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
         scopes: Scope::from_tokens(["openid", "profile", "email", "offline_access"]),
         first_party,
         id_token_signed_response_alg: Alg::Rs256,
+        access_token_alg: None,
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,

@@ -35,6 +35,10 @@ pub struct ClientView {
     pub scopes: Vec<String>,
     #[schema(value_type = String)]
     pub id_token_signed_response_alg: Alg,
+    /// Its access tokens' algorithm when it names one (else the server's `tokens.access_token_alg`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub access_token_alg: Option<Alg>,
     pub resource_server: bool,
     pub require_pushed_authorization_requests: bool,
     pub require_mfa: bool,
@@ -87,6 +91,7 @@ impl ClientView {
             grant_types: c.grant_types.clone(),
             scopes: c.scopes.iter().map(str::to_string).collect(),
             id_token_signed_response_alg: c.id_token_signed_response_alg,
+            access_token_alg: c.access_token_alg,
             resource_server: c.resource_server,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
             require_mfa: c.require_mfa,

@@ -79,6 +79,11 @@ pub struct ClientSpec {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub id_token_signed_response_alg: Option<Alg>,
+    /// Its access tokens' algorithm [default: tokens.access_token_alg; an API's own wins]
+    /// (docs/security.md C.15).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub access_token_alg: Option<Alg>,
     /// RFC 8707: the API its tokens are for when a request names no `resource`.
     #[serde(default)]
     pub api: Option<String>,
@@ -181,6 +186,7 @@ pub fn build(spec: ClientSpec, default_alg: Alg, now: i64) -> Result<(Client, Op
         scopes,
         first_party: spec.first_party,
         id_token_signed_response_alg: spec.id_token_signed_response_alg.unwrap_or(default_alg),
+        access_token_alg: spec.access_token_alg,
         created_at: now,
         resource_server: spec.resource_server,
         require_pushed_authorization_requests: spec.require_pushed_authorization_requests,

@@ -97,7 +97,14 @@ impl Target {
             .min()
             .unwrap_or(default_ttl);
         let mut algs = self.apis.iter().filter_map(|a| a.alg);
-        let alg = algs.next().unwrap_or(ctx.default_alg);
+        let Some(alg) = algs.next() else {
+            // No API asks for one: the client's or the server's (Audience::alg_for).
+            return Ok(Audience {
+                aud: Aud::many(self.identifiers()),
+                ttl_secs,
+                alg: None,
+            });
+        };
         if algs.any(|a| a != alg) {
             return Err(OAuthError::invalid_target(
                 "these resources need tokens signed with different algorithms; ask for one at a time",
@@ -112,7 +119,7 @@ impl Target {
         Ok(Audience {
             aud: Aud::many(self.identifiers()),
             ttl_secs,
-            alg,
+            alg: Some(alg),
         })
     }
 

@@ -115,6 +115,9 @@ pub struct AddArgs {
     /// ID token signing algorithm [default: keys.default_alg].
     #[arg(long, value_enum)]
     pub id_token_alg: Option<Alg>,
+    /// Access token signing algorithm [default: tokens.access_token_alg; an API's own wins].
+    #[arg(long, value_enum)]
+    pub access_token_alg: Option<Alg>,
     /// RFC 8707: the API (`portcullis api add`) its tokens are for when a request names no
     /// `resource` (docs/guides/apis.md).
     #[arg(long, value_name = "IDENTIFIER")]
@@ -231,6 +234,7 @@ fn spec_of(args: AddArgs) -> Result<ClientSpec, CliError> {
         upstreams: args.upstreams,
         password_login: Some(!args.no_password_login),
         id_token_signed_response_alg: args.id_token_alg,
+        access_token_alg: args.access_token_alg,
         api: args.api,
         exchange_to: args.exchange_to,
         client_uri: args.client_uri,

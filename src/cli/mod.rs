@@ -6,6 +6,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod config;
+pub mod dev;
 pub mod group;
 pub mod identities;
 pub mod keys;
@@ -113,6 +114,9 @@ pub enum Command {
     /// Dynamic client registration (RFC 7591): initial access tokens.
     #[command(subcommand)]
     Registration(registration::RegistrationCommand),
+    /// Development and benchmarking helpers (`dev seed`: many users and refresh tokens).
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +158,7 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Api(cmd) => api::run(settings, cmd).await,
         Command::Registration(cmd) => registration::run(settings, cmd).await,
         Command::Token(cmd) => token::run(settings, cmd).await,
+        Command::Dev(cmd) => dev::run(settings, cmd).await,
     }
 }
 

@@ -100,6 +100,7 @@ pub async fn seed_demo(store: &DynStore, settings: &Settings) -> Result<Option<D
             scopes: Scope::from_tokens(STANDARD_SCOPES),
             first_party: true,
             id_token_signed_response_alg: settings.keys.default_alg,
+            access_token_alg: None,
             created_at: t,
             resource_server: false,
             require_pushed_authorization_requests: false,

@@ -32,6 +32,7 @@ pub fn self_described(
         scopes: Default::default(),
         first_party: false,
         id_token_signed_response_alg: ctx.default_alg,
+        access_token_alg: None,
         created_at,
         resource_server: false,
         require_pushed_authorization_requests: false,

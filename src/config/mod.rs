@@ -175,6 +175,9 @@ pub struct TokenSettings {
     /// RFC 8693: a token exchange may also issue a refresh token (never for a delegated token,
     /// docs/security.md J.8). Off: the client exchanges again.
     pub exchange_refresh_tokens: bool,
+    /// Algorithm of access tokens (RFC 9068) unless a client or an API asks for another
+    /// (docs/security.md C.15): ES256 signs about fifteen times cheaper than RS256.
+    pub access_token_alg: Alg,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,7 +235,8 @@ pub struct KeySettings {
     pub rotation_days: u64,
     /// A new key is published this long before it signs, so cached JWKS learn it first.
     pub publish_delay_secs: u64,
-    /// Algorithm of access tokens and default of ID tokens: RS256 (OpenID's default), ES256, EdDSA.
+    /// Default algorithm of ID tokens (a client may register another): RS256 (OpenID Core's
+    /// default), ES256, EdDSA. Access tokens follow `tokens.access_token_alg`.
     pub default_alg: Alg,
 }
 
@@ -381,6 +385,7 @@ impl Default for TokenSettings {
             auth_request_ttl_secs: 30 * 60,
             auth_request_first_ttl_secs: 10 * 60,
             exchange_refresh_tokens: false,
+            access_token_alg: Alg::Es256,
         }
     }
 }
@@ -637,6 +642,18 @@ mod tests {
         assert_eq!(s.log.format, LogFormat::Json);
         assert!(toml::from_str::<Settings>("[keys]\ndefault_alg = \"HS256\"\n").is_err());
         assert!(toml::from_str::<Settings>("[log]\nformat = \"xml\"\n").is_err());
+    }
+
+    /// docs/security.md C.15: access tokens default to ES256, ID tokens to RS256 (OpenID Core
+    /// §15.1); `tokens.access_token_alg` is typed like `keys.default_alg`.
+    #[test]
+    fn access_tokens_default_to_es256_and_id_tokens_to_rs256() {
+        let s = Settings::default();
+        assert_eq!(s.tokens.access_token_alg, Alg::Es256);
+        assert_eq!(s.keys.default_alg, Alg::Rs256);
+        let s: Settings = toml::from_str("[tokens]\naccess_token_alg = \"EdDSA\"\n").unwrap_or_default();
+        assert_eq!(s.tokens.access_token_alg, Alg::EdDsa);
+        assert!(toml::from_str::<Settings>("[tokens]\naccess_token_alg = \"HS256\"\n").is_err());
     }
 
     #[test]

@@ -82,19 +82,18 @@ impl BuiltKey {
 }
 
 impl KeyRing {
-    /// Loads keys from the store; when the store has no key at all, creates an RS256 key that is active at once.
-    /// Also ensures the configured `keys.default_alg` has a key (creates one active at once if missing).
-    /// (RS256 and `default_alg` each get a key active at once whenever none of theirs is active.)
+    /// Loads keys from the store, first creating a key active at once for every algorithm in use
+    /// that has no active key ([`algs_in_use`]: RS256 for ID tokens (OpenID Core §15.1),
+    /// `keys.default_alg`, `access_token_alg` (`tokens.access_token_alg`), and the algorithms
+    /// stored clients and APIs ask for), so that the ring holds one active key per algorithm in use.
     pub async fn load(
         store: DynStore,
         settings: &KeySettings,
+        access_token_alg: Alg,
         clock: Clock,
     ) -> Result<Arc<KeyRing>, KeyError> {
         let master = MasterKey::from_settings(settings)?;
-        let mut wanted = vec![Alg::Rs256];
-        if !wanted.contains(&settings.default_alg) {
-            wanted.push(settings.default_alg);
-        }
+        let wanted = algs_in_use(&store, settings, access_token_alg).await?;
         let mut keys = store.list_keys().await?;
         let t = clock.now();
         let mut created = false;
@@ -167,6 +166,21 @@ impl KeyRing {
         jws
     }
 
+    /// [`KeyRing::sign`] with claims already serialized as a JSON object (a typed struct's
+    /// `serde_json::to_vec`): no JSON map built in between (docs/architecture.md, "Habits").
+    pub fn sign_json(&self, alg: Alg, typ: Option<&str>, payload: &[u8]) -> Result<String, KeyError> {
+        let started = std::time::Instant::now();
+        let jws = self.current().sign_payload(alg, typ, payload, self.clock.now());
+        crate::monitoring::signed(alg.as_str(), started.elapsed());
+        jws
+    }
+
+    /// [`KeyRing::verify`] that leaves the verified payload as bytes, for the caller to read into
+    /// its own typed claims (checked to be a JSON object by the caller's deserializer).
+    pub fn verify_json(&self, jws: &str) -> Result<(JsonMap, Vec<u8>), KeyError> {
+        self.current().verify_payload(jws, self.clock.now())
+    }
+
     /// Verifies a compact JWS: header alg must be in the allow-list {RS256, ES256, EdDSA} AND equal to the alg
     /// of the key named by `kid` (docs/security.md C.15: never `none`, never HS*); kid must be a published key.
     /// Returns (header as JSON map, claims). Does not check exp/iss/aud: callers do.
@@ -217,6 +231,23 @@ impl KeyRing {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+}
+
+/// docs/security.md C.15: the algorithms this server signs with: RS256 (OpenID Core §15.1: every
+/// relying party can verify it), `keys.default_alg`, the access-token algorithm, and those the
+/// stored clients (`id_token_signed_response_alg`, `access_token_alg`) and APIs ask for.
+pub async fn algs_in_use(
+    store: &DynStore,
+    settings: &KeySettings,
+    access_token_alg: Alg,
+) -> Result<Vec<Alg>, KeyError> {
+    let mut wanted = vec![Alg::Rs256, settings.default_alg, access_token_alg];
+    for client in store.list_clients().await? {
+        wanted.push(client.id_token_signed_response_alg);
+        wanted.extend(client.access_token_alg);
+    }
+    wanted.extend(store.list_apis().await?.into_iter().filter_map(|a| a.alg));
+    Ok(Alg::ALL.into_iter().filter(|a| wanted.contains(a)).collect())
 }
 
 async fn build_blocking(keys: Vec<SigningKey>, master: MasterKey, now: i64) -> Result<Inner, KeyError> {
@@ -315,6 +346,17 @@ impl Inner {
         claims: &JsonMap,
         now: i64,
     ) -> Result<String, KeyError> {
+        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Invalid(e.to_string()))?;
+        self.sign_payload(alg, typ, &payload, now)
+    }
+
+    pub(crate) fn sign_payload(
+        &self,
+        alg: Alg,
+        typ: Option<&str>,
+        payload: &[u8],
+        now: i64,
+    ) -> Result<String, KeyError> {
         let key = self
             .active(alg, now)
             .ok_or_else(|| KeyError::NoKey(format!("no active {alg} key")))?;
@@ -325,11 +367,17 @@ impl Inner {
         let mut header = JwsHeader::new();
         header.set_token_type(typ.unwrap_or("JWT"));
         header.set_key_id(key.kid.as_str());
-        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Invalid(e.to_string()))?;
-        Ok(jws::serialize_compact(&payload, &header, signer)?)
+        Ok(jws::serialize_compact(payload, &header, signer)?)
     }
 
     pub(crate) fn verify(&self, token: &str, now: i64) -> Result<(JsonMap, JsonMap), KeyError> {
+        let (header, payload) = self.verify_payload(token, now)?;
+        let claims: JsonMap = serde_json::from_slice(&payload)
+            .map_err(|_| KeyError::Invalid("JWS payload is not a JSON object".into()))?;
+        Ok((header, claims))
+    }
+
+    pub(crate) fn verify_payload(&self, token: &str, now: i64) -> Result<(JsonMap, Vec<u8>), KeyError> {
         let invalid = |m: &str| KeyError::Invalid(m.to_string());
         if token.len() > MAX_JWS_LEN {
             return Err(invalid("JWS too long"));
@@ -366,8 +414,6 @@ impl Inner {
         }
         let (payload, header) = jws::deserialize_compact(token, key.verifier.as_ref())
             .map_err(|_| invalid("JWS signature does not verify"))?;
-        let claims: JsonMap =
-            serde_json::from_slice(&payload).map_err(|_| invalid("JWS payload is not a JSON object"))?;
-        Ok((header.claims_set().clone(), claims))
+        Ok((header.into_map(), payload))
     }
 }

@@ -345,6 +345,7 @@ mod tests {
             scopes: Scope::from_tokens(["openid", "profile"]),
             first_party: false,
             id_token_signed_response_alg: Alg::Rs256,
+            access_token_alg: None,
             created_at: 0,
             resource_server: false,
             require_pushed_authorization_requests: false,

@@ -247,6 +247,7 @@ mod tests {
             scopes: crate::oauth::scope::Scope::default(),
             first_party: false,
             id_token_signed_response_alg: crate::keys::Alg::Rs256,
+            access_token_alg: None,
             created_at: 0,
             resource_server: false,
             require_pushed_authorization_requests: false,

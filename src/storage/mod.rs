@@ -8,6 +8,7 @@ pub mod apis;
 pub mod diesel;
 pub mod ephemeral;
 pub mod models;
+pub mod seed;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 
 pub use apis::{Api, ApiScope, ApiStore, ClientApiPolicy};
 pub use models::*;
+pub use seed::{SeedBatch, SeedStore};
 
 /// Errors of the storage layer. `Unavailable` means the backend could not be reached
 /// (mapped to 503 `temporarily_unavailable`); `Conflict` a unique-key clash.
@@ -375,6 +377,7 @@ pub trait Store:
     + ApiStore
     + RegistrationStore
     + SelfServiceStore
+    + SeedStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;

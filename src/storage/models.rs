@@ -145,6 +145,9 @@ pub struct Client {
     pub first_party: bool,
     /// JWS alg for ID tokens (OpenID Registration `id_token_signed_response_alg`).
     pub id_token_signed_response_alg: Alg,
+    /// JWS alg for its access tokens; `None`: `tokens.access_token_alg` (docs/security.md C.15).
+    #[serde(default)]
+    pub access_token_alg: Option<Alg>,
     pub created_at: i64,
     /// RFC 7662 §4: a resource server may introspect access tokens meant for it.
     pub resource_server: bool,

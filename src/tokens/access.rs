@@ -82,6 +82,31 @@ pub fn check_claims(
     }
     let claims: AccessTokenClaims = serde_json::from_value(serde_json::Value::Object(claims))
         .map_err(|e| OAuthError::invalid_token("malformed access token").with_detail(e))?;
+    check_typed(header, claims, issuer, now)
+}
+
+/// [`check_claims`] on the verified payload's bytes, read straight into the typed claims.
+pub fn check_payload(
+    header: &JsonMap,
+    payload: &[u8],
+    issuer: &str,
+    now: i64,
+) -> Result<AccessTokenClaims, OAuthError> {
+    let claims: AccessTokenClaims = serde_json::from_slice(payload)
+        .map_err(|e| OAuthError::invalid_token("malformed access token").with_detail(e))?;
+    check_typed(header, claims, issuer, now)
+}
+
+fn check_typed(
+    header: &JsonMap,
+    claims: AccessTokenClaims,
+    issuer: &str,
+    now: i64,
+) -> Result<AccessTokenClaims, OAuthError> {
+    let typ = header.get("typ").and_then(|v| v.as_str()).unwrap_or_default();
+    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
+        return Err(OAuthError::invalid_token("not an access token"));
+    }
     if claims.iss != issuer {
         return Err(OAuthError::invalid_token("token from another issuer"));
     }
@@ -131,6 +156,7 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
         scope,
         &audience.aud,
     )?;
+    let alg = audience.signing_alg(ctx, client)?;
     let t = ctx.now();
     let ttl = audience.ttl_secs;
     let claims = AccessTokenClaims {
@@ -152,9 +178,10 @@ pub fn mint(ctx: &Context, m: Mint<'_>) -> Result<(String, i64), OAuthError> {
         groups: groups.map(<[String]>::to_vec),
         act,
     };
+    let payload = serde_json::to_vec(&claims).map_err(OAuthError::server_error)?;
     let token = ctx
         .keys
-        .sign(audience.alg, Some("at+jwt"), &claims.to_map()?)
+        .sign_json(alg, Some("at+jwt"), &payload)
         .map_err(OAuthError::server_error)?;
     Ok((token, ttl))
 }
@@ -165,8 +192,8 @@ pub fn verify(ctx: &Context, token: &str) -> Option<Result<AccessTokenClaims, OA
     if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
         return None;
     }
-    let (header, claims) = ctx.keys.verify(token).ok()?;
-    Some(check_claims(&header, claims, &ctx.issuer, ctx.now()))
+    let (header, payload) = ctx.keys.verify_json(token).ok()?;
+    Some(check_payload(&header, &payload, &ctx.issuer, ctx.now()))
 }
 
 /// A valid access token and, when it was issued to a user, that user.
@@ -183,11 +210,11 @@ pub async fn validate(ctx: &Context, token: &str) -> Result<ValidToken, OAuthErr
     if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
         return Err(OAuthError::invalid_token("malformed access token"));
     }
-    let (header, claims) = ctx
+    let (header, payload) = ctx
         .keys
-        .verify(token)
+        .verify_json(token)
         .map_err(|e| OAuthError::invalid_token("invalid access token").with_detail(e))?;
-    let claims = check_claims(&header, claims, &ctx.issuer, ctx.now())?;
+    let claims = check_payload(&header, &payload, &ctx.issuer, ctx.now())?;
     let revoked = ctx
         .revoked
         .is_revoked(ctx.store.as_ref(), &ctx.clock, &claims.jti)

@@ -1,11 +1,14 @@
 //! Who an access token is for (RFC 7519 §4.1.3 `aud`, RFC 8707 §2, RFC 9068 §3): the API(s) a
 //! grant names, or the configured audience; with the lifetime and algorithm those APIs ask for
-//! (docs/guides/apis.md, docs/security.md J.3).
+//! (docs/guides/apis.md, docs/security.md J.3), and the algorithm an access token is signed with
+//! (docs/security.md C.15): the API's, else the client's, else `tokens.access_token_alg`.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::context::Context;
 use crate::keys::Alg;
+use crate::oauth::OAuthError;
+use crate::storage::Client;
 
 /// RFC 7519 §4.1.3: `aud`, a single string, or an array when there are several (RFC 8707 §2:
 /// a token for several resources names each).
@@ -60,19 +63,45 @@ impl<'de> Deserialize<'de> for Aud {
 pub struct Audience {
     pub aud: Aud,
     pub ttl_secs: i64,
-    pub alg: Alg,
+    /// The algorithm the API(s) ask for; `None`: the client's or the server's ([`Audience::alg_for`]).
+    pub alg: Option<Alg>,
 }
 
 impl Audience {
     /// No API named and none by default: `tokens.audience` (else the issuer), the configured
-    /// lifetime and `keys.default_alg`, as before APIs existed.
+    /// lifetime, and the client's or the configured algorithm.
     pub fn configured(ctx: &Context) -> Audience {
         Audience {
             aud: Aud::one(ctx.audience.to_string()),
             ttl_secs: ctx.tokens.access_token_ttl_secs as i64,
-            alg: ctx.default_alg,
+            alg: None,
         }
     }
+
+    /// docs/security.md C.15: the algorithm of `client`'s access tokens for this audience. The
+    /// API's own wins (its resource server verifies them), then the client's
+    /// (`client add --access-token-alg`), then `tokens.access_token_alg`.
+    pub fn alg_for(&self, ctx: &Context, client: &Client) -> Alg {
+        choose_alg(self.alg, client.access_token_alg, ctx.tokens.access_token_alg)
+    }
+
+    /// [`Audience::alg_for`], refused when the key ring has no active key for it: never a silent
+    /// fallback to an algorithm the token's recipient may refuse (docs/security.md J.3).
+    pub fn signing_alg(&self, ctx: &Context, client: &Client) -> Result<Alg, OAuthError> {
+        let alg = self.alg_for(ctx, client);
+        if ctx.keys.signing_algs().contains(&alg) {
+            Ok(alg)
+        } else {
+            Err(OAuthError::server_error(format!(
+                "no active {alg} key for access tokens: portcullis keys rotate --alg {alg} --now"
+            )))
+        }
+    }
+}
+
+/// The precedence of [`Audience::alg_for`]: the API's, the client's, the server's.
+pub fn choose_alg(api: Option<Alg>, client: Option<Alg>, server: Alg) -> Alg {
+    api.or(client).unwrap_or(server)
 }
 
 #[cfg(test)]
@@ -96,5 +125,17 @@ mod tests {
         assert_eq!(back, two);
         let back: Aud = serde_json::from_str("\"https://a\"").unwrap();
         assert!(back.contains("https://a") && !back.contains("https://b"));
+    }
+
+    /// C.15: an API's algorithm wins over the client's, which wins over the server's.
+    #[test]
+    fn per_api_alg_wins_over_per_client_alg_over_server_alg() {
+        assert_eq!(choose_alg(None, None, Alg::Es256), Alg::Es256);
+        assert_eq!(choose_alg(None, Some(Alg::Rs256), Alg::Es256), Alg::Rs256);
+        assert_eq!(
+            choose_alg(Some(Alg::EdDsa), Some(Alg::Rs256), Alg::Es256),
+            Alg::EdDsa
+        );
+        assert_eq!(choose_alg(Some(Alg::Rs256), None, Alg::Es256), Alg::Rs256);
     }
 }

@@ -422,6 +422,30 @@ async fn client_without_the_apis_scopes_gets_invalid_target() {
     error_body(res, 400, "invalid_target").await;
 }
 
+/// C.15 / J.3: an API's algorithm wins over the client's `access_token_alg`, which applies when
+/// the API asks for none.
+#[tokio::test]
+async fn an_apis_alg_wins_over_the_clients_access_token_alg() {
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let store = &app.ctx().store;
+    let mut gallery = store.client_by_id(GALLERY).await.unwrap().unwrap();
+    gallery.access_token_alg = Some(Alg::Rs256);
+    assert!(store.update_client(gallery).await.unwrap());
+    let mut photos = store.api_by_identifier(PHOTOS).await.unwrap().unwrap();
+    store.delete_api(PHOTOS).await.unwrap();
+    photos.alg = Some(Alg::Es256);
+    store.create_api(photos).await.unwrap();
+
+    let alg_of = |body: &Value| jwt_part(body["access_token"].as_str().unwrap(), 0)["alg"].clone();
+    let cc = [("grant_type", "client_credentials"), ("resource", PHOTOS)];
+    let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
+    assert_eq!(alg_of(&body), "ES256", "the API's own algorithm");
+    let cc = [("grant_type", "client_credentials"), ("resource", CALENDAR)];
+    let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
+    assert_eq!(alg_of(&body), "RS256", "the API asks for none: the client's");
+}
+
 /// J.3: an API's own token lifetime and algorithm apply to its tokens only.
 #[tokio::test]
 async fn per_api_ttl_and_alg_apply() {

@@ -23,6 +23,7 @@ async fn add_odd_client(app: &TestApp) {
         scopes: portcullis::oauth::scope::Scope::from_tokens(["api:read"]),
         first_party: true,
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
+        access_token_alg: None,
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,

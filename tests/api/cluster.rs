@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::helpers::*;
-use portcullis::keys::Alg;
 
 #[tokio::test]
 async fn two_nodes_serve_one_issuer_end_to_end() {
@@ -197,7 +196,8 @@ async fn key_rotation_publishes_before_signing_and_old_tokens_keep_verifying() {
         clock: &a.clock,
     };
     let delayed = portcullis::keys::Activation::AfterPublishDelay;
-    let new = portcullis::keys::rotate(key_store, &keys, Alg::Rs256, 3600, delayed)
+    let access_alg = a.state.settings.tokens.access_token_alg;
+    let new = portcullis::keys::rotate(key_store, &keys, access_alg, 3600, delayed)
         .await
         .unwrap();
     portcullis::keys::notify::announce(&a.state.settings.redis).await;

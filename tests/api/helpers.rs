@@ -206,6 +206,7 @@ pub async fn spawn_on(
         scopes: standard.clone(),
         first_party: true,
         id_token_signed_response_alg: Alg::Rs256,
+        access_token_alg: None,
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,

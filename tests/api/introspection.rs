@@ -187,6 +187,7 @@ async fn other_client(app: &TestApp, client_id: &str, resource_server: bool) {
         scopes: portcullis::oauth::scope::Scope::from_tokens(["api:read"]),
         first_party: false,
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
+        access_token_alg: None,
         created_at: 0,
         resource_server,
         require_pushed_authorization_requests: false,

@@ -45,6 +45,7 @@ mod refresh;
 mod registration;
 mod relying_party;
 mod resource_server;
+mod seed;
 mod sessions;
 mod smtp;
 mod token;

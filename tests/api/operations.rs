@@ -220,7 +220,7 @@ async fn metrics_count_requests_tokens_signing_and_sign_in_failures() {
         "portcullis_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}",
         "portcullis_http_requests_total{route=\"/token\",method=\"POST\",status=\"400\"}",
         "portcullis_http_request_duration_seconds_bucket{route=\"/token\",le=\"",
-        "portcullis_signing_duration_seconds_bucket{alg=\"RS256\",le=\"",
+        "portcullis_signing_duration_seconds_bucket{alg=\"ES256\",le=\"",
         "portcullis_events_total{kind=\"login.failure\"}",
         "portcullis_database_up 1",
         "portcullis_ephemeral_store_up 1",
@@ -332,7 +332,7 @@ async fn token_inspect_verifies_with_the_issuers_jwks_and_says_why_a_token_is_no
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("access token (RFC 9068)"), "{stdout}");
-    assert!(stdout.contains("Signature: valid (RS256"), "{stdout}");
+    assert!(stdout.contains("Signature: valid (ES256"), "{stdout}");
     assert!(stdout.trim_end().ends_with("Valid."), "{stdout}");
 
     // A changed payload does not verify.
@@ -350,7 +350,7 @@ async fn token_inspect_verifies_with_the_issuers_jwks_and_says_why_a_token_is_no
     let out = inspect(&cli, args(&token, &other.address)).await;
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("publishes no RS256 key"), "{stderr}");
+    assert!(stderr.contains("publishes no ES256 key"), "{stderr}");
     assert!(stderr.contains(&format!("issued by {}", app.address)), "{stderr}");
 
     // Meant for another audience.

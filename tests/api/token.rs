@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portcullis::keys::Alg;
 use portcullis::storage::{Client, GrantType};
 use serde_json::Value;
 
@@ -159,6 +160,7 @@ async fn client_credentials_grant_refuses_public_clients() {
         scopes: portcullis::oauth::scope::Scope::from_tokens(["api:read"]),
         first_party: true,
         id_token_signed_response_alg: portcullis::keys::Alg::Rs256,
+        access_token_alg: None,
         created_at: 0,
         resource_server: false,
         require_pushed_authorization_requests: false,
@@ -185,13 +187,16 @@ async fn client_credentials_grant_refuses_public_clients() {
 }
 
 #[tokio::test]
-async fn access_tokens_are_rs256_at_jwt_with_audience_expiry_and_jti() {
+async fn access_tokens_are_es256_at_jwt_by_default_with_audience_expiry_and_jti() {
     let app = spawn_app().await;
     let body = password_tokens(&app, "openid api:read").await;
     let token = body["access_token"].as_str().unwrap();
     let header = jwt_part(token, 0);
     assert_eq!(header["typ"], "at+jwt", "RFC 9068 §2.1");
-    assert_eq!(header["alg"], "RS256");
+    assert_eq!(
+        header["alg"], "ES256",
+        "tokens.access_token_alg defaults to ES256"
+    );
     let kid = header["kid"].as_str().expect("kid");
     let jwks: Value = app
         .api
@@ -230,6 +235,69 @@ async fn access_tokens_are_rs256_at_jwt_with_audience_expiry_and_jti() {
         jwt_part(other["access_token"].as_str().unwrap(), 1)["jti"],
         claims["jti"]
     );
+}
+
+/// C.15 / OpenID Core §15.1: ID tokens stay RS256 by default while access tokens are ES256.
+#[tokio::test]
+async fn id_tokens_stay_rs256_by_default_while_access_tokens_are_es256() {
+    let app = spawn_app().await;
+    let body = password_tokens(&app, "openid").await;
+    assert_eq!(jwt_part(body["id_token"].as_str().unwrap(), 0)["alg"], "RS256");
+    assert_eq!(
+        jwt_part(body["access_token"].as_str().unwrap(), 0)["alg"],
+        "ES256"
+    );
+    // Both keys are published, and discovery lists exactly the algorithms that sign.
+    let jwks: Value = app
+        .api
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["alg"].as_str())
+        .collect();
+    assert!(algs.contains(&"RS256") && algs.contains(&"ES256"), "{jwks}");
+}
+
+/// C.15: a client's `access_token_alg` (`client add --access-token-alg`) overrides
+/// `tokens.access_token_alg` for its tokens only; its userinfo and introspection still work.
+#[tokio::test]
+async fn a_clients_access_token_alg_overrides_the_server_default() {
+    let app = spawn_app_with(|s| s.tokens.access_token_alg = Alg::EdDsa).await;
+    assert_eq!(jwt_part(&client_token(&app).await, 0)["alg"], "EdDSA");
+    let store = &app.ctx().store;
+    let mut client = store.client_by_id(CONFIDENTIAL_ID).await.unwrap().unwrap();
+    client.access_token_alg = Some(Alg::Rs256);
+    assert!(store.update_client(client).await.unwrap());
+    let token = client_token(&app).await;
+    assert_eq!(jwt_part(&token, 0)["alg"], "RS256");
+    assert_eq!(app.introspect(&token).await["active"], true);
+    let body = password_tokens(&app, "openid").await;
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(jwt_part(access, 0)["alg"], "RS256");
+    assert_eq!(get_userinfo(&app, access).await.status(), 200);
+}
+
+/// C.15 / J.3: a client asking for an algorithm the key ring has no active key for gets a
+/// `server_error`, never a token silently signed with another algorithm.
+#[tokio::test]
+async fn a_client_alg_without_an_active_key_is_a_server_error_not_a_fallback() {
+    let app = spawn_app().await;
+    let store = &app.ctx().store;
+    let mut client = store.client_by_id(CONFIDENTIAL_ID).await.unwrap().unwrap();
+    client.access_token_alg = Some(Alg::EdDsa);
+    assert!(store.update_client(client).await.unwrap());
+    let res = app
+        .token(&[("grant_type", "client_credentials"), ("scope", "api:read")])
+        .await;
+    error_body(res, 500, "server_error").await;
 }
 
 #[tokio::test]
@@ -277,7 +345,10 @@ async fn unsigned_and_hs256_access_tokens_are_refused() {
     let signing_input = format!("{}.{payload}", b64(&h));
     for key in [
         jwk.to_string().into_bytes(),
-        URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap(),
+        // The public key's own bytes: the RSA modulus, or the EC point's x (ES256 by default).
+        URL_SAFE_NO_PAD
+            .decode(jwk.get("n").or(jwk.get("x")).and_then(Value::as_str).unwrap())
+            .unwrap(),
     ] {
         let signer = josekit::jws::HS256.signer_from_bytes(&key).unwrap();
         let sig = josekit::jws::JwsSigner::sign(&signer, signing_input.as_bytes()).unwrap();

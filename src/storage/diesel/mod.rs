@@ -18,6 +18,7 @@ mod revoked;
 pub(crate) mod rows;
 pub(crate) mod schema;
 mod self_service;
+mod seed;
 mod users;
 
 #[cfg(test)]

@@ -106,6 +106,7 @@ fn changes(
         diesel::dsl::Eq<clients::upstreams, String>,
         diesel::dsl::Eq<clients::password_login, bool>,
         diesel::dsl::Eq<clients::registration, String>,
+        diesel::dsl::Eq<clients::access_token_alg, Option<String>>,
     ),
 ) {
     (
@@ -130,6 +131,7 @@ fn changes(
             clients::upstreams.eq(r.upstreams),
             clients::password_login.eq(r.password_login),
             clients::registration.eq(r.registration),
+            clients::access_token_alg.eq(r.access_token_alg),
         ),
     )
 }

@@ -92,6 +92,7 @@ pub(crate) struct ClientRow {
     pub upstreams: String,
     pub password_login: bool,
     pub registration: String,
+    pub access_token_alg: Option<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
@@ -137,6 +138,7 @@ impl ClientRow {
             upstreams: to_json(&c.upstreams)?,
             password_login: c.password_login,
             registration: to_json(&c.registration)?,
+            access_token_alg: c.access_token_alg.map(|a| a.to_string()),
         })
     }
 }
@@ -149,6 +151,10 @@ impl TryFrom<ClientRow> for Client {
         let grant_types: Vec<GrantType> = from_json("grant_types", &owner, &r.grant_types)?;
         let scopes: Vec<String> = from_json("scopes", &owner, &r.scopes)?;
         let id_token_signed_response_alg = alg(&r.id_token_signed_response_alg, &owner)?;
+        let access_token_alg = match &r.access_token_alg {
+            Some(a) => Some(alg(a, &owner)?),
+            None => None,
+        };
         let groups = ClientGroups {
             claim_filter: from_json("groups_claim_filter", &owner, &r.groups_claim_filter)?,
             required: from_json("require_groups", &owner, &r.require_groups)?,
@@ -171,6 +177,7 @@ impl TryFrom<ClientRow> for Client {
             secret_hash: r.secret_hash,
             first_party: r.first_party,
             id_token_signed_response_alg,
+            access_token_alg,
             created_at: r.created_at,
             resource_server: r.resource_server,
             require_pushed_authorization_requests: r.require_pushed_authorization_requests,

@@ -38,6 +38,7 @@ diesel::table! {
         upstreams -> Text,
         password_login -> Bool,
         registration -> Text,
+        access_token_alg -> Nullable<Text>,
     }
 }
 

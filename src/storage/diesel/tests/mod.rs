@@ -125,6 +125,7 @@ pub(super) fn client(client_id: &str, name: &str) -> Client {
         scopes: crate::oauth::scope::Scope::from_tokens(["openid", "profile", "offline_access"]),
         first_party: false,
         id_token_signed_response_alg: crate::keys::Alg::Rs256,
+        access_token_alg: None,
         created_at: 1_700_000_000,
         resource_server: false,
         require_pushed_authorization_requests: false,
