@@ -14,6 +14,9 @@ export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export SMTP_PORT PORTCULLIS_EMAIL__ENABLED=true PORTCULLIS_EMAIL__SMTP_HOST=127.0.0.1 PORTCULLIS_EMAIL__SMTP_PORT=$SMTP_PORT \
+  PORTCULLIS_EMAIL__TLS=none PORTCULLIS_EMAIL__FROM="Portcullis <no-reply@example.com>"
 export PORTCULLIS_DATABASE__URL="sqlite://$dir/e2e.db" PORTCULLIS_ISSUER="http://127.0.0.1:$port" \
   PORTCULLIS_LISTEN="127.0.0.1:$port" PORTCULLIS_KEYS__MASTER_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
   PORTCULLIS_LOG__LEVEL=warn

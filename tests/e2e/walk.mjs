@@ -4,6 +4,7 @@ import { chromium } from 'playwright-core';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -12,6 +13,52 @@ const REDIRECT_URI = `${ISSUER}/dev/callback`;
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 const failures = [];
+
+// A small SMTP receiver (RFC 5321: enough for one client) that keeps every message's text.
+const mails = [];
+const smtp = createServer((socket) => {
+  let data = null;
+  let buf = '';
+  socket.write('220 e2e ESMTP\r\n');
+  socket.on('data', (chunk) => {
+    buf += chunk.toString('utf8');
+    for (;;) {
+      if (data !== null) {
+        const end = buf.indexOf('\r\n.\r\n');
+        if (end < 0) return;
+        data += buf.slice(0, end);
+        buf = buf.slice(end + 5);
+        mails.push(data);
+        data = null;
+        socket.write('250 queued\r\n');
+        continue;
+      }
+      const nl = buf.indexOf('\r\n');
+      if (nl < 0) return;
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 2);
+      const verb = line.slice(0, 4).toUpperCase();
+      if (verb === 'DATA') { data = ''; socket.write('354 go on\r\n'); }
+      else if (verb === 'QUIT') { socket.end('221 bye\r\n'); }
+      else if (verb === 'EHLO' || verb === 'HELO') { socket.write('250 e2e\r\n'); }
+      else { socket.write('250 ok\r\n'); }
+    }
+  });
+});
+await new Promise((resolve) => smtp.listen(Number(process.env.SMTP_PORT), '127.0.0.1', resolve));
+
+// Quoted-printable soft breaks and escapes (RFC 2045 §6.7) undone, then the first link to `path`.
+async function linkInMail(path) {
+  for (let i = 0; i < 100; i++) {
+    for (const m of mails) {
+      const text = m.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      const found = text.match(new RegExp(`${ISSUER}${path}\\?[^\\s"<>]+`));
+      if (found) return found[0].replace(/&amp;/g, '&');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
 const b64url = (buf) => buf.toString('base64url');
 
 function check(cond, what) {
@@ -130,11 +177,50 @@ try {
   await page.goto(`${ISSUER}/account`);
   check((await page.locator('#password').count()) === 1, 'logout: the account page asks to sign in again');
   await step(page, 'signed-out', { dark: false });
+
+  // 7. A forgotten password, reset by email.
+  await Promise.all([page.waitForLoadState('load'), page.click('a[href="/password/forgot"]')]);
+  await step(page, 'password-forgot');
+  await page.fill('#login', 'alice');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await step(page, 'password-forgot-sent', { dark: false });
+  const link = await linkInMail('/reset');
+  check(!!link, 'reset: the mail holds a reset link');
+  await page.goto(link);
+  await step(page, 'password-reset');
+  const NEW_PASSWORD = 'a brand new passphrase 2026';
+  await page.fill('#new_password', NEW_PASSWORD);
+  await page.fill('#confirm_password', NEW_PASSWORD);
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await step(page, 'password-reset-done', { dark: false });
+  await page.goto(`${ISSUER}/account`);
+  await page.fill('#username', 'alice');
+  await page.fill('#password', NEW_PASSWORD);
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type=submit]')]);
+  check(await page.getByText('Alice Liddell').count() > 0, 'reset: the new password signs in');
+  await page.goto(link);
+  check(await page.locator('#new_password').count() === 0, 'reset: the link works once');
+
+  // 8. German pages: ui_locales=de on the request.
+  const german = new URL(authorize.href);
+  german.searchParams.set('ui_locales', 'de');
+  german.searchParams.set('prompt', 'login');
+  await page.goto(german.href);
+  check(await page.locator('html').getAttribute('lang') === 'de', 'german: <html lang="de"> on the login page');
+  await step(page, 'login-de', { dark: false });
+  await page.fill('#username', 'alice');
+  await page.fill('#password', NEW_PASSWORD);
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type=submit]')]);
+  if ((await page.locator('form[action="/consent"]').count()) === 1) {
+    check(await page.locator('html').getAttribute('lang') === 'de', 'german: <html lang="de"> on the consent page');
+    await step(page, 'consent-de', { dark: false });
+  }
 } catch (e) {
   failures.push(`walk stopped: ${e.stack || e}`);
   await shot(page, 'failure').catch(() => {});
 } finally {
   await browser.close();
+  smtp.close();
 }
 if (failures.length) {
   console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
