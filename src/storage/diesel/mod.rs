@@ -17,8 +17,8 @@ mod registration;
 mod revoked;
 pub(crate) mod rows;
 pub(crate) mod schema;
-mod self_service;
 mod seed;
+mod self_service;
 mod users;
 
 #[cfg(test)]
