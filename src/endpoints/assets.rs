@@ -106,6 +106,28 @@ fn mime(path: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    /// An unclosed block swallows every rule after it (the upstream buttons, the user code and the
+    /// consent page's "Not you?" went unstyled that way): each `{` of the stylesheet is closed, and
+    /// no `}` closes what was never opened.
+    #[test]
+    fn stylesheet_blocks_are_balanced() {
+        let mut depth = 0i32;
+        for (n, line) in CSS.lines().enumerate() {
+            depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+            assert!(depth >= 0, "line {}: a '}}' closes nothing", n + 1);
+            let top_level_rule = line.starts_with(|c: char| c == '.' || c == '@' || c.is_ascii_alphabetic());
+            if top_level_rule && line.ends_with('{') {
+                assert_eq!(
+                    depth,
+                    1,
+                    "line {}: {line:?} starts inside an unclosed block",
+                    n + 1
+                );
+            }
+        }
+        assert_eq!(depth, 0, "the stylesheet ends inside a block");
+    }
+
     #[test]
     fn only_plain_paths_of_served_types_are_looked_up() {
         let dir = Path::new("/srv/brand");
