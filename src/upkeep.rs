@@ -185,15 +185,31 @@ mod tests {
             kinds: vec![AuditKind::KeyRotated],
             ..AuditFilter::default()
         };
-        let by: Vec<String> = w
+        // One key per algorithm in use (ID tokens RS256, access tokens ES256 by default): each is
+        // audited when it is made at start-up and when the schedule rotates it.
+        let mut by: Vec<(String, String)> = w
             .ctx
             .store
             .audit_events(&filter)
             .await
             .unwrap()
             .iter()
-            .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["by"].to_string())
+            .map(|e| {
+                let d = serde_json::from_str::<serde_json::Value>(&e.detail).unwrap();
+                (d["by"].to_string(), d["alg"].to_string())
+            })
             .collect();
-        assert_eq!(by, [r#""schedule""#, r#""startup""#], "{by:?}");
+        by.sort();
+        let pairs: Vec<(&str, &str)> = by.iter().map(|(b, a)| (b.as_str(), a.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                (r#""schedule""#, r#""ES256""#),
+                (r#""schedule""#, r#""RS256""#),
+                (r#""startup""#, r#""ES256""#),
+                (r#""startup""#, r#""RS256""#),
+            ],
+            "{by:?}"
+        );
     }
 }
