@@ -204,17 +204,16 @@ try {
   // 8. German pages: ui_locales=de on the request.
   const german = new URL(authorize.href);
   german.searchParams.set('ui_locales', 'de');
-  german.searchParams.set('prompt', 'login');
+  german.searchParams.set('prompt', 'login consent'); // consent was remembered: ask again to see it in German
   await page.goto(german.href);
   check(await page.locator('html').getAttribute('lang') === 'de', 'german: <html lang="de"> on the login page');
   await step(page, 'login-de', { dark: false });
   await page.fill('#username', 'alice');
   await page.fill('#password', NEW_PASSWORD);
   await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type=submit]')]);
-  if ((await page.locator('form[action="/consent"]').count()) === 1) {
-    check(await page.locator('html').getAttribute('lang') === 'de', 'german: <html lang="de"> on the consent page');
-    await step(page, 'consent-de', { dark: false });
-  }
+  check((await page.locator('form[action="/consent"]').count()) === 1, 'german: prompt=consent shows the consent page again');
+  check(await page.locator('html').getAttribute('lang') === 'de', 'german: <html lang="de"> on the consent page');
+  await step(page, 'consent-de', { dark: false });
 } catch (e) {
   failures.push(`walk stopped: ${e.stack || e}`);
   await shot(page, 'failure').catch(() => {});
