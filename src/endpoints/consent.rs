@@ -8,17 +8,28 @@ use crate::accounts::csrf::{self, Holder};
 use crate::accounts::{self, Audit, LogoutVia};
 use crate::http::errors::PageError;
 use crate::http::pages::{self, Browser};
+use crate::http::session::Current;
 use crate::http::{cookies, extract, response, session};
 use crate::interaction;
+use crate::interaction::pending::Pending;
+use crate::oauth::params::ParamMap;
 use crate::state::AppState;
 use crate::storage::AuditKind;
 
-#[tracing::instrument(name = "consent", skip_all)]
-pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
+/// A form answering the consent page, checked: the signed-in login the page was shown to, its CSRF
+/// token, and the request still awaiting that login's consent.
+struct Answer {
+    params: ParamMap,
+    binding: String,
+    current: Current,
+    pending: Pending,
+}
+
+async fn answer(state: &AppState, req: &HttpRequest, body: &Bytes) -> Result<Answer, PageError> {
     let ctx = &state.ctx;
-    let params = extract::form(&req, &body)?;
-    let (binding, _) = cookies::browser(&req, &state);
-    let current = session::current(ctx, &state.settings, &req)
+    let params = extract::form(req, body)?;
+    let (binding, _) = cookies::browser(req, state);
+    let current = session::current(ctx, &state.settings, req)
         .await?
         .ok_or_else(PageError::request_expired)?;
     let holder = Holder {
@@ -27,9 +38,26 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
     };
     csrf::require(&ctx.ephemeral, &params, holder).await?;
     let request_id = params.get("request_id").unwrap_or_default();
-    let mut pending = interaction::awaiting_consent(ctx, request_id, &binding, current.signed_in())
+    let pending = interaction::awaiting_consent(ctx, request_id, &binding, current.signed_in())
         .await?
         .ok_or_else(PageError::request_expired)?;
+    Ok(Answer {
+        params,
+        binding,
+        current,
+        pending,
+    })
+}
+
+#[tracing::instrument(name = "consent", skip_all)]
+pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let Answer {
+        params,
+        binding,
+        current,
+        mut pending,
+    } = answer(&state, &req, &body).await?;
     let client = ctx
         .store
         .client_by_id(&pending.request.client_id)
@@ -67,20 +95,9 @@ pub async fn switch_account(
     body: Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = &state.ctx;
-    let params = extract::form(&req, &body)?;
-    let (binding, _) = cookies::browser(&req, &state);
-    let current = session::current(ctx, &state.settings, &req)
-        .await?
-        .ok_or_else(PageError::request_expired)?;
-    let holder = Holder {
-        binding: &binding,
-        login: Some(current.session.login()),
-    };
-    csrf::require(&ctx.ephemeral, &params, holder).await?;
-    let request_id = params.get("request_id").unwrap_or_default();
-    let mut pending = interaction::awaiting_consent(ctx, request_id, &binding, current.signed_in())
-        .await?
-        .ok_or_else(PageError::request_expired)?;
+    let Answer {
+        current, mut pending, ..
+    } = answer(&state, &req, &body).await?;
     let ip = extract::client_ip(&req);
     let client_id = Some(pending.request.client_id.as_str());
     accounts::record_logout(ctx, &current.session, LogoutVia::SwitchAccount, client_id, &ip).await;

@@ -76,13 +76,10 @@ pub fn check_claims(
     issuer: &str,
     now: i64,
 ) -> Result<AccessTokenClaims, OAuthError> {
-    let typ = header.get("typ").and_then(|v| v.as_str()).unwrap_or_default();
-    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
-        return Err(OAuthError::invalid_token("not an access token"));
-    }
+    check_typ(header)?;
     let claims: AccessTokenClaims = serde_json::from_value(serde_json::Value::Object(claims))
         .map_err(|e| OAuthError::invalid_token("malformed access token").with_detail(e))?;
-    check_typed(header, claims, issuer, now)
+    check_typed(claims, issuer, now)
 }
 
 /// [`check_claims`] on the verified payload's bytes, read straight into the typed claims.
@@ -92,21 +89,23 @@ pub fn check_payload(
     issuer: &str,
     now: i64,
 ) -> Result<AccessTokenClaims, OAuthError> {
+    check_typ(header)?;
     let claims: AccessTokenClaims = serde_json::from_slice(payload)
         .map_err(|e| OAuthError::invalid_token("malformed access token").with_detail(e))?;
-    check_typed(header, claims, issuer, now)
+    check_typed(claims, issuer, now)
 }
 
-fn check_typed(
-    header: &JsonMap,
-    claims: AccessTokenClaims,
-    issuer: &str,
-    now: i64,
-) -> Result<AccessTokenClaims, OAuthError> {
+/// RFC 9068 §4: the header's `typ` is `at+jwt` (checked before the claims are read, so that an ID
+/// token is refused as "not an access token").
+fn check_typ(header: &JsonMap) -> Result<(), OAuthError> {
     let typ = header.get("typ").and_then(|v| v.as_str()).unwrap_or_default();
     if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
         return Err(OAuthError::invalid_token("not an access token"));
     }
+    Ok(())
+}
+
+fn check_typed(claims: AccessTokenClaims, issuer: &str, now: i64) -> Result<AccessTokenClaims, OAuthError> {
     if claims.iss != issuer {
         return Err(OAuthError::invalid_token("token from another issuer"));
     }
