@@ -10,9 +10,9 @@ use crate::accounts::password_policy::{self, PolicyProblem};
 use crate::accounts::users::{self, AccountError};
 use crate::accounts::{Audit, ratelimit};
 use crate::context::Context;
+use crate::mail::limits;
 use crate::mail::links::{self, LinkProblem, Purpose};
 use crate::mail::templates::ResetMail;
-use crate::mail::{Mail, limits};
 use crate::oauth::OAuthError;
 use crate::storage::{AuditKind, StorageError, User};
 
@@ -57,23 +57,18 @@ pub async fn request(ctx: &Context, login: &str, ip: &str) -> Result<(), OAuthEr
             .await;
         return Ok(());
     }
-    let token = links::issue(ctx, Purpose::Reset, &user).await?;
-    let link = format!("{}/reset?token={token}", ctx.issuer);
-    let valid_for = ratelimit::for_people(std::time::Duration::from_secs(ctx.email.link_ttl_secs));
-    let text = ResetMail {
-        username: &user.username,
-        link: &link,
-        valid_for: &valid_for,
-        issuer: &ctx.issuer,
-    }
-    .render()
-    .map_err(OAuthError::server_error)?;
-    let mail = Mail {
-        to: address,
-        subject: "Reset your password".into(),
-        text,
-    };
-    ctx.mail.post(mail, "reset");
+    let subject = "Reset your password";
+    links::send(
+        ctx,
+        Purpose::Reset,
+        &user,
+        address,
+        "/reset",
+        subject,
+        "reset",
+        |m| ResetMail { m }.render(),
+    )
+    .await?;
     Audit::new(AuditKind::PasswordResetRequested)
         .user(Some(&user.id))
         .ip(Some(ip))

@@ -6,11 +6,11 @@
 use askama::Template;
 use serde_json::json;
 
-use crate::accounts::{Audit, ratelimit};
+use crate::accounts::Audit;
 use crate::context::Context;
+use crate::mail::limits;
 use crate::mail::links::{self, LinkProblem, Purpose};
 use crate::mail::templates::VerifyMail;
-use crate::mail::{Mail, limits};
 use crate::oauth::OAuthError;
 use crate::storage::{AuditKind, StorageError, User};
 
@@ -76,23 +76,18 @@ async fn send(ctx: &Context, user: &User, via: Via, ip: Option<&str>) -> Result<
             .await;
         return Ok(Sent::Limited);
     }
-    let token = links::issue(ctx, Purpose::Verify, user).await?;
-    let link = format!("{}/email/verify?token={token}", ctx.issuer);
-    let valid_for = ratelimit::for_people(std::time::Duration::from_secs(ctx.email.link_ttl_secs));
-    let text = VerifyMail {
-        username: &user.username,
-        link: &link,
-        valid_for: &valid_for,
-        issuer: &ctx.issuer,
-    }
-    .render()
-    .map_err(OAuthError::server_error)?;
-    let mail = Mail {
-        to: address,
-        subject: "Confirm your email address".into(),
-        text,
-    };
-    ctx.mail.post(mail, "verify");
+    let subject = "Confirm your email address";
+    links::send(
+        ctx,
+        Purpose::Verify,
+        user,
+        address,
+        "/email/verify",
+        subject,
+        "verify",
+        |m| VerifyMail { m }.render(),
+    )
+    .await?;
     Audit::new(AuditKind::VerificationSent)
         .user(Some(&user.id))
         .ip(ip)

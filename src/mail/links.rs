@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::digest::{ct_eq, sha256_hex};
+use crate::mail::templates::LinkText;
 use crate::random::secret_256;
 use crate::storage::{Kind, StorageError, User};
 
@@ -167,4 +168,36 @@ async fn open(
         return Ok(Err(LinkProblem::Used));
     }
     Ok(Ok((user, claims.n)))
+}
+
+/// Issues a `purpose` link for `user` to `path` on this issuer and posts the mail `render` writes
+/// around it to `address` (`what` names it in logs). The one way reset and verification mails go out.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(
+    ctx: &Context,
+    purpose: Purpose,
+    user: &User,
+    address: String,
+    path: &str,
+    subject: &str,
+    what: &'static str,
+    render: impl FnOnce(&LinkText<'_>) -> askama::Result<String>,
+) -> Result<(), crate::oauth::OAuthError> {
+    let token = issue(ctx, purpose, user).await?;
+    let link = format!("{}{path}?token={token}", ctx.issuer);
+    let valid_for = crate::accounts::ratelimit::for_people(Duration::from_secs(ctx.email.link_ttl_secs));
+    let text = render(&LinkText {
+        username: &user.username,
+        link: &link,
+        valid_for: &valid_for,
+        issuer: &ctx.issuer,
+    })
+    .map_err(crate::oauth::OAuthError::server_error)?;
+    let mail = super::Mail {
+        to: address,
+        subject: subject.into(),
+        text,
+    };
+    ctx.mail.post(mail, what);
+    Ok(())
 }
