@@ -14,12 +14,13 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::context::{Context, Parts};
 use crate::keys::KeyRing;
+use crate::keys::notify::{Publisher, Topic};
 use crate::oidc::metadata::DiscoveryCache;
 use crate::state::AppState;
 use crate::storage::diesel::DieselStore;
 use crate::storage::ephemeral::redis::RedisEphemeral;
 use crate::storage::ephemeral::sql::SqlEphemeral;
-use crate::storage::{DynEphemeral, DynStore, Store};
+use crate::storage::{ClientStore, DynEphemeral, DynStore, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -99,6 +100,9 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     crate::monitoring::install();
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
+    if let Some(cache) = db.client_cache() {
+        cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
+    }
     let ephemeral: DynEphemeral = match &settings.redis.url {
         Some(url) => Arc::new(RedisEphemeral::connect(
             url.expose_secret(),

@@ -136,6 +136,11 @@ pub async fn world() -> World {
     }
 }
 
+/// A confidential first-party client fixture.
+pub fn client_fixture(client_id: &str) -> Client {
+    client(client_id, true, Some("secret"))
+}
+
 fn client(client_id: &str, first_party: bool, secret: Option<&str>) -> Client {
     Client {
         client_id: client_id.into(),

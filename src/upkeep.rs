@@ -20,6 +20,7 @@ pub async fn run(state: AppState) {
     tokio::join!(
         periodic(state.clone()),
         follow_revocations(&state),
+        follow_clients(&state),
         crate::backchannel::deliver::run(state.ctx.clone()),
         crate::federation::discovery::run(state.ctx.upstreams.clone())
     );
@@ -43,6 +44,18 @@ async fn follow_revocations(state: &AppState) {
         revoked::follow(&ctx.revoked, ctx.store.as_ref(), &ctx.clock),
         notices
     );
+}
+
+/// docs/security.md E.35: another node or the CLI changed a client: forget the cached ones.
+async fn follow_clients(state: &AppState) {
+    let redis = &state.settings.redis;
+    match (&redis.url, state.ctx.store.client_cache()) {
+        (Some(url), Some(cache)) => {
+            let (url, prefix) = (url.expose_secret().to_string(), redis.key_prefix.clone());
+            notify::watch_topic(url, prefix, Topic::Clients, || async { cache.clear() }).await
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 /// Key reloads and rotation, purges.

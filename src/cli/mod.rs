@@ -168,6 +168,11 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
 pub async fn open_store(settings: &Settings) -> Result<DynStore, CliError> {
     let db = DieselStore::connect_once(settings.database.url.expose_secret()).await?;
     db.migrate().await?;
+    // docs/security.md E.35: a client changed here is forgotten by every running node.
+    if let Some(cache) = crate::storage::ClientStore::client_cache(&db) {
+        use crate::keys::notify::{Publisher, Topic};
+        cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
+    }
     Ok(std::sync::Arc::new(db))
 }
 

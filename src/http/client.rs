@@ -54,7 +54,19 @@ async fn check(
             client
         }
         _ => {
-            client_auth::authenticate(client.as_ref(), &auth)?;
+            let client = match client_auth::authenticate(client.as_ref(), &auth) {
+                Ok(()) => client,
+                Err(e) => {
+                    // docs/security.md E.35: this node's copy may predate a change made elsewhere
+                    // (a rotated secret): read the client again, once, before saying no.
+                    let cache = ctx.store.client_cache().filter(|_| client.is_some());
+                    let Some(cache) = cache else { return Err(e) };
+                    cache.forget(auth.client_id());
+                    let fresh = crate::clients::load(ctx, auth.client_id()).await?;
+                    client_auth::authenticate(fresh.as_ref(), &auth)?;
+                    fresh
+                }
+            };
             client.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?
         }
     };

@@ -19,6 +19,8 @@ pub enum Topic {
     Keys,
     /// The revoked access-token table.
     Revocations,
+    /// The client table (docs/security.md E.35).
+    Clients,
 }
 
 impl Topic {
@@ -26,6 +28,7 @@ impl Topic {
         match self {
             Topic::Keys => "keys",
             Topic::Revocations => "revoked",
+            Topic::Clients => "clients",
         }
     }
 }
@@ -101,6 +104,20 @@ impl Publisher {
     /// A publisher that sends nothing (no Redis).
     pub fn none() -> Publisher {
         Publisher { target: None }
+    }
+
+    /// Announces a change and waits (at most a second) until Redis took it: for writers that may
+    /// exit right after (the CLI). A failure only delays the other nodes until their next poll.
+    pub async fn send(&self) {
+        let Some((conn, channel)) = self.target.clone() else {
+            return;
+        };
+        let mut conn = conn;
+        match tokio::time::timeout(Duration::from_secs(1), publish(&mut conn, &channel)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, %channel, "could not send a change notice"),
+            Err(_) => tracing::debug!(%channel, "change notice timed out"),
+        }
     }
 
     /// Announces a change in the background: the caller never waits for Redis, and a failure only

@@ -5,6 +5,7 @@
 //! pool. Unless a method says otherwise, "not found" is `Ok(None)` / `Ok(false)`, not an error.
 
 pub mod apis;
+pub mod client_cache;
 pub mod diesel;
 pub mod ephemeral;
 pub mod models;
@@ -70,6 +71,10 @@ pub trait ClientStore: Send + Sync {
     async fn set_client_secret_hash(&self, client_id: &str, secret_hash: &str) -> StorageResult<bool>;
     /// Deletes the client with its consents, families and refresh tokens.
     async fn delete_client(&self, client_id: &str) -> StorageResult<bool>;
+    /// This node's cache of clients, when the store keeps one (docs/security.md E.35).
+    fn client_cache(&self) -> Option<&client_cache::ClientCache> {
+        None
+    }
 }
 
 /// Signing keys (docs/security.md E.24-25).

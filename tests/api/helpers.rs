@@ -591,8 +591,9 @@ pub fn b64(v: &Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-/// Overwrites one column of a stored client with raw SQL (the store has no update; an admin could
-/// edit the row). `value` is the column's stored JSON text.
+/// Overwrites one column of a stored client with raw SQL (an operator editing the row), then drops
+/// the server's cached clients, as the one-second bound of docs/security.md E.35 would: an edit that
+/// bypasses the store is not announced. `value` is the column's stored JSON text.
 pub fn set_client_column(app: &TestApp, client_id: &str, column: &str, value: &str) {
     use diesel::{Connection, RunQueryDsl};
     use secrecy::ExposeSecret;
@@ -613,4 +614,7 @@ pub fn set_client_column(app: &TestApp, client_id: &str, column: &str, value: &s
         diesel::sql_query(sql).execute(&mut conn).unwrap()
     };
     assert_eq!(n, 1, "client {client_id} updated");
+    if let Some(cache) = app.state.ctx.store.client_cache() {
+        cache.clear();
+    }
 }

@@ -13,6 +13,7 @@ mod browser_binding;
 mod cimd;
 mod cli;
 mod client_auth;
+mod client_cache;
 mod cluster;
 mod codes;
 mod consent;

@@ -6,30 +6,48 @@ use diesel::prelude::*;
 use super::rows::ClientRow;
 use super::schema::{backchannel_sessions, clients, consents, refresh_tokens, token_families};
 use super::{DieselStore, write_tx};
+use crate::storage::client_cache::ClientCache;
 use crate::storage::{Client, ClientStore, StorageResult};
 
 #[async_trait]
 impl ClientStore for DieselStore {
     async fn create_client(&self, client: Client) -> StorageResult<()> {
         let row = ClientRow::from_model(&client)?;
-        self.run(move |conn| {
-            diesel::insert_into(clients::table).values(&row).execute(conn)?;
-            Ok(())
-        })
-        .await
+        let result = self
+            .run(move |conn| {
+                diesel::insert_into(clients::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+            .await;
+        self.clients.changed(&client.client_id).await;
+        result
     }
 
+    /// From this node's cache when it was read less than its TTL ago (docs/security.md E.35).
     async fn client_by_id(&self, client_id: &str) -> StorageResult<Option<Client>> {
-        let client_id = client_id.to_owned();
-        self.run(move |conn| {
-            let row = clients::table
-                .find(client_id)
-                .select(ClientRow::as_select())
-                .first(conn)
-                .optional()?;
-            row.map(Client::try_from).transpose()
-        })
-        .await
+        if let Some(client) = self.clients.get(client_id) {
+            return Ok(Some(client));
+        }
+        let ticket = self.clients.begin();
+        let id = client_id.to_owned();
+        let client = self
+            .run(move |conn| {
+                let row = clients::table
+                    .find(id)
+                    .select(ClientRow::as_select())
+                    .first(conn)
+                    .optional()?;
+                row.map(Client::try_from).transpose()
+            })
+            .await?;
+        if let Some(client) = &client {
+            self.clients.fill(ticket, client);
+        }
+        Ok(client)
+    }
+
+    fn client_cache(&self) -> Option<&ClientCache> {
+        Some(&self.clients)
     }
 
     async fn list_clients(&self) -> StorageResult<Vec<Client>> {
@@ -49,21 +67,24 @@ impl ClientStore for DieselStore {
     }
 
     async fn set_client_secret_hash(&self, client_id: &str, secret_hash: &str) -> StorageResult<bool> {
-        let (client_id, hash) = (client_id.to_owned(), secret_hash.to_owned());
-        self.run(move |conn| {
-            let n = diesel::update(clients::table.find(client_id))
-                .set(clients::secret_hash.eq(Some(hash)))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let (id, hash) = (client_id.to_owned(), secret_hash.to_owned());
+        let result = self
+            .run(move |conn| {
+                let n = diesel::update(clients::table.find(id))
+                    .set(clients::secret_hash.eq(Some(hash)))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.clients.changed(client_id).await;
+        result
     }
 
     /// Deletes the client's refresh tokens, families and consents, then the client, in one
     /// transaction.
     async fn delete_client(&self, client_id: &str) -> StorageResult<bool> {
         let id = client_id.to_owned();
-        self.run(move |conn| {
+        let result = self.run(move |conn| {
             Ok(write_tx(conn, |conn| {
                 let families = token_families::table
                     .filter(token_families::client_id.eq(&id))
@@ -82,7 +103,9 @@ impl ClientStore for DieselStore {
                 let n = diesel::delete(clients::table.find(&id)).execute(conn)?;
                 Ok(n > 0)
             })?)
-        })
-        .await
+        });
+        let result = result.await;
+        self.clients.changed(client_id).await;
+        result
     }
 }

@@ -49,6 +49,8 @@ pub struct DieselStore {
     pool: DbPool,
     backend: &'static str,
     gate: Arc<conn::Gate>,
+    /// docs/security.md E.35: clients by id, forgotten on every write through this store.
+    clients: Arc<crate::storage::client_cache::ClientCache>,
 }
 
 /// Longest a dropped store waits for a connection that is being opened.
@@ -84,7 +86,12 @@ impl DieselStore {
         let pool = spawn_blocking_traced(move || conn::build_pool(target, pool_size, pool_gate))
             .await
             .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))??;
-        Ok(DieselStore { pool, backend, gate })
+        Ok(DieselStore {
+            pool,
+            backend,
+            gate,
+            clients: Default::default(),
+        })
     }
 
     /// One connection, for a command that runs once and exits (the CLI).

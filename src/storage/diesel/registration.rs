@@ -52,19 +52,22 @@ impl RegistrationStore for DieselStore {
 
     async fn update_client(&self, client: Client) -> StorageResult<bool> {
         let row = ClientRow::from_model(&client)?;
-        self.run(move |conn| {
-            let id = row.client_id.clone();
-            let n = diesel::update(clients::table.find(id))
-                .set(changes(row))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let result = self
+            .run(move |conn| {
+                let id = row.client_id.clone();
+                let n = diesel::update(clients::table.find(id))
+                    .set(changes(row))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.clients.changed(&client.client_id).await;
+        result
     }
 
     async fn upsert_client(&self, client: Client) -> StorageResult<()> {
         let row = ClientRow::from_model(&client)?;
-        self.run(move |conn| {
+        let result = self.run(move |conn| {
             Ok(write_tx(conn, |conn| {
                 let id = row.client_id.clone();
                 let n = diesel::update(clients::table.find(&id))
@@ -75,8 +78,10 @@ impl RegistrationStore for DieselStore {
                 }
                 Ok(())
             })?)
-        })
-        .await
+        });
+        let result = result.await;
+        self.clients.changed(&client.client_id).await;
+        result
     }
 }
 
