@@ -20,7 +20,7 @@ use crate::state::AppState;
 use crate::storage::diesel::DieselStore;
 use crate::storage::ephemeral::redis::RedisEphemeral;
 use crate::storage::ephemeral::sql::SqlEphemeral;
-use crate::storage::{ClientStore, DynEphemeral, DynStore, Store};
+use crate::storage::{ClientStore, DynEphemeral, DynStore, Store, UserStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -102,6 +102,9 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     db.migrate().await?;
     if let Some(cache) = db.client_cache() {
         cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
+    }
+    if let Some(cache) = db.user_cache() {
+        cache.announce_with(Publisher::new(&settings.redis, Topic::Users));
     }
     let ephemeral: DynEphemeral = match &settings.redis.url {
         Some(url) => Arc::new(RedisEphemeral::connect(

@@ -20,7 +20,7 @@ pub async fn run(state: AppState) {
     tokio::join!(
         periodic(state.clone()),
         follow_revocations(&state),
-        follow_clients(&state),
+        follow_caches(&state),
         crate::backchannel::deliver::run(state.ctx.clone()),
         crate::federation::discovery::run(state.ctx.upstreams.clone())
     );
@@ -46,16 +46,32 @@ async fn follow_revocations(state: &AppState) {
     );
 }
 
-/// docs/security.md E.35: another node or the CLI changed a client: forget the cached ones.
-async fn follow_clients(state: &AppState) {
+/// docs/security.md E.35: another node or the CLI changed a client or a user: forget the cached
+/// rows of that table.
+async fn follow_caches(state: &AppState) {
     let redis = &state.settings.redis;
-    match (&redis.url, state.ctx.store.client_cache()) {
-        (Some(url), Some(cache)) => {
-            let (url, prefix) = (url.expose_secret().to_string(), redis.key_prefix.clone());
-            notify::watch_topic(url, prefix, Topic::Clients, || async { cache.clear() }).await
+    let Some(url) = &redis.url else {
+        return;
+    };
+    let (url, prefix) = (url.expose_secret().to_string(), redis.key_prefix.clone());
+    let store = state.ctx.store.as_ref();
+    let clients = async {
+        if let Some(cache) = store.client_cache() {
+            notify::watch_topic(url.clone(), prefix.clone(), Topic::Clients, || async {
+                cache.clear()
+            })
+            .await
         }
-        _ => std::future::pending().await,
-    }
+    };
+    let users = async {
+        if let Some(cache) = store.user_cache() {
+            notify::watch_topic(url.clone(), prefix.clone(), Topic::Users, || async {
+                cache.clear()
+            })
+            .await
+        }
+    };
+    tokio::join!(clients, users);
 }
 
 /// Key reloads and rotation, purges.

@@ -168,10 +168,15 @@ pub async fn run_with(cli: Cli, settings: Settings) -> Result<(), CliError> {
 pub async fn open_store(settings: &Settings) -> Result<DynStore, CliError> {
     let db = DieselStore::connect_once(settings.database.url.expose_secret()).await?;
     db.migrate().await?;
-    // docs/security.md E.35: a client changed here is forgotten by every running node.
-    if let Some(cache) = crate::storage::ClientStore::client_cache(&db) {
+    // docs/security.md E.35: a client or user changed here is forgotten by every running node.
+    {
         use crate::keys::notify::{Publisher, Topic};
-        cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
+        if let Some(cache) = crate::storage::ClientStore::client_cache(&db) {
+            cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
+        }
+        if let Some(cache) = crate::storage::UserStore::user_cache(&db) {
+            cache.announce_with(Publisher::new(&settings.redis, Topic::Users));
+        }
     }
     Ok(std::sync::Arc::new(db))
 }

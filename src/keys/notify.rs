@@ -21,6 +21,8 @@ pub enum Topic {
     Revocations,
     /// The client table (docs/security.md E.35).
     Clients,
+    /// The user table (docs/security.md E.35).
+    Users,
 }
 
 impl Topic {
@@ -29,6 +31,7 @@ impl Topic {
             Topic::Keys => "keys",
             Topic::Revocations => "revoked",
             Topic::Clients => "clients",
+            Topic::Users => "users",
         }
     }
 }

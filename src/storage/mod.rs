@@ -5,7 +5,7 @@
 //! pool. Unless a method says otherwise, "not found" is `Ok(None)` / `Ok(false)`, not an error.
 
 pub mod apis;
-pub mod client_cache;
+pub mod cache;
 pub mod diesel;
 pub mod ephemeral;
 pub mod models;
@@ -57,6 +57,16 @@ pub trait UserStore: Send + Sync {
     async fn revoke_sessions(&self, id: &str, at_ms: i64) -> StorageResult<bool>;
     /// Deletes the user with their consents, families and refresh tokens.
     async fn delete_user(&self, id: &str) -> StorageResult<bool>;
+    /// The user for an access-token check (userinfo, introspection, the admin API): from this
+    /// node's cache when it was read less than a second ago (docs/security.md E.35). Logins,
+    /// password checks and account pages use [`UserStore::user_by_id`].
+    async fn user_for_token(&self, id: &str) -> StorageResult<Option<User>> {
+        self.user_by_id(id).await
+    }
+    /// This node's cache of users for access-token checks, when the store keeps one.
+    fn user_cache(&self) -> Option<&cache::UserCache> {
+        None
+    }
 }
 
 /// Registered clients (RFC 6749 §2).
@@ -72,7 +82,7 @@ pub trait ClientStore: Send + Sync {
     /// Deletes the client with its consents, families and refresh tokens.
     async fn delete_client(&self, client_id: &str) -> StorageResult<bool>;
     /// This node's cache of clients, when the store keeps one (docs/security.md E.35).
-    fn client_cache(&self) -> Option<&client_cache::ClientCache> {
+    fn client_cache(&self) -> Option<&cache::ClientCache> {
         None
     }
 }

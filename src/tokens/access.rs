@@ -203,7 +203,8 @@ pub struct ValidToken {
 
 /// Verifies signature (allow-listed algorithm, the kid's own), `typ`, issuer, expiry, that the
 /// `jti` was not revoked (docs/security.md C.18, E.30: this node's cache, or the database when the
-/// cache is not known to be complete), and that the user is still enabled and not logged out since.
+/// cache is not known to be complete), and that the user is still enabled and not logged out since
+/// (E.35: this node's cache of users, at most a second old).
 /// Every failure is `invalid_token`; a database that cannot say is `Unavailable`.
 pub async fn validate(ctx: &Context, token: &str) -> Result<ValidToken, OAuthError> {
     if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
@@ -222,9 +223,10 @@ pub async fn validate(ctx: &Context, token: &str) -> Result<ValidToken, OAuthErr
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
     let user = if claims.has_user() {
+        // docs/security.md E.35: at most a second old, as the revoked ids above (E.30).
         let user = ctx
             .store
-            .user_by_id(&claims.sub)
+            .user_for_token(&claims.sub)
             .await?
             .filter(|u| u.accepts_access_token(claims.iat))
             .ok_or_else(|| OAuthError::invalid_token("the access token is no longer valid"))?;

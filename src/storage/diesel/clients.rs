@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::rows::ClientRow;
 use super::schema::{backchannel_sessions, clients, consents, refresh_tokens, token_families};
 use super::{DieselStore, write_tx};
-use crate::storage::client_cache::ClientCache;
+use crate::storage::cache::ClientCache;
 use crate::storage::{Client, ClientStore, StorageResult};
 
 #[async_trait]

@@ -50,7 +50,9 @@ pub struct DieselStore {
     backend: &'static str,
     gate: Arc<conn::Gate>,
     /// docs/security.md E.35: clients by id, forgotten on every write through this store.
-    clients: Arc<crate::storage::client_cache::ClientCache>,
+    clients: Arc<crate::storage::cache::ClientCache>,
+    /// docs/security.md E.35: users for access-token checks, forgotten on every write through this store.
+    users: Arc<crate::storage::cache::UserCache>,
 }
 
 /// Longest a dropped store waits for a connection that is being opened.
@@ -91,6 +93,7 @@ impl DieselStore {
             backend,
             gate,
             clients: Default::default(),
+            users: Default::default(),
         })
     }
 

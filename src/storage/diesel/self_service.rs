@@ -11,13 +11,16 @@ use crate::storage::{SelfServiceStore, StorageResult};
 impl SelfServiceStore for DieselStore {
     async fn set_email_verified(&self, user_id: &str, email: &str, at: i64) -> StorageResult<bool> {
         let (id, email) = (user_id.to_owned(), email.to_owned());
-        self.run(move |conn| {
-            let n = diesel::update(users::table.find(id).filter(users::email.eq(email)))
-                .set((users::email_verified.eq(true), users::updated_at.eq(at)))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let result = self
+            .run(move |conn| {
+                let n = diesel::update(users::table.find(id).filter(users::email.eq(email)))
+                    .set((users::email_verified.eq(true), users::updated_at.eq(at)))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.users.changed(user_id).await;
+        result
     }
 
     async fn client_allows_signup(&self, client_id: &str) -> StorageResult<bool> {

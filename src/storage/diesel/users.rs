@@ -8,6 +8,7 @@ use super::schema::{
     backchannel_sessions, consents, identity_links, refresh_tokens, token_families, user_groups, users,
 };
 use super::{DieselStore, write_tx};
+use crate::storage::cache::UserCache;
 use crate::storage::{NewUser, StorageResult, User, UserProfile, UserStore};
 
 #[async_trait]
@@ -63,63 +64,75 @@ impl UserStore for DieselStore {
     }
 
     async fn set_password(&self, id: &str, password_hash: &str, at: i64) -> StorageResult<bool> {
-        let (id, hash) = (id.to_owned(), password_hash.to_owned());
-        self.run(move |conn| {
-            let n = diesel::update(users::table.find(id))
-                .set((
-                    users::password_hash.eq(hash),
-                    users::password_changed_at.eq(at),
-                    users::updated_at.eq(at / 1000),
-                ))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let (key, hash) = (id.to_owned(), password_hash.to_owned());
+        let result = self
+            .run(move |conn| {
+                let n = diesel::update(users::table.find(key))
+                    .set((
+                        users::password_hash.eq(hash),
+                        users::password_changed_at.eq(at),
+                        users::updated_at.eq(at / 1000),
+                    ))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.users.changed(id).await;
+        result
     }
 
     async fn set_disabled(&self, id: &str, disabled: bool, at: i64) -> StorageResult<bool> {
-        let id = id.to_owned();
-        self.run(move |conn| {
-            let n = diesel::update(users::table.find(id))
-                .set((users::disabled.eq(disabled), users::updated_at.eq(at)))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let key = id.to_owned();
+        let result = self
+            .run(move |conn| {
+                let n = diesel::update(users::table.find(key))
+                    .set((users::disabled.eq(disabled), users::updated_at.eq(at)))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.users.changed(id).await;
+        result
     }
 
     async fn set_profile(&self, id: &str, profile: UserProfile, at: i64) -> StorageResult<bool> {
-        let id = id.to_owned();
-        self.run(move |conn| {
-            let n = diesel::update(users::table.find(id))
-                .set((
-                    users::email.eq(profile.email),
-                    users::email_verified.eq(profile.email_verified),
-                    users::name.eq(profile.name),
-                    users::updated_at.eq(at),
-                ))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let key = id.to_owned();
+        let result = self
+            .run(move |conn| {
+                let n = diesel::update(users::table.find(key))
+                    .set((
+                        users::email.eq(profile.email),
+                        users::email_verified.eq(profile.email_verified),
+                        users::name.eq(profile.name),
+                        users::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.users.changed(id).await;
+        result
     }
 
     async fn revoke_sessions(&self, id: &str, at: i64) -> StorageResult<bool> {
-        let id = id.to_owned();
-        self.run(move |conn| {
-            let n = diesel::update(users::table.find(id))
-                .set((users::sessions_revoked_at.eq(at), users::updated_at.eq(at / 1000)))
-                .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        let key = id.to_owned();
+        let result = self
+            .run(move |conn| {
+                let n = diesel::update(users::table.find(key))
+                    .set((users::sessions_revoked_at.eq(at), users::updated_at.eq(at / 1000)))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await;
+        self.users.changed(id).await;
+        result
     }
 
     /// Deletes the user's refresh tokens, families and consents, then the user, in one
     /// transaction (explicitly, so it holds even where foreign keys are not enforced).
-    async fn delete_user(&self, id: &str) -> StorageResult<bool> {
-        let id = id.to_owned();
-        self.run(move |conn| {
+    async fn delete_user(&self, user_id: &str) -> StorageResult<bool> {
+        let id = user_id.to_owned();
+        let result = self.run(move |conn| {
             Ok(write_tx(conn, |conn| {
                 let families = token_families::table
                     .filter(token_families::user_id.eq(&id))
@@ -139,7 +152,26 @@ impl UserStore for DieselStore {
                 let n = diesel::delete(users::table.find(&id)).execute(conn)?;
                 Ok(n > 0)
             })?)
-        })
-        .await
+        });
+        let result = result.await;
+        self.users.changed(user_id).await;
+        result
+    }
+
+    /// From this node's cache when it was read less than its TTL ago (docs/security.md E.35).
+    async fn user_for_token(&self, id: &str) -> StorageResult<Option<User>> {
+        if let Some(user) = self.users.get(id) {
+            return Ok(Some(user));
+        }
+        let ticket = self.users.begin();
+        let user = self.user_by_id(id).await?;
+        if let Some(user) = &user {
+            self.users.fill(ticket, user);
+        }
+        Ok(user)
+    }
+
+    fn user_cache(&self) -> Option<&UserCache> {
+        Some(&self.users)
     }
 }

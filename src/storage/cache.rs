@@ -1,13 +1,16 @@
-//! This node's cache of clients by client_id (docs/security.md E.35, docs/operations.md "Many
-//! nodes"). Every token, introspection and revocation request authenticates a client, and clients
-//! change rarely: a cached client saves a database round trip (and two thread hand-offs) per request.
+//! This node's caches of clients by client_id and of users for access-token checks
+//! (docs/security.md E.35, docs/operations.md "Many nodes"). Every token, introspection and
+//! revocation request authenticates a client, and every access token presented to userinfo or
+//! introspection names a user whose status is checked; both change rarely, and a cached row saves a
+//! database round trip (and two thread hand-offs) per request.
 //!
-//! The database stays the truth. A write through this node's store forgets the client here at once
-//! and tells the other nodes through the Redis notice topic `<prefix>:clients`, which makes them
-//! forget every cached client; an entry is also never used once it is older than [`TTL`], the bound
-//! when a notice is lost or when there is no Redis. A failed client authentication is retried once
-//! against the database (`http/client.rs`), so a secret rotated elsewhere works at once everywhere.
-//! Clients that do not exist are not cached.
+//! The database stays the truth. A write through this node's store forgets the row here at once
+//! and tells the other nodes through a Redis notice topic (`<prefix>:clients`, `<prefix>:users`),
+//! which makes them forget every cached row of that table; an entry is also never used once it is
+//! older than [`TTL`], the bound when a notice is lost or when there is no Redis (the same bound as
+//! revoked access tokens, E.30). A failed client authentication is retried once against the
+//! database (`http/client.rs`), so a secret rotated elsewhere works at once everywhere. Rows that do
+//! not exist are not cached. Logins, password checks and account pages never read the user cache.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,24 +18,46 @@ use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::keys::notify::Publisher;
-use crate::storage::Client;
+use crate::storage::{Client, User};
 
 /// The longest a cached client is used without reading the table again.
 pub const TTL: Duration = Duration::from_secs(1);
 
-/// At most this many clients are cached; past it, expired entries go, else nothing new is added.
+/// At most this many rows are cached; past it, expired entries go, else nothing new is added.
 const CAPACITY: usize = 10_000;
 
+/// A row that a cache keeps, by its primary key.
+pub trait Keyed: Clone {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for Client {
+    fn key(&self) -> &str {
+        &self.client_id
+    }
+}
+
+impl Keyed for User {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Clients by client_id.
+pub type ClientCache = RowCache<Client>;
+/// Users by id, for access-token checks only.
+pub type UserCache = RowCache<User>;
+
 #[derive(Debug)]
-struct Entry {
-    client: Client,
+struct Entry<T> {
+    row: T,
     read_at: Instant,
 }
 
 /// The cache. Reads take a shared lock; a change takes the exclusive one.
 #[derive(Debug)]
-pub struct ClientCache {
-    entries: RwLock<HashMap<String, Entry>>,
+pub struct RowCache<T> {
+    entries: RwLock<HashMap<String, Entry<T>>>,
     /// Bumped by every change: a read of the table that began before a change must not fill the
     /// cache with what it read (it may be the old row).
     generation: AtomicU64,
@@ -40,9 +65,9 @@ pub struct ClientCache {
     publisher: OnceLock<Publisher>,
 }
 
-impl Default for ClientCache {
+impl<T: Keyed> Default for RowCache<T> {
     fn default() -> Self {
-        ClientCache::with_ttl(TTL)
+        RowCache::with_ttl(TTL)
     }
 }
 
@@ -50,9 +75,9 @@ impl Default for ClientCache {
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket(u64);
 
-impl ClientCache {
-    pub fn with_ttl(ttl: Duration) -> ClientCache {
-        ClientCache {
+impl<T: Keyed> RowCache<T> {
+    pub fn with_ttl(ttl: Duration) -> RowCache<T> {
+        RowCache {
             entries: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(0),
             ttl,
@@ -65,27 +90,27 @@ impl ClientCache {
         let _ = self.publisher.set(publisher);
     }
 
-    /// The cached client, if it was read less than the TTL ago.
-    pub fn get(&self, client_id: &str) -> Option<Client> {
+    /// The cached row, if it was read less than the TTL ago.
+    pub fn get(&self, key: &str) -> Option<T> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries
-            .get(client_id)
+            .get(key)
             .filter(|e| e.read_at.elapsed() < self.ttl)
-            .map(|e| e.client.clone())
+            .map(|e| e.row.clone())
     }
 
-    /// Call before reading a client from the table; hand the ticket to [`ClientCache::fill`].
+    /// Call before reading a row from the table; hand the ticket to [`RowCache::fill`].
     pub fn begin(&self) -> Ticket {
         Ticket(self.generation.load(Ordering::Acquire))
     }
 
-    /// Caches a client read from the table, unless something changed since the read began.
-    pub fn fill(&self, ticket: Ticket, client: &Client) {
+    /// Caches a row read from the table, unless something changed since the read began.
+    pub fn fill(&self, ticket: Ticket, row: &T) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) != ticket.0 {
             return;
         }
-        if entries.len() >= CAPACITY && !entries.contains_key(&client.client_id) {
+        if entries.len() >= CAPACITY && !entries.contains_key(row.key()) {
             let ttl = self.ttl;
             entries.retain(|_, e| e.read_at.elapsed() < ttl);
             if entries.len() >= CAPACITY {
@@ -93,38 +118,38 @@ impl ClientCache {
             }
         }
         entries.insert(
-            client.client_id.clone(),
+            row.key().to_owned(),
             Entry {
-                client: client.clone(),
+                row: row.clone(),
                 read_at: Instant::now(),
             },
         );
     }
 
-    /// A client was written through this node: forget it here and tell the other nodes (waiting
-    /// at most a second for Redis, so a command that exits next has sent its notice).
-    pub async fn changed(&self, client_id: &str) {
-        self.forget(client_id);
+    /// A row was written through this node: forget it here and tell the other nodes (waiting at
+    /// most a second for Redis, so a command that exits next has sent its notice).
+    pub async fn changed(&self, key: &str) {
+        self.forget(key);
         if let Some(publisher) = self.publisher.get() {
             publisher.send().await;
         }
     }
 
-    /// Forgets one client here only (a failed authentication reads it again).
-    pub fn forget(&self, client_id: &str) {
+    /// Forgets one row here only (a failed authentication reads the client again).
+    pub fn forget(&self, key: &str) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
-        entries.remove(client_id);
+        entries.remove(key);
     }
 
-    /// Another node changed a client (a notice): forget them all.
+    /// Another node changed a row of the table (a notice): forget them all.
     pub fn clear(&self) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
     }
 
-    /// How many clients are cached (for tests and `/metrics`).
+    /// How many rows are cached (for tests).
     pub fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -178,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn a_notice_from_another_node_forgets_every_client() {
+    fn a_notice_from_another_node_forgets_every_row() {
         let cache = ClientCache::default();
         cache.fill(cache.begin(), &client("a", "one"));
         cache.fill(cache.begin(), &client("b", "two"));
