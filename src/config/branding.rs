@@ -1,6 +1,7 @@
 //! `[branding]`: how the sign-in pages look (docs/configuration.md, "Branding"; docs/security.md
 //! O.6): product name, logo, colours, footer, support link, and a directory of static files that
-//! replace or add to the built-in ones. The defaults are the built-in look.
+//! replace or add to the built-in ones, and page templates that replace built-in pages. The
+//! defaults are the built-in look.
 
 use std::path::PathBuf;
 
@@ -28,8 +29,9 @@ pub struct BrandingSettings {
     pub support_url: String,
     /// `PORTCULLIS_BRANDING__DIR`: a directory whose files are served under `/static/`: a file
     /// named like a built-in one (`css/portcullis.css`, `img/logo.svg`, ...) replaces it, others
-    /// are added (`css/custom.css` is loaded after the built-in stylesheet when present). Empty:
-    /// none.
+    /// are added (`css/custom.css` is loaded after the built-in stylesheet when present); its
+    /// `templates/NAME.html` replace the built-in page `templates/NAME.html` (`http::overrides`).
+    /// Empty: none.
     pub dir: Option<PathBuf>,
 }
 
@@ -81,6 +83,9 @@ impl BrandingSettings {
             if !dir.is_dir() {
                 return invalid(format!("dir: {} is not a directory", dir.display()));
             }
+            // docs/configuration.md, "Page templates": `dir/templates/*.html` compile, name pages
+            // (or are used by those that do) and name only files that are there.
+            crate::http::overrides::Overrides::load(dir).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
