@@ -8,6 +8,7 @@ mod apis;
 mod audit;
 mod authorize;
 mod authorize_bounds;
+mod branding_templates;
 mod backchannel;
 mod browser_binding;
 mod cimd;
