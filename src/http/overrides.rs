@@ -330,6 +330,15 @@ mod tests {
         assert_eq!(built_in, PAGES);
     }
 
+    /// docs/configuration.md, "Page templates", gives the context of every page.
+    #[test]
+    fn every_page_context_is_documented() {
+        let docs = include_str!("../../docs/configuration.md");
+        for page in PAGES {
+            assert!(docs.contains(&format!("| `{page}.html` |")), "{page}.html");
+        }
+    }
+
     /// A syntax error refuses the start, naming the file and the line.
     #[test]
     fn syntax_error_names_file_and_line() {
