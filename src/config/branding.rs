@@ -189,4 +189,25 @@ mod tests {
         );
         assert_eq!(BrandingSettings::default().external_logo(), None);
     }
+
+    /// docs/configuration.md, "Page templates": `config check` compiles `dir/templates` too.
+    #[test]
+    fn page_templates_of_dir_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = BrandingSettings {
+            dir: Some(dir.path().to_path_buf()),
+            ..BrandingSettings::default()
+        };
+        assert!(settings.validate().is_ok(), "no templates directory");
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/login.html"),
+            "{{ t(\"login-title\") }}",
+        )
+        .unwrap();
+        assert!(settings.validate().is_ok());
+        std::fs::write(dir.path().join("templates/login.html"), "{% if %}").unwrap();
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("login.html line 1"), "{err}");
+    }
 }

@@ -46,10 +46,7 @@ const MAX_FILE_BYTES: u64 = 256 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum OverrideError {
     #[error("branding.dir templates: cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("branding.dir templates: {file}: {why}")]
     File { file: String, why: String },
     #[error("branding.dir templates: {file} line {line}: {why}")]
@@ -97,7 +94,9 @@ impl Overrides {
             env.add_template_owned(file.clone(), source)
                 .map_err(|e| OverrideError::Line {
                     line: e.line().unwrap_or(1),
-                    why: e.detail().map_or_else(|| e.kind().to_string(), |d| format!("{}: {d}", e.kind())),
+                    why: e
+                        .detail()
+                        .map_or_else(|| e.kind().to_string(), |d| format!("{}: {d}", e.kind())),
                     file,
                 })?;
         }
@@ -215,7 +214,8 @@ fn references(source: &str) -> Vec<(String, usize)> {
         let Some(len) = rest[start..].find("%}") else {
             break;
         };
-        let tag = rest[start + 2..start + len].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        let tag =
+            rest[start + 2..start + len].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
         let keyword = tag.split_whitespace().next().unwrap_or_default();
         if matches!(keyword, "extends" | "include" | "import" | "from") && !tag.contains("ignore missing") {
             let line = 1 + source[..offset + start].matches('\n').count();
@@ -353,14 +353,16 @@ mod tests {
     fn unknown_files_are_refused_unless_used_by_another_override() {
         let err = error_of(&[("logn.html", "<p>typo</p>")]);
         assert!(err.contains("logn.html: names no page"), "{err}");
-        assert!(Overrides::load(
-            dir_with(&[
-                ("layout.html", "{% block content %}{% endblock %}"),
-                ("login.html", "{% extends \"layout.html\" %}"),
-            ])
-            .path()
-        )
-        .is_ok());
+        assert!(
+            Overrides::load(
+                dir_with(&[
+                    ("layout.html", "{% block content %}{% endblock %}"),
+                    ("login.html", "{% extends \"layout.html\" %}"),
+                ])
+                .path()
+            )
+            .is_ok()
+        );
         let err = error_of(&[("login.txt", "x")]);
         assert!(err.contains("login.txt: not a template name"), "{err}");
         let err = error_of(&[("Login.html", "x")]);
@@ -373,7 +375,10 @@ mod tests {
     fn missing_extended_file_is_refused_at_its_line() {
         let err = error_of(&[("consent.html", "\n\n{%- extends 'base.html' -%}")]);
         assert!(err.contains("consent.html line 3"), "{err}");
-        assert!(err.contains("\"base.html\" is not in the templates directory"), "{err}");
+        assert!(
+            err.contains("\"base.html\" is not in the templates directory"),
+            "{err}"
+        );
     }
 
     /// Undefined names fail (strict), and output is HTML-escaped.

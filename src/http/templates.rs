@@ -886,7 +886,10 @@ mod tests {
     }
 
     /// The brand of a `branding.dir` holding `templates` (`(file, text)`), kept in `dir`.
-    fn brand_with(dir: &std::path::Path, templates: &[(&str, &str)]) -> std::sync::Arc<crate::http::branding::Brand> {
+    fn brand_with(
+        dir: &std::path::Path,
+        templates: &[(&str, &str)],
+    ) -> std::sync::Arc<crate::http::branding::Brand> {
         std::fs::create_dir_all(dir.join("templates")).unwrap();
         for (name, text) in templates {
             std::fs::write(dir.join("templates").join(name), text).unwrap();
@@ -934,7 +937,10 @@ mod tests {
             assert!(pages.iter().any(|(n, _)| n == page), "no sample renders {page}");
         }
         for (name, html) in &pages {
-            assert!(html.contains(r#"<body class="example-branding">"#), "{name}: {html}");
+            assert!(
+                html.contains(r#"<body class="example-branding">"#),
+                "{name}: {html}"
+            );
             assert!(html.contains(r#"<html lang="en">"#), "{name}");
             assert!(!html.contains("<script"), "{name}: {html}");
             assert!(!html.contains("style="), "{name}");
@@ -944,24 +950,36 @@ mod tests {
         assert!(login_html.contains("&lt;script&gt;"), "{login_html}");
         assert!(login_html.contains(r#"name="csrf_token" value="csrf-abc""#));
         assert!(pages[2].1.contains("Stays connected") || pages[2].1.contains("offline-note"));
-        assert!(pages[3].1.contains("<code>invalid_request</code>"), "{}", pages[3].1);
+        assert!(
+            pages[3].1.contains("<code>invalid_request</code>"),
+            "{}",
+            pages[3].1
+        );
     }
 
     /// An override replaces only its page; the others stay built-in.
     #[test]
     fn only_overridden_pages_change() {
         let dir = tempfile::tempdir().unwrap();
-        let brand = brand_with(dir.path(), &[("login.html", "<p>{{ t(\"login-title\") }} {{ client_name }}</p>")]);
+        let brand = brand_with(
+            dir.path(),
+            &[("login.html", "<p>{{ t(\"login-title\") }} {{ client_name }}</p>")],
+        );
         let (login_html, error_html, german) = crate::http::branding::sync_scope(brand, || {
             (
                 render(&login(Some("Acme"), "", None)).unwrap(),
                 render(&error_page()).unwrap(),
-                crate::i18n::sync_scope(crate::i18n::Lang::De, || render(&login(Some("Acme"), "", None)).unwrap()),
+                crate::i18n::sync_scope(crate::i18n::Lang::De, || {
+                    render(&login(Some("Acme"), "", None)).unwrap()
+                }),
             )
         });
         assert_eq!(login_html, "<p>Sign in Acme</p>");
         assert_eq!(german, "<p>Anmelden Acme</p>");
-        assert!(error_html.contains("<summary>Technical details</summary>"), "built-in: {error_html}");
+        assert!(
+            error_html.contains("<summary>Technical details</summary>"),
+            "built-in: {error_html}"
+        );
     }
 
     /// The account page's methods are values and functions of its override's context.
@@ -1012,7 +1030,10 @@ mod tests {
             verify_email_csrf: None,
         };
         let html = crate::http::branding::sync_scope(brand, || render(&page).unwrap());
-        assert_eq!(html, "A|Removed.|None|True|False|Wweb|Mopenid|Portcullis", "{html}");
+        assert_eq!(
+            html, "A|Removed.|None|True|False|Wweb|Mopenid|Portcullis",
+            "{html}"
+        );
     }
 
     /// A failing override answers an error (the caller's 500) and the request's error page is
@@ -1023,20 +1044,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let brand = brand_with(
             dir.path(),
-            &[("login.html", "{{ client_nmae }}"), ("error.html", "<p class=\"mine\">{{ title }}</p>")],
+            &[
+                ("login.html", "{{ client_nmae }}"),
+                ("error.html", "<p class=\"mine\">{{ title }}</p>"),
+            ],
         );
         crate::http::branding::sync_scope(brand, || {
-            assert_eq!(render(&error_page()).unwrap(), "<p class=\"mine\">This request cannot be completed</p>");
+            assert_eq!(
+                render(&error_page()).unwrap(),
+                "<p class=\"mine\">This request cannot be completed</p>"
+            );
             let err = render(&login(None, "", None)).unwrap_err();
             assert!(matches!(err, RenderError::Override(_)), "{err}");
             assert!(err.to_string().contains("login.html"), "{err}");
             let html = render(&error_page()).unwrap();
-            assert!(html.contains("<summary>Technical details</summary>"), "built-in: {html}");
+            assert!(
+                html.contains("<summary>Technical details</summary>"),
+                "built-in: {html}"
+            );
         });
         let dir = tempfile::tempdir().unwrap();
         let brand = brand_with(dir.path(), &[("error.html", "{{ titel }}")]);
         let html = crate::http::branding::sync_scope(brand, || render(&error_page()).unwrap());
-        assert!(html.contains("<summary>Technical details</summary>"), "built-in: {html}");
+        assert!(
+            html.contains("<summary>Technical details</summary>"),
+            "built-in: {html}"
+        );
     }
 
     /// Every page struct has a distinct name, and together they name every built-in page.

@@ -54,8 +54,14 @@ async fn login_override_is_served_escaped_and_other_pages_stay_built_in() {
     let page = res.text().await.unwrap();
     assert!(page.contains(EXAMPLE), "the override: {page}");
     assert!(!page.contains("<script"), "escaped: {page}");
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{page}");
-    assert!(page.contains("Partner &lt;Corp&gt;"), "client name escaped: {page}");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Partner &lt;Corp&gt;"),
+        "client name escaped: {page}"
+    );
 
     let res = app.submit_login(&page, USERNAME, PASSWORD).await;
     assert_eq!(res.status(), 200, "the consent page");
@@ -65,7 +71,10 @@ async fn login_override_is_served_escaped_and_other_pages_stay_built_in() {
     assert!(consent.contains("offline-note"), "asks_offline_access: {consent}");
     let res = app.submit_consent(&consent, "allow").await;
     assert_eq!(res.status(), 303);
-    assert!(location(&res).starts_with(REDIRECT_URI), "a code through the overrides");
+    assert!(
+        location(&res).starts_with(REDIRECT_URI),
+        "a code through the overrides"
+    );
 
     let account = app.browser.get(app.url("/account")).send().await.unwrap();
     assert_eq!(account.status(), 200);
@@ -78,7 +87,11 @@ async fn login_override_is_served_escaped_and_other_pages_stay_built_in() {
 #[tokio::test]
 async fn override_is_translated_with_ui_locales_de() {
     let app = spawn_app_with(|s| s.branding.dir = Some(example_dir())).await;
-    let page = authorize(&app, &[("ui_locales", "de")]).await.text().await.unwrap();
+    let page = authorize(&app, &[("ui_locales", "de")])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(EXAMPLE), "{page}");
     assert!(page.contains(r#"<html lang="de">"#), "{page}");
     assert!(page.contains(r#"<h1 class="title">Anmelden</h1>"#), "{page}");
@@ -102,7 +115,10 @@ async fn failing_override_answers_the_built_in_error_page_500() {
     let request_id = header(&res, "x-request-id");
     let page = res.text().await.unwrap();
     assert!(!page.contains("class=\"mine\""), "{page}");
-    assert!(page.contains(r#"<main id="main" class="card"#), "the built-in page: {page}");
+    assert!(
+        page.contains(r#"<main id="main" class="card"#),
+        "the built-in page: {page}"
+    );
     assert!(page.contains(&format!("<code>{request_id}</code>")), "{page}");
 
     // Another request's error page is the override again.
@@ -123,11 +139,18 @@ async fn syntax_error_in_an_override_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("brand/templates");
     std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(templates.join("consent.html"), "<h1>\n{{ client_name }}\n{% for %}</h1>").unwrap();
+    std::fs::write(
+        templates.join("consent.html"),
+        "<h1>\n{{ client_name }}\n{% for %}</h1>",
+    )
+    .unwrap();
     let mut settings = test_settings(dir.path());
     settings.branding.dir = Some(dir.path().join("brand"));
     let validated = settings.validate().unwrap_err().to_string();
-    assert!(validated.contains("consent.html line 3"), "config check: {validated}");
+    assert!(
+        validated.contains("consent.html line 3"),
+        "config check: {validated}"
+    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     settings.issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let err = Application::build_with(settings, listener, Clock::system())
