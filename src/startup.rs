@@ -32,6 +32,8 @@ pub enum StartupError {
     Password(#[from] crate::accounts::password::PasswordError),
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Branding(#[from] crate::http::overrides::OverrideError),
 }
 
 /// A built server, bound and ready to run.
@@ -140,7 +142,7 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     })
 }
 
-fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
     let workers = match state.settings.workers {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
         n => n,
@@ -150,8 +152,9 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let dev_mode = state.settings.dev_mode;
     let trusted = state.settings.http.trusted_proxies.clone();
     let shutdown_timeout = state.settings.http.shutdown_timeout_secs;
-    // docs/security.md O.6: the brand every page shows; an https logo is allowed by the CSP.
-    let brand = web::Data::new(crate::http::branding::Brand::new(&state.settings.branding));
+    // docs/security.md O.6: the brand every page shows; an https logo is allowed by the CSP. The
+    // page templates of `branding.dir` are compiled now: an error refuses the start.
+    let brand = web::Data::new(crate::http::branding::Brand::load(&state.settings.branding)?);
     let brand_logo = brand.external_logo();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {

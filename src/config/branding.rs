@@ -1,6 +1,7 @@
 //! `[branding]`: how the sign-in pages look (docs/configuration.md, "Branding"; docs/security.md
 //! O.6): product name, logo, colours, footer, support link, and a directory of static files that
-//! replace or add to the built-in ones. The defaults are the built-in look.
+//! replace or add to the built-in ones, and page templates that replace built-in pages. The
+//! defaults are the built-in look.
 
 use std::path::PathBuf;
 
@@ -28,8 +29,9 @@ pub struct BrandingSettings {
     pub support_url: String,
     /// `PORTCULLIS_BRANDING__DIR`: a directory whose files are served under `/static/`: a file
     /// named like a built-in one (`css/portcullis.css`, `img/logo.svg`, ...) replaces it, others
-    /// are added (`css/custom.css` is loaded after the built-in stylesheet when present). Empty:
-    /// none.
+    /// are added (`css/custom.css` is loaded after the built-in stylesheet when present); its
+    /// `templates/NAME.html` replace the built-in page `templates/NAME.html` (`http::overrides`).
+    /// Empty: none.
     pub dir: Option<PathBuf>,
 }
 
@@ -81,6 +83,9 @@ impl BrandingSettings {
             if !dir.is_dir() {
                 return invalid(format!("dir: {} is not a directory", dir.display()));
             }
+            // docs/configuration.md, "Page templates": `dir/templates/*.html` compile, name pages
+            // (or are used by those that do) and name only files that are there.
+            crate::http::overrides::Overrides::load(dir).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
@@ -183,5 +188,26 @@ mod tests {
             Some("https://cdn.example/logo.png")
         );
         assert_eq!(BrandingSettings::default().external_logo(), None);
+    }
+
+    /// docs/configuration.md, "Page templates": `config check` compiles `dir/templates` too.
+    #[test]
+    fn page_templates_of_dir_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = BrandingSettings {
+            dir: Some(dir.path().to_path_buf()),
+            ..BrandingSettings::default()
+        };
+        assert!(settings.validate().is_ok(), "no templates directory");
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/login.html"),
+            "{{ t(\"login-title\") }}",
+        )
+        .unwrap();
+        assert!(settings.validate().is_ok());
+        std::fs::write(dir.path().join("templates/login.html"), "{% if %}").unwrap();
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("login.html line 1"), "{err}");
     }
 }

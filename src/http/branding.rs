@@ -1,7 +1,8 @@
 //! `[branding]` on every page (docs/configuration.md, "Branding"; docs/security.md O.6). The
 //! settings are put in reach of the templates for the time of each request (a task-local value
 //! set by [`scope`]), so `templates/base.html` reads them without every page's struct carrying
-//! them; outside a request (unit tests) the built-in look is used.
+//! them; outside a request (unit tests) the built-in look is used. The page templates of
+//! `branding.dir/templates/` ([`Overrides`]) come with it.
 
 use std::sync::Arc;
 
@@ -11,29 +12,51 @@ use actix_web::middleware::Next;
 use actix_web::web::Data;
 
 use crate::config::BrandingSettings;
+use crate::http::overrides::{OverrideError, Overrides};
 
 tokio::task_local! {
     static BRAND: Arc<Brand>;
 }
 
 /// What the pages show of the brand.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Brand {
     pub settings: BrandingSettings,
     /// `css/custom.css` exists in `branding.dir`: it is loaded after the built-in stylesheet.
     pub custom_css: bool,
+    /// The page templates of `branding.dir/templates/`, compiled.
+    pub overrides: Arc<Overrides>,
 }
 
 impl Brand {
-    /// Reads `settings` once at start-up (whether `dir` holds `css/custom.css`).
-    pub fn new(settings: &BrandingSettings) -> Brand {
+    /// Reads `settings` once at start-up: whether `dir` holds `css/custom.css`, and its page
+    /// templates, compiled (an error refuses the start).
+    pub fn load(settings: &BrandingSettings) -> Result<Brand, OverrideError> {
         let custom_css = settings
             .dir
             .as_ref()
             .is_some_and(|d| d.join("css").join("custom.css").is_file());
-        Brand {
+        let overrides = match &settings.dir {
+            Some(dir) => Overrides::load(dir)?,
+            None => Overrides::default(),
+        };
+        Ok(Brand {
             settings: settings.clone(),
             custom_css,
+            overrides: Arc::new(overrides),
+        })
+    }
+
+    /// `brand` in an override's context (docs/configuration.md, "Page templates"): what
+    /// `templates/base.html` shows.
+    pub fn to_value(&self) -> minijinja::Value {
+        minijinja::context! {
+            product_name => self.product_name(),
+            logo_url => self.logo_url(),
+            footer_text => self.footer_text(),
+            support_url => self.support_url(),
+            has_colours => self.has_colours(),
+            custom_css => self.custom_css,
         }
     }
 
@@ -90,7 +113,11 @@ impl Brand {
 
 impl Default for Brand {
     fn default() -> Self {
-        Brand::new(&BrandingSettings::default())
+        Brand {
+            settings: BrandingSettings::default(),
+            custom_css: false,
+            overrides: Arc::new(Overrides::default()),
+        }
     }
 }
 
@@ -101,7 +128,13 @@ pub fn current() -> Arc<Brand> {
         .unwrap_or_else(|_| Arc::new(Brand::default()))
 }
 
-/// Middleware: the request is served with the app's [`Brand`] in reach of the templates.
+/// Runs `f` with `brand` as the brand, synchronously (unit tests render pages this way).
+pub fn sync_scope<R>(brand: Arc<Brand>, f: impl FnOnce() -> R) -> R {
+    BRAND.sync_scope(brand, || crate::http::overrides::sync_scope(f))
+}
+
+/// Middleware: the request is served with the app's [`Brand`] in reach of the templates (and
+/// its own mark of a failed override, `overrides::failed`).
 pub async fn scope(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -110,5 +143,7 @@ pub async fn scope(
         .app_data::<Data<Brand>>()
         .map(|b| b.clone().into_inner())
         .unwrap_or_default();
-    BRAND.scope(brand, next.call(req)).await
+    BRAND
+        .scope(brand, crate::http::overrides::scope(next.call(req)))
+        .await
 }

@@ -12,7 +12,7 @@ use crate::http::response;
 use crate::interaction::AuthResponse;
 use crate::oauth::authorization_request::ResponseMode;
 
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "denied.html")]
 pub struct DeniedPage {
     pub client_name: String,

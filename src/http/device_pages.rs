@@ -16,7 +16,7 @@ use crate::interaction::device_approval::{Answered, ToConfirm};
 use crate::oauth::scope::OFFLINE_ACCESS;
 
 /// The code form (`POST /device`).
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "device.html")]
 pub struct DevicePage {
     pub username: String,
@@ -28,7 +28,7 @@ pub struct DevicePage {
 }
 
 /// The confirmation (`POST /device/confirm`, `decision=allow|deny`).
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "device_confirm.html")]
 pub struct DeviceConfirmPage {
     pub client_name: String,
@@ -57,7 +57,7 @@ impl DeviceConfirmPage {
 }
 
 /// The result page.
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "device_done.html")]
 pub struct DeviceDonePage {
     pub approved: bool,

@@ -27,14 +27,14 @@ pub async fn browser(state: &AppState, req: &actix_web::HttpRequest) -> Result<B
 }
 
 /// "Forgot your password?": the username or address (`POST /password/forgot`).
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "password_forgot.html")]
 pub struct ForgotPage {
     pub csrf_token: String,
 }
 
 /// The new-password form a reset link opens (`POST /reset`).
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "password_reset.html")]
 pub struct ResetPage {
     pub username: String,
@@ -46,7 +46,7 @@ pub struct ResetPage {
 }
 
 /// "Create an account" (`POST /signup`), for a pending authorization request.
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "signup.html")]
 pub struct SignupPage {
     pub client_name: String,

@@ -17,7 +17,7 @@ use crate::mfa::{self, Factors};
 use crate::storage::{AuthMethod, User};
 
 /// The second-factor page (`POST /login/mfa`, or a passkey).
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "mfa_challenge.html")]
 pub struct ChallengePage {
     pub username: String,
@@ -31,7 +31,7 @@ pub struct ChallengePage {
 }
 
 /// The account's two-step verification page.
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "mfa_account.html")]
 pub struct AccountMfaPage {
     pub username: String,
@@ -49,6 +49,7 @@ pub struct AccountMfaPage {
 }
 
 /// One passkey on the account page, with its "Remove" form.
+#[derive(serde::Serialize)]
 pub struct PasskeyItem {
     pub id: String,
     pub name: String,
@@ -56,7 +57,7 @@ pub struct PasskeyItem {
 }
 
 /// TOTP enrolment: the QR code (an image from `/account/mfa/totp/qr.svg`), the key, the code form.
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "mfa_totp.html")]
 pub struct TotpPage {
     pub secret: String,
@@ -66,7 +67,7 @@ pub struct TotpPage {
 }
 
 /// The recovery codes, shown once after enrolment.
-#[derive(Template)]
+#[derive(Template, serde::Serialize)]
 #[template(path = "mfa_recovery.html")]
 pub struct RecoveryPage {
     pub codes: Vec<String>,

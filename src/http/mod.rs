@@ -19,6 +19,7 @@ pub mod headers;
 pub mod locale;
 pub mod mfa_pages;
 pub mod observe;
+pub mod overrides;
 pub mod pages;
 pub mod response;
 pub mod session;

@@ -28,8 +28,9 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
     )
 }
 
-/// Renders a page with `status`; a template that cannot be rendered is a `server_error` page.
-pub fn page<T: askama::Template>(status: StatusCode, page: &T) -> Result<HttpResponse, PageError> {
+/// Renders a page with `status` (its override from `branding.dir` when there is one); a
+/// template that cannot be rendered is a `server_error` page (500, the built-in error page).
+pub fn page<T: templates::Page>(status: StatusCode, page: &T) -> Result<HttpResponse, PageError> {
     let body = templates::render(page).map_err(OAuthError::server_error)?;
     Ok(html(status, body))
 }

@@ -3,11 +3,147 @@
 //! Every template extends `templates/base.html`, loads the one stylesheet `/static/css/portcullis.css`
 //! and carries no inline script or style, so the strict CSP `default-src 'self'; frame-ancestors 'none'`
 //! holds. askama escapes every `{{ value }}` in `.html` templates; no template uses `|safe`.
+//!
+//! Every page goes through [`render`]: the override of `branding.dir/templates/NAME.html` when
+//! there is one (`http::overrides`; docs/configuration.md, "Page templates"), else the built-in.
 
 use askama::Template;
+use minijinja::Value;
+use serde::Serialize;
+
+use crate::http::overrides;
+
+/// A page: its built-in askama template, its name (`templates/NAME.html`, the name of its
+/// override) and the context an override gets (its fields, serialized, plus [`Page::extras`]).
+pub trait Page: Template + Serialize {
+    /// The file name of the template without `.html` (one of `overrides::PAGES`).
+    const NAME: &'static str;
+
+    /// What built-in templates compute with methods (`client_initial()`, `notice_for(..)`),
+    /// as values or functions of the override's context, next to the fields; none by default.
+    fn extras(&self) -> Value {
+        minijinja::context! {}
+    }
+}
+
+/// `Page` for page structs whose template uses only their fields.
+macro_rules! pages {
+    ($($ty:ty => $name:literal),* $(,)?) => {
+        $(impl Page for $ty {
+            const NAME: &'static str = $name;
+        })*
+    };
+}
+
+pages! {
+    LoginPage => "login",
+    ErrorPage => "error",
+    LogoutConfirmPage => "logout",
+    LoggedOutPage => "logged_out",
+    LogoutStayedPage => "logout_stayed",
+    FormPostPage => "form_post",
+    crate::http::denied::DeniedPage => "denied",
+    crate::http::device_pages::DevicePage => "device",
+    crate::http::device_pages::DeviceDonePage => "device_done",
+    crate::http::email_pages::ForgotPage => "password_forgot",
+    crate::http::email_pages::ResetPage => "password_reset",
+    crate::http::email_pages::SignupPage => "signup",
+    crate::http::mfa_pages::ChallengePage => "mfa_challenge",
+    crate::http::mfa_pages::AccountMfaPage => "mfa_account",
+    crate::http::mfa_pages::TotpPage => "mfa_totp",
+    crate::http::mfa_pages::RecoveryPage => "mfa_recovery",
+}
+
+impl Page for ConsentPage {
+    const NAME: &'static str = "consent";
+
+    fn extras(&self) -> Value {
+        minijinja::context! {
+            asks_offline_access => self.asks_offline_access(),
+            client_initial => self.client_initial(),
+        }
+    }
+}
+
+impl Page for crate::http::device_pages::DeviceConfirmPage {
+    const NAME: &'static str = "device_confirm";
+
+    fn extras(&self) -> Value {
+        minijinja::context! {
+            asks_offline_access => self.asks_offline_access(),
+            client_initial => self.client_initial(),
+        }
+    }
+}
+
+impl Page for DevCallbackPage {
+    const NAME: &'static str = "dev_callback";
+
+    fn extras(&self) -> Value {
+        minijinja::context! { is_error => self.is_error() }
+    }
+}
+
+impl Page for AccountPage {
+    const NAME: &'static str = "account";
+
+    fn extras(&self) -> Value {
+        let with_initial = |row: Value, initial: String| {
+            minijinja::value::merge_maps([row, minijinja::context! { client_initial => initial }])
+        };
+        let sessions: Vec<Value> = self
+            .sessions
+            .iter()
+            .map(|s| with_initial(Value::from(minijinja::value::Serde(s)), s.client_initial()))
+            .collect();
+        let apps: Vec<Value> = self
+            .apps
+            .iter()
+            .map(|a| with_initial(Value::from(minijinja::value::Serde(a)), a.client_initial()))
+            .collect();
+        let notice = self.notice.clone();
+        let error_field = self
+            .password_error
+            .is_some()
+            .then(|| self.password_error_field.clone());
+        minijinja::context! {
+            user_initial => self.user_initial(),
+            sessions => sessions,
+            apps => apps,
+            notice_for => Value::from_function(move |section: &str| {
+                notice
+                    .as_ref()
+                    .filter(|n| n.section == section)
+                    .map(|n| n.message.clone())
+            }),
+            invalid => Value::from_function(move |field: &str| error_field.as_deref() == Some(field)),
+        }
+    }
+}
+
+/// A page that could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("built-in template: {0}")]
+    BuiltIn(#[from] askama::Error),
+    #[error("template override: {0}")]
+    Override(#[from] minijinja::Error),
+}
+
+/// The context of `page`'s override: its fields, its extras, and `lang` and `brand`.
+fn context_of<T: Page>(page: &T, brand: &crate::http::branding::Brand) -> Value {
+    minijinja::value::merge_maps([
+        Value::from(minijinja::value::Serde(page)),
+        page.extras(),
+        minijinja::context! {
+            lang => crate::i18n::current().tag(),
+            brand => brand.to_value(),
+        },
+    ])
+}
 
 /// OpenID Connect Core 1.0 §3.1.2.4: one scope line on the consent page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ScopeItem {
     /// The scope token, e.g. `profile`.
     pub name: String,
@@ -18,7 +154,7 @@ pub struct ScopeItem {
 }
 
 /// OpenID Connect Core 1.0 §3.1.2.3: the login form (`POST /login`), naming the client the user signs in to.
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "login.html")]
 pub struct LoginPage {
     /// `None`: signing in to the account page ("Sign in to Portcullis").
@@ -44,7 +180,7 @@ pub struct LoginPage {
 }
 
 /// A sign-in button for an upstream OpenID provider.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UpstreamButton {
     pub name: String,
     /// `/upstream/{id}/start?pending=...`
@@ -54,7 +190,7 @@ pub struct UpstreamButton {
 }
 
 /// OpenID Connect Core 1.0 §3.1.2.4: the consent form (`POST /consent`, `decision=allow|deny`).
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "consent.html")]
 pub struct ConsentPage {
     /// The client's display name.
@@ -102,7 +238,7 @@ impl ConsentPage {
 
 /// RFC 6749 §4.1.2.1: the error page shown when the server must not redirect (unknown client, bad
 /// redirect_uri); it never links to a client.
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     /// The heading.
@@ -121,7 +257,7 @@ pub struct ErrorPage {
 
 /// OpenID Connect RP-Initiated Logout 1.0 §2: the confirmation form (`POST /logout/confirm`,
 /// `decision=logout|cancel`).
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "logout.html")]
 pub struct LogoutConfirmPage {
     /// The client the user came from, when known.
@@ -134,7 +270,7 @@ pub struct LogoutConfirmPage {
 
 /// OpenID Connect RP-Initiated Logout 1.0 §3: shown after logout when there is no valid
 /// `post_logout_redirect_uri`.
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage {
     /// The client the user came from, when known.
@@ -142,7 +278,7 @@ pub struct LoggedOutPage {
 }
 
 /// docs/security.md O.3: the answer "Stay signed in" on the logout confirmation, with the way back.
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "logout_stayed.html")]
 pub struct LogoutStayedPage {
     /// The client the user came from, when known.
@@ -153,7 +289,7 @@ pub struct LogoutStayedPage {
 
 /// OAuth 2.0 Form Post Response Mode §2: an auto-submitting form that POSTs the authorization response
 /// to the client (`static/js/form_post.js`; a `<noscript>` button without JavaScript).
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "form_post.html")]
 pub struct FormPostPage {
     /// The registered redirect URI (the form's action).
@@ -163,7 +299,7 @@ pub struct FormPostPage {
 }
 
 /// RFC 6749 §4.1.2: development-only landing page of the demo client, listing the authorization response.
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "dev_callback.html")]
 pub struct DevCallbackPage {
     /// The query parameters the redirect carried.
@@ -180,13 +316,38 @@ impl DevCallbackPage {
     }
 }
 
-/// docs/architecture.md, "Pages": renders any page; the caller turns errors into a 500.
-pub fn render<T: Template>(page: &T) -> Result<String, askama::Error> {
-    page.render()
+/// docs/architecture.md, "Pages": renders any page, its override when `branding.dir` has one
+/// (docs/configuration.md, "Page templates"), else the built-in template; the caller turns
+/// errors into a 500. An override that fails is logged with the request id and marks the
+/// request, so that its error page is the built-in one; a failing override of the error page
+/// itself falls back to the built-in error page, so an error is always shown.
+pub fn render<T: Page>(page: &T) -> Result<String, RenderError> {
+    let is_error_page = T::NAME == ErrorPage::NAME;
+    if !(is_error_page && overrides::failed()) {
+        let brand = crate::http::branding::current();
+        if let Some(result) = brand.overrides.render(T::NAME, context_of(page, &brand)) {
+            match result {
+                Ok(html) => return Ok(html),
+                Err(e) => {
+                    tracing::error!(
+                        request_id = crate::http::observe::current().as_deref().unwrap_or("-"),
+                        page = T::NAME,
+                        error = %e,
+                        "page template override failed; answering the built-in error page"
+                    );
+                    overrides::mark_failed();
+                    if !is_error_page {
+                        return Err(RenderError::Override(e));
+                    }
+                }
+            }
+        }
+    }
+    Ok(page.render()?)
 }
 
 /// one row of "Where you're signed in" on the account page: an active token family.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SessionRow {
     /// Hidden input `family_id` of its "Sign out this device" form.
     pub family_id: String,
@@ -212,7 +373,7 @@ pub struct SessionRow {
 }
 
 /// docs/security.md D.23: one row of "Apps you've given access to": a remembered consent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AppRow {
     /// Hidden input `client_id` of its "Remove access" form.
     pub client_id: String,
@@ -228,7 +389,7 @@ pub struct AppRow {
 }
 
 /// a confirmation shown in one section of the account page (`role="status"`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Notice {
     /// `sessions`, `apps` or `password`.
     pub section: &'static str,
@@ -237,7 +398,7 @@ pub struct Notice {
 
 /// docs/architecture.md, "Flows": the user's own sessions and devices, each revocable; the
 /// apps they consented to; "sign out everywhere"; and the password form. One CSRF token per form.
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "account.html")]
 pub struct AccountPage {
     /// The signed-in user.
@@ -722,6 +883,223 @@ mod tests {
                 assert_eq!(scripts, allowed, "{name} has a script");
             }
         }
+    }
+
+    /// The brand of a `branding.dir` holding `templates` (`(file, text)`), kept in `dir`.
+    fn brand_with(
+        dir: &std::path::Path,
+        templates: &[(&str, &str)],
+    ) -> std::sync::Arc<crate::http::branding::Brand> {
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        for (name, text) in templates {
+            std::fs::write(dir.join("templates").join(name), text).unwrap();
+        }
+        let settings = crate::config::BrandingSettings {
+            dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        };
+        std::sync::Arc::new(crate::http::branding::Brand::load(&settings).unwrap())
+    }
+
+    fn example_brand() -> std::sync::Arc<crate::http::branding::Brand> {
+        let settings = crate::config::BrandingSettings {
+            dir: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/branding")),
+            ..Default::default()
+        };
+        std::sync::Arc::new(crate::http::branding::Brand::load(&settings).unwrap())
+    }
+
+    /// docs/configuration.md, "Page templates": the example set of examples/branding renders
+    /// every page it overrides, from its own layout, escaped, with no inline script or style.
+    #[test]
+    fn example_overrides_render_every_page_they_override() {
+        let brand = example_brand();
+        let overridden: Vec<&str> = brand.overrides.pages().collect();
+        assert!(overridden.len() >= 3, "{overridden:?}");
+        let pages = crate::http::branding::sync_scope(brand.clone(), || {
+            vec![
+                ("login", render(&login(Some(EVIL), EVIL, Some(EVIL))).unwrap()),
+                ("login", render(&login(None, "", None)).unwrap()),
+                (
+                    "consent",
+                    render(&ConsentPage {
+                        username: EVIL.to_owned(),
+                        home: Some("https://app.example/".to_owned()),
+                        home_host: Some("app.example".to_owned()),
+                        ..consent(EVIL)
+                    })
+                    .unwrap(),
+                ),
+                ("error", render(&error_page()).unwrap()),
+            ]
+        });
+        for page in &overridden {
+            assert!(pages.iter().any(|(n, _)| n == page), "no sample renders {page}");
+        }
+        for (name, html) in &pages {
+            assert!(
+                html.contains(r#"<body class="example-branding">"#),
+                "{name}: {html}"
+            );
+            assert!(html.contains(r#"<html lang="en">"#), "{name}");
+            assert!(!html.contains("<script"), "{name}: {html}");
+            assert!(!html.contains("style="), "{name}");
+            assert!(!has_event_handler(html), "{name}");
+        }
+        let (_, login_html) = &pages[0];
+        assert!(login_html.contains("&lt;script&gt;"), "{login_html}");
+        assert!(login_html.contains(r#"name="csrf_token" value="csrf-abc""#));
+        assert!(pages[2].1.contains("Stays connected") || pages[2].1.contains("offline-note"));
+        assert!(
+            pages[3].1.contains("<code>invalid_request</code>"),
+            "{}",
+            pages[3].1
+        );
+    }
+
+    /// An override replaces only its page; the others stay built-in.
+    #[test]
+    fn only_overridden_pages_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let brand = brand_with(
+            dir.path(),
+            &[("login.html", "<p>{{ t(\"login-title\") }} {{ client_name }}</p>")],
+        );
+        let (login_html, error_html, german) = crate::http::branding::sync_scope(brand, || {
+            (
+                render(&login(Some("Acme"), "", None)).unwrap(),
+                render(&error_page()).unwrap(),
+                crate::i18n::sync_scope(crate::i18n::Lang::De, || {
+                    render(&login(Some("Acme"), "", None)).unwrap()
+                }),
+            )
+        });
+        assert_eq!(login_html, "<p>Sign in Acme</p>");
+        assert_eq!(german, "<p>Anmelden Acme</p>");
+        assert!(
+            error_html.contains("<summary>Technical details</summary>"),
+            "built-in: {error_html}"
+        );
+    }
+
+    /// The account page's methods are values and functions of its override's context.
+    #[test]
+    fn account_override_gets_the_methods_of_the_built_in_template() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "{{ user_initial }}|{{ notice_for('apps') }}|{{ notice_for('sessions') }}|\
+                    {{ invalid('new_password') }}|{{ invalid('current_password') }}|\
+                    {% for s in sessions %}{{ s.client_initial }}{{ s.client_name }}{% endfor %}|\
+                    {% for a in apps %}{{ a.client_initial }}{% for sc in a.scopes %}{{ sc.name }}{% endfor %}{% endfor %}|{{ brand.product_name }}";
+        let brand = brand_with(dir.path(), &[("account.html", text)]);
+        let page = AccountPage {
+            username: "alice".into(),
+            name: String::new(),
+            email: String::new(),
+            email_verified: false,
+            profile_csrf: "c".into(),
+            sessions: vec![SessionRow {
+                family_id: "f".into(),
+                client_name: "web".into(),
+                device: "Firefox".into(),
+                signed_in: "s".into(),
+                signed_in_iso: "s".into(),
+                last_used: "l".into(),
+                last_used_iso: "l".into(),
+                ip: None,
+                this_browser: true,
+                offline: false,
+                csrf_token: "c".into(),
+            }],
+            apps: vec![AppRow {
+                client_id: "m".into(),
+                client_name: "mail".into(),
+                scopes: consent("x").scopes.into_iter().take(1).collect(),
+                granted: "g".into(),
+                granted_iso: "g".into(),
+                csrf_token: "c".into(),
+            }],
+            notice: Some(Notice {
+                section: "apps",
+                message: "Removed.".into(),
+            }),
+            signout_csrf: "c".into(),
+            everywhere_csrf: "c".into(),
+            password_csrf: "c".into(),
+            password_error: Some("Too short.".into()),
+            password_error_field: "new_password".into(),
+            verify_email_csrf: None,
+        };
+        let html = crate::http::branding::sync_scope(brand, || render(&page).unwrap());
+        assert_eq!(
+            html, "A|Removed.|None|True|False|Wweb|Mopenid|Portcullis",
+            "{html}"
+        );
+    }
+
+    /// A failing override answers an error (the caller's 500) and the request's error page is
+    /// then the built-in one, even when error.html is overridden; a failing error.html override
+    /// falls back to the built-in error page.
+    #[test]
+    fn failing_override_falls_back_to_the_built_in_error_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let brand = brand_with(
+            dir.path(),
+            &[
+                ("login.html", "{{ client_nmae }}"),
+                ("error.html", "<p class=\"mine\">{{ title }}</p>"),
+            ],
+        );
+        crate::http::branding::sync_scope(brand, || {
+            assert_eq!(
+                render(&error_page()).unwrap(),
+                "<p class=\"mine\">This request cannot be completed</p>"
+            );
+            let err = render(&login(None, "", None)).unwrap_err();
+            assert!(matches!(err, RenderError::Override(_)), "{err}");
+            assert!(err.to_string().contains("login.html"), "{err}");
+            let html = render(&error_page()).unwrap();
+            assert!(
+                html.contains("<summary>Technical details</summary>"),
+                "built-in: {html}"
+            );
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let brand = brand_with(dir.path(), &[("error.html", "{{ titel }}")]);
+        let html = crate::http::branding::sync_scope(brand, || render(&error_page()).unwrap());
+        assert!(
+            html.contains("<summary>Technical details</summary>"),
+            "built-in: {html}"
+        );
+    }
+
+    /// Every page struct has a distinct name, and together they name every built-in page.
+    #[test]
+    fn every_page_has_its_template_name() {
+        use crate::http::{denied, device_pages as d, email_pages as e, mfa_pages as m};
+        let mut names = vec![
+            LoginPage::NAME,
+            ConsentPage::NAME,
+            ErrorPage::NAME,
+            LogoutConfirmPage::NAME,
+            LoggedOutPage::NAME,
+            LogoutStayedPage::NAME,
+            FormPostPage::NAME,
+            DevCallbackPage::NAME,
+            AccountPage::NAME,
+            denied::DeniedPage::NAME,
+            d::DevicePage::NAME,
+            d::DeviceConfirmPage::NAME,
+            d::DeviceDonePage::NAME,
+            e::ForgotPage::NAME,
+            e::ResetPage::NAME,
+            e::SignupPage::NAME,
+            m::ChallengePage::NAME,
+            m::AccountMfaPage::NAME,
+            m::TotpPage::NAME,
+            m::RecoveryPage::NAME,
+        ];
+        names.sort_unstable();
+        assert_eq!(names, overrides::PAGES);
     }
 
     /// Writes every page to `$PAGES_OUT` for screenshots:

@@ -9,6 +9,7 @@ mod audit;
 mod authorize;
 mod authorize_bounds;
 mod backchannel;
+mod branding_templates;
 mod browser_binding;
 mod caches;
 mod cimd;
