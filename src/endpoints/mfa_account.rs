@@ -33,16 +33,42 @@ use crate::storage::{AuditKind, AuthMethod, Kind};
 pub const RECOVERY_CODES_SHOWN_FOR: Duration = Duration::from_secs(5 * 60);
 
 /// The new recovery codes waiting to be shown, parked for one browser and its login session only
-/// (docs/security.md E.32); the codes themselves are stored hashed as before.
+/// (docs/security.md E.32), sealed under the master key like a waiting TOTP secret; the codes
+/// that sign in stay stored hashed.
 #[derive(Serialize, Deserialize)]
 struct NewCodes {
-    codes: Vec<String>,
+    sealed: String,
     next: String,
+}
+
+fn codes_aad(user_id: &str) -> Vec<u8> {
+    format!("recovery-codes:{user_id}").into_bytes()
+}
+
+impl NewCodes {
+    fn seal(state: &AppState, user_id: &str, codes: &[String], next: String) -> Result<NewCodes, OAuthError> {
+        let sealed = state
+            .ctx
+            .keys
+            .seal(codes.join("\n").as_bytes(), &codes_aad(user_id))
+            .map_err(OAuthError::server_error)?;
+        Ok(NewCodes { sealed, next })
+    }
+
+    fn open(&self, state: &AppState, user_id: &str) -> Result<Vec<String>, OAuthError> {
+        let plain = state
+            .ctx
+            .keys
+            .open(&self.sealed, &codes_aad(user_id))
+            .map_err(OAuthError::server_error)?;
+        let text = String::from_utf8(plain).map_err(OAuthError::server_error)?;
+        Ok(text.lines().map(str::to_string).collect())
+    }
 }
 
 fn new_codes() -> Parking {
     Parking {
-        kind: Kind::Mfa,
+        kind: Kind::Page,
         ttl: RECOVERY_CODES_SHOWN_FOR,
     }
 }
@@ -240,9 +266,9 @@ pub async fn totp_post(
         Some(id) => mfa::challenge::next_url(Some(id)),
         None => "/account/mfa".to_string(),
     };
-    let holder = holder(&binding, &current);
+    let waiting = NewCodes::seal(&state, &current.user.id, &codes, next)?;
     new_codes()
-        .put(ctx, &new_codes_id(&current), holder, &NewCodes { codes, next })
+        .put(ctx, &new_codes_id(&current), holder(&binding, &current), &waiting)
         .await?;
     Ok(response::see_other("/account/mfa/recovery-codes"))
 }
@@ -265,7 +291,10 @@ pub async fn recovery_codes(state: Data<AppState>, req: HttpRequest) -> Result<H
         .totp_since
         .is_some();
     let page = match waiting.filter(|_| totp_on) {
-        Some(NewCodes { codes, next }) => RecoveryPage { codes, next },
+        Some(waiting) => RecoveryPage {
+            codes: waiting.open(&state, &current.user.id)?,
+            next: waiting.next,
+        },
         None => RecoveryPage {
             codes: Vec::new(),
             next: "/account/mfa".to_string(),

@@ -583,6 +583,56 @@ async fn post_redirect_get_every_account_form_answers_303_to_a_reloadable_page()
     see_other_then_reload(&app, res, "/account/mfa", "/account/mfa/totp").await;
     assert!(app.ctx().store.totp(&app.user_id).await.unwrap().is_none());
 
+    // A refused password form: 303 too; the page after shows why, again on a reload, to this
+    // browser only.
+    let page = get(&app, "/account").await.text().await.unwrap();
+    let form = vec![
+        ("csrf_token", form_token(&page, "/account/password#password")),
+        ("current_password", "not the password".to_string()),
+        ("new_password", "a brand new passphrase".to_string()),
+        ("confirm_password", "a brand new passphrase".to_string()),
+    ];
+    let res = post("/account/password", form).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let refused = location(&res);
+    assert_eq!(refused, "/account?notice=password-refused#password");
+    for _ in 0..2 {
+        let page = get(&app, &refused).await;
+        assert_eq!(page.status(), 400);
+        let page = page.text().await.unwrap();
+        assert!(page.contains("current password is not correct"), "{page}");
+    }
+    let other = http_client(true);
+    let login = other
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = other
+        .post(app.url("/login"))
+        .form(&[
+            ("request_id", hidden(&login, "request_id")),
+            ("csrf_token", hidden(&login, "csrf_token")),
+            ("username", USERNAME.to_string()),
+            ("password", PASSWORD.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
+    let page = other.get(app.url(&refused)).send().await.unwrap();
+    assert_eq!(page.status(), 200, "another session sees no refusal");
+    assert!(
+        !page
+            .text()
+            .await
+            .unwrap()
+            .contains("current password is not correct")
+    );
+
     let page = get(&app, "/account").await.text().await.unwrap();
     let new_password = "a brand new passphrase";
     let form = vec![
