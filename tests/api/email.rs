@@ -806,3 +806,54 @@ async fn reset_mail_is_in_the_language_of_the_request() {
     assert_eq!(subject(&mail), "Reset your password", "{}", mail.data);
     assert!(mail.body().starts_with("Hello alice,"), "{}", mail.data);
 }
+
+/// docs/guides/languages.md: the verification mail asked for from a German account page is in
+/// German too, and its link verifies the address.
+#[tokio::test]
+async fn verification_mail_is_in_the_language_of_the_request() {
+    let (app, inbox) = mail_app().await;
+    add_user(&app, "carol", "carol@example.com", false).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT_LANGUAGE,
+                reqwest::header::HeaderValue::from_static("de"),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    let page = get(&app, &browser, "/account").await.text().await.unwrap();
+    let form = [
+        ("request_id", hidden(&page, "request_id")),
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("username", "carol".to_string()),
+        ("password", PASSWORD.to_string()),
+    ];
+    let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let account = get(&app, &browser, "/account").await.text().await.unwrap();
+    let csrf = hidden(
+        &account[account.find("/account/email/verify").unwrap()..],
+        "csrf_token",
+    );
+    let res = post(&app, &browser, "/account/email/verify", &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), 303);
+
+    let mail = inbox.wait_for("carol@example.com", 1).await;
+    assert_eq!(
+        subject(&mail),
+        "Bestätigen Sie Ihre E-Mail-Adresse",
+        "{}",
+        mail.data
+    );
+    let body = mail.body();
+    assert!(body.starts_with("Hallo carol,"), "{body}");
+    assert!(body.contains("zu Ihrem Konto bei"), "{body}");
+    let res = get(&app, &http_client(false), &mail.link("/email/verify")).await;
+    assert_eq!(location(&res), "/email/verified");
+    assert!(user(&app, "carol").await.email_verified);
+}
