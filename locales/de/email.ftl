@@ -42,3 +42,16 @@ password-too-short = Ihr neues Passwort muss mindestens { $count } Zeichen lang 
 password-too-long = Ihr neues Passwort darf höchstens { $count } Zeichen lang sein.
 password-same-as-name = Ihr neues Passwort darf nicht Ihr Benutzername oder Ihre E-Mail-Adresse sein.
 password-common = Ihr neues Passwort gehört zu den häufigsten Passwörtern, die Angreifer zuerst ausprobieren: Wählen Sie ein anderes.
+
+# Die Mails (templates/mail/*.txt, Betreffzeilen in src/accounts/reset.rs und verify.rs), reiner
+# Text, in der Sprache der Anfrage, die sie ausgelöst hat.
+mail-hello = Hallo { $username },
+mail-reset-subject = Passwort zurücksetzen
+mail-reset-asked = jemand möchte das Passwort Ihres Kontos bei { $issuer } zurücksetzen.
+mail-reset-open = Um ein neues Passwort zu wählen, öffnen Sie innerhalb von { $valid_for } diesen Link:
+mail-reset-once = Der Link funktioniert einmal und nicht mehr, sobald sich Ihr Passwort ändert.
+mail-reset-ignore = Wenn Sie das nicht angefordert haben, können Sie diese Mail ignorieren: Ihr Passwort bleibt, wie es ist.
+mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse
+mail-verify-asked = bitte bestätigen Sie, dass diese Adresse zu Ihrem Konto bei { $issuer } gehört,
+mail-verify-open = indem Sie innerhalb von { $valid_for } diesen Link öffnen:
+mail-verify-once = Der Link funktioniert einmal. Wenn Sie das nicht angefordert haben, können Sie diese Mail ignorieren.

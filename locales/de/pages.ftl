@@ -1,5 +1,6 @@
 # Der Seitenrahmen (templates/base.html) und die Seiten zum An- und Abmelden.
 base-help = Hilfe
+base-footer = Geschützt durch Portcullis · OpenID Connect
 go-to-account = Zu Ihrem Konto
 came-from = Sie kommen von { $client }.
 

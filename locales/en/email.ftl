@@ -42,3 +42,16 @@ password-too-short = Your new password must be at least { $count } characters lo
 password-too-long = Your new password must be at most { $count } characters long.
 password-same-as-name = Your new password must not be your username or email address.
 password-common = Your new password is one of the most common passwords, which attackers try first: choose another.
+
+# The mails (templates/mail/*.txt, subjects in src/accounts/reset.rs and verify.rs), plain text,
+# in the language of the request that caused them.
+mail-hello = Hello { $username },
+mail-reset-subject = Reset your password
+mail-reset-asked = Someone asked to reset the password of your account at { $issuer }.
+mail-reset-open = To choose a new password, open this link within { $valid_for }:
+mail-reset-once = The link works once, and stops working as soon as your password changes.
+mail-reset-ignore = If you did not ask for this, you can ignore this mail: your password stays as it is.
+mail-verify-subject = Confirm your email address
+mail-verify-asked = Please confirm that this address belongs to your account at { $issuer }
+mail-verify-open = by opening this link within { $valid_for }:
+mail-verify-once = The link works once. If you did not ask for this, you can ignore this mail.

@@ -1,5 +1,6 @@
 # The page chrome (templates/base.html) and the pages of signing in and out.
 base-help = Help
+base-footer = Protected by Portcullis · OpenID Connect
 go-to-account = Go to your account
 came-from = You came from { $client }.
 

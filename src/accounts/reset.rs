@@ -57,14 +57,15 @@ pub async fn request(ctx: &Context, login: &str, ip: &str) -> Result<(), OAuthEr
             .await;
         return Ok(());
     }
-    let subject = "Reset your password";
+    // In the language of the request that asked (docs/guides/languages.md).
+    let subject = crate::i18n::t("mail-reset-subject");
     links::send(
         ctx,
         Purpose::Reset,
         &user,
         address,
         "/reset",
-        subject,
+        &subject,
         "reset",
         |m| ResetMail { m }.render(),
     )

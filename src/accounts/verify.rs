@@ -76,14 +76,15 @@ async fn send(ctx: &Context, user: &User, via: Via, ip: Option<&str>) -> Result<
             .await;
         return Ok(Sent::Limited);
     }
-    let subject = "Confirm your email address";
+    // In the language of the request that caused it (docs/guides/languages.md).
+    let subject = crate::i18n::t("mail-verify-subject");
     links::send(
         ctx,
         Purpose::Verify,
         user,
         address,
         "/email/verify",
-        subject,
+        &subject,
         "verify",
         |m| VerifyMail { m }.render(),
     )

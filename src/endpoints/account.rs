@@ -1,15 +1,19 @@
 //! `GET /account` and its forms (docs/operations.md, "What users see"; docs/security.md
 //! D.20-D.23): the user's sessions (token families) and devices, each revocable; "sign out
 //! everywhere"; the apps they consented to; the password. Every form carries its own single-use
-//! CSRF token and every POST needs the signed-in browser. The logic is in `accounts::overview`,
-//! the page in `http::account_page`.
+//! CSRF token and every POST needs the signed-in browser, and answers 303 to a GET (docs/security.md
+//! O.1): a refused password form is parked for this browser's login and shown by the next
+//! `GET /account`. The logic is in `accounts::overview`, the page in `http::account_page`.
+
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::csrf::{self, Holder};
-use crate::accounts::overview::{self, Actor, PasswordForm, PasswordOutcome};
+use crate::accounts::overview::{self, Actor, PasswordForm, PasswordOutcome, PasswordProblem};
 use crate::accounts::profile::{self, ProfileForm, ProfileOutcome};
 use crate::accounts::{self, LogoutVia, session};
 use crate::http::account_page;
@@ -17,8 +21,11 @@ use crate::http::errors::PageError;
 use crate::http::pages::{self, LoginForm};
 use crate::http::session::Current;
 use crate::http::{cookies, extract, response};
+use crate::interaction::pending::Parking;
+use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::state::AppState;
+use crate::storage::Kind;
 
 /// The account page, or the login page for it when the browser is not signed in.
 #[tracing::instrument(name = "account", skip_all)]
@@ -29,7 +36,11 @@ pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse
         Some(current) => {
             let query = extract::query(&req).ok();
             let notice = account_page::notice(query.as_ref().and_then(|q| q.get("notice")));
-            account_page::render(ctx, &current, &binding, notice, None).await?
+            let problem = match query.as_ref().and_then(|q| q.get("notice")) {
+                Some(PASSWORD_REFUSED) => refused_password(&state, &binding, &current).await?,
+                _ => None,
+            };
+            account_page::render(ctx, &current, &binding, notice, problem).await?
         }
         None => {
             let holder = Holder {
@@ -149,9 +160,90 @@ pub async fn change_password(
             Ok(res)
         }
         PasswordOutcome::Refused(problem) => {
-            account_page::render(ctx, current, &post.binding, None, Some(problem)).await
+            let refused = Refused::of(&problem, ctx.now());
+            let holder = Holder {
+                binding: &post.binding,
+                login: Some(current.session.login()),
+            };
+            refused_forms()
+                .put(ctx, &refused_id(current), holder, &refused)
+                .await?;
+            Ok(response::see_other(&format!(
+                "/account?notice={PASSWORD_REFUSED}#password"
+            )))
         }
     }
+}
+
+/// The `?notice=` of the account page that shows the parked refusal of the password form.
+const PASSWORD_REFUSED: &str = "password-refused";
+
+/// docs/security.md O.1: how long a refused password form is shown again on a reload.
+const REFUSED_SHOWN_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// Why the password form was refused, parked for the browser and login that sent it (nothing
+/// typed is kept; a lock keeps its end, so a reload shows the time still to wait).
+#[derive(Serialize, Deserialize)]
+enum Refused {
+    WrongCurrent,
+    LockedUntil(i64),
+    Mismatch,
+    SameAsCurrent,
+    /// The policy's message, in the language of the POST.
+    Policy(String),
+}
+
+impl Refused {
+    fn of(problem: &PasswordProblem, now: i64) -> Refused {
+        match problem {
+            PasswordProblem::WrongCurrent => Refused::WrongCurrent,
+            PasswordProblem::Locked { wait } => {
+                Refused::LockedUntil(now.saturating_add(wait.as_secs() as i64))
+            }
+            PasswordProblem::Mismatch => Refused::Mismatch,
+            PasswordProblem::SameAsCurrent => Refused::SameAsCurrent,
+            PasswordProblem::Policy(message) => Refused::Policy(message.clone()),
+        }
+    }
+
+    fn problem(self, now: i64) -> PasswordProblem {
+        match self {
+            Refused::WrongCurrent => PasswordProblem::WrongCurrent,
+            Refused::LockedUntil(end) => PasswordProblem::Locked {
+                wait: Duration::from_secs(end.saturating_sub(now).max(1) as u64),
+            },
+            Refused::Mismatch => PasswordProblem::Mismatch,
+            Refused::SameAsCurrent => PasswordProblem::SameAsCurrent,
+            Refused::Policy(message) => PasswordProblem::Policy(message),
+        }
+    }
+}
+
+fn refused_forms() -> Parking {
+    Parking {
+        kind: Kind::Page,
+        ttl: REFUSED_SHOWN_FOR,
+    }
+}
+
+fn refused_id(current: &Current) -> String {
+    format!("password-refused:{}", current.session.login())
+}
+
+/// The refusal parked for this browser's login, if any (none for another browser or login).
+async fn refused_password(
+    state: &AppState,
+    binding: &str,
+    current: &Current,
+) -> Result<Option<PasswordProblem>, OAuthError> {
+    let holder = Holder {
+        binding,
+        login: Some(current.session.login()),
+    };
+    let refused: Option<Refused> = refused_forms()
+        .get(&state.ctx, &refused_id(current), holder)
+        .await?;
+    Ok(refused.map(|r| r.problem(state.ctx.now())))
 }
 
 /// `POST /account/profile` (`name`, `email`): the user's own name and email (docs/security.md

@@ -1,6 +1,7 @@
 //! `GET|POST /authorize` (RFC 6749 §4.1.1, OpenID Core §3.1.2). Errors about the client or the
 //! redirect URI render the error page; all others go back to the client (docs/security.md A.3).
-//! Requests are limited per client address (docs/security.md A.7).
+//! Requests are limited per client address (docs/security.md A.7). The request's `ui_locales`, in
+//! the query or the form body, sets the language of its pages (docs/guides/languages.md).
 
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
@@ -28,6 +29,15 @@ pub async fn handle(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Res
     let params = params?;
     // RFC 9126 §4: a request_uri from /par stands for the pushed request (docs/security.md F.1).
     let (params, origin) = par::authorization_params(ctx, params).await?;
+    // OpenID Core §3.1.2.1: `ui_locales` of a POSTed (or pushed) request chooses the language of
+    // its pages, error pages included, as the query's does in http/locale.rs
+    // (docs/guides/languages.md).
+    if let Some(lang) = params
+        .get("ui_locales")
+        .and_then(crate::i18n::negotiate::from_ui_locales)
+    {
+        crate::i18n::prefer(lang);
+    }
     let client_id = params.require("client_id")?;
     // A Client ID Metadata Document URL is resolved here (docs/security.md K.3).
     let client = crate::clients::load(ctx, client_id).await?;

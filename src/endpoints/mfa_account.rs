@@ -1,13 +1,16 @@
 //! Two-step verification on the account page (docs/guides/mfa.md): `GET /account/mfa` (the user's
 //! factors; with `request_id` when a request sent the user to enrol, docs/security.md G.1), TOTP
-//! enrolment (`/account/mfa/totp`, its QR code as an SVG image, the confirming code, the recovery
-//! codes shown once) and passkey registration as JSON (`/account/mfa/passkey/*`). Every one needs
+//! enrolment (`/account/mfa/totp`, its QR code as an SVG image, the confirming code, then 303 to
+//! `/account/mfa/recovery-codes`, which shows the new recovery codes to this browser's login for a
+//! few minutes) and passkey registration as JSON (`/account/mfa/passkey/*`). Every one needs
 //! the signed-in browser; the signed-out browser is sent to `/account`, which shows the login form.
+
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
@@ -18,11 +21,62 @@ use crate::http::errors::{ApiError, PageError};
 use crate::http::mfa_pages::{self, RecoveryPage, TotpPage};
 use crate::http::session::Current;
 use crate::http::{cookies, extract, response};
+use crate::interaction::pending::Parking;
 use crate::mfa::{self, enrol, passkey, policy, totp};
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::state::AppState;
-use crate::storage::{AuditKind, AuthMethod};
+use crate::storage::{AuditKind, AuthMethod, Kind};
+
+/// docs/guides/mfa.md: how long the new recovery codes can be shown again (a reload of
+/// `/account/mfa/recovery-codes`) after the confirming code; then the page says they were shown.
+pub const RECOVERY_CODES_SHOWN_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// The new recovery codes waiting to be shown, parked for one browser and its login session only
+/// (docs/security.md E.32), sealed under the master key like a waiting TOTP secret; the codes
+/// that sign in stay stored hashed.
+#[derive(Serialize, Deserialize)]
+struct NewCodes {
+    sealed: String,
+    next: String,
+}
+
+fn codes_aad(user_id: &str) -> Vec<u8> {
+    format!("recovery-codes:{user_id}").into_bytes()
+}
+
+impl NewCodes {
+    fn seal(state: &AppState, user_id: &str, codes: &[String], next: String) -> Result<NewCodes, OAuthError> {
+        let sealed = state
+            .ctx
+            .keys
+            .seal(codes.join("\n").as_bytes(), &codes_aad(user_id))
+            .map_err(OAuthError::server_error)?;
+        Ok(NewCodes { sealed, next })
+    }
+
+    fn open(&self, state: &AppState, user_id: &str) -> Result<Vec<String>, OAuthError> {
+        let plain = state
+            .ctx
+            .keys
+            .open(&self.sealed, &codes_aad(user_id))
+            .map_err(OAuthError::server_error)?;
+        let text = String::from_utf8(plain).map_err(OAuthError::server_error)?;
+        Ok(text.lines().map(str::to_string).collect())
+    }
+}
+
+fn new_codes() -> Parking {
+    Parking {
+        kind: Kind::Page,
+        ttl: RECOVERY_CODES_SHOWN_FOR,
+    }
+}
+
+/// Where a login's new recovery codes wait (the store keys it by its digest).
+fn new_codes_id(current: &Current) -> String {
+    format!("recovery-codes:{}", current.session.login())
+}
 
 /// The signed-in browser: its binding and current login.
 async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<(String, Current)>, OAuthError> {
@@ -168,8 +222,10 @@ pub async fn totp_qr(state: Data<AppState>, req: HttpRequest) -> Result<HttpResp
     ))
 }
 
-/// `POST /account/mfa/totp` (`code`, `csrf_token`, `request_id`): the first code turns TOTP on; the
-/// recovery codes are shown once. This login now has a second factor (the code just passed).
+/// `POST /account/mfa/totp` (`code`, `csrf_token`, `request_id`): the first code turns TOTP on, and
+/// 303 to `GET /account/mfa/recovery-codes`, which shows the new recovery codes (kept for this
+/// browser's login for [`RECOVERY_CODES_SHOWN_FOR`], never in a URL). This login now has a second
+/// factor (the code just passed).
 #[tracing::instrument(name = "account_totp_confirm", skip_all)]
 pub async fn totp_post(
     state: Data<AppState>,
@@ -210,7 +266,41 @@ pub async fn totp_post(
         Some(id) => mfa::challenge::next_url(Some(id)),
         None => "/account/mfa".to_string(),
     };
-    response::page(StatusCode::OK, &RecoveryPage { codes, next })
+    let waiting = NewCodes::seal(&state, &current.user.id, &codes, next)?;
+    new_codes()
+        .put(ctx, &new_codes_id(&current), holder(&binding, &current), &waiting)
+        .await?;
+    Ok(response::see_other("/account/mfa/recovery-codes"))
+}
+
+/// `GET /account/mfa/recovery-codes`: the recovery codes the last enrolment made, to the browser
+/// and login that made them, again on a reload for [`RECOVERY_CODES_SHOWN_FOR`]; afterwards (or to
+/// anyone else, or once the authenticator app is off) the page says they were shown already and how
+/// to get new ones.
+#[tracing::instrument(name = "account_recovery_codes", skip_all)]
+pub async fn recovery_codes(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let ctx = &state.ctx;
+    let Some((binding, current)) = signed_in(&state, &req).await? else {
+        return Ok(response::see_other("/account"));
+    };
+    let waiting: Option<NewCodes> = new_codes()
+        .get(ctx, &new_codes_id(&current), holder(&binding, &current))
+        .await?;
+    let totp_on = mfa::factors(&ctx.store, &current.user.id)
+        .await?
+        .totp_since
+        .is_some();
+    let page = match waiting.filter(|_| totp_on) {
+        Some(waiting) => RecoveryPage {
+            codes: waiting.open(&state, &current.user.id)?,
+            next: waiting.next,
+        },
+        None => RecoveryPage {
+            codes: Vec::new(),
+            next: "/account/mfa".to_string(),
+        },
+    };
+    response::page(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]

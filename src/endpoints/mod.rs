@@ -182,6 +182,10 @@ fn mfa_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/mfa/totp", web::post().to(mfa_account::totp_post))
         .route("/account/mfa/totp/qr.svg", web::get().to(mfa_account::totp_qr))
         .route(
+            "/account/mfa/recovery-codes",
+            web::get().to(mfa_account::recovery_codes),
+        )
+        .route(
             "/account/mfa/totp/remove",
             web::post().to(mfa_account::totp_remove),
         )

@@ -68,8 +68,14 @@ impl Brand {
         &self.settings.logo_url
     }
 
-    pub fn footer_text(&self) -> &str {
-        &self.settings.footer_text
+    /// The footer line: as configured, or, while `branding.footer_text` is the built-in default,
+    /// `base-footer` in the request's language (docs/guides/languages.md).
+    pub fn footer_text(&self) -> String {
+        if self.settings.footer_text == BrandingSettings::default().footer_text {
+            crate::i18n::t("base-footer")
+        } else {
+            self.settings.footer_text.clone()
+        }
     }
 
     /// The footer's "Help" link, if configured.

@@ -1,7 +1,9 @@
 //! docs/guides/languages.md: the language of each request's pages, put in reach of the templates
 //! and the error pages for the time of the request (`i18n::scope`). `ui_locales` in the query
-//! (`GET /authorize`) wins, else `Accept-Language`; a pending request's own `ui_locales` takes over
-//! when its page loads it (`interaction::Pending::load`).
+//! (`GET /authorize`) wins, else `Accept-Language`; the body of a `POST /authorize` is read by its
+//! handler only, which then sets the language from the parsed request's `ui_locales`
+//! (`endpoints::authorize`), and a pending request's own `ui_locales` takes over when its page loads
+//! it (`interaction::Pending::load`).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

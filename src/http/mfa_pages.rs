@@ -1,7 +1,7 @@
 //! The second-factor pages (docs/guides/mfa.md): the code or passkey page after the password
 //! (`templates/mfa_challenge.html`), the account's two-step verification page
-//! (`mfa_account.html`), TOTP enrolment (`mfa_totp.html`) and the recovery codes shown once
-//! (`mfa_recovery.html`). Like every page: no inline script or style; the passkey buttons load
+//! (`mfa_account.html`), TOTP enrolment (`mfa_totp.html`) and the recovery codes shown for a few
+//! minutes after it (`mfa_recovery.html`). Like every page: no inline script or style; the passkey buttons load
 //! `/static/js/passkey.js`, and every page works without it.
 
 use actix_web::HttpResponse;
@@ -66,7 +66,8 @@ pub struct TotpPage {
     pub error: Option<String>,
 }
 
-/// The recovery codes, shown once after enrolment.
+/// The recovery codes after enrolment (`GET /account/mfa/recovery-codes`); no codes: the page
+/// that says they were shown already and how to make new ones.
 #[derive(Template, serde::Serialize)]
 #[template(path = "mfa_recovery.html")]
 pub struct RecoveryPage {
@@ -234,6 +235,15 @@ mod tests {
                 "mfa_recovery.html",
                 RecoveryPage {
                     codes: vec!["abcd-efgh-ijkl-mnop".into()],
+                    next: "/account/mfa".into(),
+                }
+                .render()
+                .unwrap(),
+            ),
+            (
+                "mfa_recovery_shown.html",
+                RecoveryPage {
+                    codes: Vec::new(),
                     next: "/account/mfa".into(),
                 }
                 .render()

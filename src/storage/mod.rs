@@ -449,6 +449,10 @@ pub enum Kind {
     /// Links sent by mail (docs/security.md N): `link:<digest of nonce>` until the link expires;
     /// consumed once when the link is used.
     EmailLink,
+    /// What the page after a form's 303 shows (docs/security.md O.1), parked for one browser's
+    /// login by the digest of its key: new recovery codes (`recovery-codes:<login>`, sealed) and a
+    /// refused password form (`password-refused:<login>`).
+    Page,
 }
 
 impl Kind {
@@ -470,6 +474,7 @@ impl Kind {
             Kind::ClientJti => "cjti",
             Kind::Fetched => "fetch",
             Kind::EmailLink => "mail",
+            Kind::Page => "page",
         }
     }
 }

@@ -333,8 +333,8 @@ async fn change_password_ends_other_sessions() {
     assert_eq!(location(&res), "/account", "the new password works");
 }
 
-/// A wrong current password, a mismatch or a short password re-render the form with an alert;
-/// nothing changes.
+/// A wrong current password, a mismatch or a short password: 303 to the account page, which shows
+/// the form with an alert; nothing changes.
 #[tokio::test]
 async fn change_password_requires_current_password_and_matching_new_one() {
     let app = spawn_app().await;
@@ -361,6 +361,10 @@ async fn change_password_requires_current_password_and_matching_new_one() {
             ("confirm_password", confirm),
         ]);
         let res = post(&app, &app.browser, "/account/password", &form).await;
+        // O.1: 303 to the account page, which shows the refusal (400).
+        assert_eq!(res.status(), 303, "{message}");
+        assert_eq!(location(&res), "/account?notice=password-refused#password");
+        let res = app.browser.get(app.url(&location(&res))).send().await.unwrap();
         assert_eq!(res.status(), 400, "{message}");
         let page = res.text().await.unwrap();
         assert!(

@@ -683,3 +683,177 @@ async fn cli_allows_signup_per_client_and_applies_the_password_policy() {
     );
     assert!(err.contains("most common passwords"), "{err}");
 }
+
+/// The `Subject:` header, unfolded, its RFC 2047 encoded words (`=?utf-8?b?...?=`, `?q?`) decoded.
+fn subject(mail: &Received) -> String {
+    use base64::Engine;
+    let head = mail.data.split("\r\n\r\n").next().unwrap_or_default();
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    let line = unfolded
+        .lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .unwrap_or_else(|| panic!("no Subject in {head}"));
+    let mut out = String::new();
+    let mut last_encoded = false;
+    for word in line.split(' ') {
+        let encoded = word
+            .strip_prefix("=?")
+            .and_then(|w| w.strip_suffix("?="))
+            .and_then(|w| {
+                let mut parts = w.splitn(3, '?');
+                let (_, enc, text) = (parts.next()?, parts.next()?, parts.next()?);
+                let bytes = if enc.eq_ignore_ascii_case("b") {
+                    base64::engine::general_purpose::STANDARD.decode(text).ok()?
+                } else {
+                    decode_q(text)
+                };
+                String::from_utf8(bytes).ok()
+            });
+        match encoded {
+            Some(text) => {
+                if !out.is_empty() && !last_encoded {
+                    out.push(' ');
+                }
+                out.push_str(&text);
+                last_encoded = true;
+            }
+            None => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(word);
+                last_encoded = false;
+            }
+        }
+    }
+    out
+}
+
+/// RFC 2047 §4.2 "Q" encoding: `_` is a space, `=XX` a byte.
+fn decode_q(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'_' => out.push(b' '),
+            b'=' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("3F");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// docs/guides/languages.md: a mail is in the language of the request that caused it. A reset
+/// asked for with `Accept-Language: de` arrives in German, subject and body, and its link works;
+/// one asked for in English stays English.
+#[tokio::test]
+async fn reset_mail_is_in_the_language_of_the_request() {
+    let (app, inbox) = mail_app().await;
+    let browser = http_client(true);
+    let ask = |lang: &'static str| {
+        let browser = browser.clone();
+        let app = &app;
+        async move {
+            let page = browser
+                .get(app.url("/password/forgot"))
+                .header("Accept-Language", lang)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let form = [
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("login", USERNAME.to_string()),
+            ];
+            let res = browser
+                .post(app.url("/password/forgot"))
+                .header("Accept-Language", lang)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303);
+        }
+    };
+
+    ask("de-DE,de;q=0.9").await;
+    let mail = inbox.wait_for(ALICE_MAIL, 1).await;
+    assert_eq!(subject(&mail), "Passwort zurücksetzen", "{}", mail.data);
+    let body = mail.body();
+    assert!(body.starts_with("Hallo alice,"), "{body}");
+    assert!(
+        body.contains(&format!("Passwort Ihres Kontos bei {}", app.address)),
+        "{body}"
+    );
+    assert!(body.contains("innerhalb von 30 Minuten"), "{body}");
+    assert!(!body.contains("Someone asked"), "{body}");
+    let link = mail.link("/reset");
+    let res = use_reset_link(&app, &http_client(true), &link, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/reset/done");
+    assert!(password_works(&app, USERNAME, NEW_PASSWORD).await);
+
+    ask("en").await;
+    let mail = inbox.wait_for(ALICE_MAIL, 2).await;
+    assert_eq!(subject(&mail), "Reset your password", "{}", mail.data);
+    assert!(mail.body().starts_with("Hello alice,"), "{}", mail.data);
+}
+
+/// docs/guides/languages.md: the verification mail asked for from a German account page is in
+/// German too, and its link verifies the address.
+#[tokio::test]
+async fn verification_mail_is_in_the_language_of_the_request() {
+    let (app, inbox) = mail_app().await;
+    add_user(&app, "carol", "carol@example.com", false).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT_LANGUAGE,
+                reqwest::header::HeaderValue::from_static("de"),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    let page = get(&app, &browser, "/account").await.text().await.unwrap();
+    let form = [
+        ("request_id", hidden(&page, "request_id")),
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("username", "carol".to_string()),
+        ("password", PASSWORD.to_string()),
+    ];
+    let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let account = get(&app, &browser, "/account").await.text().await.unwrap();
+    let csrf = hidden(
+        &account[account.find("/account/email/verify").unwrap()..],
+        "csrf_token",
+    );
+    let res = post(&app, &browser, "/account/email/verify", &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), 303);
+
+    let mail = inbox.wait_for("carol@example.com", 1).await;
+    assert_eq!(
+        subject(&mail),
+        "Bestätigen Sie Ihre E-Mail-Adresse",
+        "{}",
+        mail.data
+    );
+    let body = mail.body();
+    assert!(body.starts_with("Hallo carol,"), "{body}");
+    assert!(body.contains("zu Ihrem Konto bei"), "{body}");
+    let res = get(&app, &http_client(false), &mail.link("/email/verify")).await;
+    assert_eq!(location(&res), "/email/verified");
+    assert!(user(&app, "carol").await.email_verified);
+}

@@ -172,3 +172,75 @@ async fn error_page_is_german() {
     let page = res.text().await.unwrap();
     assert!(is_german(&page), "{page}");
 }
+
+/// OpenID Core §3.1.2.1 with a POSTed authorization request (§3.1.2.1 allows POST with a form
+/// body): its `ui_locales` chooses the language of the login page and of an error page, as in
+/// the query.
+#[tokio::test]
+async fn ui_locales_in_a_posted_authorization_request_chooses_the_language() {
+    let app = spawn_app().await;
+    let res = app
+        .browser
+        .post(app.url("/authorize"))
+        .header("Accept-Language", "en")
+        .form(&partner_request(&[("ui_locales", "fr de")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the login page");
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"action="/login""#), "{page}");
+    assert!(is_german(&page) && page.contains("Benutzername"), "{page}");
+
+    let res = app
+        .browser
+        .post(app.url("/authorize"))
+        .header("Accept-Language", "en")
+        .form(&[
+            ("response_type", "code"),
+            ("client_id", "no-such-client"),
+            ("redirect_uri", REDIRECT_URI),
+            ("ui_locales", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.unwrap();
+    assert!(is_german(&page), "{page}");
+    assert!(page.contains("Dieser Anmeldelink funktioniert nicht"), "{page}");
+
+    let res = app
+        .browser
+        .post(app.url("/authorize"))
+        .header("Accept-Language", "de")
+        .form(&partner_request(&[("ui_locales", "en")]))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(is_english(&page), "ui_locales wins over Accept-Language: {page}");
+}
+
+/// The built-in footer is a catalog message in the page's language; a configured footer is shown
+/// as configured, in every language.
+#[tokio::test]
+async fn default_footer_is_in_the_pages_language_and_a_configured_one_stays() {
+    let app = spawn_app().await;
+    let page = login_page(&app, &[], Some("de")).await;
+    assert!(
+        page.contains("Geschützt durch Portcullis · OpenID Connect"),
+        "{page}"
+    );
+    assert!(!page.contains("Protected by"), "{page}");
+    let page = login_page(&app, &[], Some("en")).await;
+    assert!(
+        page.contains("Protected by Portcullis · OpenID Connect"),
+        "{page}"
+    );
+
+    let app = spawn_app_with(|s| s.branding.footer_text = "Acme Corp · Anmeldung".into()).await;
+    let page = login_page(&app, &[], Some("de")).await;
+    assert!(page.contains("Acme Corp · Anmeldung"), "{page}");
+    assert!(!page.contains("Geschützt durch"), "{page}");
+}

@@ -82,14 +82,96 @@ pub(crate) async fn enrol_totp(app: &TestApp, request_id: Option<&str>) -> (Vec<
         .send()
         .await
         .unwrap();
+    // Issue 10: the POST answers 303 to the page that shows the codes (never in the URL).
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), RECOVERY_CODES);
+    let done = recovery_codes_page(app, &app.browser).await;
+    let codes = recovery_codes(&done);
+    (secret, codes, done)
+}
+
+const RECOVERY_CODES: &str = "/account/mfa/recovery-codes";
+
+/// `GET /account/mfa/recovery-codes` in `browser`: the page.
+async fn recovery_codes_page(app: &TestApp, browser: &reqwest::Client) -> String {
+    let res = browser.get(app.url(RECOVERY_CODES)).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let done = res.text().await.unwrap();
-    let codes: Vec<String> = done
-        .split("<code>")
+    assert_eq!(header(&res, "cache-control"), "no-store");
+    res.text().await.unwrap()
+}
+
+/// The recovery codes on a page.
+fn recovery_codes(page: &str) -> Vec<String> {
+    page.split("<code>")
         .skip(1)
         .map(|s| s[..s.find("</code>").unwrap()].to_string())
-        .collect();
-    (secret, codes, done)
+        .collect()
+}
+
+/// Issue 10, docs/guides/mfa.md: the confirming POST answers 303; the GET shows the codes, again on
+/// a reload for a few minutes, then says they were shown and how to make new ones.
+#[tokio::test]
+async fn post_redirect_get_recovery_codes_after_totp_enrolment() {
+    let app = spawn_app().await;
+    sign_in_to_account(&app).await;
+    let (_, codes, page) = enrol_totp(&app, None).await;
+    assert_eq!(codes.len(), 10, "{page}");
+    assert!(page.contains(r#"href="/account/mfa""#), "{page}");
+
+    app.clock.advance(std::time::Duration::from_secs(4 * 60));
+    let reloaded = recovery_codes_page(&app, &app.browser).await;
+    assert_eq!(recovery_codes(&reloaded), codes, "a reload shows the same codes");
+
+    app.clock.advance(std::time::Duration::from_secs(60 + 1));
+    let later = recovery_codes_page(&app, &app.browser).await;
+    assert!(recovery_codes(&later).is_empty(), "{later}");
+    assert!(later.contains("shown already"), "{later}");
+    assert!(later.contains("set it up again"), "how to make new ones: {later}");
+    for code in &codes {
+        assert!(!later.contains(code.as_str()));
+    }
+}
+
+/// Issue 10: the new codes are kept for the browser and login that made them: another signed-in
+/// session of the same user sees only that they were shown, and a signed-out browser the login.
+#[tokio::test]
+async fn post_redirect_get_recovery_codes_are_not_shown_to_another_session() {
+    let app = spawn_app().await;
+    let other = http_client(true);
+    let login = other
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("request_id", hidden(&login, "request_id")),
+        ("csrf_token", hidden(&login, "csrf_token")),
+        ("username", USERNAME.to_string()),
+        ("password", PASSWORD.to_string()),
+    ];
+    let res = other.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(location(&res), "/account", "the other browser is signed in");
+
+    sign_in_to_account(&app).await;
+    let (_, codes, _) = enrol_totp(&app, None).await;
+    assert_eq!(codes.len(), 10);
+
+    let seen = recovery_codes_page(&app, &other).await;
+    assert!(recovery_codes(&seen).is_empty(), "{seen}");
+    assert!(seen.contains("shown already"), "{seen}");
+    for code in &codes {
+        assert!(!seen.contains(code.as_str()));
+    }
+    let signed_out = http_client(true);
+    let res = signed_out.get(app.url(RECOVERY_CODES)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account");
+    // The enrolling browser still has them.
+    let own = recovery_codes_page(&app, &app.browser).await;
+    assert_eq!(recovery_codes(&own), codes);
 }
 
 /// Authorize for `client_id` with a fresh browser and the password: the response to the login POST.

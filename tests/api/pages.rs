@@ -524,3 +524,136 @@ async fn registered_display_metadata_is_returned_in_registration_reads() {
     let res = register(body).await.unwrap();
     error_body(res, 400, "invalid_client_metadata").await;
 }
+
+/// Issue 10, O.1: the answer to an account form is a 303 to a GET; that GET shows what happened,
+/// and shows it again when reloaded (nothing is posted twice).
+async fn see_other_then_reload(app: &TestApp, res: reqwest::Response, expect: &str, shows: &str) {
+    assert_eq!(res.status(), 303, "{expect}");
+    let next = location(&res);
+    assert!(next.starts_with(expect), "{next}");
+    for _ in 0..2 {
+        let page = get(app, &next).await;
+        assert_eq!(page.status(), 200, "{next}");
+        let page = page.text().await.unwrap();
+        assert!(page.contains(shows), "{page}");
+    }
+}
+
+/// Issue 10, O.1: profile, sign out a device, remove a second factor, change the password and sign
+/// out: each POST answers 303 to a GET that can be reloaded.
+#[tokio::test]
+async fn post_redirect_get_every_account_form_answers_303_to_a_reloadable_page() {
+    let app = spawn_app().await;
+    let (code, verifier) = app.login_for_code("openid offline_access").await;
+    app.exchange(&code, &verifier).await;
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        app.browser.post(app.url(path)).form(&form).send()
+    };
+
+    let page = get(&app, "/account").await.text().await.unwrap();
+    let form = vec![
+        ("csrf_token", form_token(&page, "/account/profile")),
+        ("name", "Alice L.".to_string()),
+        ("email", "alice@example.com".to_string()),
+    ];
+    let res = post("/account/profile", form).await.unwrap();
+    see_other_then_reload(&app, res, "/account?notice=profile-saved", "have been saved").await;
+
+    let page = get(&app, "/account").await.text().await.unwrap();
+    let revoke = "/account/sessions/revoke#sessions";
+    let at = page.find(&format!(r#"action="{revoke}""#)).unwrap();
+    let form = vec![
+        ("csrf_token", form_token(&page, revoke)),
+        ("family_id", hidden(&page[at..], "family_id")),
+    ];
+    let res = post("/account/sessions/revoke", form).await.unwrap();
+    see_other_then_reload(
+        &app,
+        res,
+        "/account?notice=device-signed-out",
+        "That device has been signed out.",
+    )
+    .await;
+
+    let (_, codes, _) = crate::mfa::enrol_totp(&app, None).await;
+    assert_eq!(codes.len(), 10);
+    let page = get(&app, "/account/mfa").await.text().await.unwrap();
+    let form = vec![("csrf_token", form_token(&page, "/account/mfa/totp/remove"))];
+    let res = post("/account/mfa/totp/remove", form).await.unwrap();
+    see_other_then_reload(&app, res, "/account/mfa", "/account/mfa/totp").await;
+    assert!(app.ctx().store.totp(&app.user_id).await.unwrap().is_none());
+
+    // A refused password form: 303 too; the page after shows why, again on a reload, to this
+    // browser only.
+    let page = get(&app, "/account").await.text().await.unwrap();
+    let form = vec![
+        ("csrf_token", form_token(&page, "/account/password#password")),
+        ("current_password", "not the password".to_string()),
+        ("new_password", "a brand new passphrase".to_string()),
+        ("confirm_password", "a brand new passphrase".to_string()),
+    ];
+    let res = post("/account/password", form).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let refused = location(&res);
+    assert_eq!(refused, "/account?notice=password-refused#password");
+    for _ in 0..2 {
+        let page = get(&app, &refused).await;
+        assert_eq!(page.status(), 400);
+        let page = page.text().await.unwrap();
+        assert!(page.contains("current password is not correct"), "{page}");
+    }
+    let other = http_client(true);
+    let login = other
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = other
+        .post(app.url("/login"))
+        .form(&[
+            ("request_id", hidden(&login, "request_id")),
+            ("csrf_token", hidden(&login, "csrf_token")),
+            ("username", USERNAME.to_string()),
+            ("password", PASSWORD.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
+    let page = other.get(app.url(&refused)).send().await.unwrap();
+    assert_eq!(page.status(), 200, "another session sees no refusal");
+    assert!(
+        !page
+            .text()
+            .await
+            .unwrap()
+            .contains("current password is not correct")
+    );
+
+    let page = get(&app, "/account").await.text().await.unwrap();
+    let new_password = "a brand new passphrase";
+    let form = vec![
+        ("csrf_token", form_token(&page, "/account/password#password")),
+        ("current_password", PASSWORD.to_string()),
+        ("new_password", new_password.to_string()),
+        ("confirm_password", new_password.to_string()),
+    ];
+    let res = post("/account/password", form).await.unwrap();
+    see_other_then_reload(
+        &app,
+        res,
+        "/account?notice=password-changed",
+        "Your password has been changed",
+    )
+    .await;
+
+    let page = get(&app, "/account").await.text().await.unwrap();
+    let form = vec![("csrf_token", form_token(&page, "/account/signout"))];
+    let res = post("/account/signout", form).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/logout/done");
+    assert_eq!(get(&app, "/logout/done").await.status(), 200);
+}

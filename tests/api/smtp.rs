@@ -31,9 +31,17 @@ impl Received {
 }
 
 impl Received {
-    /// The body after the header, quoted-printable decoded when the message says so.
+    /// The body after the header, quoted-printable or base64 decoded when the message says so.
     pub fn body(&self) -> String {
         let (head, body) = self.data.split_once("\r\n\r\n").unwrap_or(("", &self.data));
+        if head.contains("Content-Transfer-Encoding: base64") {
+            use base64::Engine;
+            let joined: String = body.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap_or_default();
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
         if !head.contains("Content-Transfer-Encoding: quoted-printable") {
             return body.to_string();
         }
