@@ -147,6 +147,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
         n => n,
     };
+    let blocking_threads = (state.settings.database.pool_size as usize).clamp(2, 64);
     let max_body = state.settings.security.max_body_bytes;
     let https = state.settings.is_https();
     let dev_mode = state.settings.dev_mode;
@@ -174,6 +175,10 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
             .configure(|cfg| crate::endpoints::routes(cfg, dev_mode))
     })
     .workers(workers)
+    // docs/operations.md, "Scaling": a worker's blocking pool runs database calls, which wait for one
+    // of `database.pool_size` connections anyway; more threads would only wait there, each keeping
+    // its own stack and allocator arena resident.
+    .worker_max_blocking_threads(blocking_threads)
     // docs/operations.md, "Stopping": on SIGTERM or SIGINT stop accepting, let requests under way
     // finish for up to this long, then stop.
     .shutdown_timeout(shutdown_timeout)

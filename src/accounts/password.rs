@@ -111,6 +111,9 @@ impl PasswordHasher {
         .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = hash_with(&argon2, &crate::random::secret_256())?;
+        // The thread that starts the server never hashes again: it gives back the `memory_kib` of
+        // working memory the dummy hash took, which it would otherwise keep resident for good.
+        release_blocks();
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         start_threads(settings.thread_count().max(1), rx)?;
         Ok(PasswordHasher {
@@ -224,6 +227,11 @@ fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
     })
 }
 
+/// Frees this thread's Argon2 working memory (the next hash on it allocates it again).
+fn release_blocks() {
+    BLOCKS.with(|cell| *cell.borrow_mut() = Vec::new());
+}
+
 /// RFC 9106 Argon2id of `password` with a fresh 128-bit salt, as a PHC string.
 fn hash_with(argon2: &Argon2<'static>, password: &str) -> Result<String, PasswordError> {
     let fail = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
@@ -271,6 +279,18 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_thread_that_builds_the_hasher_keeps_no_argon2_memory() {
+        let settings = Argon2Settings {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+            ..Default::default()
+        };
+        let _hasher = PasswordHasher::new(&settings).unwrap();
+        assert_eq!(BLOCKS.with(|cell| cell.borrow().len()), 0);
+    }
 
     fn hasher() -> PasswordHasher {
         PasswordHasher::new(&Argon2Settings {
