@@ -2,7 +2,8 @@
 # Fuzzes the admin API (docs/admin-api.md) with schemathesis: a portcullis server on SQLite in a temporary
 # folder, an admin client made with the CLI, a token from client_credentials, then every operation of
 # /admin/api/openapi.json with generated input. Fails on any 5xx and on any answer whose status or body is not
-# the one the document describes.
+# the one the document describes. The stateful phase follows the document's response links (a created client,
+# user, group or API into the operations on it by id), so the fuzzing reaches behind id-based operations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,7 @@ status=0
 cd "$work"
 schemathesis run "$issuer/admin/api/openapi.json" \
   --header "Authorization: Bearer ${token}" \
+  --phases=examples,coverage,fuzzing,stateful \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance \
   --max-examples 20 \
   --seed 20261127 \

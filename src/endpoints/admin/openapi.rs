@@ -32,7 +32,8 @@ pub async fn get() -> HttpResponse {
 #[allow(dead_code)]
 pub struct ErrorBody {
     /// `invalid_request`, `unauthorized`, `invalid_token`, `insufficient_scope`, `not_found`,
-    /// `method_not_allowed`, `conflict`, `temporarily_unavailable`, `server_error`.
+    /// `method_not_allowed`, `conflict`, `payload_too_large`, `unsupported_media_type`,
+    /// `temporarily_unavailable`, `server_error`.
     pub error: String,
     pub error_description: String,
     /// The request's `X-Request-Id`, also on the server's log lines.
@@ -119,10 +120,10 @@ pub struct Revoked {
         description = "The operators' REST API (docs/admin-api.md). Bearer access tokens of Portcullis with the scope portcullis:admin for the audience {issuer}/admin/api."
     ),
     paths(
-        clients::list, clients::create, clients::get, clients::replace, clients::delete, clients::rotate_secret,
+        clients::list, clients::create, clients::get, clients::replace, clients::update, clients::delete, clients::rotate_secret,
         users::list, users::create, users::get, users::update, users::delete, users::logout,
         groups::list, groups::create, groups::get, groups::delete, groups::members, groups::add_member, groups::remove_member,
-        apis::list, apis::create, apis::get, apis::delete, apis::put_scope, apis::delete_scope,
+        apis::list, apis::create, apis::get, apis::update, apis::delete, apis::put_scope, apis::delete_scope,
         sessions::list, sessions::revoke, sessions::consents, sessions::revoke_consent,
         keys::list, keys::rotate,
         audit::list,
@@ -149,8 +150,113 @@ const ERRORS: [(&str, &str); 7] = [
     ("503", "The database is unavailable"),
 ];
 
+/// The errors of an operation that takes a body (docs/admin-api.md, "Errors").
+const BODY_ERRORS: [(&str, &str); 2] = [
+    (
+        "413",
+        "The body is larger than security.max_body_bytes (payload_too_large)",
+    ),
+    (
+        "415",
+        "The body is not JSON: Content-Type must be application/json (unsupported_media_type)",
+    ),
+];
+
+/// Where a created resource's id leads (OpenAPI 3.1 §4.8.20, response links): the operations
+/// taking it in their path, so that schemathesis's stateful phase follows a created client,
+/// user, group or API into its reads, changes and deletion. (source path, path parameter, where
+/// the 201 answer holds its value, target paths.)
+const LINKS: [(&str, &str, &str, &[&str]); 4] = [
+    (
+        "/admin/api/v1/clients",
+        "client_id",
+        "$response.body#/client_id",
+        &[
+            "/admin/api/v1/clients/{client_id}",
+            "/admin/api/v1/clients/{client_id}/secret",
+        ],
+    ),
+    (
+        "/admin/api/v1/users",
+        "user_id",
+        "$response.body#/id",
+        &[
+            "/admin/api/v1/users/{user_id}",
+            "/admin/api/v1/users/{user_id}/logout",
+            "/admin/api/v1/users/{user_id}/consents",
+        ],
+    ),
+    (
+        "/admin/api/v1/groups",
+        "name",
+        "$response.body#/name",
+        &[
+            "/admin/api/v1/groups/{name}",
+            "/admin/api/v1/groups/{name}/members",
+        ],
+    ),
+    (
+        "/admin/api/v1/apis",
+        "identifier",
+        "$response.body#/identifier",
+        &["/admin/api/v1/apis/{identifier}"],
+    ),
+];
+
+/// Every operation's id made unique (`<tag>_<handler>`: handlers of different resources share
+/// names), then [`LINKS`] added to the `201` answers of the creating operations.
+fn link_created_resources(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    for item in openapi.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+                *id = format!("{tag}_{id}");
+            }
+        }
+    }
+    for (source, param, value, targets) in LINKS {
+        let mut links = Vec::new();
+        for target in targets {
+            let Some(item) = openapi.paths.paths.get(*target) else {
+                continue;
+            };
+            let ops = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for op in ops.into_iter().flatten() {
+                if let Some(id) = &op.operation_id {
+                    let link = LinkBuilder::new()
+                        .operation_id(id.clone())
+                        .parameter(param, value)
+                        .build();
+                    links.push((id.clone(), link));
+                }
+            }
+        }
+        let created = openapi
+            .paths
+            .paths
+            .get_mut(source)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.responses.responses.get_mut("201"));
+        if let Some(RefOr::T(response)) = created {
+            for (name, link) in links {
+                response.links.insert(name, RefOr::T(link));
+            }
+        }
+    }
+}
+
 impl Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        link_created_resources(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -174,7 +280,12 @@ impl Modify for Conventions {
                 &mut item.patch,
             ];
             for op in ops.into_iter().flatten() {
-                for (status, description) in ERRORS {
+                let body_errors = if op.request_body.is_some() {
+                    &BODY_ERRORS[..]
+                } else {
+                    &[]
+                };
+                for &(status, description) in ERRORS.iter().chain(body_errors) {
                     let content = ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("ErrorBody")))
                         .build();
@@ -250,6 +361,33 @@ mod tests {
             "routed, not documented: {undocumented:?}"
         );
         assert!(unrouted.is_empty(), "documented, not routed: {unrouted:?}");
+    }
+
+    /// Stateful fuzzing (`.ci/schemathesis.sh`): operation ids are unique, and a created
+    /// client, user, group and API link to every operation on it by id.
+    #[test]
+    fn created_resources_link_to_the_operations_on_them() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let mut ids = BTreeSet::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let id = op["operationId"].as_str().unwrap().to_string();
+                assert!(ids.insert(id.clone()), "operationId {id} twice");
+            }
+        }
+        for (source, param, value, targets) in LINKS {
+            let links = &doc["paths"][source]["post"]["responses"]["201"]["links"];
+            let mut linked = 0;
+            for target in targets {
+                for (_, op) in doc["paths"][target].as_object().unwrap() {
+                    let id = op["operationId"].as_str().unwrap();
+                    assert_eq!(links[id]["operationId"], id, "{source} -> {id}");
+                    assert_eq!(links[id]["parameters"][param], value);
+                    linked += 1;
+                }
+            }
+            assert!(linked >= 2, "{source}: {links}");
+        }
     }
 
     /// OpenAPI 3.1 with the bearer scheme on every operation and the error shape on its errors.
