@@ -253,8 +253,8 @@ mod tests {
                 secret_hash: c.secret_hash.map(|_| String::new()),
                 ..c
             };
-            assert_eq!(strip(rebuilt), strip(client));
             assert_eq!(spec_of(&client, &policy, spec.allow_signup), again);
+            assert_eq!(strip(rebuilt), strip(client));
         }
     }
 
@@ -271,7 +271,8 @@ mod tests {
         assert_eq!(out.name, "Reporting");
         let other: ClientPatch = serde_json::from_value(serde_json::json!({ "client_id": "other" })).unwrap();
         assert!(other.apply(full_spec()).is_err());
-        let same: ClientPatch = serde_json::from_value(serde_json::json!({ "client_id": "reporting" })).unwrap();
+        let same: ClientPatch =
+            serde_json::from_value(serde_json::json!({ "client_id": "reporting" })).unwrap();
         assert!(same.apply(full_spec()).is_ok());
         assert!(serde_json::from_value::<ClientPatch>(serde_json::json!({ "colour": "red" })).is_err());
     }

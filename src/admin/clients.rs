@@ -16,8 +16,8 @@ use crate::oauth::client_metadata::{self, AuthMethod};
 use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::secret_256;
 use crate::storage::{
-    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups, ClientListFilter,
-    ClientKeys, ClientSource, DynStore, GrantType, Registration,
+    ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups,
+    ClientKeys, ClientListFilter, ClientSource, DynStore, GrantType, Registration,
 };
 
 /// What an administrator registers (`client add`'s options, the API's JSON body). Every field but

@@ -78,7 +78,9 @@ pub struct UserPatch {
 }
 
 /// A member that is present, possibly `null`.
-pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -204,9 +206,7 @@ pub async fn list(
         username_prefix: filter.username_prefix.clone(),
     };
     let after = page.after()?;
-    let rows = store
-        .users_page(&query, after.as_deref(), page.fetch()?)
-        .await?;
+    let rows = store.users_page(&query, after.as_deref(), page.fetch()?).await?;
     Ok(page
         .page_of(rows, |u| u.username.clone())?
         .map(|u| UserView::from(&u)))

@@ -303,7 +303,10 @@ fn patch_of(args: &EditArgs) -> Result<ClientPatch, CliError> {
     );
     put("upstreams", list(&args.upstreams));
     put("password_login", args.password_login.map(Value::Bool));
-    put("id_token_signed_response_alg", args.id_token_alg.map(|v| json!(v)));
+    put(
+        "id_token_signed_response_alg",
+        args.id_token_alg.map(|v| json!(v)),
+    );
     put("access_token_alg", args.access_token_alg.map(|v| json!(v)));
     put("api", args.api.as_ref().map(|v| json!(v)));
     put("exchange_to", list(&args.exchange_to));

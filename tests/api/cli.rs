@@ -413,11 +413,29 @@ async fn cli_edit_commands_change_apis_and_clients() {
     let cli = Cli::new();
     let photos = "https://photos.example/api";
     cli.ok(
-        &["api", "add", photos, "--name", "Photos", "--access-token-ttl", "600", "--scope", "photos:read"],
+        &[
+            "api",
+            "add",
+            photos,
+            "--name",
+            "Photos",
+            "--access-token-ttl",
+            "600",
+            "--scope",
+            "photos:read",
+        ],
         None,
     );
     let api = cli.json(
-        &["api", "edit", photos, "--name", "Photo library", "--default-access-token-ttl", "--json"],
+        &[
+            "api",
+            "edit",
+            photos,
+            "--name",
+            "Photo library",
+            "--default-access-token-ttl",
+            "--json",
+        ],
         None,
     );
     assert_eq!(api["name"], "Photo library");
@@ -430,16 +448,40 @@ async fn cli_edit_commands_change_apis_and_clients() {
 
     let made = cli.json(
         &[
-            "client", "add", "Reporting", "--client-id", "reporting", "--grant-type", "client_credentials",
-            "--scope", "openid", "--require-mfa", "--tos-uri", "https://reporting.example/tos", "--json",
+            "client",
+            "add",
+            "Reporting",
+            "--client-id",
+            "reporting",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "openid",
+            "--require-mfa",
+            "--tos-uri",
+            "https://reporting.example/tos",
+            "--json",
         ],
         None,
     );
     assert!(made["client_secret"].is_string());
     let edited = cli.json(
         &[
-            "client", "edit", "reporting", "--name", "Reports", "--first-party", "true", "--scope", "openid",
-            "profile", "--clear", "tos_uri", "--api", photos, "--json",
+            "client",
+            "edit",
+            "reporting",
+            "--name",
+            "Reports",
+            "--first-party",
+            "true",
+            "--scope",
+            "openid",
+            "profile",
+            "--clear",
+            "tos_uri",
+            "--api",
+            photos,
+            "--json",
         ],
         None,
     );
@@ -451,7 +493,10 @@ async fn cli_edit_commands_change_apis_and_clients() {
     assert!(!edited.to_string().contains("reporting.example/tos"), "{edited}");
     let err = cli.fails(&["client", "edit", "reporting", "--clear", "colour"], None);
     assert!(err.contains("colour"), "{err}");
-    let err = cli.fails(&["client", "edit", "reporting", "--api", "https://nope.example/api"], None);
+    let err = cli.fails(
+        &["client", "edit", "reporting", "--api", "https://nope.example/api"],
+        None,
+    );
     assert!(err.contains("no API"), "{err}");
     cli.fails(&["client", "edit", "nope", "--name", "X"], None);
 }

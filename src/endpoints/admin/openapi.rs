@@ -15,8 +15,11 @@ use super::{apis, audit, clients, groups, keys, sessions, users};
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
-        AdminApi::openapi()
-            .to_pretty_json()
+        serde_json::to_value(AdminApi::openapi())
+            .and_then(|mut doc| {
+                link_created_resources(&mut doc);
+                serde_json::to_string_pretty(&doc)
+            })
             .unwrap_or_else(|e| format!("{{\"error\":\"server_error\",\"error_description\":\"{e}\"}}"))
     })
 }
@@ -203,11 +206,9 @@ const LINKS: [(&str, &str, &str, &[&str]); 4] = [
     ),
 ];
 
-/// Every operation's id made unique (`<tag>_<handler>`: handlers of different resources share
-/// names), then [`LINKS`] added to the `201` answers of the creating operations.
-fn link_created_resources(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::RefOr;
-    use utoipa::openapi::link::LinkBuilder;
+/// Every operation's id made unique: `<tag>_<handler>` (handlers of different resources share
+/// names).
+fn unique_operation_ids(openapi: &mut utoipa::openapi::OpenApi) {
     for item in openapi.paths.paths.values_mut() {
         let ops = [
             &mut item.get,
@@ -223,40 +224,33 @@ fn link_created_resources(openapi: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// [`LINKS`] added to the `201` answers of the creating operations of `doc` (the document as
+/// JSON: utoipa 5.5 writes a Link's `operationId` as `operation_id`, which no tool reads).
+fn link_created_resources(doc: &mut serde_json::Value) {
     for (source, param, value, targets) in LINKS {
-        let mut links = Vec::new();
+        let mut links = serde_json::Map::new();
         for target in targets {
-            let Some(item) = openapi.paths.paths.get(*target) else {
+            let Some(item) = doc["paths"][target].as_object() else {
                 continue;
             };
-            let ops = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
-            for op in ops.into_iter().flatten() {
-                if let Some(id) = &op.operation_id {
-                    let link = LinkBuilder::new()
-                        .operation_id(id.clone())
-                        .parameter(param, value)
-                        .build();
-                    links.push((id.clone(), link));
+            for op in item.values() {
+                if let Some(id) = op["operationId"].as_str() {
+                    let link = serde_json::json!({ "operationId": id, "parameters": { param: value } });
+                    links.insert(id.to_string(), link);
                 }
             }
         }
-        let created = openapi
-            .paths
-            .paths
-            .get_mut(source)
-            .and_then(|item| item.post.as_mut())
-            .and_then(|op| op.responses.responses.get_mut("201"));
-        if let Some(RefOr::T(response)) = created {
-            for (name, link) in links {
-                response.links.insert(name, RefOr::T(link));
-            }
+        if let Some(created) = doc["paths"][source]["post"]["responses"]["201"].as_object_mut() {
+            created.insert("links".into(), serde_json::Value::Object(links));
         }
     }
 }
 
 impl Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        link_created_resources(openapi);
+        unique_operation_ids(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 
+use super::DieselStore;
 use super::conn::DbConnection;
 use super::rows::{ClientRow, FamilyRow, UserRow};
 use super::schema::{clients, token_families, users};
-use super::DieselStore;
 use crate::storage::{
     Client, ClientListFilter, ClientSource, ListStore, StorageError, StorageResult, TokenFamily, User,
     UserListFilter,
