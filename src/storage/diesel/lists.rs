@@ -163,6 +163,7 @@ impl ListStore for DieselStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
