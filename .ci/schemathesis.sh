@@ -4,6 +4,7 @@
 # /admin/api/openapi.json with generated input. Fails on any 5xx and on any answer whose status or body is not
 # the one the document describes. The stateful phase follows the document's response links (a created client,
 # user, group or API into the operations on it by id), so the fuzzing reaches behind id-based operations.
+# `--max-time 120`: fuzzing and stateful scenarios repeat for two minutes (the whole run stays near three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +57,7 @@ schemathesis run "$issuer/admin/api/openapi.json" \
   --phases=examples,coverage,fuzzing,stateful \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance \
   --max-examples 20 \
+  --max-time 120 \
   --seed 20261127 \
   || status=$?
 if [ "$status" -ne 0 ]; then
