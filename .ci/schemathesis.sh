@@ -2,7 +2,9 @@
 # Fuzzes the admin API (docs/admin-api.md) with schemathesis: a portcullis server on SQLite in a temporary
 # folder, an admin client made with the CLI, a token from client_credentials, then every operation of
 # /admin/api/openapi.json with generated input. Fails on any 5xx and on any answer whose status or body is not
-# the one the document describes.
+# the one the document describes. The stateful phase follows the document's response links (a created client,
+# user, group or API into the operations on it by id), so the fuzzing reaches behind id-based operations.
+# `--max-time 120`: fuzzing and stateful scenarios repeat for two minutes (the whole run stays near three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,8 +54,10 @@ status=0
 cd "$work"
 schemathesis run "$issuer/admin/api/openapi.json" \
   --header "Authorization: Bearer ${token}" \
+  --phases=examples,coverage,fuzzing,stateful \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance \
   --max-examples 20 \
+  --max-time 120 \
   --seed 20261127 \
   || status=$?
 if [ "$status" -ne 0 ]; then

@@ -44,6 +44,33 @@ pub struct ApiSpec {
     pub introspect_client: Option<String>,
 }
 
+/// A change to an API (`PATCH /apis/{identifier}`, `portcullis api edit`): absent members stay as
+/// they are; `null` puts the lifetime or algorithm back to the server's default, or leaves the API
+/// without an introspecting client. The identifier cannot change: it is the `aud` of the tokens
+/// already issued for the API (RFC 8707 §2), and its resource servers check it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiPatch {
+    /// Refused unless it is the API's own: register a new API for a new identifier.
+    #[serde(default)]
+    pub identifier: Option<String>,
+    /// Display name, shown on the consent page.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Lifetime of its access tokens in seconds; `null`: tokens.access_token_ttl_secs.
+    #[serde(default, deserialize_with = "super::users::present")]
+    #[schema(value_type = Option<i64>)]
+    pub access_token_ttl_secs: Option<Option<i64>>,
+    /// Algorithm of its access tokens; `null`: keys.default_alg.
+    #[serde(default, deserialize_with = "super::users::present")]
+    #[schema(value_type = Option<String>)]
+    pub alg: Option<Option<Alg>>,
+    /// The confidential client that may introspect its access tokens; `null`: none.
+    #[serde(default, deserialize_with = "super::users::present")]
+    #[schema(value_type = Option<String>)]
+    pub introspect_client: Option<Option<String>>,
+}
+
 /// An API as shown.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiView {
@@ -115,15 +142,8 @@ pub fn build(spec: ApiSpec, issuer: &str, now: i64) -> Result<Api, AdminError> {
             "this identifier is the admin API's own and cannot be registered",
         ));
     }
-    let name = spec.name.trim();
-    if name.is_empty() {
-        return Err(AdminError::invalid("the API name must not be empty"));
-    }
-    if spec.access_token_ttl_secs.is_some_and(|t| t <= 0) {
-        return Err(AdminError::invalid(
-            "the access token lifetime must be a positive number of seconds",
-        ));
-    }
+    let name = check_name(&spec.name)?;
+    check_ttl(spec.access_token_ttl_secs)?;
     let mut scopes: Vec<ApiScope> = Vec::new();
     for raw in spec.scopes {
         let scope = check_scope(raw, name)?;
@@ -143,6 +163,54 @@ pub fn build(spec: ApiSpec, issuer: &str, now: i64) -> Result<Api, AdminError> {
     })
 }
 
+/// An API's display name: not empty once trimmed.
+fn check_name(name: &str) -> Result<&str, AdminError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdminError::invalid("the API name must not be empty"));
+    }
+    Ok(name)
+}
+
+/// An access-token lifetime: a positive number of seconds.
+fn check_ttl(ttl: Option<i64>) -> Result<(), AdminError> {
+    if ttl.is_some_and(|t| t <= 0) {
+        return Err(AdminError::invalid(
+            "the access token lifetime must be a positive number of seconds",
+        ));
+    }
+    Ok(())
+}
+
+/// What an API names beyond itself: a signing key of its algorithm exists, and its introspecting
+/// client is a confidential one.
+async fn check_references(
+    store: &DynStore,
+    alg: Option<Alg>,
+    introspect_client: Option<&str>,
+) -> Result<(), AdminError> {
+    if let Some(alg) = alg {
+        let keys = store.list_keys().await?;
+        if !keys.iter().any(|k| k.alg == alg && k.retired_at.is_none()) {
+            return Err(AdminError::invalid(format!(
+                "alg {alg}: there is no {alg} signing key; make one first with \
+                 `portcullis keys rotate --alg {alg} --now`"
+            )));
+        }
+    }
+    if let Some(id) = introspect_client {
+        let client = store.client_by_id(id).await?.ok_or_else(|| {
+            AdminError::invalid(format!("introspect_client: no client with client_id {id}"))
+        })?;
+        if client.is_public() {
+            return Err(AdminError::invalid(format!(
+                "introspect_client: {id} is a public client; introspection needs a confidential one"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Registers an API after checking that its algorithm has a key and its introspecting client is
 /// a confidential one.
 pub async fn create(
@@ -153,25 +221,7 @@ pub async fn create(
     now: i64,
 ) -> Result<ApiView, AdminError> {
     let api = build(spec, issuer, now)?;
-    if let Some(alg) = api.alg {
-        let keys = store.list_keys().await?;
-        if !keys.iter().any(|k| k.alg == alg && k.retired_at.is_none()) {
-            return Err(AdminError::invalid(format!(
-                "alg {alg}: there is no {alg} signing key; make one first with \
-                 `portcullis keys rotate --alg {alg} --now`"
-            )));
-        }
-    }
-    if let Some(id) = &api.introspect_client {
-        let client = store.client_by_id(id).await?.ok_or_else(|| {
-            AdminError::invalid(format!("introspect_client: no client with client_id {id}"))
-        })?;
-        if client.is_public() {
-            return Err(AdminError::invalid(format!(
-                "introspect_client: {id} is a public client; introspection needs a confidential one"
-            )));
-        }
-    }
+    check_references(store, api.alg, api.introspect_client.as_deref()).await?;
     store.create_api(api.clone()).await.map_err(|e| match e {
         StorageError::Conflict(_) => {
             AdminError::conflict(format!("an API {} already exists", api.identifier))
@@ -200,6 +250,54 @@ pub async fn get(store: &DynStore, identifier: &str) -> Result<ApiView, AdminErr
         .await?
         .map(ApiView::from)
         .ok_or_else(|| not_found(identifier))
+}
+
+/// Changes an API's own fields (docs/admin-api.md, "APIs"); its scopes change one at a time
+/// ([`put_scope`], [`delete_scope`]). The identifier never changes (see [`ApiPatch`]).
+pub async fn update(
+    store: &DynStore,
+    actor: &Actor,
+    identifier: &str,
+    patch: ApiPatch,
+) -> Result<ApiView, AdminError> {
+    let mut api = store
+        .api_by_identifier(identifier)
+        .await?
+        .ok_or_else(|| not_found(identifier))?;
+    if patch.identifier.as_deref().is_some_and(|i| i != api.identifier) {
+        return Err(AdminError::invalid(
+            "identifier cannot change: it is the aud of the access tokens already issued for this API \
+             and its resource servers check it; register a new API instead",
+        ));
+    }
+    let mut changed: Vec<&str> = Vec::new();
+    if let Some(name) = &patch.name {
+        api.name = check_name(name)?.to_string();
+        changed.push("name");
+    }
+    if let Some(ttl) = patch.access_token_ttl_secs {
+        check_ttl(ttl)?;
+        api.access_token_ttl_secs = ttl;
+        changed.push("access_token_ttl_secs");
+    }
+    if let Some(alg) = &patch.alg {
+        api.alg = *alg;
+        changed.push("alg");
+    }
+    if let Some(client) = &patch.introspect_client {
+        api.introspect_client = client.clone();
+        changed.push("introspect_client");
+    }
+    // Only what this change names is checked: a key retired since does not block a new name.
+    let new_alg = patch.alg.flatten();
+    let new_client = patch.introspect_client.as_ref().and_then(|c| c.as_deref());
+    check_references(store, new_alg, new_client).await?;
+    if !store.update_api(api.clone()).await? {
+        return Err(not_found(identifier));
+    }
+    let detail = json!({ "api": identifier, "change": "updated", "fields": changed });
+    record(store, actor, AuditKind::ApiChanged, None, None, detail).await;
+    get(store, identifier).await
 }
 
 /// Removes an API, its scopes and every client policy naming it.

@@ -2,10 +2,11 @@
 //! their registration is checked and built (docs/security.md A.2, C.11, K.2), created, replaced,
 //! deleted and given a new secret, and how they are shown (never the secret's digest).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{Actor, record};
+pub use super::client_patch::{ClientPatch, spec_of};
 pub use super::client_view::ClientView;
 use super::{AdminError, Page, PageRequest, dedup};
 use crate::config::UpstreamSettings;
@@ -16,12 +17,12 @@ use crate::oauth::scope::{STANDARD_SCOPES, Scope};
 use crate::random::secret_256;
 use crate::storage::{
     ApplicationType, AuditKind, BackchannelLogout, Client, ClientApiPolicy, ClientDisplay, ClientGroups,
-    ClientKeys, ClientSource, DynStore, GrantType, Registration,
+    ClientKeys, ClientListFilter, ClientSource, DynStore, GrantType, Registration,
 };
 
 /// What an administrator registers (`client add`'s options, the API's JSON body). Every field but
 /// `name` is optional; defaults as `portcullis client add --help` says.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
     /// Display name, shown on the login and consent pages.
@@ -340,6 +341,23 @@ pub async fn replace(
     Ok(ClientView::new(&client, secret.as_deref()).with_policy(&policy))
 }
 
+/// Changes some members of an administrator's client's registration (docs/admin-api.md,
+/// "Clients"): the change is applied to the registration as it stands and stored through
+/// [`replace`], under the same rules. `client edit` and `PATCH /clients/{client_id}`.
+pub async fn update(
+    store: &DynStore,
+    rules: ClientRules<'_>,
+    actor: &Actor,
+    client_id: &str,
+    patch: ClientPatch,
+) -> Result<ClientView, AdminError> {
+    let old = find(store, client_id).await?;
+    let policy = store.client_api_policy(client_id).await?;
+    let signup = store.client_allows_signup(client_id).await?;
+    let spec = patch.apply(spec_of(&old, &policy, signup))?;
+    replace(store, rules, actor, client_id, spec).await
+}
+
 /// One client with its API policy.
 pub async fn get(store: &DynStore, client_id: &str) -> Result<ClientView, AdminError> {
     let client = find(store, client_id).await?;
@@ -356,21 +374,22 @@ pub struct ClientFilter {
     pub grant_type: Option<GrantType>,
 }
 
-/// Clients by client_id, a page at a time.
+/// Clients by client_id, a page at a time, read from the store a page at a time.
 pub async fn list(
     store: &DynStore,
     filter: &ClientFilter,
     page: &PageRequest,
 ) -> Result<Page<ClientView>, AdminError> {
-    let all: Vec<Client> = store
-        .list_clients()
-        .await?
-        .into_iter()
-        .filter(|c| filter.source.is_none_or(|s| c.registration.source == s))
-        .filter(|c| filter.grant_type.is_none_or(|g| c.allows_grant(g)))
-        .collect();
+    let query = ClientListFilter {
+        source: filter.source,
+        grant_type: filter.grant_type,
+    };
+    let after = page.after()?;
+    let rows = store
+        .clients_page(&query, after.as_deref(), page.fetch()?)
+        .await?;
     Ok(page
-        .paginate(all, |c| c.client_id.clone())?
+        .page_of(rows, |c| c.client_id.clone())?
         .map(|c| ClientView::new(&c, None)))
 }
 

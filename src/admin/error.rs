@@ -24,6 +24,10 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// 409: it exists already.
     Conflict,
+    /// 413: a body larger than `security.max_body_bytes`.
+    PayloadTooLarge,
+    /// 415: a body that is not JSON (`Content-Type` other than `application/json`).
+    UnsupportedMediaType,
     /// 503: the database could not be reached.
     Unavailable,
     /// 500.
@@ -39,6 +43,8 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::Conflict => 409,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -54,6 +60,8 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::Unavailable => "temporarily_unavailable",
             ErrorKind::Internal => "server_error",
         }

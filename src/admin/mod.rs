@@ -10,6 +10,7 @@
 pub mod apis;
 pub mod audit;
 pub mod auth;
+pub mod client_patch;
 pub mod client_view;
 pub mod clients;
 pub mod error;

@@ -59,6 +59,30 @@ impl PageRequest {
             .ok_or_else(|| AdminError::invalid("cursor is not one this API returned"))
     }
 
+    /// How many rows to read for a page from the store: one more than the limit, which only
+    /// says whether more follow.
+    pub fn fetch(&self) -> Result<i64, AdminError> {
+        Ok(self.limit()? as i64 + 1)
+    }
+
+    /// The page of rows the store read in ascending `key` order after the cursor, [`fetch`] of
+    /// them at most (docs/admin-api.md, "Pagination": the cursor in the query).
+    ///
+    /// [`fetch`]: PageRequest::fetch
+    pub fn page_of<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> Result<Page<T>, AdminError> {
+        let limit = self.limit()?;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| URL_SAFE_NO_PAD.encode(key(last)))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows,
+            next_cursor,
+        })
+    }
+
     /// The page of `items` (in any order) sorted by `key` ascending: those after the cursor, at most
     /// `limit`, with the cursor of the next page when more follow. Keys must be unique.
     pub fn paginate<T>(&self, mut items: Vec<T>, key: impl Fn(&T) -> String) -> Result<Page<T>, AdminError> {

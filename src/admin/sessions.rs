@@ -49,7 +49,8 @@ impl From<TokenFamily> for SessionView {
     }
 }
 
-/// The live sessions of a user and/or a client (at least one is required), by id.
+/// The live sessions of a user and/or a client (at least one is required), by id, read from the
+/// store a page at a time.
 pub async fn list(
     store: &DynStore,
     user_id: Option<&str>,
@@ -60,9 +61,11 @@ pub async fn list(
     if user_id.is_none() && client_id.is_none() {
         return Err(AdminError::invalid("give user_id or client_id (or both)"));
     }
-    page.limit()?;
-    let families = store.active_families(user_id, client_id, now).await?;
-    Ok(page.paginate(families, |f| f.id.clone())?.map(SessionView::from))
+    let after = page.after()?;
+    let families = store
+        .families_page(user_id, client_id, now, after.as_deref(), page.fetch()?)
+        .await?;
+    Ok(page.page_of(families, |f| f.id.clone())?.map(SessionView::from))
 }
 
 /// Revokes one session: its refresh tokens stop working at once.

@@ -11,7 +11,7 @@ use crate::accounts::password_policy;
 use crate::accounts::users::{self, AccountError, AccountState};
 use crate::clock::Clock;
 use crate::config::PasswordPolicySettings;
-use crate::storage::{AuditKind, DynStore, NewUser, User, UserProfile};
+use crate::storage::{AuditKind, DynStore, NewUser, User, UserListFilter, UserProfile};
 
 /// A user as shown: never the password hash.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -78,7 +78,9 @@ pub struct UserPatch {
 }
 
 /// A member that is present, possibly `null`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -193,26 +195,20 @@ pub struct UserFilter {
     pub username_prefix: Option<String>,
 }
 
-/// Users by username, a page at a time.
+/// Users by username, a page at a time, read from the store a page at a time.
 pub async fn list(
     store: &DynStore,
     filter: &UserFilter,
     page: &PageRequest,
 ) -> Result<Page<UserView>, AdminError> {
-    let all: Vec<User> = store
-        .list_users()
-        .await?
-        .into_iter()
-        .filter(|u| filter.disabled.is_none_or(|d| u.disabled == d))
-        .filter(|u| {
-            filter
-                .username_prefix
-                .as_deref()
-                .is_none_or(|p| u.username.starts_with(p))
-        })
-        .collect();
+    let query = UserListFilter {
+        disabled: filter.disabled,
+        username_prefix: filter.username_prefix.clone(),
+    };
+    let after = page.after()?;
+    let rows = store.users_page(&query, after.as_deref(), page.fetch()?).await?;
     Ok(page
-        .paginate(all, |u| u.username.clone())?
+        .page_of(rows, |u| u.username.clone())?
         .map(|u| UserView::from(&u)))
 }
 

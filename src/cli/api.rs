@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 
 use super::output::{self, fmt_time};
 use super::{CliError, open_store};
-use crate::admin::apis::{self, ApiSpec, ApiView, ScopeSpec};
+use crate::admin::apis::{self, ApiPatch, ApiSpec, ApiView, ScopeSpec};
 use crate::admin::audit::Actor;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -28,6 +28,9 @@ pub enum ApiCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change an API's name, token lifetime, algorithm or introspecting client (its identifier
+    /// never changes: tokens carry it).
+    Edit(Box<EditArgs>),
     /// Remove an API, its scopes, and every client's default or exchange policy naming it.
     Remove { identifier: String },
     /// Add or remove one of an API's scopes.
@@ -67,6 +70,54 @@ pub struct AddArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The API to change.
+    pub identifier: String,
+    /// New display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New lifetime of its access tokens in seconds.
+    #[arg(long, value_name = "S", conflicts_with = "default_access_token_ttl")]
+    pub access_token_ttl: Option<i64>,
+    /// Its access tokens live tokens.access_token_ttl_secs again.
+    #[arg(long)]
+    pub default_access_token_ttl: bool,
+    /// New algorithm of its access tokens.
+    #[arg(long, value_enum, conflicts_with = "default_alg")]
+    pub alg: Option<Alg>,
+    /// Its access tokens are signed with keys.default_alg again.
+    #[arg(long)]
+    pub default_alg: bool,
+    /// The confidential client that may introspect its access tokens (RFC 7662 §4).
+    #[arg(long, value_name = "CLIENT_ID", conflicts_with = "no_introspect_client")]
+    pub introspect_client: Option<String>,
+    /// No client introspects its access tokens any more.
+    #[arg(long)]
+    pub no_introspect_client: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `api edit`'s arguments as the shared change: a flag given sets its field, a `--default-...`
+/// or `--no-...` flag clears it.
+fn patch_of(args: &EditArgs) -> ApiPatch {
+    fn set<T: Clone>(value: &Option<T>, clear: bool) -> Option<Option<T>> {
+        if clear {
+            Some(None)
+        } else {
+            value.clone().map(Some)
+        }
+    }
+    ApiPatch {
+        identifier: None,
+        name: args.name.clone(),
+        access_token_ttl_secs: set(&args.access_token_ttl, args.default_access_token_ttl),
+        alg: set(&args.alg, args.default_alg),
+        introspect_client: set(&args.introspect_client, args.no_introspect_client),
+    }
+}
+
 pub async fn run(settings: Settings, cmd: ApiCommand) -> Result<(), CliError> {
     let store = open_store(&settings).await?;
     let actor = Actor::cli();
@@ -77,6 +128,10 @@ pub async fn run(settings: Settings, cmd: ApiCommand) -> Result<(), CliError> {
             let now = Clock::system().now();
             let view = apis::create(&store, &actor, spec, &settings.issuer, now).await?;
             print(&view, json)
+        }
+        ApiCommand::Edit(args) => {
+            let view = apis::update(&store, &actor, &args.identifier, patch_of(&args)).await?;
+            print(&view, args.json)
         }
         ApiCommand::List { json } => list(&store, json).await,
         ApiCommand::Show { identifier, json } => print(&apis::get(&store, &identifier).await?, json),

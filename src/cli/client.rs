@@ -6,7 +6,7 @@ use super::output::{self, fmt_time};
 
 use super::{CliError, open_store, parse_grant_type};
 use crate::admin::audit::Actor;
-use crate::admin::clients::{self, ClientRules, ClientSpec};
+use crate::admin::clients::{self, ClientPatch, ClientRules, ClientSpec};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::Alg;
@@ -20,6 +20,10 @@ const SECRET_NOTE: &str =
 pub enum ClientCommand {
     /// Register a client.
     Add(Box<AddArgs>),
+    /// Change some of a client's registration: the options of `client add`, each replacing what
+    /// the client has (a repeatable one replaces the whole list); `--clear NAME` puts a member back
+    /// to its default. The rules are `client add`'s; the client_id never changes.
+    Edit(Box<EditArgs>),
     /// List clients.
     List {
         #[arg(long)]
@@ -149,6 +153,178 @@ pub struct AddArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The client to change.
+    pub client_id: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Redirect URIs (replace the registered ones); repeatable.
+    #[arg(long = "redirect-uri", value_name = "URI", num_args = 1..)]
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs (replace the registered ones); repeatable.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI", num_args = 1..)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// How the client authenticates: client_secret_basic, client_secret_post, none,
+    /// private_key_jwt. A client that newly needs a secret gets one, shown once.
+    #[arg(long, value_name = "METHOD", value_parser = parse_auth_method)]
+    pub auth_method: Option<AuthMethod>,
+    /// private_key_jwt: a file holding the client's JWK Set (public keys).
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_uri")]
+    pub jwks: Option<std::path::PathBuf>,
+    /// private_key_jwt: an https URL the client's JWK Set is fetched from.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+    /// web or native.
+    #[arg(long, value_name = "TYPE", value_parser = parse_application_type)]
+    pub application_type: Option<ApplicationType>,
+    /// Allowed grant types (replace the current ones).
+    #[arg(long = "grant-type", value_name = "GRANT", num_args = 1.., value_parser = parse_grant_type)]
+    pub grant_types: Vec<GrantType>,
+    /// Allowed scopes (replace the current ones).
+    #[arg(long = "scope", value_name = "SCOPE", num_args = 1..)]
+    pub scopes: Vec<String>,
+    /// First-party client (no consent page).
+    #[arg(long, value_name = "BOOL")]
+    pub first_party: Option<bool>,
+    /// A resource server (RFC 7662 §4).
+    #[arg(long, value_name = "BOOL")]
+    pub resource_server: Option<bool>,
+    /// RFC 9126 §6: authorization requests must be pushed to /par.
+    #[arg(long, value_name = "BOOL")]
+    pub require_par: Option<bool>,
+    /// Every login needs a second factor.
+    #[arg(long, value_name = "BOOL")]
+    pub require_mfa: Option<bool>,
+    /// Groups allowed in the `groups` claim (replace the current ones).
+    #[arg(long = "groups-claim-filter", value_name = "GROUP", num_args = 1..)]
+    pub groups_claim_filter: Vec<String>,
+    /// Groups whose members may use the client (replace the current ones).
+    #[arg(long = "require-group", value_name = "GROUP", num_args = 1..)]
+    pub require_groups: Vec<String>,
+    /// OpenID Back-Channel Logout 1.0 URI.
+    #[arg(long, value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid`.
+    #[arg(long, value_name = "BOOL")]
+    pub backchannel_logout_session_required: Option<bool>,
+    /// Upstream OpenID providers offered (replace the current ones).
+    #[arg(long = "upstream", value_name = "ID", num_args = 1..)]
+    pub upstreams: Vec<String>,
+    /// Whether the password form is offered (docs/security.md I.6).
+    #[arg(long, value_name = "BOOL")]
+    pub password_login: Option<bool>,
+    /// ID token signing algorithm.
+    #[arg(long, value_enum)]
+    pub id_token_alg: Option<Alg>,
+    /// Access token signing algorithm.
+    #[arg(long, value_enum)]
+    pub access_token_alg: Option<Alg>,
+    /// RFC 8707: the API its tokens are for when a request names no `resource`.
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub api: Option<String>,
+    /// RFC 8693: the APIs it may exchange tokens into (replace the current ones).
+    #[arg(long = "exchange-to", value_name = "IDENTIFIER", num_args = 1..)]
+    pub exchange_to: Vec<String>,
+    /// RFC 7591 §2 `client_uri`.
+    #[arg(long, value_name = "URL")]
+    pub client_uri: Option<String>,
+    /// RFC 7591 §2 `logo_uri`.
+    #[arg(long, value_name = "URL")]
+    pub logo_uri: Option<String>,
+    /// RFC 7591 §2 `policy_uri`.
+    #[arg(long, value_name = "URL")]
+    pub policy_uri: Option<String>,
+    /// RFC 7591 §2 `tos_uri`.
+    #[arg(long, value_name = "URL")]
+    pub tos_uri: Option<String>,
+    /// Its login page offers "Create an account" when `[signup] enabled`.
+    #[arg(long, value_name = "BOOL")]
+    pub allow_signup: Option<bool>,
+    /// Put a member back to its default, by its admin API name (`backchannel_logout_uri`,
+    /// `redirect_uris`, `api`, `access_token_alg`, ...); repeatable.
+    #[arg(long = "clear", value_name = "NAME", num_args = 1..)]
+    pub clear: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `client edit`'s arguments as the shared change (`admin::clients::ClientPatch`, the admin
+/// API's PATCH body): the members given, and `null` for each `--clear`ed one. Unknown names are
+/// refused as the API refuses unknown members.
+fn patch_of(args: &EditArgs) -> Result<ClientPatch, CliError> {
+    use serde_json::{Map, Value, json};
+    let mut m = Map::new();
+    let mut put = |name: &str, value: Option<Value>| {
+        if let Some(v) = value {
+            m.insert(name.to_string(), v);
+        }
+    };
+    let list = |v: &Vec<String>| (!v.is_empty()).then(|| json!(v));
+    put("name", args.name.as_ref().map(|v| json!(v)));
+    put("redirect_uris", list(&args.redirect_uris));
+    put("post_logout_redirect_uris", list(&args.post_logout_redirect_uris));
+    put(
+        "token_endpoint_auth_method",
+        args.auth_method.map(|m| json!(m.as_str())),
+    );
+    let jwks = match &args.jwks {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| CliError::Invalid(format!("--jwks {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    put("jwks", jwks.map(|v| json!(v)));
+    put("jwks_uri", args.jwks_uri.as_ref().map(|v| json!(v)));
+    put("application_type", args.application_type.map(|v| json!(v)));
+    put(
+        "grant_types",
+        (!args.grant_types.is_empty()).then(|| json!(args.grant_types)),
+    );
+    put("scopes", list(&args.scopes));
+    put("first_party", args.first_party.map(Value::Bool));
+    put("resource_server", args.resource_server.map(Value::Bool));
+    put(
+        "require_pushed_authorization_requests",
+        args.require_par.map(Value::Bool),
+    );
+    put("require_mfa", args.require_mfa.map(Value::Bool));
+    put("groups_claim_filter", list(&args.groups_claim_filter));
+    put("require_groups", list(&args.require_groups));
+    put(
+        "backchannel_logout_uri",
+        args.backchannel_logout_uri.as_ref().map(|v| json!(v)),
+    );
+    put(
+        "backchannel_logout_session_required",
+        args.backchannel_logout_session_required.map(Value::Bool),
+    );
+    put("upstreams", list(&args.upstreams));
+    put("password_login", args.password_login.map(Value::Bool));
+    put(
+        "id_token_signed_response_alg",
+        args.id_token_alg.map(|v| json!(v)),
+    );
+    put("access_token_alg", args.access_token_alg.map(|v| json!(v)));
+    put("api", args.api.as_ref().map(|v| json!(v)));
+    put("exchange_to", list(&args.exchange_to));
+    put("client_uri", args.client_uri.as_ref().map(|v| json!(v)));
+    put("logo_uri", args.logo_uri.as_ref().map(|v| json!(v)));
+    put("policy_uri", args.policy_uri.as_ref().map(|v| json!(v)));
+    put("tos_uri", args.tos_uri.as_ref().map(|v| json!(v)));
+    put("allow_signup", args.allow_signup.map(Value::Bool));
+    for name in &args.clear {
+        if m.insert(name.clone(), Value::Null).is_some() {
+            return Err(CliError::Invalid(format!(
+                "--clear {name} and a value for it: give one of them"
+            )));
+        }
+    }
+    serde_json::from_value(Value::Object(m)).map_err(|e| CliError::Invalid(format!("--clear: {e}")))
+}
+
 /// A client as printed: the one view the admin API shows too.
 pub use crate::admin::clients::ClientView;
 
@@ -167,6 +343,18 @@ pub async fn run(settings: Settings, cmd: ClientCommand) -> Result<(), CliError>
             let client = clients::find(&store, &view.client_id).await?;
             let policy = store.client_api_policy(&client.client_id).await?;
             print_client(&client, &policy, view.client_secret.as_deref(), json)
+        }
+        ClientCommand::Edit(args) => {
+            let patch = patch_of(&args)?;
+            let store = open_store(&settings).await?;
+            let rules = ClientRules {
+                upstreams: &settings.upstream,
+                default_alg: settings.keys.default_alg,
+            };
+            let view = clients::update(&store, rules, &actor, &args.client_id, patch).await?;
+            let client = clients::find(&store, &view.client_id).await?;
+            let policy = store.client_api_policy(&client.client_id).await?;
+            print_client(&client, &policy, view.client_secret.as_deref(), args.json)
         }
         ClientCommand::List { json } => list(&open_store(&settings).await?, json).await,
         ClientCommand::Show { client_id, json } => {

@@ -69,6 +69,10 @@ pub trait ApiStore: Send + Sync {
     /// Deletes the API, its scopes and every client policy naming it, in one transaction. False if
     /// no such API.
     async fn delete_api(&self, identifier: &str) -> StorageResult<bool>;
+    /// Replaces the API's own fields (`name`, `access_token_ttl_secs`, `alg`, `introspect_client`)
+    /// with those of `api`, found by its identifier; its scopes and `created_at` stay. False if no
+    /// such API.
+    async fn update_api(&self, api: Api) -> StorageResult<bool>;
     /// Adds or replaces (by name) one scope of an existing API. False if no such API.
     async fn put_api_scope(&self, identifier: &str, scope: ApiScope) -> StorageResult<bool>;
     /// Removes one scope of an API. False if there was none.

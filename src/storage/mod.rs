@@ -8,6 +8,7 @@ pub mod apis;
 pub mod cache;
 pub mod diesel;
 pub mod ephemeral;
+pub mod lists;
 pub mod models;
 pub mod seed;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use apis::{Api, ApiScope, ApiStore, ClientApiPolicy};
+pub use lists::{ClientListFilter, ListStore, UserListFilter};
 pub use models::*;
 pub use seed::{SeedBatch, SeedStore};
 
@@ -393,6 +395,7 @@ pub trait Store:
     + RegistrationStore
     + SelfServiceStore
     + SeedStore
+    + ListStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StorageResult<()>;

@@ -831,3 +831,356 @@ async fn openapi_document_is_public_and_every_documented_operation_is_routed() {
         }
     }
 }
+
+/// docs/admin-api.md, "Errors": a body over `security.max_body_bytes` is 413 in the API's error
+/// shape (not actix's plain text), and the OpenAPI document says so for operations with a body.
+#[tokio::test]
+async fn oversized_body_is_413_in_the_json_error_shape() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let max = app.state.settings.security.max_body_bytes;
+    let name = "x".repeat(max + 1);
+    let res = call(
+        &app,
+        Method::POST,
+        "/clients",
+        Some(&token),
+        Some(json!({ "name": name })),
+    )
+    .await;
+    api_error(res, 413, "payload_too_large").await;
+    // Without a token the answer is 401: nobody learns anything before authenticating.
+    let res = call(
+        &app,
+        Method::POST,
+        "/clients",
+        None,
+        Some(json!({ "name": "x".repeat(max + 1) })),
+    )
+    .await;
+    api_error(res, 401, "unauthorized").await;
+    let doc: Value = app
+        .api
+        .get(app.url("/admin/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let post = &doc["paths"]["/admin/api/v1/clients"]["post"]["responses"];
+    assert_eq!(
+        post["413"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    assert!(post["415"].is_object());
+    assert!(doc["paths"]["/admin/api/v1/clients"]["get"]["responses"]["413"].is_null());
+}
+
+/// docs/admin-api.md, "Errors": a body that says it is not JSON, or a body without a
+/// Content-Type, is 415 in the API's error shape; JSON types (`+json` too) are read.
+#[tokio::test]
+async fn non_json_body_is_415_in_the_json_error_shape() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let send = |content_type: Option<&'static str>, body: &'static str| {
+        let mut req = app
+            .api
+            .post(app.url("/admin/api/v1/groups"))
+            .bearer_auth(&token)
+            .body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send()
+    };
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ] {
+        let res = send(Some(ct), r#"{"name":"staff"}"#).await.unwrap();
+        api_error(res, 415, "unsupported_media_type").await;
+    }
+    let res = send(None, r#"{"name":"staff"}"#).await.unwrap();
+    api_error(res, 415, "unsupported_media_type").await;
+    let res = send(Some("application/json; charset=utf-8"), r#"{"name":"staff"}"#)
+        .await
+        .unwrap();
+    ok_json(res, 201).await;
+    let res = send(Some("application/merge-patch+json"), r#"{"name":"ops"}"#)
+        .await
+        .unwrap();
+    ok_json(res, 201).await;
+    // An operation whose body is optional still takes none.
+    let rotated = call(&app, Method::POST, "/keys/rotate", Some(&token), None).await;
+    ok_json(rotated, 201).await;
+}
+
+/// docs/admin-api.md, "APIs": PATCH changes an API's own fields (null: back to the default) and
+/// records it; the identifier, which its tokens carry as `aud`, is refused with 400.
+#[tokio::test]
+async fn api_patch_changes_its_fields_but_never_its_identifier() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let api = json!({ "identifier": "https://photos.example/api", "name": "Photos", "access_token_ttl_secs": 600, "scopes": [{ "name": "photos:read" }] });
+    ok_json(
+        call(&app, Method::POST, "/apis", Some(&token), Some(api)).await,
+        201,
+    )
+    .await;
+    let path = "/apis/https:%2F%2Fphotos.example%2Fapi";
+    let changed = ok_json(
+        call(
+            &app,
+            Method::PATCH,
+            path,
+            Some(&token),
+            Some(json!({ "name": "Photo library", "access_token_ttl_secs": null, "introspect_client": CONFIDENTIAL_ID })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["name"], "Photo library");
+    assert!(changed["access_token_ttl_secs"].is_null(), "{changed}");
+    assert_eq!(changed["introspect_client"], CONFIDENTIAL_ID);
+    assert_eq!(changed["scopes"].as_array().unwrap().len(), 1);
+    let stored = app
+        .ctx()
+        .store
+        .api_by_identifier("https://photos.example/api")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.name, "Photo library");
+    assert_eq!(stored.access_token_ttl_secs, None);
+
+    let moved = json!({ "identifier": "https://other.example/api" });
+    let body = api_error(
+        call(&app, Method::PATCH, path, Some(&token), Some(moved)).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        body["error_description"].as_str().unwrap().contains("aud"),
+        "{body}"
+    );
+    for bad in [
+        json!({ "name": " " }),
+        json!({ "access_token_ttl_secs": 0 }),
+        json!({ "introspect_client": PUBLIC_ID }),
+        json!({ "scopes": [] }),
+    ] {
+        let res = call(&app, Method::PATCH, path, Some(&token), Some(bad)).await;
+        api_error(res, 400, "invalid_request").await;
+    }
+    api_error(
+        call(
+            &app,
+            Method::PATCH,
+            "/apis/https:%2F%2Fnope.example",
+            Some(&token),
+            Some(json!({ "name": "X" })),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let events = app.ctx().store.recent_events(20).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind.as_str() == "api.changed" && e.detail.contains("\"updated\"")),
+        "{events:?}"
+    );
+}
+
+/// docs/admin-api.md, "Clients": PATCH sets the members it names (any `client add` option),
+/// keeps the others and the secret, puts a `null` one back to its default, never changes the
+/// client_id, and obeys the registration's rules.
+#[tokio::test]
+async fn client_patch_changes_only_the_members_it_names() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let body = json!({ "name": "Reporting", "client_id": "reporting", "grant_types": ["client_credentials"],
+        "scopes": ["openid"], "require_mfa": true, "client_uri": "https://reporting.example/" });
+    let created = ok_json(
+        call(&app, Method::POST, "/clients", Some(&token), Some(body)).await,
+        201,
+    )
+    .await;
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    let patch = json!({ "name": "Reports", "scopes": ["openid", "profile"], "client_uri": null, "first_party": true });
+    let changed = ok_json(
+        call(
+            &app,
+            Method::PATCH,
+            "/clients/reporting",
+            Some(&token),
+            Some(patch),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(changed.get("client_secret").is_none(), "{changed}");
+    let client = app.ctx().store.client_by_id("reporting").await.unwrap().unwrap();
+    assert_eq!(client.name, "Reports");
+    assert_eq!(client.scopes.to_string(), "openid profile");
+    assert!(client.first_party && client.require_mfa);
+    assert_eq!(client.grant_types, vec![GrantType::ClientCredentials]);
+    assert_eq!(client.registration.display.client_uri, None);
+    let res = app
+        .api
+        .post(app.url("/token"))
+        .basic_auth("reporting", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the secret still works");
+    for bad in [
+        json!({ "client_id": "renamed" }),
+        json!({ "redirect_uris": ["http://evil.example/cb"], "grant_types": ["authorization_code"] }),
+        json!({ "colour": "red" }),
+        json!({ "api": "https://nope.example/api" }),
+    ] {
+        let res = call(&app, Method::PATCH, "/clients/reporting", Some(&token), Some(bad)).await;
+        api_error(res, 400, "invalid_request").await;
+    }
+    api_error(
+        call(
+            &app,
+            Method::PATCH,
+            "/clients/nope",
+            Some(&token),
+            Some(json!({})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+/// docs/admin-api.md, "Pagination": with a filter, pages read in the database still visit every
+/// matching item exactly once over several pages (users, clients, sessions).
+#[tokio::test]
+async fn filtered_pages_visit_every_matching_item_once() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    let store = &app.ctx().store;
+    let mut expected_users = Vec::new();
+    for i in 0..7 {
+        for prefix in ["ops-", "Ops-", "opsx", "dev-"] {
+            let username = format!("{prefix}{i}");
+            let user = store
+                .create_user(portcullis::storage::NewUser {
+                    id: portcullis::random::random_id(),
+                    username: username.clone(),
+                    email: None,
+                    email_verified: false,
+                    name: None,
+                    password_hash: "x".into(),
+                    created_at: app.clock.now(),
+                })
+                .await
+                .unwrap();
+            let disabled = i % 3 == 0;
+            if disabled {
+                store.set_disabled(&user.id, true, app.clock.now()).await.unwrap();
+            }
+            if prefix == "ops-" && !disabled {
+                expected_users.push(username);
+            }
+        }
+    }
+    expected_users.sort();
+    let walk = |first: String, key: &'static str| {
+        let app = &app;
+        let token = &token;
+        async move {
+            let mut seen: Vec<String> = Vec::new();
+            let mut path = first.clone();
+            let mut pages = 0;
+            loop {
+                let page = ok_json(call(app, Method::GET, &path, Some(token), None).await, 200).await;
+                let items = page["items"].as_array().unwrap();
+                assert!(items.len() <= 2, "{page}");
+                seen.extend(items.iter().map(|i| i[key].as_str().unwrap().to_string()));
+                pages += 1;
+                match page["next_cursor"].as_str() {
+                    Some(c) => path = format!("{first}&cursor={c}"),
+                    None => break,
+                }
+            }
+            (seen, pages)
+        }
+    };
+    let (users, pages) = walk(
+        "/users?limit=2&username_prefix=ops-&disabled=false".into(),
+        "username",
+    )
+    .await;
+    assert_eq!(users, expected_users);
+    assert!(pages > 1);
+
+    for i in 0..5 {
+        let id = format!("machine-{i}");
+        let spec = ClientSpec {
+            name: id.clone(),
+            client_id: Some(id.clone()),
+            grant_types: vec![GrantType::ClientCredentials],
+            ..ClientSpec::default()
+        };
+        let (client, _) = clients::build(spec, portcullis::keys::Alg::Rs256, app.clock.now()).unwrap();
+        store.create_client(client).await.unwrap();
+    }
+    let mut expected_clients: Vec<String> = store
+        .list_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.allows_grant(GrantType::ClientCredentials))
+        .filter(|c| c.registration.source == portcullis::storage::ClientSource::Admin)
+        .map(|c| c.client_id)
+        .collect();
+    expected_clients.sort();
+    assert!(expected_clients.len() >= 6, "{expected_clients:?}");
+    let (clients_seen, pages) = walk(
+        "/clients?limit=2&grant_type=client_credentials&source=admin".into(),
+        "client_id",
+    )
+    .await;
+    assert_eq!(clients_seen, expected_clients);
+    assert!(pages > 1);
+    let (dynamic, _) = walk("/clients?limit=2&source=dynamic".into(), "client_id").await;
+    assert!(dynamic.is_empty(), "{dynamic:?}");
+
+    for _ in 0..5 {
+        password_tokens(&app, "openid offline_access").await;
+    }
+    let mut families: Vec<String> = store
+        .active_families(Some(&app.user_id), Some(CONFIDENTIAL_ID), app.clock.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    store.revoke_family(&families[0], app.clock.now()).await.unwrap();
+    families.remove(0);
+    families.sort();
+    let (sessions, pages) = walk(
+        format!(
+            "/sessions?limit=2&client_id={CONFIDENTIAL_ID}&user_id={}",
+            app.user_id
+        ),
+        "id",
+    )
+    .await;
+    assert_eq!(sessions, families);
+    assert!(pages > 1);
+}

@@ -404,3 +404,99 @@ async fn serve_with_https_issuer_refuses_to_start_without_a_master_key() {
         "no key file was generated"
     );
 }
+
+/// `portcullis api edit` and `portcullis client edit` change what they name through the admin
+/// API's own operations (`admin::apis::update`, `admin::clients::update`): the same rules, the
+/// identifier and client_id never change, `--clear` puts a member back to its default.
+#[tokio::test]
+async fn cli_edit_commands_change_apis_and_clients() {
+    let cli = Cli::new();
+    let photos = "https://photos.example/api";
+    cli.ok(
+        &[
+            "api",
+            "add",
+            photos,
+            "--name",
+            "Photos",
+            "--access-token-ttl",
+            "600",
+            "--scope",
+            "photos:read",
+        ],
+        None,
+    );
+    let api = cli.json(
+        &[
+            "api",
+            "edit",
+            photos,
+            "--name",
+            "Photo library",
+            "--default-access-token-ttl",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(api["name"], "Photo library");
+    assert!(api.get("access_token_ttl_secs").is_none(), "{api}");
+    assert_eq!(api["scopes"][0]["name"], "photos:read");
+    let err = cli.fails(&["api", "edit", photos, "--access-token-ttl", "0"], None);
+    assert!(err.contains("positive"), "{err}");
+    let err = cli.fails(&["api", "edit", "https://nope.example/api", "--name", "X"], None);
+    assert!(err.contains("no API"), "{err}");
+
+    let made = cli.json(
+        &[
+            "client",
+            "add",
+            "Reporting",
+            "--client-id",
+            "reporting",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "openid",
+            "--require-mfa",
+            "--tos-uri",
+            "https://reporting.example/tos",
+            "--json",
+        ],
+        None,
+    );
+    assert!(made["client_secret"].is_string());
+    let edited = cli.json(
+        &[
+            "client",
+            "edit",
+            "reporting",
+            "--name",
+            "Reports",
+            "--first-party",
+            "true",
+            "--scope",
+            "openid",
+            "profile",
+            "--clear",
+            "tos_uri",
+            "--api",
+            photos,
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(edited["name"], "Reports");
+    assert_eq!(edited["first_party"], true);
+    assert_eq!(edited["require_mfa"], true, "kept: {edited}");
+    assert_eq!(edited["api"], photos);
+    assert!(edited.get("client_secret").is_none(), "{edited}");
+    assert!(!edited.to_string().contains("reporting.example/tos"), "{edited}");
+    let err = cli.fails(&["client", "edit", "reporting", "--clear", "colour"], None);
+    assert!(err.contains("colour"), "{err}");
+    let err = cli.fails(
+        &["client", "edit", "reporting", "--api", "https://nope.example/api"],
+        None,
+    );
+    assert!(err.contains("no API"), "{err}");
+    cli.fails(&["client", "edit", "nope", "--name", "X"], None);
+}

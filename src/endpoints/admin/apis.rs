@@ -2,10 +2,10 @@
 //! percent-encoded (`https:%2F%2Fphotos.example%2Fapi`).
 
 use actix_web::HttpRequest;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use serde::Deserialize;
 
-use super::{Admin, Paging, Reply, body, created, done, ok, param, query, resource};
+use super::{Admin, Body, Paging, Reply, created, done, ok, param, query, resource};
 use crate::admin::apis::{self, ScopeSpec};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/apis/{identifier}")
             .route(web::get().to(get))
+            .route(web::patch().to(update))
             .route(web::delete().to(delete)),
     )
     .service(
@@ -65,8 +66,8 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
     request_body = crate::admin::apis::ApiSpec,
     responses((status = 201, description = "The API", body = crate::admin::apis::ApiView))
 )]
-pub async fn create(admin: Admin, bytes: Bytes) -> Reply {
-    let spec = body(&bytes)?;
+pub async fn create(admin: Admin, payload: Body) -> Reply {
+    let spec = payload.json()?;
     let issuer = &admin.state.ctx.issuer;
     created(apis::create(admin.store(), &admin.actor, spec, issuer, admin.now()).await)
 }
@@ -80,6 +81,20 @@ pub async fn create(admin: Admin, bytes: Bytes) -> Reply {
 )]
 pub async fn get(admin: Admin, req: HttpRequest) -> Reply {
     ok(apis::get(admin.store(), &param(&req, "identifier")?).await)
+}
+
+#[utoipa::path(
+    patch,
+    path = "/admin/api/v1/apis/{identifier}",
+    tag = "apis",
+    params(("identifier" = String, Path, description = "Percent-encoded")),
+    request_body = crate::admin::apis::ApiPatch,
+    responses((status = 200, description = "The API as changed (its identifier never changes: 400)", body = crate::admin::apis::ApiView))
+)]
+pub async fn update(admin: Admin, req: HttpRequest, payload: Body) -> Reply {
+    let identifier = param(&req, "identifier")?;
+    let patch = payload.json()?;
+    ok(apis::update(admin.store(), &admin.actor, &identifier, patch).await)
 }
 
 #[utoipa::path(
@@ -101,13 +116,9 @@ pub async fn delete(admin: Admin, req: HttpRequest) -> Reply {
     request_body = Option<ScopeBody>,
     responses((status = 200, description = "The API with the scope", body = crate::admin::apis::ApiView))
 )]
-pub async fn put_scope(admin: Admin, req: HttpRequest, bytes: Bytes) -> Reply {
+pub async fn put_scope(admin: Admin, req: HttpRequest, payload: Body) -> Reply {
     let identifier = param(&req, "identifier")?;
-    let b: ScopeBody = if bytes.is_empty() {
-        ScopeBody::default()
-    } else {
-        body(&bytes)?
-    };
+    let b: ScopeBody = payload.json_or_default()?;
     let spec = ScopeSpec {
         name: param(&req, "name")?,
         description: b.description,

@@ -1,10 +1,10 @@
 //! `/admin/api/v1/clients` (docs/admin-api.md, "Clients").
 
 use actix_web::HttpRequest;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use serde::Deserialize;
 
-use super::{Admin, Paging, Reply, body, created, done, ok, param, query, resource};
+use super::{Admin, Body, Paging, Reply, created, done, ok, param, query, resource};
 use crate::admin::AdminError;
 use crate::admin::clients::{self, ClientFilter, ClientRules};
 use crate::storage::{ClientSource, GrantType};
@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         resource("/clients/{client_id}")
             .route(web::get().to(get))
             .route(web::put().to(replace))
+            .route(web::patch().to(update))
             .route(web::delete().to(delete)),
     )
     .service(resource("/clients/{client_id}/secret").route(web::post().to(rotate_secret)));
@@ -81,8 +82,8 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
     request_body = crate::admin::clients::ClientSpec,
     responses((status = 201, description = "The client; a confidential one with its secret, shown this once", body = crate::admin::clients::ClientView))
 )]
-pub async fn create(admin: Admin, bytes: Bytes) -> Reply {
-    let spec = body(&bytes)?;
+pub async fn create(admin: Admin, payload: Body) -> Reply {
+    let spec = payload.json()?;
     created(clients::create(admin.store(), rules(&admin), &admin.actor, spec, admin.now()).await)
 }
 
@@ -105,10 +106,24 @@ pub async fn get(admin: Admin, req: HttpRequest) -> Reply {
     request_body = crate::admin::clients::ClientSpec,
     responses((status = 200, description = "The client as replaced (a secret only if it newly needs one)", body = crate::admin::clients::ClientView))
 )]
-pub async fn replace(admin: Admin, req: HttpRequest, bytes: Bytes) -> Reply {
+pub async fn replace(admin: Admin, req: HttpRequest, payload: Body) -> Reply {
     let id = param(&req, "client_id")?;
-    let spec = body(&bytes)?;
+    let spec = payload.json()?;
     ok(clients::replace(admin.store(), rules(&admin), &admin.actor, &id, spec).await)
+}
+
+#[utoipa::path(
+    patch,
+    path = "/admin/api/v1/clients/{client_id}",
+    tag = "clients",
+    params(("client_id" = String, Path)),
+    request_body = crate::admin::clients::ClientPatch,
+    responses((status = 200, description = "The client as changed: absent members stay, null is the default (a secret only if it newly needs one)", body = crate::admin::clients::ClientView))
+)]
+pub async fn update(admin: Admin, req: HttpRequest, payload: Body) -> Reply {
+    let id = param(&req, "client_id")?;
+    let patch = payload.json()?;
+    ok(clients::update(admin.store(), rules(&admin), &admin.actor, &id, patch).await)
 }
 
 #[utoipa::path(

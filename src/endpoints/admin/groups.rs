@@ -1,10 +1,10 @@
 //! `/admin/api/v1/groups` (docs/admin-api.md, "Groups"): groups and their local members.
 
 use actix_web::HttpRequest;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use serde::Deserialize;
 
-use super::{Admin, Paging, Reply, body, created, done, ok, param, query, resource};
+use super::{Admin, Body, Paging, Reply, created, done, ok, param, query, resource};
 use crate::admin::{groups, users};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -64,8 +64,8 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
     request_body = GroupSpec,
     responses((status = 201, description = "The group", body = super::openapi::Group))
 )]
-pub async fn create(admin: Admin, bytes: Bytes) -> Reply {
-    let spec: GroupSpec = body(&bytes)?;
+pub async fn create(admin: Admin, payload: Body) -> Reply {
+    let spec: GroupSpec = payload.json()?;
     created(groups::create(admin.store(), &admin.actor, &spec.name, admin.now()).await)
 }
 

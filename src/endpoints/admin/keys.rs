@@ -2,10 +2,10 @@
 //! and rotated.
 
 use actix_web::HttpRequest;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use serde::Deserialize;
 
-use super::{Admin, Paging, Reply, body, created, ok, query, resource};
+use super::{Admin, Body, Paging, Reply, created, ok, query, resource};
 use crate::admin::keys::{self, RotateSpec};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,12 +45,8 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
     request_body = Option<crate::admin::keys::RotateSpec>,
     responses((status = 201, description = "The new key", body = super::openapi::Key))
 )]
-pub async fn rotate(admin: Admin, bytes: Bytes) -> Reply {
-    let spec: RotateSpec = if bytes.is_empty() {
-        RotateSpec::default()
-    } else {
-        body(&bytes)?
-    };
+pub async fn rotate(admin: Admin, payload: Body) -> Reply {
+    let spec: RotateSpec = payload.json_or_default()?;
     let ctx = &admin.state.ctx;
     let key = keys::rotate(&ctx.store, &ctx.clock, &admin.state.settings, &admin.actor, spec).await?;
     if let Err(e) = ctx.keys.reload().await {

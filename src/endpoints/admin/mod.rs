@@ -5,6 +5,7 @@
 
 pub mod apis;
 pub mod audit;
+pub mod body;
 pub mod clients;
 pub mod groups;
 pub mod keys;
@@ -27,6 +28,8 @@ use crate::admin::audit::Actor;
 use crate::admin::{AdminError, ErrorKind, PageRequest};
 use crate::http::response::no_store;
 use crate::state::AppState;
+
+pub use body::Body;
 
 /// Where the API lives.
 pub const BASE: &str = "/admin/api/v1";

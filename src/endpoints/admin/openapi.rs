@@ -15,8 +15,11 @@ use super::{apis, audit, clients, groups, keys, sessions, users};
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
-        AdminApi::openapi()
-            .to_pretty_json()
+        serde_json::to_value(AdminApi::openapi())
+            .and_then(|mut doc| {
+                link_created_resources(&mut doc);
+                serde_json::to_string_pretty(&doc)
+            })
             .unwrap_or_else(|e| format!("{{\"error\":\"server_error\",\"error_description\":\"{e}\"}}"))
     })
 }
@@ -32,7 +35,8 @@ pub async fn get() -> HttpResponse {
 #[allow(dead_code)]
 pub struct ErrorBody {
     /// `invalid_request`, `unauthorized`, `invalid_token`, `insufficient_scope`, `not_found`,
-    /// `method_not_allowed`, `conflict`, `temporarily_unavailable`, `server_error`.
+    /// `method_not_allowed`, `conflict`, `payload_too_large`, `unsupported_media_type`,
+    /// `temporarily_unavailable`, `server_error`.
     pub error: String,
     pub error_description: String,
     /// The request's `X-Request-Id`, also on the server's log lines.
@@ -119,10 +123,10 @@ pub struct Revoked {
         description = "The operators' REST API (docs/admin-api.md). Bearer access tokens of Portcullis with the scope portcullis:admin for the audience {issuer}/admin/api."
     ),
     paths(
-        clients::list, clients::create, clients::get, clients::replace, clients::delete, clients::rotate_secret,
+        clients::list, clients::create, clients::get, clients::replace, clients::update, clients::delete, clients::rotate_secret,
         users::list, users::create, users::get, users::update, users::delete, users::logout,
         groups::list, groups::create, groups::get, groups::delete, groups::members, groups::add_member, groups::remove_member,
-        apis::list, apis::create, apis::get, apis::delete, apis::put_scope, apis::delete_scope,
+        apis::list, apis::create, apis::get, apis::update, apis::delete, apis::put_scope, apis::delete_scope,
         sessions::list, sessions::revoke, sessions::consents, sessions::revoke_consent,
         keys::list, keys::rotate,
         audit::list,
@@ -149,8 +153,135 @@ const ERRORS: [(&str, &str); 7] = [
     ("503", "The database is unavailable"),
 ];
 
+/// The errors of an operation that takes a body (docs/admin-api.md, "Errors").
+const BODY_ERRORS: [(&str, &str); 2] = [
+    (
+        "413",
+        "The body is larger than security.max_body_bytes (payload_too_large)",
+    ),
+    (
+        "415",
+        "The body is not JSON: Content-Type must be application/json (unsupported_media_type)",
+    ),
+];
+
+/// Where an answer's ids lead (OpenAPI 3.1 §4.8.20, response links): the operations taking them
+/// in their path, so that schemathesis's stateful phase follows a created client, user, group or
+/// API into its reads, changes and deletion instead of guessing ids. A link takes only ids every
+/// such answer has (not a list's first item, nor an API's first scope: there may be none).
+/// (source path, method, status, path parameter, where the answer holds its value, targets.)
+/// Rows with the same source and target add their parameters to one link.
+type LinkRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+const LINKS: [LinkRow; 4] = [
+    (
+        "/admin/api/v1/clients",
+        "post",
+        "201",
+        "client_id",
+        "$response.body#/client_id",
+        &[
+            "/admin/api/v1/clients/{client_id}",
+            "/admin/api/v1/clients/{client_id}/secret",
+        ],
+    ),
+    (
+        "/admin/api/v1/users",
+        "post",
+        "201",
+        "user_id",
+        "$response.body#/id",
+        &[
+            "/admin/api/v1/users/{user_id}",
+            "/admin/api/v1/users/{user_id}/logout",
+            "/admin/api/v1/users/{user_id}/consents",
+            "/admin/api/v1/users/{user_id}/consents/{client_id}",
+            "/admin/api/v1/groups/{name}/members/{user_id}",
+        ],
+    ),
+    (
+        "/admin/api/v1/groups",
+        "post",
+        "201",
+        "name",
+        "$response.body#/name",
+        &[
+            "/admin/api/v1/groups/{name}",
+            "/admin/api/v1/groups/{name}/members",
+            "/admin/api/v1/groups/{name}/members/{user_id}",
+        ],
+    ),
+    (
+        "/admin/api/v1/apis",
+        "post",
+        "201",
+        "identifier",
+        "$response.body#/identifier",
+        &[
+            "/admin/api/v1/apis/{identifier}",
+            "/admin/api/v1/apis/{identifier}/scopes/{name}",
+        ],
+    ),
+];
+
+/// Every operation's id made unique: `<tag>_<handler>` (handlers of different resources share
+/// names).
+fn unique_operation_ids(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+                *id = format!("{tag}_{id}");
+            }
+        }
+    }
+}
+
+/// [`LINKS`] added to the answers of `doc` (the document as JSON: utoipa 5.5 writes a Link's
+/// `operationId` as `operation_id`, which no tool reads).
+fn link_created_resources(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value, json};
+    for (source, method, status, param, value, targets) in LINKS {
+        let mut ids = Vec::new();
+        for target in targets {
+            if let Some(item) = doc["paths"][target].as_object() {
+                ids.extend(
+                    item.values()
+                        .filter_map(|op| op["operationId"].as_str())
+                        .map(String::from),
+                );
+            }
+        }
+        let Some(answer) = doc["paths"][source][method]["responses"][status].as_object_mut() else {
+            continue;
+        };
+        let links = answer.entry("links").or_insert_with(|| Value::Object(Map::new()));
+        for id in ids {
+            let link = &mut links[id.as_str()];
+            if link.is_null() {
+                *link = json!({ "operationId": id, "parameters": {} });
+            }
+            link["parameters"][param] = json!(value);
+        }
+    }
+}
+
 impl Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        unique_operation_ids(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -174,7 +305,12 @@ impl Modify for Conventions {
                 &mut item.patch,
             ];
             for op in ops.into_iter().flatten() {
-                for (status, description) in ERRORS {
+                let body_errors = if op.request_body.is_some() {
+                    &BODY_ERRORS[..]
+                } else {
+                    &[]
+                };
+                for &(status, description) in ERRORS.iter().chain(body_errors) {
                     let content = ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("ErrorBody")))
                         .build();
@@ -250,6 +386,33 @@ mod tests {
             "routed, not documented: {undocumented:?}"
         );
         assert!(unrouted.is_empty(), "documented, not routed: {unrouted:?}");
+    }
+
+    /// Stateful fuzzing (`.ci/schemathesis.sh`): operation ids are unique, and a created
+    /// client, user, group and API link to every operation on it by id.
+    #[test]
+    fn created_resources_link_to_the_operations_on_them() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let mut ids = BTreeSet::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let id = op["operationId"].as_str().unwrap().to_string();
+                assert!(ids.insert(id.clone()), "operationId {id} twice");
+            }
+        }
+        for (source, method, status, param, value, targets) in LINKS {
+            let links = &doc["paths"][source][method]["responses"][status]["links"];
+            let mut linked = 0;
+            for target in targets {
+                for (_, op) in doc["paths"][target].as_object().unwrap() {
+                    let id = op["operationId"].as_str().unwrap();
+                    assert_eq!(links[id]["operationId"], id, "{source} -> {id}");
+                    assert_eq!(links[id]["parameters"][param], value);
+                    linked += 1;
+                }
+            }
+            assert!(linked >= 1, "{source}: {links}");
+        }
     }
 
     /// OpenAPI 3.1 with the bearer scheme on every operation and the error shape on its errors.

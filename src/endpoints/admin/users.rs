@@ -1,10 +1,10 @@
 //! `/admin/api/v1/users` (docs/admin-api.md, "Users"): never a password hash.
 
 use actix_web::HttpRequest;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use serde::Deserialize;
 
-use super::{Admin, Paging, Reply, body, created, done, ok, param, query, resource};
+use super::{Admin, Body, Paging, Reply, created, done, ok, param, query, resource};
 use crate::admin::sessions;
 use crate::admin::users::{self, UserFilter};
 
@@ -68,8 +68,8 @@ pub async fn list(admin: Admin, req: HttpRequest) -> Reply {
     request_body = crate::admin::users::UserSpec,
     responses((status = 201, description = "The user", body = crate::admin::users::UserView))
 )]
-pub async fn create(admin: Admin, bytes: Bytes) -> Reply {
-    let spec = body(&bytes)?;
+pub async fn create(admin: Admin, payload: Body) -> Reply {
+    let spec = payload.json()?;
     created(users::create(admin.store(), passwords(&admin), &admin.actor, spec, admin.now()).await)
 }
 
@@ -93,9 +93,9 @@ pub async fn get(admin: Admin, req: HttpRequest) -> Reply {
     request_body = crate::admin::users::UserPatch,
     responses((status = 200, description = "The user as changed", body = crate::admin::users::UserView))
 )]
-pub async fn update(admin: Admin, req: HttpRequest, bytes: Bytes) -> Reply {
+pub async fn update(admin: Admin, req: HttpRequest, payload: Body) -> Reply {
     let id = param(&req, "user_id")?;
-    let patch = body(&bytes)?;
+    let patch = payload.json()?;
     ok(users::update(
         admin.store(),
         passwords(&admin),

@@ -148,6 +148,22 @@ impl ApiStore for DieselStore {
         .await
     }
 
+    async fn update_api(&self, api: Api) -> StorageResult<bool> {
+        let alg = api.alg.map(|a| a.to_string());
+        self.run(move |conn| {
+            let n = diesel::update(apis::table.find(&api.identifier))
+                .set((
+                    apis::name.eq(&api.name),
+                    apis::access_token_ttl_secs.eq(api.access_token_ttl_secs),
+                    apis::alg.eq(alg),
+                    apis::introspect_client.eq(&api.introspect_client),
+                ))
+                .execute(conn)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     async fn put_api_scope(&self, identifier: &str, scope: ApiScope) -> StorageResult<bool> {
         let row = ApiScopeRow {
             api: identifier.to_owned(),

@@ -12,6 +12,7 @@ mod grants;
 mod groups;
 mod identity_links;
 mod keys;
+mod lists;
 mod mfa;
 mod registration;
 mod revoked;

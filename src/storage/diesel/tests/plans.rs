@@ -138,6 +138,15 @@ async fn run_hot_paths(db: &TestDb) -> Vec<String> {
         .unwrap();
     s.revoke_user_families(&user.id, 1_004).await.unwrap();
     s.active_families_for_user(&user.id, 1_004).await.unwrap();
+    // docs/admin-api.md, "Pagination": a page of a user's or a client's sessions, in id order
+    // from the (user_id, id) and (client_id, id) indexes.
+    s.families_page(Some(&user.id), None, 1_004, Some("f0"), 51)
+        .await
+        .unwrap();
+    s.families_page(None, Some("web"), 1_004, None, 51).await.unwrap();
+    s.families_page(Some(&user.id), Some("web"), 1_004, Some("f0"), 51)
+        .await
+        .unwrap();
     s.purge_grants(1_005, 0).await.unwrap();
 
     s.revoke_token("jti-1", 2_000, 1_000).await.unwrap();
