@@ -15,6 +15,7 @@ pub mod ring;
 pub mod seal;
 #[cfg(test)]
 mod tests;
+pub mod verified;
 
 pub use generate::{GeneratedKey, generate};
 pub use lifecycle::{Activation, KeyInfo, KeyState, KeyStore, describe, retire_expired, rotate, rotate_due};

@@ -48,6 +48,9 @@ pub(crate) struct Inner {
     pub(crate) jwks: Arc<str>,
     /// What the ring was built from: (kid, retired_at, expires_at) of every stored key.
     fingerprint: Vec<(String, Option<i64>, Option<i64>)>,
+    /// docs/security.md E.36: tokens this state verified, so the same token again skips the
+    /// signature check (a reload starts an empty memo).
+    verified: super::verified::VerifiedMemo,
 }
 
 fn fingerprint(keys: &[SigningKey]) -> Vec<(String, Option<i64>, Option<i64>)> {
@@ -295,6 +298,7 @@ pub(crate) fn build(keys: Vec<SigningKey>, master: &MasterKey, now: i64) -> Resu
         keys: built.into_iter().map(|(_, k)| k).collect(),
         jwks,
         fingerprint,
+        verified: Default::default(),
     })
 }
 
@@ -382,6 +386,13 @@ impl Inner {
         if token.len() > MAX_JWS_LEN {
             return Err(invalid("JWS too long"));
         }
+        // docs/security.md E.36: this exact token verified before with a key still published.
+        let digest = super::verified::digest(token);
+        if let Some(seen) = self.verified.get(&digest) {
+            if self.keys.iter().any(|k| k.kid == seen.kid && k.published(now)) {
+                return Ok((seen.header, seen.payload));
+            }
+        }
         let mut parts = token.split('.');
         let (Some(head), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -414,6 +425,15 @@ impl Inner {
         }
         let (payload, header) = jws::deserialize_compact(token, key.verifier.as_ref())
             .map_err(|_| invalid("JWS signature does not verify"))?;
-        Ok((header.into_map(), payload))
+        let header = header.into_map();
+        self.verified.remember(
+            digest,
+            super::verified::Verified {
+                kid: key.kid.clone(),
+                header: header.clone(),
+                payload: payload.clone(),
+            },
+        );
+        Ok((header, payload))
     }
 }

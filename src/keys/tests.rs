@@ -340,3 +340,26 @@ fn half_hash_matches_openid_core_examples() {
     let ed = KeyRing::half_hash(Alg::EdDsa, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
     assert_eq!(URL_SAFE_NO_PAD.decode(&ed).unwrap().len(), 32);
 }
+
+/// docs/security.md E.36: a token verified once is not verified again, but only while its key is
+/// published; a token that failed is never remembered.
+#[test]
+fn a_remembered_token_still_needs_its_key_published() {
+    let mut key = row(Alg::Es256, T0, T0);
+    key.expires_at = Some(T0 + 100);
+    let inner = build(vec![key], &master(), T0 + 1).unwrap();
+    let token = inner.sign(Alg::Es256, Some("at+jwt"), &claims(), T0 + 1).unwrap();
+    let first = inner.verify_payload(&token, T0 + 2).unwrap();
+    let again = inner.verify_payload(&token, T0 + 3).unwrap();
+    assert_eq!(first.1, again.1);
+    assert_eq!(first.0, again.0);
+    assert!(
+        inner.verify_payload(&token, T0 + 100).is_err(),
+        "remembered, but its key left the JWKS"
+    );
+    // A forged signature on the same header and payload is another token: verified, and refused.
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged_sig = b64(&[0u8; 64]);
+    parts[2] = &forged_sig;
+    assert!(inner.verify_payload(&parts.join("."), T0 + 3).is_err());
+}
