@@ -19,7 +19,7 @@ use crate::accounts::{Audit, session};
 use crate::endpoints::mfa::json_body;
 use crate::http::errors::{ApiError, PageError};
 use crate::http::mfa_pages::{self, RecoveryPage, TotpPage};
-use crate::http::parked;
+use crate::http::parked::{self, Refusal};
 use crate::http::session::Current;
 use crate::http::{cookies, extract, response};
 use crate::interaction::pending::Parking;
@@ -193,16 +193,18 @@ pub async fn totp_get(state: Data<AppState>, req: HttpRequest) -> Result<HttpRes
     let refused = match params.get("notice") {
         Some(CODE_REFUSED) => {
             let login = current.session.login();
-            parked::shown::<bool>(ctx, TOTP_REFUSED, login, holder).await?
+            parked::shown::<Refusal>(ctx, TOTP_REFUSED, login, holder).await?
         }
         _ => None,
     };
     let waiting = match refused {
-        Some(_) => enrol::pending_setup(ctx, &current.user).await?,
+        Some(why) => enrol::pending_setup(ctx, &current.user)
+            .await?
+            .map(|setup| (setup, why.message("mfa-setup-wrong-code", ctx.now()))),
         None => None,
     };
     let (setup, error) = match waiting {
-        Some(setup) => (setup, Some(crate::i18n::t("mfa-setup-wrong-code"))),
+        Some((setup, message)) => (setup, Some(message)),
         None => (enrol::begin_totp(ctx, &current.user).await?, None),
     };
     let status = match error {
@@ -294,7 +296,8 @@ pub async fn totp_post(
         // docs/security.md O.1: the wrong first code is parked for this browser's login, and the
         // answer is 303 to the same key's page, which shows it (422) and can be reloaded.
         let login = current.session.login();
-        parked::park(ctx, TOTP_REFUSED, login, holder(&binding, &current), &true).await?;
+        let why = Refusal::wrong(None);
+        parked::park(ctx, TOTP_REFUSED, login, holder(&binding, &current), &why).await?;
         return Ok(response::see_other(&totp_path(rid.as_deref(), Some(CODE_REFUSED))));
     };
     let amr = policy::with_method(&current.session.amr, AuthMethod::Otp);

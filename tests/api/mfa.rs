@@ -214,7 +214,8 @@ async fn password_step(
     (res, verifier)
 }
 
-/// Posts `code` on the second-factor page behind `res` (a 303 to it).
+/// Posts `code` on the second-factor page behind `res` (a 303 to it); a refused code's 303 is
+/// followed to the challenge page that shows it (docs/security.md O.1).
 pub(crate) async fn submit_code(
     app: &TestApp,
     browser: &reqwest::Client,
@@ -229,9 +230,15 @@ pub(crate) async fn submit_code(
         ("csrf_token", hidden(&page, "csrf_token")),
         ("code", code.to_string()),
     ];
+    let res = post_code(app, browser, &form).await;
+    follow_refused(app, browser, res).await
+}
+
+/// Posts the second-factor form; the raw answer.
+async fn post_code(app: &TestApp, browser: &reqwest::Client, form: &[(&str, String)]) -> reqwest::Response {
     browser
         .post(app.url("/login/mfa"))
-        .form(&form)
+        .form(form)
         .send()
         .await
         .unwrap()
@@ -314,6 +321,7 @@ async fn totp_enrolment_then_login_with_a_valid_code_gives_amr_pwd_otp() {
         .send()
         .await
         .unwrap();
+    let res = app.follow_refused(res).await;
     assert_eq!(res.status(), 422, "a wrong first code does not turn TOTP on");
     let again = res.text().await.unwrap();
     assert_eq!(
