@@ -298,7 +298,10 @@ pub async fn totp_post(
         let login = current.session.login();
         let why = Refusal::wrong(None);
         parked::park(ctx, TOTP_REFUSED, login, holder(&binding, &current), &why).await?;
-        return Ok(response::see_other(&totp_path(rid.as_deref(), Some(CODE_REFUSED))));
+        return Ok(response::see_other(&totp_path(
+            rid.as_deref(),
+            Some(CODE_REFUSED),
+        )));
     };
     let amr = policy::with_method(&current.session.amr, AuthMethod::Otp);
     session::add_methods(ctx, &current.cookie, current.session.clone(), amr).await?;

@@ -124,6 +124,9 @@ mod tests {
             login: None,
         };
         assert_ne!(id("login-refused", "r1", a), id("login-refused", "r1", b));
-        assert!(!id("login-refused", "r1", a).contains("browser-a"), "the binding is not kept");
+        assert!(
+            !id("login-refused", "r1", a).contains("browser-a"),
+            "the binding is not kept"
+        );
     }
 }

@@ -274,7 +274,11 @@ pub fn location_params(res: &reqwest::Response) -> Vec<(String, String)> {
 /// docs/security.md O.1: a refused form (login, second-factor code, first TOTP code) answers 303 to
 /// the GET of the same step, whose `notice` names the refusal; this GETs it with `browser`, as a
 /// browser would. Any other answer is returned as it is.
-pub async fn follow_refused(app: &TestApp, browser: &reqwest::Client, res: reqwest::Response) -> reqwest::Response {
+pub async fn follow_refused(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    res: reqwest::Response,
+) -> reqwest::Response {
     if res.status() != 303 {
         return res;
     }
@@ -282,7 +286,11 @@ pub async fn follow_refused(app: &TestApp, browser: &reqwest::Client, res: reqwe
     if !next.contains("-refused") {
         return res;
     }
-    browser.get(app.url(&next)).send().await.expect("refused form's page")
+    browser
+        .get(app.url(&next))
+        .send()
+        .await
+        .expect("refused form's page")
 }
 
 pub fn location(res: &reqwest::Response) -> String {

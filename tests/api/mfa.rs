@@ -939,7 +939,12 @@ async fn post_redirect_get_wrong_second_factor_code() {
 async fn post_redirect_get_wrong_first_totp_code() {
     let app = spawn_app().await;
     sign_in_to_account(&app).await;
-    let page = app.browser.get(app.url("/account/mfa/totp")).send().await.unwrap();
+    let page = app
+        .browser
+        .get(app.url("/account/mfa/totp"))
+        .send()
+        .await
+        .unwrap();
     let page = page.text().await.unwrap();
     let key = between(&page, "id=\"totp-secret\">", "<").to_string();
     let wrong = [

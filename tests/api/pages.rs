@@ -732,7 +732,11 @@ async fn post_redirect_get_refused_login_shows_the_error_on_reload_without_resub
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/account?notice=login-refused");
     for load in 0..2 {
-        let res = account.get(app.url("/account?notice=login-refused")).send().await.unwrap();
+        let res = account
+            .get(app.url("/account?notice=login-refused"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401, "load {load}");
         let shown = res.text().await.unwrap();
         assert_eq!(alert_text(&shown).as_deref(), Some(INVALID_LOGIN));
@@ -770,7 +774,11 @@ async fn post_redirect_get_refused_login_is_not_shown_to_another_browser() {
     ];
     let res = account.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(location(&res), "/account?notice=login-refused");
-    let theirs = other.get(app.url("/account?notice=login-refused")).send().await.unwrap();
+    let theirs = other
+        .get(app.url("/account?notice=login-refused"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(theirs.status(), 200, "another browser: the plain login form");
     let theirs = theirs.text().await.unwrap();
     assert!(!theirs.contains("typed-in-one-browser"));
