@@ -16,16 +16,14 @@ use crate::accounts::csrf::{self, Holder};
 use crate::accounts::overview::{self, Actor, PasswordForm, PasswordOutcome, PasswordProblem};
 use crate::accounts::profile::{self, ProfileForm, ProfileOutcome};
 use crate::accounts::{self, LogoutVia, session};
-use crate::http::account_page;
 use crate::http::errors::PageError;
 use crate::http::pages::{self, LoginForm};
 use crate::http::session::Current;
+use crate::http::{account_page, parked};
 use crate::http::{cookies, extract, response};
-use crate::interaction::pending::Parking;
 use crate::oauth::OAuthError;
 use crate::oauth::params::ParamMap;
 use crate::state::AppState;
-use crate::storage::Kind;
 
 /// The account page, or the login page for it when the browser is not signed in.
 #[tracing::instrument(name = "account", skip_all)]
@@ -47,7 +45,16 @@ pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse
                 binding: &binding,
                 login: None,
             };
-            pages::login_page(ctx, holder, LoginForm::default(), None).await?
+            // docs/security.md O.1: the account page's login form this browser had refused.
+            let notice = extract::query(&req).ok();
+            let notice = notice.as_ref().and_then(|q| q.get("notice"));
+            let refused = pages::refused_login(ctx, holder, "", notice).await?;
+            let error = refused.as_ref().map(|r| r.message(ctx.now()));
+            let form = LoginForm {
+                username: refused.map(|r| r.username).unwrap_or_default(),
+                ..LoginForm::default()
+            };
+            pages::login_page(ctx, holder, form, error).await?
         }
     };
     if let Some(c) = new_cookie {
@@ -165,9 +172,7 @@ pub async fn change_password(
                 binding: &post.binding,
                 login: Some(current.session.login()),
             };
-            refused_forms()
-                .put(ctx, &refused_id(current), holder, &refused)
-                .await?;
+            parked::park(ctx, PASSWORD_REFUSED, current.session.login(), holder, &refused).await?;
             Ok(response::see_other(&format!(
                 "/account?notice={PASSWORD_REFUSED}#password"
             )))
@@ -177,9 +182,6 @@ pub async fn change_password(
 
 /// The `?notice=` of the account page that shows the parked refusal of the password form.
 const PASSWORD_REFUSED: &str = "password-refused";
-
-/// docs/security.md O.1: how long a refused password form is shown again on a reload.
-const REFUSED_SHOWN_FOR: Duration = Duration::from_secs(5 * 60);
 
 /// Why the password form was refused, parked for the browser and login that sent it (nothing
 /// typed is kept; a lock keeps its end, so a reload shows the time still to wait).
@@ -219,17 +221,6 @@ impl Refused {
     }
 }
 
-fn refused_forms() -> Parking {
-    Parking {
-        kind: Kind::Page,
-        ttl: REFUSED_SHOWN_FOR,
-    }
-}
-
-fn refused_id(current: &Current) -> String {
-    format!("password-refused:{}", current.session.login())
-}
-
 /// The refusal parked for this browser's login, if any (none for another browser or login).
 async fn refused_password(
     state: &AppState,
@@ -240,9 +231,8 @@ async fn refused_password(
         binding,
         login: Some(current.session.login()),
     };
-    let refused: Option<Refused> = refused_forms()
-        .get(&state.ctx, &refused_id(current), holder)
-        .await?;
+    let login = current.session.login();
+    let refused: Option<Refused> = parked::shown(&state.ctx, PASSWORD_REFUSED, login, holder).await?;
     Ok(refused.map(|r| r.problem(state.ctx.now())))
 }
 

@@ -8,11 +8,11 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::accounts::csrf::{self, CsrfError, Holder};
 use crate::accounts::login::{self, Attempt, LoginOutcome};
-use crate::accounts::ratelimit;
 use crate::accounts::session;
 use crate::context::{Context, RequestMeta};
 use crate::http::errors::PageError;
-use crate::http::pages::{self, Browser, LoginForm};
+use crate::http::pages::{self, Browser, LoginForm, RefusedLogin};
+use crate::http::parked::Refusal;
 use crate::http::{cookies, extract, response};
 use crate::interaction::{self, Pending, SignedIn};
 use crate::oauth::params::ParamMap;
@@ -20,7 +20,6 @@ use crate::state::AppState;
 use crate::storage::{AuthMethod, Client, User};
 
 /// Message ids (`locales/*/errors.ftl`).
-const INVALID: &str = "login-error-invalid";
 const STALE: &str = "login-error-stale";
 const NO_PASSWORD: &str = "login-error-no-password";
 
@@ -62,9 +61,16 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         return retry(crate::i18n::t(NO_PASSWORD)).await;
     }
     let client_id = client.map(|c| c.client_id.as_str());
-    let user = match signed_in_user(check_password(ctx, &params, &meta.ip, client_id).await?) {
-        Ok(user) => user,
-        Err(message) => return retry(message).await,
+    let user = match check_password(ctx, &params, &meta.ip, client_id).await? {
+        LoginOutcome::Success(user) => user,
+        LoginOutcome::Invalid { last_chance } => {
+            let why = Refusal::wrong(last_chance);
+            return refused(ctx, holder, form, why, new_cookie).await;
+        }
+        LoginOutcome::Locked { wait } => {
+            let why = Refusal::locked(ctx.now(), wait);
+            return refused(ctx, holder, form, why, new_cookie).await;
+        }
     };
     // docs/security.md G.3: a user with a second factor is not signed in until it passes.
     if crate::mfa::has_factor(ctx, &user.id).await? {
@@ -184,21 +190,27 @@ async fn waiting_request(
     Ok(Some((pending, client)))
 }
 
-/// The user, or the message of a refused attempt (docs/security.md D.20): one text for every
-/// failure, a warning before the lock, and how long a lock has left.
-fn signed_in_user(outcome: LoginOutcome) -> Result<User, String> {
-    match outcome {
-        LoginOutcome::Success(user) => Ok(user),
-        LoginOutcome::Invalid { last_chance: None } => Err(crate::i18n::t(INVALID)),
-        LoginOutcome::Invalid {
-            last_chance: Some(lock_for),
-        } => Err(format!(
-            "{} {}",
-            crate::i18n::t(INVALID),
-            ratelimit::last_chance_warning(lock_for)
-        )),
-        LoginOutcome::Locked { wait } => Err(ratelimit::locked_message(wait)),
+/// docs/security.md D.20, O.1: a refused password (one text for every failure, a warning before
+/// the lock, how long a lock has left) is parked for this browser with the username typed, and
+/// the answer is 303 to the GET of the same login page, which shows it (401) and can be reloaded
+/// without sending the password again or counting another attempt.
+async fn refused(
+    ctx: &Context,
+    holder: Holder<'_>,
+    form: LoginForm,
+    why: Refusal,
+    new_cookie: Option<Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let refused = RefusedLogin {
+        username: form.username,
+        why,
+    };
+    pages::park_refused_login(ctx, holder, &form.request_id, &refused).await?;
+    let mut res = response::see_other(&pages::refused_login_path(&form.request_id));
+    if let Some(c) = new_cookie {
+        let _ = res.add_cookie(&c);
     }
+    Ok(res)
 }
 
 /// The login form shown again after a refused attempt, with the username kept.

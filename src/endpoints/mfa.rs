@@ -13,11 +13,11 @@ use serde_json::json;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::accounts::csrf::{self, CsrfError, Holder};
-use crate::accounts::ratelimit;
 use crate::context::Context;
 use crate::http::errors::{ApiError, PageError};
 use crate::http::mfa_pages;
 use crate::http::pages::{self, Browser};
+use crate::http::parked::{self, Refusal};
 use crate::http::{cookies, extract, response};
 use crate::interaction::{self, Pending};
 use crate::mfa::challenge::{self, Before, Challenge, Completed};
@@ -29,6 +29,9 @@ use crate::storage::{AuthMethod, User};
 
 /// A message id (`locales/*/mfa.ftl`).
 const WRONG_CODE: &str = "mfa-wrong-code";
+
+/// The `notice` of the challenge page that shows a refused code again (docs/security.md O.1).
+const CODE_REFUSED: &str = "code-refused";
 
 /// docs/security.md G.3: the password of a user with a second factor passed: no session yet; the
 /// half-done login waits for the factor on its own page (303).
@@ -102,7 +105,13 @@ pub async fn get(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse
     let id = params.get("challenge").unwrap_or_default();
     let found = challenge::load(ctx, id, visit.holder()).await?;
     let found = found.ok_or_else(PageError::request_expired)?;
-    let res = mfa_pages::challenge_page(ctx, visit.holder(), id, &found, None).await?;
+    // docs/security.md O.1: the code this browser had refused for this challenge, shown again.
+    let refused: Option<Refusal> = match params.get("notice") {
+        Some(CODE_REFUSED) => parked::shown(ctx, CODE_REFUSED, id, visit.holder()).await?,
+        _ => None,
+    };
+    let error = refused.map(|r| r.message(WRONG_CODE, ctx.now()));
+    let res = mfa_pages::challenge_page(ctx, visit.holder(), id, &found, error).await?;
     Ok(visit.finish(&state, None, res))
 }
 
@@ -126,23 +135,19 @@ pub async fn post(state: Data<AppState>, req: HttpRequest, body: Bytes) -> Resul
         client_id: found.client_id.as_deref(),
     };
     let code = params.get("code").unwrap_or_default();
-    let message = match verify::check_code(ctx, attempt, code).await? {
+    let why = match verify::check_code(ctx, attempt, code).await? {
         CodeOutcome::Accepted(method) => {
             let done = complete(ctx, &visit, id, method, &req).await?;
             let res = response::see_other(&done.next);
             return Ok(visit.finish(&state, Some(&done), res));
         }
-        CodeOutcome::Invalid { last_chance: None } => crate::i18n::t(WRONG_CODE),
-        CodeOutcome::Invalid {
-            last_chance: Some(lock_for),
-        } => format!(
-            "{} {}",
-            crate::i18n::t(WRONG_CODE),
-            ratelimit::last_chance_warning(lock_for)
-        ),
-        CodeOutcome::Locked { wait } => ratelimit::locked_message(wait),
+        CodeOutcome::Invalid { last_chance } => Refusal::wrong(last_chance),
+        CodeOutcome::Locked { wait } => Refusal::locked(ctx.now(), wait),
     };
-    let res = mfa_pages::challenge_page(ctx, visit.holder(), id, &found, Some(message)).await?;
+    // docs/security.md O.1: a refused code is parked for this browser, and the answer is 303 to
+    // the challenge page, which shows it (401) and can be reloaded without sending the code again.
+    parked::park(ctx, CODE_REFUSED, id, visit.holder(), &why).await?;
+    let res = response::see_other(&format!("/login/mfa?challenge={id}&notice={CODE_REFUSED}"));
     Ok(visit.finish(&state, None, res))
 }
 
@@ -379,10 +384,12 @@ pub async fn resume(state: Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     // Signed out (e.g. "Use another account", docs/security.md O.4): the login page of the request.
     let signed_in = visit.current.as_ref().map(|c| c.signed_in());
     let step = interaction::evaluate(ctx, pending, &client, signed_in, &meta).await?;
+    // docs/security.md O.1: a refused login form of this request, parked for this browser.
+    let refused = pages::refused_login(ctx, visit.holder(), request_id, params.get("notice")).await?;
     let browser = Browser {
         login: visit.current.as_ref().map(|c| c.session.login().to_string()),
         binding: visit.binding.clone(),
         set_cookies: visit.new_cookie.clone().into_iter().collect(),
     };
-    pages::render(ctx, step, browser).await
+    pages::render_refused(ctx, step, browser, refused).await
 }

@@ -19,6 +19,7 @@ use crate::accounts::{Audit, session};
 use crate::endpoints::mfa::json_body;
 use crate::http::errors::{ApiError, PageError};
 use crate::http::mfa_pages::{self, RecoveryPage, TotpPage};
+use crate::http::parked::{self, Refusal};
 use crate::http::session::Current;
 use crate::http::{cookies, extract, response};
 use crate::interaction::pending::Parking;
@@ -187,14 +188,58 @@ pub async fn totp_get(state: Data<AppState>, req: HttpRequest) -> Result<HttpRes
         return Ok(response::see_other("/account"));
     };
     let params = extract::query(&req)?;
-    let setup = enrol::begin_totp(ctx, &current.user).await?;
+    let holder = holder(&binding, &current);
+    // docs/security.md O.1: after a refused first code, the same key again with the error (422).
+    let refused = match params.get("notice") {
+        Some(CODE_REFUSED) => {
+            let login = current.session.login();
+            parked::shown::<Refusal>(ctx, TOTP_REFUSED, login, holder).await?
+        }
+        _ => None,
+    };
+    let waiting = match refused {
+        Some(why) => enrol::pending_setup(ctx, &current.user)
+            .await?
+            .map(|setup| (setup, why.message("mfa-setup-wrong-code", ctx.now()))),
+        None => None,
+    };
+    let (setup, error) = match waiting {
+        Some((setup, message)) => (setup, Some(message)),
+        None => (enrol::begin_totp(ctx, &current.user).await?, None),
+    };
+    let status = match error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
     let page = TotpPage {
         secret: setup.secret_base32,
-        csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
+        csrf_token: csrf::issue(&ctx.ephemeral, holder).await?,
         request_id: request_id(&params).unwrap_or_default(),
-        error: None,
+        error,
     };
-    response::page(StatusCode::OK, &page)
+    response::page(status, &page)
+}
+
+/// The `notice` of the TOTP page that shows a refused first code again (docs/security.md O.1).
+const CODE_REFUSED: &str = "code-refused";
+
+/// Where a refused first code is parked (`http::parked`), for the browser's login.
+const TOTP_REFUSED: &str = "totp-refused";
+
+/// The TOTP enrolment page, for the request `rid` if any; with `notice`, e.g. [`CODE_REFUSED`].
+fn totp_path(rid: Option<&str>, notice: Option<&str>) -> String {
+    let mut query: Vec<String> = Vec::new();
+    if let Some(id) = rid {
+        query.push(format!("request_id={id}"));
+    }
+    if let Some(n) = notice {
+        query.push(format!("notice={n}"));
+    }
+    if query.is_empty() {
+        "/account/mfa/totp".to_string()
+    } else {
+        format!("/account/mfa/totp?{}", query.join("&"))
+    }
 }
 
 fn holder<'a>(binding: &'a str, current: &'a Current) -> Holder<'a> {
@@ -244,21 +289,19 @@ pub async fn totp_post(
     let rid = request_id(&params);
     let typed = params.get("code").unwrap_or_default();
     let Some(codes) = enrol::confirm_totp(ctx, &current.user, typed, &extract::meta(&req)).await? else {
-        let Some(setup) = enrol::pending_setup(ctx, &current.user).await? else {
+        if enrol::pending_setup(ctx, &current.user).await?.is_none() {
             // The key expired: start again with a new one.
-            let again = match &rid {
-                Some(id) => format!("/account/mfa/totp?request_id={id}"),
-                None => "/account/mfa/totp".to_string(),
-            };
-            return Ok(response::see_other(&again));
-        };
-        let page = TotpPage {
-            secret: setup.secret_base32,
-            csrf_token: csrf::issue(&ctx.ephemeral, holder(&binding, &current)).await?,
-            request_id: rid.unwrap_or_default(),
-            error: Some(crate::i18n::t("mfa-setup-wrong-code")),
-        };
-        return response::page(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            return Ok(response::see_other(&totp_path(rid.as_deref(), None)));
+        }
+        // docs/security.md O.1: the wrong first code is parked for this browser's login, and the
+        // answer is 303 to the same key's page, which shows it (422) and can be reloaded.
+        let login = current.session.login();
+        let why = Refusal::wrong(None);
+        parked::park(ctx, TOTP_REFUSED, login, holder(&binding, &current), &why).await?;
+        return Ok(response::see_other(&totp_path(
+            rid.as_deref(),
+            Some(CODE_REFUSED),
+        )));
     };
     let amr = policy::with_method(&current.session.amr, AuthMethod::Otp);
     session::add_methods(ctx, &current.cookie, current.session.clone(), amr).await?;

@@ -21,6 +21,7 @@ pub mod mfa_pages;
 pub mod observe;
 pub mod overrides;
 pub mod pages;
+pub mod parked;
 pub mod response;
 pub mod session;
 pub mod templates;

@@ -5,10 +5,12 @@
 use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::csrf::{self, Holder};
 use crate::context::Context;
 use crate::http::errors::PageError;
+use crate::http::parked::{self, Refusal};
 use crate::http::response;
 use crate::http::templates::{LoginPage, ScopeItem, UpstreamButton};
 use crate::interaction::Step;
@@ -44,6 +46,17 @@ impl Browser {
 
 /// Renders a step of the authorization request for `browser`.
 pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpResponse, PageError> {
+    render_refused(ctx, step, browser, None).await
+}
+
+/// Like [`render`]; a login step shows `refused`, the login form this browser sent for the
+/// request and had refused (docs/security.md O.1), with its error and username.
+pub async fn render_refused(
+    ctx: &Context,
+    step: Step,
+    browser: Browser,
+    refused: Option<RefusedLogin>,
+) -> Result<HttpResponse, PageError> {
     let res = match step {
         Step::Respond(r) => response::authorization_response(&r)?,
         Step::Login { pending, client_name } => {
@@ -54,13 +67,14 @@ pub async fn render(ctx: &Context, step: Step, browser: Browser) -> Result<HttpR
                 let path = crate::federation::flow::start_path(up.id(), &pending.id, Some(hint));
                 return Ok(browser.finish(response::see_other(&path)));
             }
+            let error = refused.as_ref().map(|r| r.message(ctx.now()));
             let form = LoginForm {
                 client_name: Some(client_name),
                 client,
                 request_id: pending.id.clone(),
-                username: hint.to_string(),
+                username: refused.map_or_else(|| hint.to_string(), |r| r.username),
             };
-            login_page(ctx, browser.holder(), form, None).await?
+            login_page(ctx, browser.holder(), form, error).await?
         }
         Step::Consent {
             pending,
@@ -105,6 +119,63 @@ pub async fn after_post(ctx: &Context, step: Step, browser: Browser) -> Result<H
 /// `GET /login/continue` for the pending request `request_id`: where a form POST sends the browser.
 pub fn continue_path(request_id: &str) -> String {
     format!("/login/continue?request_id={request_id}")
+}
+
+/// The `notice` of the GET that shows a refused login form again (docs/security.md O.1).
+pub const LOGIN_REFUSED: &str = "login-refused";
+
+/// The message id of a wrong username or password (`locales/*/errors.ftl`).
+pub const INVALID_LOGIN: &str = "login-error-invalid";
+
+/// A refused login form, parked for the browser that sent it (docs/security.md O.1): why, and the
+/// username typed (never the password).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefusedLogin {
+    pub username: String,
+    pub why: Refusal,
+}
+
+impl RefusedLogin {
+    /// The form's error at `now` (a lock counts down).
+    pub fn message(&self, now: i64) -> String {
+        self.why.message(INVALID_LOGIN, now)
+    }
+}
+
+/// Where a refused login form of the pending request `request_id` (empty: the account page's
+/// login form) is shown again: the GET of the same login page.
+pub fn refused_login_path(request_id: &str) -> String {
+    if request_id.is_empty() {
+        format!("/account?notice={LOGIN_REFUSED}")
+    } else {
+        format!("{}&notice={LOGIN_REFUSED}", continue_path(request_id))
+    }
+}
+
+/// Parks `refused` for the browser that sent the login form of `request_id` (empty: the account
+/// page's).
+pub async fn park_refused_login(
+    ctx: &Context,
+    holder: Holder<'_>,
+    request_id: &str,
+    refused: &RefusedLogin,
+) -> Result<(), PageError> {
+    parked::park(ctx, LOGIN_REFUSED, request_id, holder, refused).await?;
+    Ok(())
+}
+
+/// The refused login form of `request_id` this browser parked, when the GET's `notice` asks for
+/// it; none for another browser or once [`parked::SHOWN_FOR`] is over.
+pub async fn refused_login(
+    ctx: &Context,
+    holder: Holder<'_>,
+    request_id: &str,
+    notice: Option<&str>,
+) -> Result<Option<RefusedLogin>, PageError> {
+    if notice != Some(LOGIN_REFUSED) {
+        return Ok(None);
+    }
+    Ok(parked::shown(ctx, LOGIN_REFUSED, request_id, holder).await?)
 }
 
 /// The scopes a consent (or device confirmation) page lists. RFC 8707: a scope of an API the

@@ -550,7 +550,9 @@ async fn submit_login_with(
         ("username", USERNAME),
         ("password", password),
     ]);
-    browser.post(app.url("/login")).form(&form).send().await.unwrap()
+    let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    // docs/security.md O.1: a refused login's 303 leads to the page that shows it.
+    follow_refused(app, browser, res).await
 }
 
 /// Another code for the web-app in the already signed-in browser, with extra parameters and a

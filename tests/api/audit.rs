@@ -67,6 +67,7 @@ async fn sign_in_steps_are_audited_with_the_real_client_ip() {
     let page = assert_login_page(app.authorize(&request).await).await;
     let credentials = |p: &'static str| [("username", USERNAME), ("password", p)];
     let res = submit(&app, &page, "/login", &credentials("wrong password")).await;
+    let res = app.follow_refused(res).await;
     assert_eq!(res.status(), 401);
     let page = res.text().await.unwrap();
     let res = app

@@ -271,6 +271,28 @@ pub fn location_params(res: &reqwest::Response) -> Vec<(String, String)> {
         .collect()
 }
 
+/// docs/security.md O.1: a refused form (login, second-factor code, first TOTP code) answers 303 to
+/// the GET of the same step, whose `notice` names the refusal; this GETs it with `browser`, as a
+/// browser would. Any other answer is returned as it is.
+pub async fn follow_refused(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    res: reqwest::Response,
+) -> reqwest::Response {
+    if res.status() != 303 {
+        return res;
+    }
+    let next = location(&res);
+    if !next.contains("-refused") {
+        return res;
+    }
+    browser
+        .get(app.url(&next))
+        .send()
+        .await
+        .expect("refused form's page")
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")
@@ -358,6 +380,12 @@ impl TestApp {
             return res;
         }
         self.browser.get(self.url(&next)).send().await.expect("continue")
+    }
+
+    /// docs/security.md O.1: a refused form answers 303 to the GET of the same step; this GETs it
+    /// with the app's browser. Any other answer is returned as it is.
+    pub async fn follow_refused(&self, res: reqwest::Response) -> reqwest::Response {
+        follow_refused(self, &self.browser, res).await
     }
 
     /// Submits the consent form found in `page` with `decision` (allow | deny).

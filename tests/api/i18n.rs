@@ -76,7 +76,7 @@ async fn ui_locales_de_gives_german_login_and_consent_pages() {
 async fn ui_locales_login_error_is_german() {
     let app = spawn_app().await;
     let page = login_page(&app, &[("ui_locales", "de")], None).await;
-    let res = app.post_login(&page, USERNAME, "wrong password").await;
+    let res = app.submit_login(&page, USERNAME, "wrong password").await;
     let page = res.text().await.unwrap();
     assert!(is_german(&page), "{page}");
     assert!(page.contains("Benutzername oder Passwort ist falsch."), "{page}");

@@ -63,7 +63,8 @@ async fn login_page(app: &TestApp, browser: &reqwest::Client) -> String {
     assert_login_page(res).await
 }
 
-/// Posts the login form of `page` with `password` for alice.
+/// Posts the login form of `page` with `password` for alice; a refusal's 303 is followed to the
+/// login page that shows it (docs/security.md O.1).
 async fn post_login(
     app: &TestApp,
     browser: &reqwest::Client,
@@ -76,7 +77,8 @@ async fn post_login(
         ("username", USERNAME.to_string()),
         ("password", password.to_string()),
     ];
-    browser.post(app.url("/login")).form(&form).send().await.unwrap()
+    let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    follow_refused(app, browser, res).await
 }
 
 /// The text of the login page's alert.

@@ -214,7 +214,8 @@ async fn password_step(
     (res, verifier)
 }
 
-/// Posts `code` on the second-factor page behind `res` (a 303 to it).
+/// Posts `code` on the second-factor page behind `res` (a 303 to it); a refused code's 303 is
+/// followed to the challenge page that shows it (docs/security.md O.1).
 pub(crate) async fn submit_code(
     app: &TestApp,
     browser: &reqwest::Client,
@@ -229,9 +230,15 @@ pub(crate) async fn submit_code(
         ("csrf_token", hidden(&page, "csrf_token")),
         ("code", code.to_string()),
     ];
+    let res = post_code(app, browser, &form).await;
+    follow_refused(app, browser, res).await
+}
+
+/// Posts the second-factor form; the raw answer.
+async fn post_code(app: &TestApp, browser: &reqwest::Client, form: &[(&str, String)]) -> reqwest::Response {
     browser
         .post(app.url("/login/mfa"))
-        .form(&form)
+        .form(form)
         .send()
         .await
         .unwrap()
@@ -314,6 +321,7 @@ async fn totp_enrolment_then_login_with_a_valid_code_gives_amr_pwd_otp() {
         .send()
         .await
         .unwrap();
+    let res = app.follow_refused(res).await;
     assert_eq!(res.status(), 422, "a wrong first code does not turn TOTP on");
     let again = res.text().await.unwrap();
     assert_eq!(
@@ -863,4 +871,138 @@ async fn removing_a_factor_needs_a_login_that_used_one() {
         .await
         .unwrap();
     assert_eq!(removed.len(), 2);
+}
+
+/// The MFA failures audited so far.
+async fn mfa_failures(app: &TestApp) -> usize {
+    let filter = portcullis::storage::AuditFilter {
+        kinds: vec![portcullis::storage::AuditKind::MfaFailure],
+        ..Default::default()
+    };
+    app.ctx().store.audit_events(&filter).await.unwrap().len()
+}
+
+/// docs/security.md O.1: a wrong code on the second-factor page answers 303 to the same challenge
+/// page, which shows the error with 401 on every reload without sending the code again or counting
+/// another attempt; its fresh form takes the right code. Another browser never sees it.
+#[tokio::test]
+async fn post_redirect_get_wrong_second_factor_code() {
+    let app = spawn_app().await;
+    sign_in_to_account(&app).await;
+    let (secret, _, _) = enrol_totp(&app, None).await;
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let browser = http_client(true);
+    let (res, verifier) = password_step(&app, &browser, CONFIDENTIAL_ID, &[]).await;
+    let challenge = location(&res);
+    let page = browser.get(app.url(&challenge)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let form = [
+        ("challenge", hidden(&page, "challenge")),
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("code", "123456".to_string()),
+    ];
+    let res = post_code(&app, &browser, &form).await;
+    assert_eq!(res.status(), 303, "See Other, not the page again");
+    let next = location(&res);
+    assert_eq!(next, format!("{challenge}&notice=code-refused"));
+    assert_eq!(mfa_failures(&app).await, 1);
+    let mut shown = String::new();
+    for load in 0..3 {
+        let res = browser.get(app.url(&next)).send().await.unwrap();
+        assert_eq!(res.status(), 401, "load {load}");
+        shown = res.text().await.unwrap();
+        assert!(shown.contains("That code is not right"), "load {load}");
+        assert!(!shown.contains("123456"), "never the code");
+    }
+    assert_eq!(mfa_failures(&app).await, 1, "a reload is no attempt");
+
+    let other = http_client(true);
+    let theirs = other.get(app.url(&next)).send().await.unwrap();
+    assert_ne!(theirs.status(), 401);
+    assert!(!theirs.text().await.unwrap().contains("That code is not right"));
+
+    let form = [
+        ("challenge", hidden(&shown, "challenge")),
+        ("csrf_token", hidden(&shown, "csrf_token")),
+        ("code", code(&app, &secret, 0)),
+    ];
+    let ok = post_code(&app, &browser, &form).await;
+    let code = follow_to_code(&app, &browser, ok).await;
+    let claims = id_token_claims(&app, CONFIDENTIAL_ID, &code, &verifier).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]));
+}
+
+/// docs/security.md O.1: a wrong first code during TOTP enrolment answers 303 to the enrolment
+/// page, which shows the same key with the error (422) on every reload; the right code from the
+/// reloaded page turns TOTP on. Another login session does not see the refusal.
+#[tokio::test]
+async fn post_redirect_get_wrong_first_totp_code() {
+    let app = spawn_app().await;
+    sign_in_to_account(&app).await;
+    let page = app
+        .browser
+        .get(app.url("/account/mfa/totp"))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    let key = between(&page, "id=\"totp-secret\">", "<").to_string();
+    let wrong = [
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("request_id", String::new()),
+        ("code", "000000".into()),
+    ];
+    let res = app
+        .browser
+        .post(app.url("/account/mfa/totp"))
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "See Other, not the page again");
+    let next = location(&res);
+    assert_eq!(next, "/account/mfa/totp?notice=code-refused");
+    let mut shown = String::new();
+    for load in 0..2 {
+        let res = app.browser.get(app.url(&next)).send().await.unwrap();
+        assert_eq!(res.status(), 422, "load {load}");
+        shown = res.text().await.unwrap();
+        assert_eq!(between(&shown, "id=\"totp-secret\">", "<"), key, "the same key");
+        assert!(shown.contains(r#"role="alert""#), "load {load}: the error");
+    }
+    assert!(app.ctx().store.totp(&app.user_id).await.unwrap().is_none());
+
+    let secret = totp::base32_decode(&key).unwrap();
+    let right = [
+        ("csrf_token", hidden(&shown, "csrf_token")),
+        ("request_id", String::new()),
+        ("code", code(&app, &secret, 0)),
+    ];
+    let res = app
+        .browser
+        .post(app.url("/account/mfa/totp"))
+        .form(&right)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), RECOVERY_CODES);
+    assert!(app.ctx().store.totp(&app.user_id).await.unwrap().is_some());
+
+    let other = http_client(true);
+    let login = other.get(app.url("/account")).send().await.unwrap();
+    let login = login.text().await.unwrap();
+    let form = [
+        ("request_id", String::new()),
+        ("csrf_token", hidden(&login, "csrf_token")),
+        ("username", USERNAME.to_string()),
+        ("password", PASSWORD.to_string()),
+    ];
+    let res = other.post(app.url("/login")).form(&form).send().await.unwrap();
+    app.clock.advance(std::time::Duration::from_secs(30));
+    let done = submit_code(&app, &other, &location(&res), &code(&app, &secret, 0)).await;
+    assert_eq!(location(&done), "/account", "the other browser is signed in");
+    let theirs = other.get(app.url(&next)).send().await.unwrap();
+    assert_eq!(theirs.status(), 200, "another login session: no parked refusal");
+    assert!(!theirs.text().await.unwrap().contains(r#"role="alert""#));
 }

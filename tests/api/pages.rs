@@ -657,3 +657,176 @@ async fn post_redirect_get_every_account_form_answers_303_to_a_reloadable_page()
     assert_eq!(location(&res), "/logout/done");
     assert_eq!(get(&app, "/logout/done").await.status(), 200);
 }
+
+/// The audit events of `kind` so far.
+async fn audit_count(app: &TestApp, kind: portcullis::storage::AuditKind) -> usize {
+    let filter = portcullis::storage::AuditFilter {
+        kinds: vec![kind],
+        ..Default::default()
+    };
+    app.ctx().store.audit_events(&filter).await.unwrap().len()
+}
+
+/// The text of a page's alert (`role="alert"`), if it has one.
+fn alert_text(page: &str) -> Option<String> {
+    let at = page.find(r#"role="alert""#)?;
+    let p = at + page[at..].find("<p>")? + 3;
+    let end = p + page[p..].find("</p>")?;
+    Some(crate::authorize::unescape(&page[p..end]))
+}
+
+const WRONG_PASSWORD: &str = "not alices password";
+const INVALID_LOGIN: &str = "Incorrect username or password.";
+
+/// O.1: a refused login (wrong password) answers 303 to the GET of the same login page; that GET
+/// shows the error with 401 and the username typed (never the password), the same on every
+/// reload, without posting the password again or counting another attempt; its fresh form works.
+/// The account page's own login form does the same through `GET /account`.
+#[tokio::test]
+async fn post_redirect_get_refused_login_shows_the_error_on_reload_without_resubmitting() {
+    let app = spawn_app().await;
+    let page = partner_login_page(&app, "openid profile").await;
+    let request_id = hidden(&page, "request_id");
+    let res = app.post_login(&page, USERNAME, WRONG_PASSWORD).await;
+    assert_eq!(res.status(), 303, "See Other, not the form again");
+    assert!(set_cookie(&res, SESSION_COOKIE).is_none(), "not signed in");
+    let next = location(&res);
+    assert_eq!(
+        next,
+        format!("/login/continue?request_id={request_id}&notice=login-refused")
+    );
+    let failures = audit_count(&app, portcullis::storage::AuditKind::LoginFailure).await;
+    assert_eq!(failures, 1);
+    let mut shown = String::new();
+    for load in 0..2 {
+        let res = get(&app, &next).await;
+        assert_eq!(res.status(), 401, "load {load}: the refusal's status");
+        shown = res.text().await.unwrap();
+        assert_eq!(alert_text(&shown).as_deref(), Some(INVALID_LOGIN), "load {load}");
+        assert_eq!(hidden(&shown, "request_id"), request_id);
+        assert!(shown.contains(r#"value="alice""#), "the username stays");
+        assert!(!shown.contains(WRONG_PASSWORD), "never the password");
+    }
+    assert_eq!(
+        audit_count(&app, portcullis::storage::AuditKind::LoginFailure).await,
+        failures,
+        "a reload is no attempt"
+    );
+    let plain = get(&app, &format!("/login/continue?request_id={request_id}")).await;
+    assert_eq!(plain.status(), 200, "without the notice: the plain login page");
+    assert_eq!(alert_text(&plain.text().await.unwrap()), None);
+    let consent = app.submit_login(&shown, USERNAME, PASSWORD).await;
+    assert_eq!(consent.status(), 200, "the reloaded page's form signs in");
+    assert!(consent.text().await.unwrap().contains(r#"action="/consent""#));
+
+    let account = http_client(true);
+    let page = account.get(app.url("/account")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let form = [
+        ("request_id", String::new()),
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("username", USERNAME.to_string()),
+        ("password", WRONG_PASSWORD.to_string()),
+    ];
+    let res = account.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account?notice=login-refused");
+    for load in 0..2 {
+        let res = account
+            .get(app.url("/account?notice=login-refused"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "load {load}");
+        let shown = res.text().await.unwrap();
+        assert_eq!(alert_text(&shown).as_deref(), Some(INVALID_LOGIN));
+        assert!(shown.contains(r#"value="alice""#));
+    }
+}
+
+/// O.1, E.32: a refused login is parked for the browser that sent it: another browser loading
+/// the same addresses sees neither the error nor the username.
+#[tokio::test]
+async fn post_redirect_get_refused_login_is_not_shown_to_another_browser() {
+    let app = spawn_app().await;
+    let page = partner_login_page(&app, "openid").await;
+    let res = app.post_login(&page, "mallory-typed-this", WRONG_PASSWORD).await;
+    let next = location(&res);
+    let mine = get(&app, &next).await;
+    assert_eq!(mine.status(), 401);
+    assert!(mine.text().await.unwrap().contains("mallory-typed-this"));
+
+    let other = http_client(true);
+    let theirs = other.get(app.url(&next)).send().await.unwrap();
+    assert_ne!(theirs.status(), 401);
+    let theirs = theirs.text().await.unwrap();
+    assert!(!theirs.contains("mallory-typed-this"), "{theirs}");
+    assert!(!theirs.contains(INVALID_LOGIN), "{theirs}");
+
+    let account = http_client(true);
+    let page = account.get(app.url("/account")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let form = [
+        ("request_id", String::new()),
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("username", "typed-in-one-browser".to_string()),
+        ("password", WRONG_PASSWORD.to_string()),
+    ];
+    let res = account.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(location(&res), "/account?notice=login-refused");
+    let theirs = other
+        .get(app.url("/account?notice=login-refused"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 200, "another browser: the plain login form");
+    let theirs = theirs.text().await.unwrap();
+    assert!(!theirs.contains("typed-in-one-browser"));
+    assert_eq!(alert_text(&theirs), None);
+}
+
+/// O.1, D.20, E.33: reloading the page of a refused login counts no attempt: the warning and the
+/// lock come after exactly as many wrong passwords as without reloads, and a reload of the lock's
+/// page shows the time still left.
+#[tokio::test]
+async fn post_redirect_get_reloading_a_refused_login_counts_no_attempt() {
+    let app = spawn_app().await;
+    let mut page = partner_login_page(&app, "openid").await;
+    let mut messages = Vec::new();
+    for _ in 0..5 {
+        let res = app.post_login(&page, USERNAME, WRONG_PASSWORD).await;
+        assert_eq!(res.status(), 303);
+        let next = location(&res);
+        for _ in 0..3 {
+            page = get(&app, &next).await.text().await.unwrap();
+        }
+        messages.push(alert_text(&page).unwrap());
+    }
+    assert_eq!(messages[2], INVALID_LOGIN);
+    assert_eq!(
+        messages[3],
+        "Incorrect username or password. One more failed attempt will lock sign-in for 15 minutes."
+    );
+    assert_eq!(messages[4], "Too many sign-in attempts. Try again in 15 minutes.");
+    assert_eq!(
+        audit_count(&app, portcullis::storage::AuditKind::LoginFailure).await,
+        5
+    );
+    assert_eq!(
+        audit_count(&app, portcullis::storage::AuditKind::LoginLockout).await,
+        1
+    );
+    app.clock.advance(std::time::Duration::from_secs(3 * 60));
+    let request_id = hidden(&page, "request_id");
+    let reload = get(
+        &app,
+        &format!("/login/continue?request_id={request_id}&notice=login-refused"),
+    )
+    .await;
+    assert_eq!(reload.status(), 401);
+    assert_eq!(
+        alert_text(&reload.text().await.unwrap()).as_deref(),
+        Some("Too many sign-in attempts. Try again in 12 minutes."),
+        "the lock counts down"
+    );
+}

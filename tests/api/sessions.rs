@@ -300,16 +300,19 @@ async fn lock_out(app: &TestApp, browser: &reqwest::Client, username: &str) -> (
     for _ in 0..5 {
         let form = login_form(&page, username, "wrong password");
         let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+        let res = follow_refused(app, browser, res).await;
         assert_eq!(res.status(), 401);
         page = res.text().await.unwrap();
     }
     let form = login_form(&page, username, PASSWORD);
     let res = browser.post(app.url("/login")).form(&form).send().await.unwrap();
-    let status = res.status().as_u16();
     assert!(
         set_cookie(&res, SESSION_COOKIE).is_none(),
         "locked: no session even with the right password"
     );
+    // docs/security.md O.1: the refusal's 303 leads to the login page that shows it.
+    let res = follow_refused(app, browser, res).await;
+    let status = res.status().as_u16();
     let page = res.text().await.unwrap();
     (status, alert(&page))
 }

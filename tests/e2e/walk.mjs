@@ -127,8 +127,11 @@ try {
   // A wrong password: the error is announced and the form keeps the username.
   await page.fill('#username', 'alice');
   await page.fill('#password', 'not the password');
-  await page.click('button[type=submit]');
+  // docs/security.md O.1: the refusal answers 303 to the login page's GET, which shows the error.
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  check(page.url().includes('notice=login-refused'), 'login: a wrong password redirects to a page that can be reloaded');
   check(await page.locator('[role=alert]').count() > 0, 'login: a wrong password shows an alert');
+  check(await page.inputValue('#username') === 'alice', 'login: the username stays');
   await step(page, 'login-error', { dark: false });
 
   await page.fill('#password', E2E_PASSWORD);
