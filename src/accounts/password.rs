@@ -56,6 +56,8 @@ struct Inner {
     queue: Arc<Queue>,
     /// The most jobs that may wait for a thread (`argon2.queue_limit`).
     bound: usize,
+    /// How many hashing threads hold their working memory now.
+    resident: Arc<AtomicUsize>,
 }
 
 /// RFC 9106 Argon2id hasher with the configured parameters. Cheap to clone.
@@ -74,16 +76,37 @@ impl std::fmt::Debug for PasswordHasher {
 }
 
 /// Starts `count` hashing threads that take jobs from `rx`.
-fn start_threads(count: usize, rx: std::sync::mpsc::Receiver<Job>) -> Result<(), PasswordError> {
+/// docs/operations.md, "Scaling": a hashing thread idle this long gives back its `memory_kib` of
+/// working memory (a burst of logins keeps it; an idle server does not hold it).
+const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn start_threads(
+    count: usize,
+    rx: std::sync::mpsc::Receiver<Job>,
+    resident: Arc<AtomicUsize>,
+) -> Result<(), PasswordError> {
+    use std::sync::mpsc::RecvTimeoutError;
     let rx = Arc::new(std::sync::Mutex::new(rx));
     for i in 0..count {
-        let rx = Arc::clone(&rx);
+        let (rx, resident) = (Arc::clone(&rx), Arc::clone(&resident));
         std::thread::Builder::new()
             .name(format!("argon2-{i}"))
             .spawn(move || {
+                RESIDENT.with(|cell| *cell.borrow_mut() = Some(resident));
                 loop {
+                    let holds = holds_blocks();
                     let job = match rx.lock() {
-                        Ok(guard) => guard.recv(),
+                        // Holding working memory: wait a while for work, else give it back.
+                        Ok(guard) if holds => match guard.recv_timeout(IDLE_RELEASE) {
+                            Ok(job) => Ok(job),
+                            Err(RecvTimeoutError::Timeout) => {
+                                drop(guard);
+                                release_blocks();
+                                continue;
+                            }
+                            Err(RecvTimeoutError::Disconnected) => return,
+                        },
+                        Ok(guard) => guard.recv().map_err(|_| ()),
                         Err(_) => return,
                     };
                     match job {
@@ -115,7 +138,8 @@ impl PasswordHasher {
         // working memory the dummy hash took, which it would otherwise keep resident for good.
         release_blocks();
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        start_threads(settings.thread_count().max(1), rx)?;
+        let resident = Arc::new(AtomicUsize::new(0));
+        start_threads(settings.thread_count().max(1), rx, Arc::clone(&resident))?;
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 argon2,
@@ -123,6 +147,7 @@ impl PasswordHasher {
                 jobs: std::sync::Mutex::new(tx),
                 queue: Arc::new(Queue::default()),
                 bound: settings.queue_bound(),
+                resident,
             }),
         })
     }
@@ -160,6 +185,12 @@ impl PasswordHasher {
             return Err(PasswordError::Join("hashing threads are gone".into()));
         }
         answer.await.map_err(|e| PasswordError::Join(e.to_string()))
+    }
+
+    /// How many hashing threads hold their `memory_kib` of working memory now (each gives it back
+    /// after being idle for a while).
+    pub fn resident_working_areas(&self) -> usize {
+        self.inner.resident.load(Ordering::Relaxed)
     }
 
     /// How many queued checks were skipped because their request had gone.
@@ -212,15 +243,34 @@ impl PasswordHasher {
 }
 
 thread_local! {
-    /// Argon2's working memory, kept by each hashing thread and reused for every hash: a fresh
-    /// `memory_kib` allocation per hash leaves the allocator holding many such regions resident.
+    /// Argon2's working memory, kept by each hashing thread and reused for every hash while logins
+    /// keep coming (a fresh `memory_kib` allocation per hash leaves the allocator holding many such
+    /// regions resident), given back after [`IDLE_RELEASE`] without one.
     static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// On a hashing thread: its hasher's count of threads holding working memory.
+    static RESIDENT: std::cell::RefCell<Option<Arc<AtomicUsize>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Counts this thread in (+1) or out (-1) of its hasher's threads holding working memory.
+fn count_resident(add: bool) {
+    RESIDENT.with(|cell| {
+        if let Some(n) = cell.borrow().as_ref() {
+            if add {
+                n.fetch_add(1, Ordering::Relaxed);
+            } else {
+                n.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    });
 }
 
 fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
     BLOCKS.with(|cell| {
         let mut blocks = cell.borrow_mut();
         if blocks.len() != count {
+            if blocks.is_empty() {
+                count_resident(true);
+            }
             *blocks = vec![Block::default(); count];
         }
         f(&mut blocks[..])
@@ -229,7 +279,15 @@ fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
 
 /// Frees this thread's Argon2 working memory (the next hash on it allocates it again).
 fn release_blocks() {
-    BLOCKS.with(|cell| *cell.borrow_mut() = Vec::new());
+    let held = BLOCKS.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
+    if !held.is_empty() {
+        count_resident(false);
+    }
+}
+
+/// Whether this thread holds Argon2 working memory.
+fn holds_blocks() -> bool {
+    BLOCKS.with(|cell| !cell.borrow().is_empty())
 }
 
 /// RFC 9106 Argon2id of `password` with a fresh 128-bit salt, as a PHC string.
@@ -279,6 +337,33 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_idle_hashing_thread_gives_back_its_working_memory() {
+        let h = PasswordHasher::new(&Argon2Settings {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+            threads: 1,
+            queue_limit: 4,
+        })
+        .unwrap();
+        assert_eq!(h.resident_working_areas(), 0);
+        let stored = h.hash("correct horse".into()).await.unwrap();
+        assert!(
+            h.verify(Some(stored.clone()), "correct horse".into())
+                .await
+                .unwrap()
+        );
+        assert_eq!(h.resident_working_areas(), 1, "kept between checks");
+        tokio::time::sleep(IDLE_RELEASE + std::time::Duration::from_millis(700)).await;
+        assert_eq!(h.resident_working_areas(), 0, "given back once idle");
+        assert!(
+            h.verify(Some(stored), "correct horse".into()).await.unwrap(),
+            "and hashes again"
+        );
+        assert_eq!(h.resident_working_areas(), 1);
+    }
 
     #[test]
     fn the_thread_that_builds_the_hasher_keeps_no_argon2_memory() {
