@@ -49,8 +49,10 @@ struct Queue {
 
 struct Inner {
     argon2: Argon2<'static>,
-    /// A hash of a random value, verified against when the user is unknown.
-    dummy: String,
+    /// A hash of a random value, verified against when the user is unknown: computed by a hashing
+    /// thread as its first job, so that the start does not wait for it (or by the first check that
+    /// needs it, if that comes first).
+    dummy: Arc<std::sync::OnceLock<String>>,
     /// The hashing threads' queue. Dropping the last hasher closes it and the threads end.
     jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
     queue: Arc<Queue>,
@@ -123,7 +125,7 @@ fn start_threads(
 impl PasswordHasher {
     /// RFC 9106 §4: Argon2id, version 0x13, with `settings`' m (KiB), t and p, on
     /// `settings.thread_count()` threads with `settings.queue_bound()` places in the queue.
-    /// Precomputes the dummy hash used for unknown users.
+    /// The dummy hash used for unknown users is computed by a hashing thread right after.
     pub fn new(settings: &Argon2Settings) -> Result<PasswordHasher, PasswordError> {
         let params = Params::new(
             settings.memory_kib,
@@ -133,13 +135,17 @@ impl PasswordHasher {
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = hash_with(&argon2, &crate::random::secret_256())?;
-        // The thread that starts the server never hashes again: it gives back the `memory_kib` of
-        // working memory the dummy hash took, which it would otherwise keep resident for good.
-        release_blocks();
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let resident = Arc::new(AtomicUsize::new(0));
         start_threads(settings.thread_count().max(1), rx, Arc::clone(&resident))?;
+        let dummy = Arc::new(std::sync::OnceLock::new());
+        let first_job: Job = {
+            let (dummy, argon2) = (Arc::clone(&dummy), argon2.clone());
+            Box::new(move || {
+                let _ = dummy_hash(&dummy, &argon2);
+            })
+        };
+        let _ = tx.send(first_job);
         Ok(PasswordHasher {
             inner: Arc::new(Inner {
                 argon2,
@@ -219,7 +225,7 @@ impl PasswordHasher {
     pub fn verify_blocking(&self, stored: Option<&str>, password: &str) -> Result<bool, PasswordError> {
         let (hash, known) = match stored {
             Some(h) => (h, true),
-            None => (self.inner.dummy.as_str(), false),
+            None => (dummy_hash(&self.inner.dummy, &self.inner.argon2)?, false),
         };
         let malformed = |e: &dyn std::fmt::Display| PasswordError::Malformed(e.to_string());
         let parsed = PasswordHash::new(hash).map_err(|e| malformed(&e))?;
@@ -275,6 +281,18 @@ fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
         }
         f(&mut blocks[..])
     })
+}
+
+/// The dummy hash, computed once (docs/security.md D.19).
+fn dummy_hash<'a>(
+    dummy: &'a std::sync::OnceLock<String>,
+    argon2: &Argon2<'static>,
+) -> Result<&'a str, PasswordError> {
+    if let Some(d) = dummy.get() {
+        return Ok(d);
+    }
+    let made = hash_with(argon2, &crate::random::secret_256())?;
+    Ok(dummy.get_or_init(|| made))
 }
 
 /// Frees this thread's Argon2 working memory (the next hash on it allocates it again).
@@ -348,7 +366,6 @@ mod tests {
             queue_limit: 4,
         })
         .unwrap();
-        assert_eq!(h.resident_working_areas(), 0);
         let stored = h.hash("correct horse".into()).await.unwrap();
         assert!(
             h.verify(Some(stored.clone()), "correct horse".into())
