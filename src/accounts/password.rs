@@ -96,25 +96,24 @@ fn start_threads(
             .spawn(move || {
                 RESIDENT.with(|cell| *cell.borrow_mut() = Some(resident));
                 loop {
-                    let holds = holds_blocks();
+                    // Every thread waits for work a while at most, then lets the next one wait: a
+                    // thread that holds working memory and found no work gives it back.
                     let job = match rx.lock() {
-                        // Holding working memory: wait a while for work, else give it back.
-                        Ok(guard) if holds => match guard.recv_timeout(IDLE_RELEASE) {
-                            Ok(job) => Ok(job),
+                        Ok(guard) => match guard.recv_timeout(IDLE_RELEASE) {
+                            Ok(job) => job,
                             Err(RecvTimeoutError::Timeout) => {
                                 drop(guard);
                                 release_blocks();
+                                // Let another thread wait for the next while (a job that comes
+                                // meanwhile waits at most this long).
+                                std::thread::sleep(std::time::Duration::from_millis(10));
                                 continue;
                             }
                             Err(RecvTimeoutError::Disconnected) => return,
                         },
-                        Ok(guard) => guard.recv().map_err(|_| ()),
                         Err(_) => return,
                     };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
+                    job();
                 }
             })
             .map_err(|e| PasswordError::Hash(format!("cannot start hashing threads: {e}")))?;
@@ -362,18 +361,19 @@ mod tests {
             memory_kib: 64,
             iterations: 1,
             parallelism: 1,
-            threads: 1,
+            threads: 2,
             queue_limit: 4,
         })
         .unwrap();
         let stored = h.hash("correct horse".into()).await.unwrap();
-        assert!(
-            h.verify(Some(stored.clone()), "correct horse".into())
-                .await
-                .unwrap()
+        let (a, b) = tokio::join!(
+            h.verify(Some(stored.clone()), "correct horse".into()),
+            h.verify(Some(stored.clone()), "wrong horse".into())
         );
-        assert_eq!(h.resident_working_areas(), 1, "kept between checks");
-        tokio::time::sleep(IDLE_RELEASE + std::time::Duration::from_millis(700)).await;
+        assert!(a.unwrap() && !b.unwrap());
+        assert!(h.resident_working_areas() >= 1, "kept between checks");
+        // Each of the two threads gets its turn to wait, and gives its memory back.
+        tokio::time::sleep(IDLE_RELEASE * 2 + std::time::Duration::from_millis(800)).await;
         assert_eq!(h.resident_working_areas(), 0, "given back once idle");
         assert!(
             h.verify(Some(stored), "correct horse".into()).await.unwrap(),
