@@ -302,11 +302,6 @@ fn release_blocks() {
     }
 }
 
-/// Whether this thread holds Argon2 working memory.
-fn holds_blocks() -> bool {
-    BLOCKS.with(|cell| !cell.borrow().is_empty())
-}
-
 /// RFC 9106 Argon2id of `password` with a fresh 128-bit salt, as a PHC string.
 fn hash_with(argon2: &Argon2<'static>, password: &str) -> Result<String, PasswordError> {
     let fail = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
