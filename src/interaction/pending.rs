@@ -25,6 +25,10 @@ struct Parked<T> {
     /// The login (`LoginSession::login`) the value was parked in, if the browser had one.
     #[serde(default)]
     session: Option<String>,
+    /// Until when (seconds, the server's clock) it may be handed back: the store's own expiry
+    /// (Redis's, in its own time) is only the upper bound of how long it is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parked_until: Option<i64>,
     #[serde(flatten)]
     value: T,
 }
@@ -48,6 +52,7 @@ impl Parking {
         let parked = Parked {
             browser: sha256_hex(holder.binding),
             session: holder.login.map(str::to_string),
+            parked_until: Some(ctx.now().saturating_add(self.ttl.as_secs() as i64)),
             value,
         };
         let json = serde_json::to_string(&parked).map_err(OAuthError::server_error)?;
@@ -68,7 +73,7 @@ impl Parking {
             return Ok(None);
         }
         let raw = ctx.ephemeral.get(self.kind, &sha256_hex(id)).await?;
-        unpark(raw.as_deref(), holder)
+        unpark(raw.as_deref(), holder, ctx.now())
     }
 
     /// Like [`Parking::get`], and the value is gone afterwards (single use across all nodes).
@@ -82,7 +87,7 @@ impl Parking {
             return Ok(None);
         }
         let raw = ctx.ephemeral.take(self.kind, &sha256_hex(id)).await?;
-        unpark(raw.as_deref(), holder)
+        unpark(raw.as_deref(), holder, ctx.now())
     }
 
     pub async fn discard(&self, ctx: &Context, id: &str) -> Result<(), OAuthError> {
@@ -93,12 +98,20 @@ impl Parking {
 
 /// docs/security.md E.32: a parked value goes back only to the browser that parked it, and, if it
 /// was parked in a login session, never while another login session is current (the browser may
-/// have none: the user signs in again for the very request).
-fn unpark<T: DeserializeOwned>(raw: Option<&str>, holder: Holder<'_>) -> Result<Option<T>, OAuthError> {
+/// have none: the user signs in again for the very request). Nor once its time is up at `now`,
+/// whatever the store still holds.
+fn unpark<T: DeserializeOwned>(
+    raw: Option<&str>,
+    holder: Holder<'_>,
+    now: i64,
+) -> Result<Option<T>, OAuthError> {
     let Some(raw) = raw else {
         return Ok(None);
     };
     let parked: Parked<T> = serde_json::from_str(raw).map_err(OAuthError::server_error)?;
+    if parked.parked_until.is_some_and(|until| until <= now) {
+        return Ok(None);
+    }
     let same_browser = ct_eq(&parked.browser, &sha256_hex(holder.binding));
     let other_session = match (parked.session.as_deref(), holder.login) {
         (Some(parked_in), Some(current)) => parked_in != current,
@@ -241,5 +254,33 @@ impl Pending {
 
     pub async fn discard(&self, ctx: &Context) -> Result<(), OAuthError> {
         self.parking(ctx).discard(ctx, &self.id).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod parked_tests {
+    use super::*;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Note {
+        text: String,
+    }
+
+    /// docs/security.md E.32: the time a value is parked for is the server's, not the store's (a
+    /// Redis entry may outlive it on the server's clock).
+    #[test]
+    fn a_parked_value_is_not_handed_back_after_its_time_even_if_the_store_still_holds_it() {
+        let holder = Holder {
+            binding: "b",
+            login: None,
+        };
+        let raw = |until: i64| {
+            serde_json::json!({"browser": sha256_hex("b"), "parked_until": until, "text": "x"}).to_string()
+        };
+        let before: Option<Note> = unpark(Some(&raw(100)), holder, 99).unwrap();
+        assert_eq!(before, Some(Note { text: "x".into() }));
+        let after: Option<Note> = unpark(Some(&raw(100)), holder, 100).unwrap();
+        assert_eq!(after, None);
     }
 }
