@@ -14,13 +14,12 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::context::{Context, Parts};
 use crate::keys::KeyRing;
-use crate::keys::notify::{Publisher, Topic};
 use crate::oidc::metadata::DiscoveryCache;
 use crate::state::AppState;
 use crate::storage::diesel::DieselStore;
 use crate::storage::ephemeral::redis::RedisEphemeral;
 use crate::storage::ephemeral::sql::SqlEphemeral;
-use crate::storage::{ClientStore, DynEphemeral, DynStore, Store, UserStore};
+use crate::storage::{DynEphemeral, DynStore, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -102,12 +101,7 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     crate::monitoring::install();
     let db = DieselStore::connect(settings.database.url.expose_secret(), settings.database.pool_size).await?;
     db.migrate().await?;
-    if let Some(cache) = db.client_cache() {
-        cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
-    }
-    if let Some(cache) = db.user_cache() {
-        cache.announce_with(Publisher::new(&settings.redis, Topic::Users));
-    }
+    db.announce_changes(&settings.redis);
     let ephemeral: DynEphemeral = match &settings.redis.url {
         Some(url) => Arc::new(RedisEphemeral::connect(
             url.expose_secret(),

@@ -58,7 +58,10 @@ async fn follow_caches(state: &AppState) {
     let clients = async {
         if let Some(cache) = store.client_cache() {
             notify::watch_topic(url.clone(), prefix.clone(), Topic::Clients, || async {
-                cache.clear()
+                cache.clear();
+                if let Some(policies) = store.policy_cache() {
+                    policies.clear();
+                }
             })
             .await
         }

@@ -169,15 +169,7 @@ pub async fn open_store(settings: &Settings) -> Result<DynStore, CliError> {
     let db = DieselStore::connect_once(settings.database.url.expose_secret()).await?;
     db.migrate().await?;
     // docs/security.md E.35: a client or user changed here is forgotten by every running node.
-    {
-        use crate::keys::notify::{Publisher, Topic};
-        if let Some(cache) = crate::storage::ClientStore::client_cache(&db) {
-            cache.announce_with(Publisher::new(&settings.redis, Topic::Clients));
-        }
-        if let Some(cache) = crate::storage::UserStore::user_cache(&db) {
-            cache.announce_with(Publisher::new(&settings.redis, Topic::Users));
-        }
-    }
+    db.announce_changes(&settings.redis);
     Ok(std::sync::Arc::new(db))
 }
 

@@ -34,7 +34,7 @@ pub async fn refresh(
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
     let hash = sha256_hex(params.require("refresh_token")?);
-    let (token, family) = ctx.store.refresh_token(&hash).await?.ok_or_else(invalid)?;
+    let (token, family, user) = ctx.store.refresh_grant(&hash).await?.ok_or_else(invalid)?;
     if token.client_id != client.client_id {
         return Err(invalid().with_detail("refresh token of another client"));
     }
@@ -46,7 +46,7 @@ pub async fn refresh(
         return Err(invalid().with_detail("refresh token expired"));
     }
     check_binding(&family, binding)?;
-    let user = active_user(ctx, &family, meta).await?;
+    let user = active_user(ctx, &family, user, meta).await?;
     let scope = narrowed_scope(&family, client, params.get("scope"))?;
     let target = apis::select(ctx, &family.resources, &resource::requested(params)?).await?;
     let audience = target.audience(ctx)?;
@@ -123,13 +123,15 @@ fn narrowed_scope(
     }
 }
 
-/// The family's user must still exist, be enabled, and not have changed password or been logged
-/// out since the family began; otherwise the family is revoked.
-async fn active_user(ctx: &Context, family: &TokenFamily, meta: &RequestMeta) -> Result<User, OAuthError> {
-    let user = match &family.user_id {
-        Some(id) => ctx.store.user_by_id(id).await?,
-        None => None,
-    };
+/// The family's user (read with the token, [`crate::storage::GrantStore::refresh_grant`]) must
+/// still exist, be enabled, and not have changed password or been logged out since the family
+/// began; otherwise the family is revoked.
+async fn active_user(
+    ctx: &Context,
+    family: &TokenFamily,
+    user: Option<User>,
+    meta: &RequestMeta,
+) -> Result<User, OAuthError> {
     match user {
         Some(u) if u.accepts_grant(family.auth_time) => Ok(u),
         _ => {

@@ -153,6 +153,10 @@ pub struct Pending {
     /// parking keeps it).
     #[serde(skip)]
     parked_in: Option<String>,
+    /// Whether the request is in the store (saved here, or loaded from it): a request answered in
+    /// the very call that made it was never parked, so there is nothing to discard.
+    #[serde(skip)]
+    stored: bool,
     pub created_at: i64,
     /// The login made for this very request (POST /login, `LoginSession::login`): only it
     /// satisfies `prompt=login` and `max_age`. Any session found when the request arrived, even
@@ -184,6 +188,7 @@ impl Pending {
             request,
             binding: holder.binding.to_string(),
             parked_in: holder.login.map(str::to_string),
+            stored: false,
             created_at: ctx.now(),
             consent_given: false,
             consent_shown_to: None,
@@ -220,7 +225,9 @@ impl Pending {
     pub async fn save(&mut self, ctx: &Context) -> Result<(), OAuthError> {
         let parking = self.parking(ctx);
         self.expires_at = Some(ctx.now() + parking.ttl.as_secs() as i64);
-        parking.put(ctx, &self.id, self.holder(), self).await
+        parking.put(ctx, &self.id, self.holder(), self).await?;
+        self.stored = true;
+        Ok(())
     }
 
     /// docs/security.md A.7: a login form was submitted for this request; it is kept for
@@ -248,11 +255,16 @@ impl Pending {
         Ok(pending.map(|p| Pending {
             binding: holder.binding.to_string(),
             parked_in: holder.login.map(str::to_string),
+            stored: true,
             ..p
         }))
     }
 
+    /// Takes the request out of the store; one that was never parked costs no store call.
     pub async fn discard(&self, ctx: &Context) -> Result<(), OAuthError> {
+        if !self.stored {
+            return Ok(());
+        }
         self.parking(ctx).discard(ctx, &self.id).await
     }
 }

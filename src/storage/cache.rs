@@ -18,7 +18,7 @@ use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::keys::notify::Publisher;
-use crate::storage::{Client, User};
+use crate::storage::{Client, ClientApiPolicy, User};
 
 /// The longest a cached client is used without reading the table again.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -43,8 +43,24 @@ impl Keyed for User {
     }
 }
 
+/// A client's API policy (its default API and token-exchange targets, RFC 8707), read on every
+/// grant that picks a token's audience; cached beside the client, forgotten with it.
+#[derive(Debug, Clone)]
+pub struct CachedPolicy {
+    pub client_id: String,
+    pub policy: ClientApiPolicy,
+}
+
+impl Keyed for CachedPolicy {
+    fn key(&self) -> &str {
+        &self.client_id
+    }
+}
+
 /// Clients by client_id.
 pub type ClientCache = RowCache<Client>;
+/// Clients' API policies by client_id; notices on the clients topic clear it too.
+pub type PolicyCache = RowCache<CachedPolicy>;
 /// Users by id, for access-token checks only.
 pub type UserCache = RowCache<User>;
 
@@ -130,6 +146,15 @@ impl<T: Keyed> RowCache<T> {
     /// most a second for Redis, so a command that exits next has sent its notice).
     pub async fn changed(&self, key: &str) {
         self.forget(key);
+        if let Some(publisher) = self.publisher.get() {
+            publisher.send().await;
+        }
+    }
+
+    /// Rows of the table changed through this node in a way no single key names (an API went, and
+    /// with it every policy naming it): forget them all here and tell the other nodes.
+    pub async fn changed_all(&self) {
+        self.clear();
         if let Some(publisher) = self.publisher.get() {
             publisher.send().await;
         }

@@ -87,6 +87,10 @@ pub trait ClientStore: Send + Sync {
     fn client_cache(&self) -> Option<&cache::ClientCache> {
         None
     }
+    /// This node's cache of clients' API policies, when the store keeps one (E.35).
+    fn policy_cache(&self) -> Option<&cache::PolicyCache> {
+        None
+    }
 }
 
 /// Signing keys (docs/security.md E.24-25).
@@ -115,6 +119,13 @@ pub trait GrantStore: Send + Sync {
     async fn family_by_id(&self, id: &str) -> StorageResult<Option<TokenFamily>>;
     /// Looks up a refresh token by digest together with its family.
     async fn refresh_token(&self, token_hash: &str) -> StorageResult<Option<(RefreshToken, TokenFamily)>>;
+    /// Like [`GrantStore::refresh_token`], with the family's user read in the same call (None when
+    /// the family has no user or the user is gone): the refresh grant's one read before its
+    /// rotation (bench/PROFILES.md: each store call is a hand-off to the blocking pool).
+    async fn refresh_grant(
+        &self,
+        token_hash: &str,
+    ) -> StorageResult<Option<(RefreshToken, TokenFamily, Option<User>)>>;
     /// The rotation, as ONE atomic step (a transaction with a conditional update):
     /// if `old_hash` exists, is unused and its family is not revoked, marks it used at `now`,
     /// inserts `new`, sets the family's `last_used_at = now` (and `ip` when given) and returns

@@ -221,3 +221,73 @@ async fn logins_never_read_the_user_cache() {
         "the password grant read the user from the table"
     );
 }
+
+/// E.35 / RFC 8707: a client's API policy is cached like the client: an API removed through this
+/// node is no client's default from the next request on (not `invalid_target` for a second).
+#[tokio::test]
+async fn an_api_removed_is_no_clients_default_at_once() {
+    use crate::apis::{GALLERY, PHOTOS, claims, ok_json, setup, token_as};
+    use portcullis::storage::ClientApiPolicy;
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let policy = ClientApiPolicy {
+        default_api: Some(PHOTOS.into()),
+        exchange_to: Vec::new(),
+    };
+    let store = &app.ctx().store;
+    store.set_client_api_policy(GALLERY, policy).await.unwrap();
+    let cc = [("grant_type", "client_credentials")];
+    let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
+    assert_eq!(claims(&body)["aud"], PHOTOS);
+    assert!(
+        store.policy_cache().unwrap().get(GALLERY).is_some(),
+        "the policy is cached"
+    );
+
+    assert!(store.delete_api(PHOTOS).await.unwrap());
+    let body = ok_json(token_as(&app, GALLERY, &secret, &cc).await).await;
+    assert_eq!(
+        claims(&body)["aud"],
+        app.ctx().audience.as_ref(),
+        "the configured audience again"
+    );
+}
+
+/// E.35: a client's API policy set on one node is forgotten by the other on the clients notice.
+#[tokio::test]
+async fn a_policy_changed_on_one_node_is_forgotten_by_the_other_at_once() {
+    if std::env::var("REDIS_URL").is_err() {
+        return; // the notice travels over Redis; without it the one-second bound applies
+    }
+    use crate::apis::{GALLERY, PHOTOS, claims, ok_json, setup, token_as};
+    use portcullis::storage::ClientApiPolicy;
+    let a = spawn_app().await;
+    let b = spawn_second_node(&a).await;
+    let secret = setup(&a).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cc = [("grant_type", "client_credentials")];
+    let body = ok_json(token_as(&b, GALLERY, &secret, &cc).await).await;
+    assert_eq!(claims(&body)["aud"], b.ctx().audience.as_ref());
+    let policies = b.ctx().store.policy_cache().unwrap();
+    assert!(policies.get(GALLERY).is_some(), "node B cached the policy");
+
+    let policy = ClientApiPolicy {
+        default_api: Some(PHOTOS.into()),
+        exchange_to: Vec::new(),
+    };
+    a.ctx()
+        .store
+        .set_client_api_policy(GALLERY, policy)
+        .await
+        .unwrap();
+    let changed = Instant::now();
+    while policies.get(GALLERY).is_some() {
+        assert!(
+            changed.elapsed() < Duration::from_secs(3),
+            "node B never heard of the change"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let body = ok_json(token_as(&b, GALLERY, &secret, &cc).await).await;
+    assert_eq!(claims(&body)["aud"], PHOTOS);
+}

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::schema::{api_scopes, apis, client_apis};
 use super::{DbConnection, DieselStore, write_tx};
 use crate::keys::Alg;
+use crate::storage::cache::CachedPolicy;
 use crate::storage::{Api, ApiScope, ApiStore, ClientApiPolicy, StorageError, StorageResult};
 
 /// `client_apis.relation` of a client's default API.
@@ -138,14 +139,18 @@ impl ApiStore for DieselStore {
 
     async fn delete_api(&self, identifier: &str) -> StorageResult<bool> {
         let id = identifier.to_owned();
-        self.run(move |conn| {
-            Ok(write_tx(conn, |conn| {
-                diesel::delete(api_scopes::table.filter(api_scopes::api.eq(&id))).execute(conn)?;
-                diesel::delete(client_apis::table.filter(client_apis::api.eq(&id))).execute(conn)?;
-                Ok(diesel::delete(apis::table.find(&id)).execute(conn)? > 0)
-            })?)
-        })
-        .await
+        let result = self
+            .run(move |conn| {
+                Ok(write_tx(conn, |conn| {
+                    diesel::delete(api_scopes::table.filter(api_scopes::api.eq(&id))).execute(conn)?;
+                    diesel::delete(client_apis::table.filter(client_apis::api.eq(&id))).execute(conn)?;
+                    Ok(diesel::delete(apis::table.find(&id)).execute(conn)? > 0)
+                })?)
+            })
+            .await;
+        // Clients whose policy named the API lose it: forget every cached policy.
+        self.policies.changed_all().await;
+        result
     }
 
     async fn update_api(&self, api: Api) -> StorageResult<bool> {
@@ -217,55 +222,73 @@ impl ApiStore for DieselStore {
         .await
     }
 
+    /// From this node's cache when it was read less than its TTL ago (docs/security.md E.35).
     async fn client_api_policy(&self, client_id: &str) -> StorageResult<ClientApiPolicy> {
+        if let Some(cached) = self.policies.get(client_id) {
+            return Ok(cached.policy);
+        }
+        let ticket = self.policies.begin();
         let id = client_id.to_owned();
-        self.run(move |conn| {
-            let rows: Vec<(String, String)> = client_apis::table
-                .filter(client_apis::client_id.eq(id))
-                .order((client_apis::relation.asc(), client_apis::api.asc()))
-                .select((client_apis::relation, client_apis::api))
-                .load(conn)?;
-            let mut policy = ClientApiPolicy::default();
-            for (relation, api) in rows {
-                match relation.as_str() {
-                    DEFAULT => policy.default_api = Some(api),
-                    EXCHANGE => policy.exchange_to.push(api),
-                    other => return Err(StorageError::Corrupt(format!("client_apis relation {other:?}"))),
+        let policy = self
+            .run(move |conn| {
+                let rows: Vec<(String, String)> = client_apis::table
+                    .filter(client_apis::client_id.eq(id))
+                    .order((client_apis::relation.asc(), client_apis::api.asc()))
+                    .select((client_apis::relation, client_apis::api))
+                    .load(conn)?;
+                let mut policy = ClientApiPolicy::default();
+                for (relation, api) in rows {
+                    match relation.as_str() {
+                        DEFAULT => policy.default_api = Some(api),
+                        EXCHANGE => policy.exchange_to.push(api),
+                        other => {
+                            return Err(StorageError::Corrupt(format!("client_apis relation {other:?}")));
+                        }
+                    }
                 }
-            }
-            Ok(policy)
-        })
-        .await
+                Ok(policy)
+            })
+            .await?;
+        let cached = CachedPolicy {
+            client_id: client_id.to_owned(),
+            policy,
+        };
+        self.policies.fill(ticket, &cached);
+        Ok(cached.policy)
     }
 
     async fn set_client_api_policy(&self, client_id: &str, policy: ClientApiPolicy) -> StorageResult<()> {
         let id = client_id.to_owned();
-        self.run(move |conn| {
-            let rows: Vec<(String, String, String)> = policy
-                .default_api
-                .iter()
-                .map(|a| (id.clone(), a.clone(), DEFAULT.to_string()))
-                .chain(
-                    policy
-                        .exchange_to
-                        .iter()
-                        .map(|a| (id.clone(), a.clone(), EXCHANGE.to_string())),
-                )
-                .collect();
-            Ok(write_tx(conn, |conn| {
-                diesel::delete(client_apis::table.filter(client_apis::client_id.eq(&id))).execute(conn)?;
-                for (client_id, api, relation) in &rows {
-                    diesel::insert_into(client_apis::table)
-                        .values((
-                            client_apis::client_id.eq(client_id),
-                            client_apis::api.eq(api),
-                            client_apis::relation.eq(relation),
-                        ))
+        let result = self
+            .run(move |conn| {
+                let rows: Vec<(String, String, String)> = policy
+                    .default_api
+                    .iter()
+                    .map(|a| (id.clone(), a.clone(), DEFAULT.to_string()))
+                    .chain(
+                        policy
+                            .exchange_to
+                            .iter()
+                            .map(|a| (id.clone(), a.clone(), EXCHANGE.to_string())),
+                    )
+                    .collect();
+                Ok(write_tx(conn, |conn| {
+                    diesel::delete(client_apis::table.filter(client_apis::client_id.eq(&id)))
                         .execute(conn)?;
-                }
-                Ok(())
-            })?)
-        })
-        .await
+                    for (client_id, api, relation) in &rows {
+                        diesel::insert_into(client_apis::table)
+                            .values((
+                                client_apis::client_id.eq(client_id),
+                                client_apis::api.eq(api),
+                                client_apis::relation.eq(relation),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Ok(())
+                })?)
+            })
+            .await;
+        self.policies.changed(client_id).await;
+        result
     }
 }

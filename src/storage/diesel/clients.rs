@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::rows::ClientRow;
 use super::schema::{backchannel_sessions, clients, consents, refresh_tokens, token_families};
 use super::{DieselStore, write_tx};
-use crate::storage::cache::ClientCache;
+use crate::storage::cache::{ClientCache, PolicyCache};
 use crate::storage::{Client, ClientStore, StorageResult};
 
 #[async_trait]
@@ -48,6 +48,10 @@ impl ClientStore for DieselStore {
 
     fn client_cache(&self) -> Option<&ClientCache> {
         Some(&self.clients)
+    }
+
+    fn policy_cache(&self) -> Option<&PolicyCache> {
+        Some(&self.policies)
     }
 
     async fn list_clients(&self) -> StorageResult<Vec<Client>> {
@@ -105,6 +109,7 @@ impl ClientStore for DieselStore {
             })?)
         });
         let result = result.await;
+        self.policies.forget(client_id);
         self.clients.changed(client_id).await;
         result
     }

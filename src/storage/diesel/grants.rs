@@ -6,10 +6,10 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 
-use super::rows::{FamilyRow, TokenRow};
-use super::schema::{refresh_tokens, token_families};
+use super::rows::{FamilyRow, TokenRow, UserRow};
+use super::schema::{refresh_tokens, token_families, users};
 use super::{DbConnection, DieselStore, on_backend, write_tx};
-use crate::storage::{GrantStore, RefreshToken, RotateOutcome, StorageResult, TokenFamily};
+use crate::storage::{GrantStore, RefreshToken, RotateOutcome, StorageResult, TokenFamily, User};
 
 #[async_trait]
 impl GrantStore for DieselStore {
@@ -55,6 +55,35 @@ impl GrantStore for DieselStore {
                 .first::<(TokenRow, FamilyRow)>(conn)
                 .optional()?;
             Ok(row.map(|(t, f)| (t.into(), f.into())))
+        })
+        .await
+    }
+
+    async fn refresh_grant(
+        &self,
+        token_hash: &str,
+    ) -> StorageResult<Option<(RefreshToken, TokenFamily, Option<User>)>> {
+        let hash = token_hash.to_owned();
+        self.run(move |conn| {
+            let row = refresh_tokens::table
+                .inner_join(token_families::table)
+                .filter(refresh_tokens::token_hash.eq(hash))
+                .select((TokenRow::as_select(), FamilyRow::as_select()))
+                .first::<(TokenRow, FamilyRow)>(conn)
+                .optional()?;
+            let Some((token, family)) = row else {
+                return Ok(None);
+            };
+            let user = match &family.user_id {
+                Some(id) => users::table
+                    .find(id)
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .map(User::from),
+                None => None,
+            };
+            Ok(Some((token.into(), family.into(), user)))
         })
         .await
     }

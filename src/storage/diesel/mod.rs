@@ -54,6 +54,8 @@ pub struct DieselStore {
     clients: Arc<crate::storage::cache::ClientCache>,
     /// docs/security.md E.35: users for access-token checks, forgotten on every write through this store.
     users: Arc<crate::storage::cache::UserCache>,
+    /// docs/security.md E.35: clients' API policies, forgotten on every write through this store.
+    policies: Arc<crate::storage::cache::PolicyCache>,
 }
 
 /// Longest a dropped store waits for a connection that is being opened.
@@ -95,7 +97,18 @@ impl DieselStore {
             gate,
             clients: Default::default(),
             users: Default::default(),
+            policies: Default::default(),
         })
+    }
+
+    /// docs/security.md E.35: a client, policy or user changed through this store is forgotten by
+    /// every node: the caches announce their changes on the Redis notice topics (none without Redis).
+    pub fn announce_changes(&self, redis: &crate::config::RedisSettings) {
+        use crate::keys::notify::{Publisher, Topic};
+        let clients = Publisher::new(redis, Topic::Clients);
+        self.clients.announce_with(clients.clone());
+        self.policies.announce_with(clients);
+        self.users.announce_with(Publisher::new(redis, Topic::Users));
     }
 
     /// One connection, for a command that runs once and exits (the CLI).

@@ -128,6 +128,7 @@ async fn run_hot_paths(db: &TestDb) -> Vec<String> {
         .unwrap();
     s.family_by_id("f1").await.unwrap();
     s.refresh_token("t1").await.unwrap();
+    s.refresh_grant("t1").await.unwrap();
     let rotated = s.rotate_refresh_token("t1", token("t2", "f1", 1_001), 1_001, Some("10.0.0.1".into()));
     assert_eq!(rotated.await.unwrap(), RotateOutcome::Rotated);
     let reused = s.rotate_refresh_token("t1", token("t3", "f1", 1_002), 1_002, None);
