@@ -100,13 +100,13 @@ def scale_table(small, large, scenarios, alg, n_small, n_large):
 
 
 def footprint(runs):
-    out = ["| server | start to first discovery answer | RSS idle | RSS after the scenarios |", "|---|---|---|---|"]
+    out = ["| server | start to first discovery answer | RSS idle | RSS right after the scenarios | RSS 5 s later |", "|---|---|---|---|---|"]
     for name, run in sorted(runs.items()):
         m = run["meta"]
         if not m:
             continue
         mb = lambda k: f"{int(m[k]) / 1024:.1f} MB" if m.get(k, "").isdigit() else "n/a"  # noqa: E731
-        out.append(f"| {name} | {m.get('start_ms', 'n/a')} ms | {mb('rss_idle_kib')} | {mb('rss_after_kib')} |")
+        out.append(f"| {name} | {m.get('start_ms', 'n/a')} ms | {mb('rss_idle_kib')} | {mb('rss_after_kib')} | {mb('rss_settled_kib')} |")
     return "\n".join(out)
 
 

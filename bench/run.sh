@@ -145,6 +145,8 @@ bench_portcullis() {
     meta "$out/$name.meta" start_ms "$up_ms"
     meta "$out/$name.meta" rss_idle_kib "$rss_idle"
     meta "$out/$name.meta" rss_after_kib "$(rss_kib "$pid")"
+    sleep 5
+    meta "$out/$name.meta" rss_settled_kib "$(rss_kib "$pid")"
     meta "$out/$name.meta" backend "$backend"
     meta "$out/$name.meta" users "$users"
     kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -177,6 +179,8 @@ bench_peer() {
   meta "$out/$name.meta" start_ms "$up_ms"
   meta "$out/$name.meta" rss_idle_kib "$rss_idle"
   meta "$out/$name.meta" rss_after_kib "$(rss_kib "$pid")"
+  sleep 5
+  meta "$out/$name.meta" rss_settled_kib "$(rss_kib "$pid")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -f "$log"
   return $rc

@@ -142,6 +142,8 @@ impl PasswordHasher {
             let (dummy, argon2) = (Arc::clone(&dummy), argon2.clone());
             Box::new(move || {
                 let _ = dummy_hash(&dummy, &argon2);
+                // A start-up job, not a login: an idle server holds no working memory.
+                release_blocks();
             })
         };
         let _ = tx.send(first_job);
@@ -269,6 +271,15 @@ fn count_resident(add: bool) {
     });
 }
 
+/// glibc serves an allocation above its mmap threshold with its own mapping, and on freeing one of
+/// up to 32 MiB raises the threshold to its size (and the heap trim threshold to twice that): after
+/// the first freed 19 MiB working area, the next ones and the arenas' free memory stayed in the
+/// process. A reservation above 32 MiB (`DEFAULT_MMAP_THRESHOLD_MAX` on 64-bit) is always its own
+/// mapping and never moves the thresholds, so freeing it returns it to the system; only the
+/// `memory_kib` actually used is ever touched, so the rest of the reservation costs no memory
+/// (docs/operations.md, "Scaling").
+const RESERVE_BYTES: usize = 33 << 20;
+
 fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
     BLOCKS.with(|cell| {
         let mut blocks = cell.borrow_mut();
@@ -276,7 +287,10 @@ fn with_blocks<R>(count: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
             if blocks.is_empty() {
                 count_resident(true);
             }
-            *blocks = vec![Block::default(); count];
+            let reserve = count.max(RESERVE_BYTES / std::mem::size_of::<Block>());
+            let mut fresh = Vec::with_capacity(reserve);
+            fresh.resize(count, Block::default());
+            *blocks = fresh;
         }
         f(&mut blocks[..])
     })
@@ -375,6 +389,24 @@ mod tests {
             "and hashes again"
         );
         assert_eq!(h.resident_working_areas(), 1);
+    }
+
+    /// The dummy hash is made at start by a hashing thread, which gives its working memory back at
+    /// once: a server no one signed in to holds none (RSS idle, bench/RESULTS.md).
+    #[tokio::test]
+    async fn the_start_up_dummy_hash_leaves_no_working_memory_held() {
+        let h = hasher();
+        let started = std::time::Instant::now();
+        while h.inner.dummy.get().is_none() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "no dummy hash"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Released by the same job, right after the hash (well before IDLE_RELEASE).
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(h.resident_working_areas(), 0);
     }
 
     #[test]
