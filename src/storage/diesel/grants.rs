@@ -48,12 +48,7 @@ impl GrantStore for DieselStore {
     async fn refresh_token(&self, token_hash: &str) -> StorageResult<Option<(RefreshToken, TokenFamily)>> {
         let hash = token_hash.to_owned();
         self.run(move |conn| {
-            let row = refresh_tokens::table
-                .inner_join(token_families::table)
-                .filter(refresh_tokens::token_hash.eq(hash))
-                .select((TokenRow::as_select(), FamilyRow::as_select()))
-                .first::<(TokenRow, FamilyRow)>(conn)
-                .optional()?;
+            let row = token_with_family(conn, &hash)?;
             Ok(row.map(|(t, f)| (t.into(), f.into())))
         })
         .await
@@ -65,13 +60,7 @@ impl GrantStore for DieselStore {
     ) -> StorageResult<Option<(RefreshToken, TokenFamily, Option<User>)>> {
         let hash = token_hash.to_owned();
         self.run(move |conn| {
-            let row = refresh_tokens::table
-                .inner_join(token_families::table)
-                .filter(refresh_tokens::token_hash.eq(hash))
-                .select((TokenRow::as_select(), FamilyRow::as_select()))
-                .first::<(TokenRow, FamilyRow)>(conn)
-                .optional()?;
-            let Some((token, family)) = row else {
+            let Some((token, family)) = token_with_family(conn, &hash)? else {
                 return Ok(None);
             };
             let user = match &family.user_id {
@@ -218,6 +207,16 @@ impl GrantStore for DieselStore {
         self.run(move |conn| Ok(write_tx(conn, |conn| purge_once(conn, now, cutoff))?))
             .await
     }
+}
+
+/// A refresh token by digest, with its family (one join on the primary keys).
+fn token_with_family(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<(TokenRow, FamilyRow)>> {
+    refresh_tokens::table
+        .inner_join(token_families::table)
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select((TokenRow::as_select(), FamilyRow::as_select()))
+        .first::<(TokenRow, FamilyRow)>(conn)
+        .optional()
 }
 
 /// The body of the rotation transaction (see [`GrantStore::rotate_refresh_token`]).
