@@ -360,6 +360,9 @@ async fn database_outage_gives_503_never_500_and_service_resumes() {
         &admin,
         &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
     );
+    // docs/security.md E.35: the client, its API policy and the token's user were read a moment ago
+    // and may be answered from this node's cache for a second; past that, they need the database.
+    tokio::time::sleep(portcullis::storage::cache::TTL + Duration::from_millis(200)).await;
     let res = app.token(&[("grant_type", "client_credentials")]).await;
     assert_eq!(res.status(), 503, "client lookup needs the database");
     let body: serde_json::Value = res.json().await.unwrap();
