@@ -86,23 +86,15 @@ impl PageRequest {
     /// The page of `items` (in any order) sorted by `key` ascending: those after the cursor, at most
     /// `limit`, with the cursor of the next page when more follow. Keys must be unique.
     pub fn paginate<T>(&self, mut items: Vec<T>, key: impl Fn(&T) -> String) -> Result<Page<T>, AdminError> {
-        let limit = self.limit()?;
+        // The limit is checked first, as for every list (its error wins over the cursor's).
+        self.limit()?;
         let after = self.after()?;
         items.sort_by_key(|a| key(a));
-        let mut rest: Vec<T> = items
+        let rest: Vec<T> = items
             .into_iter()
             .filter(|i| after.as_ref().is_none_or(|a| key(i) > *a))
             .collect();
-        let next_cursor = if rest.len() > limit {
-            rest.truncate(limit);
-            rest.last().map(|last| URL_SAFE_NO_PAD.encode(key(last)))
-        } else {
-            None
-        };
-        Ok(Page {
-            items: rest,
-            next_cursor,
-        })
+        self.page_of(rest, key)
     }
 }
 

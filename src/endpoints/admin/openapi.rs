@@ -230,22 +230,30 @@ const LINKS: [LinkRow; 4] = [
     ),
 ];
 
-/// Every operation's id made unique: `<tag>_<handler>` (handlers of different resources share
-/// names).
-fn unique_operation_ids(openapi: &mut utoipa::openapi::OpenApi) {
-    for item in openapi.paths.paths.values_mut() {
-        let ops = [
+/// Every operation of the document (the methods the admin API routes).
+fn operations_mut(
+    paths: &mut utoipa::openapi::Paths,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.put,
             &mut item.post,
             &mut item.delete,
             &mut item.patch,
-        ];
-        for op in ops.into_iter().flatten() {
-            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
-            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
-                *id = format!("{tag}_{id}");
-            }
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// Every operation's id made unique: `<tag>_<handler>` (handlers of different resources share
+/// names).
+fn unique_operation_ids(openapi: &mut utoipa::openapi::OpenApi) {
+    for op in operations_mut(&mut openapi.paths) {
+        let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+        if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+            *id = format!("{tag}_{id}");
         }
     }
 }
@@ -296,33 +304,24 @@ impl Modify for Conventions {
             "bearer",
             [crate::admin::ADMIN_SCOPE],
         )]);
-        for item in openapi.paths.paths.values_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for op in ops.into_iter().flatten() {
-                let body_errors = if op.request_body.is_some() {
-                    &BODY_ERRORS[..]
-                } else {
-                    &[]
-                };
-                for &(status, description) in ERRORS.iter().chain(body_errors) {
-                    let content = ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("ErrorBody")))
-                        .build();
-                    let response = ResponseBuilder::new()
-                        .description(description)
-                        .content("application/json", content)
-                        .build();
-                    op.responses
-                        .responses
-                        .entry(status.to_string())
-                        .or_insert(response.into());
-                }
+        for op in operations_mut(&mut openapi.paths) {
+            let body_errors = if op.request_body.is_some() {
+                &BODY_ERRORS[..]
+            } else {
+                &[]
+            };
+            for &(status, description) in ERRORS.iter().chain(body_errors) {
+                let content = ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build();
+                let response = ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", content)
+                    .build();
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert(response.into());
             }
         }
     }

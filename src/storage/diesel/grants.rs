@@ -2,7 +2,7 @@
 //! (RFC 6749 §6, RFC 9700 §4.14, docs/security.md C.13).
 
 use async_trait::async_trait;
-use diesel::dsl::exists;
+use diesel::dsl::{AsSelect, SqlTypeOf, exists};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 
@@ -184,19 +184,7 @@ impl GrantStore for DieselStore {
     ) -> StorageResult<Vec<TokenFamily>> {
         let (user_id, client_id) = (user_id.map(str::to_owned), client_id.map(str::to_owned));
         self.run(move |conn| {
-            let mut query = token_families::table
-                .filter(token_families::revoked_at.is_null())
-                .filter(token_families::absolute_expires_at.gt(now))
-                .order(token_families::id.asc())
-                .select(FamilyRow::as_select())
-                .into_boxed::<<DbConnection as Connection>::Backend>();
-            if let Some(user_id) = user_id {
-                query = query.filter(token_families::user_id.eq(user_id));
-            }
-            if let Some(client_id) = client_id {
-                query = query.filter(token_families::client_id.eq(client_id));
-            }
-            let rows = query.load(conn)?;
+            let rows = live_families(user_id, client_id, now).load(conn)?;
             Ok(rows.into_iter().map(TokenFamily::from).collect())
         })
         .await
@@ -207,6 +195,30 @@ impl GrantStore for DieselStore {
         self.run(move |conn| Ok(write_tx(conn, |conn| purge_once(conn, now, cutoff))?))
             .await
     }
+}
+
+type Backend = <DbConnection as Connection>::Backend;
+
+/// The families of `user_id` and/or `client_id` (each one given must match) that are not revoked
+/// and not absolutely expired at `now`, by id.
+pub(super) fn live_families<'a>(
+    user_id: Option<String>,
+    client_id: Option<String>,
+    now: i64,
+) -> token_families::BoxedQuery<'a, Backend, SqlTypeOf<AsSelect<FamilyRow, Backend>>> {
+    let mut query = token_families::table
+        .filter(token_families::revoked_at.is_null())
+        .filter(token_families::absolute_expires_at.gt(now))
+        .order(token_families::id.asc())
+        .select(FamilyRow::as_select())
+        .into_boxed::<Backend>();
+    if let Some(user_id) = user_id {
+        query = query.filter(token_families::user_id.eq(user_id));
+    }
+    if let Some(client_id) = client_id {
+        query = query.filter(token_families::client_id.eq(client_id));
+    }
+    query
 }
 
 /// A refresh token by digest, with its family (one join on the primary keys).

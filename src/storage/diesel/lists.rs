@@ -7,7 +7,7 @@ use diesel::sql_types::{Integer, Text};
 
 use super::DieselStore;
 use super::conn::DbConnection;
-use super::rows::{ClientRow, FamilyRow, UserRow};
+use super::rows::{ClientRow, UserRow};
 use super::schema::{clients, token_families, users};
 use crate::storage::{
     Client, ClientListFilter, ClientSource, ListStore, StorageError, StorageResult, TokenFamily, User,
@@ -139,19 +139,7 @@ impl ListStore for DieselStore {
         let (user_id, client_id) = (user_id.map(str::to_owned), client_id.map(str::to_owned));
         let after = after.map(str::to_owned);
         self.run(move |conn| {
-            let mut query = token_families::table
-                .filter(token_families::revoked_at.is_null())
-                .filter(token_families::absolute_expires_at.gt(now))
-                .order(token_families::id.asc())
-                .limit(limit.max(0))
-                .select(FamilyRow::as_select())
-                .into_boxed::<Backend>();
-            if let Some(user_id) = user_id {
-                query = query.filter(token_families::user_id.eq(user_id));
-            }
-            if let Some(client_id) = client_id {
-                query = query.filter(token_families::client_id.eq(client_id));
-            }
+            let mut query = super::grants::live_families(user_id, client_id, now).limit(limit.max(0));
             if let Some(after) = after {
                 query = query.filter(token_families::id.gt(after));
             }
