@@ -115,6 +115,25 @@ impl<T: Keyed> RowCache<T> {
             .map(|e| e.row.clone())
     }
 
+    /// The row of `key`: from the cache when it was read less than the TTL ago, else from `read`
+    /// (the table), which then fills the cache unless something changed meanwhile. `read` starts
+    /// only after the read has been ticketed ([`RowCache::begin`]).
+    pub async fn read_through(
+        &self,
+        key: &str,
+        read: impl std::future::Future<Output = crate::storage::StorageResult<Option<T>>>,
+    ) -> crate::storage::StorageResult<Option<T>> {
+        if let Some(row) = self.get(key) {
+            return Ok(Some(row));
+        }
+        let ticket = self.begin();
+        let row = read.await?;
+        if let Some(row) = &row {
+            self.fill(ticket, row);
+        }
+        Ok(row)
+    }
+
     /// Call before reading a row from the table; hand the ticket to [`RowCache::fill`].
     pub fn begin(&self) -> Ticket {
         Ticket(self.generation.load(Ordering::Acquire))

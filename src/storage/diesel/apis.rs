@@ -224,37 +224,28 @@ impl ApiStore for DieselStore {
 
     /// From this node's cache when it was read less than its TTL ago (docs/security.md E.35).
     async fn client_api_policy(&self, client_id: &str) -> StorageResult<ClientApiPolicy> {
-        if let Some(cached) = self.policies.get(client_id) {
-            return Ok(cached.policy);
-        }
-        let ticket = self.policies.begin();
         let id = client_id.to_owned();
-        let policy = self
-            .run(move |conn| {
-                let rows: Vec<(String, String)> = client_apis::table
-                    .filter(client_apis::client_id.eq(id))
-                    .order((client_apis::relation.asc(), client_apis::api.asc()))
-                    .select((client_apis::relation, client_apis::api))
-                    .load(conn)?;
-                let mut policy = ClientApiPolicy::default();
-                for (relation, api) in rows {
-                    match relation.as_str() {
-                        DEFAULT => policy.default_api = Some(api),
-                        EXCHANGE => policy.exchange_to.push(api),
-                        other => {
-                            return Err(StorageError::Corrupt(format!("client_apis relation {other:?}")));
-                        }
-                    }
+        let read = self.run(move |conn| {
+            let rows: Vec<(String, String)> = client_apis::table
+                .filter(client_apis::client_id.eq(&id))
+                .order((client_apis::relation.asc(), client_apis::api.asc()))
+                .select((client_apis::relation, client_apis::api))
+                .load(conn)?;
+            let mut policy = ClientApiPolicy::default();
+            for (relation, api) in rows {
+                match relation.as_str() {
+                    DEFAULT => policy.default_api = Some(api),
+                    EXCHANGE => policy.exchange_to.push(api),
+                    other => return Err(StorageError::Corrupt(format!("client_apis relation {other:?}"))),
                 }
-                Ok(policy)
-            })
-            .await?;
-        let cached = CachedPolicy {
-            client_id: client_id.to_owned(),
-            policy,
-        };
-        self.policies.fill(ticket, &cached);
-        Ok(cached.policy)
+            }
+            Ok(Some(CachedPolicy {
+                client_id: id,
+                policy,
+            }))
+        });
+        let cached = self.policies.read_through(client_id, read).await?;
+        Ok(cached.map(|c| c.policy).unwrap_or_default())
     }
 
     async fn set_client_api_policy(&self, client_id: &str, policy: ClientApiPolicy) -> StorageResult<()> {

@@ -25,25 +25,16 @@ impl ClientStore for DieselStore {
 
     /// From this node's cache when it was read less than its TTL ago (docs/security.md E.35).
     async fn client_by_id(&self, client_id: &str) -> StorageResult<Option<Client>> {
-        if let Some(client) = self.clients.get(client_id) {
-            return Ok(Some(client));
-        }
-        let ticket = self.clients.begin();
         let id = client_id.to_owned();
-        let client = self
-            .run(move |conn| {
-                let row = clients::table
-                    .find(id)
-                    .select(ClientRow::as_select())
-                    .first(conn)
-                    .optional()?;
-                row.map(Client::try_from).transpose()
-            })
-            .await?;
-        if let Some(client) = &client {
-            self.clients.fill(ticket, client);
-        }
-        Ok(client)
+        let read = self.run(move |conn| {
+            let row = clients::table
+                .find(id)
+                .select(ClientRow::as_select())
+                .first(conn)
+                .optional()?;
+            row.map(Client::try_from).transpose()
+        });
+        self.clients.read_through(client_id, read).await
     }
 
     fn client_cache(&self) -> Option<&ClientCache> {

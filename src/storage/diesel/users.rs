@@ -160,15 +160,7 @@ impl UserStore for DieselStore {
 
     /// From this node's cache when it was read less than its TTL ago (docs/security.md E.35).
     async fn user_for_token(&self, id: &str) -> StorageResult<Option<User>> {
-        if let Some(user) = self.users.get(id) {
-            return Ok(Some(user));
-        }
-        let ticket = self.users.begin();
-        let user = self.user_by_id(id).await?;
-        if let Some(user) = &user {
-            self.users.fill(ticket, user);
-        }
-        Ok(user)
+        self.users.read_through(id, self.user_by_id(id)).await
     }
 
     fn user_cache(&self) -> Option<&UserCache> {
