@@ -21,6 +21,7 @@ pub async fn run(state: AppState) {
         periodic(state.clone()),
         follow_revocations(&state),
         follow_caches(&state),
+        checkpoint(&state),
         crate::backchannel::deliver::run(state.ctx.clone()),
         crate::federation::discovery::run(state.ctx.upstreams.clone())
     );
@@ -75,6 +76,25 @@ async fn follow_caches(state: &AppState) {
         }
     };
     tokio::join!(clients, users);
+}
+
+/// How often an SQLite database's write-ahead log is copied into it (docs/architecture.md,
+/// "SQLite writers"): often enough that no commit does it while other writers wait.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The write-ahead log's checkpoint, off the requests' path (a no-op on PostgreSQL).
+async fn checkpoint(state: &AppState) {
+    if state.ctx.store.backend_name() != "sqlite" {
+        return;
+    }
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.ctx.store.checkpoint().await {
+            tracing::debug!(error = %e, "could not checkpoint the write-ahead log");
+        }
+    }
 }
 
 /// Key reloads and rotation, purges.

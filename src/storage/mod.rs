@@ -418,6 +418,11 @@ pub trait Store:
     fn pool_state(&self) -> Option<(u32, u32)> {
         None
     }
+    /// Copies what an SQLite database's write-ahead log holds into the database, without waiting
+    /// for anyone (docs/architecture.md, "SQLite writers"); nothing to do on other backends.
+    async fn checkpoint(&self) -> StorageResult<()> {
+        Ok(())
+    }
 }
 
 /// What a short-lived entry is for; each kind is its own namespace (`pc:code:`, `pc:sess:` ...).

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 
-use super::DieselStore;
 use super::conn::DbConnection;
 use super::rows::{AuditRow, NewAuditRow};
 use super::schema::audit_events;
+use super::{DieselStore, write_one};
 use crate::storage::{AuditEvent, AuditFilter, AuditStore, StorageResult};
 
 type Backend = <DbConnection as Connection>::Backend;
@@ -16,9 +16,11 @@ impl AuditStore for DieselStore {
     async fn record(&self, event: AuditEvent) -> StorageResult<()> {
         let row = NewAuditRow::from(event);
         self.run(move |conn| {
-            diesel::insert_into(audit_events::table)
-                .values(&row)
-                .execute(conn)?;
+            write_one(conn, |conn| {
+                diesel::insert_into(audit_events::table)
+                    .values(&row)
+                    .execute(conn)
+            })?;
             Ok(())
         })
         .await

@@ -3,8 +3,9 @@
 //! (the derived `establish` swallows the real error), SQLite pragmas at every connection,
 //! error mapping, write transactions with retries, and the hop onto the blocking pool.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -25,8 +26,82 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-/// The shared r2d2 pool (used by `DieselStore` and `SqlEphemeral`).
-pub type DbPool = r2d2::Pool<DbManager>;
+/// The shared r2d2 pool (used by `DieselStore` and `SqlEphemeral`), with the writer lock of an
+/// SQLite database (docs/architecture.md, "SQLite writers").
+#[derive(Clone)]
+pub struct DbPool {
+    inner: r2d2::Pool<DbManager>,
+    /// SQLite only: held by this process's one writer at a time.
+    writer: Option<Arc<Writer>>,
+}
+
+/// An SQLite database's turn to write in this process, and how many writes it has seen.
+#[derive(Debug, Default)]
+pub(crate) struct Writer {
+    turn: Mutex<()>,
+    writes: AtomicU64,
+}
+
+impl DbPool {
+    /// Writes made through this pool so far (SQLite; `None` on PostgreSQL): a checkpoint with
+    /// none since the last has nothing to copy.
+    pub(crate) fn writes(&self) -> Option<u64> {
+        self.writer.as_ref().map(|w| w.writes.load(Ordering::Relaxed))
+    }
+}
+
+impl std::ops::Deref for DbPool {
+    type Target = r2d2::Pool<DbManager>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+thread_local! {
+    /// The writer lock of the pool whose connection this thread is using inside [`run`]; taken
+    /// out while a [`write_tx`] holds it, so a nested one never locks twice.
+    static WRITER: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
+}
+
+/// Makes `pool`'s writer lock the one [`write_tx`] takes on this thread, until dropped.
+struct WriterScope;
+
+impl WriterScope {
+    fn enter(pool: &DbPool) -> WriterScope {
+        WRITER.with(|w| *w.borrow_mut() = pool.writer.clone());
+        WriterScope
+    }
+}
+
+impl Drop for WriterScope {
+    fn drop(&mut self) {
+        WRITER.with(|w| *w.borrow_mut() = None);
+    }
+}
+
+/// Runs `f` in this process's turn to write an SQLite database (`sqlite` false: at once): writers
+/// of one process queue on a lock that wakes the next at once, instead of meeting SQLite's file
+/// lock and sleeping in its busy handler (1, 2, 5, 10 ms ...). Other processes (the CLI) still
+/// meet the file lock and its busy timeout.
+fn in_writer_turn<T>(sqlite: bool, f: impl FnOnce() -> T) -> T {
+    let lock = if sqlite {
+        WRITER.with(|w| w.borrow_mut().take())
+    } else {
+        None
+    };
+    let Some(lock) = lock else { return f() };
+    let result = {
+        let _turn = lock
+            .turn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f()
+    };
+    lock.writes.fetch_add(1, Ordering::Relaxed);
+    WRITER.with(|w| *w.borrow_mut() = Some(lock));
+    result
+}
 
 /// Runs `$body` with `$c` bound to the concrete connection, type-checked once per backend
 /// (for `ON CONFLICT` upserts and other statements the multi-backend cannot express).
@@ -170,18 +245,26 @@ impl ManageConnection for DbManager {
     }
 }
 
+/// Pages (4 KiB) the write-ahead log may hold before a commit copies them into the database
+/// itself (SQLite's default is 1,000): a safety net for processes without the server's
+/// background checkpoint (`upkeep`), which keeps the log far shorter without any commit waiting.
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 /// SQLite settings applied to every new connection: wait on locks instead of failing,
-/// WAL (readers never block the writer), enforced foreign keys, NORMAL sync under WAL.
+/// WAL (readers never block the writer), enforced foreign keys, NORMAL sync under WAL, and a
+/// commit that checkpoints the log only once it holds [`WAL_AUTOCHECKPOINT_PAGES`]: a server
+/// checkpoints it in the background (docs/architecture.md, "SQLite writers").
 #[derive(Debug)]
 pub(crate) struct SqlitePragmas;
 
 impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
+            c.batch_execute(&format!(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-            )
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                 PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+            ))
             .map_err(r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -211,9 +294,11 @@ pub(crate) fn build_pool(target: Target, pool_size: u32, gate: Arc<Gate>) -> Sto
         // Every `:memory:` connection is its own database: keep exactly one, forever.
         builder = builder.max_size(1).idle_timeout(None).max_lifetime(None);
     }
-    builder
+    let writer = matches!(target, Target::Sqlite(_)).then(Arc::default);
+    let inner = builder
         .build(manager)
-        .map_err(|e| StorageError::Unavailable(e.to_string()))
+        .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    Ok(DbPool { inner, writer })
 }
 
 impl From<DieselError> for StorageError {
@@ -255,24 +340,38 @@ pub(crate) fn is_transient(e: &DieselError) -> bool {
 const MAX_ATTEMPTS: u32 = 5;
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken
-/// up front, so two writers never deadlock on a lock upgrade) and plain READ COMMITTED on
+/// up front, so two writers never deadlock on a lock upgrade; inside [`run`], in this process's
+/// turn to write, [`in_writer_turn`]) and plain READ COMMITTED on
 /// PostgreSQL (conditional updates row-lock and re-check their predicate). Transient
 /// failures (see [`is_transient`]) are retried, up to 5 attempts in all.
 pub(crate) fn write_tx<T, F>(conn: &mut DbConnection, mut f: F) -> QueryResult<T>
 where
     F: FnMut(&mut DbConnection) -> QueryResult<T>,
 {
-    let mut attempt = 1;
-    loop {
-        match write_tx_once(conn, &mut f) {
-            Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
-                tracing::debug!(attempt, error = %e, "retrying transient transaction failure");
-                std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
-                attempt += 1;
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    in_writer_turn(sqlite, || {
+        let mut attempt = 1;
+        loop {
+            match write_tx_once(conn, &mut f) {
+                Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
+                    tracing::debug!(attempt, error = %e, "retrying transient transaction failure");
+                    std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+                    attempt += 1;
+                }
+                other => return other,
             }
-            other => return other,
         }
-    }
+    })
+}
+
+/// Runs one writing statement `f` on its own (autocommit), on SQLite in this process's turn to
+/// write ([`in_writer_turn`]); no transaction and no extra round trips on PostgreSQL.
+pub(crate) fn write_one<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    in_writer_turn(sqlite, || f(conn))
 }
 
 fn write_tx_once<T, F>(conn: &mut DbConnection, f: &mut F) -> QueryResult<T>
@@ -306,6 +405,7 @@ where
     let pool = pool.clone();
     spawn_blocking_traced(move || {
         let mut conn = pool.get().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let _scope = WriterScope::enter(&pool);
         f(&mut conn)
     })
     .await

@@ -33,7 +33,7 @@ use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use conn::{DbConnection, DbManager, DbPool};
-pub(crate) use conn::{on_backend, run, write_tx};
+pub(crate) use conn::{on_backend, run, write_one, write_tx};
 
 use crate::storage::{StorageError, StorageResult, Store};
 use crate::telemetry::spawn_blocking_traced;
@@ -56,6 +56,8 @@ pub struct DieselStore {
     users: Arc<crate::storage::cache::UserCache>,
     /// docs/security.md E.35: clients' API policies, forgotten on every write through this store.
     policies: Arc<crate::storage::cache::PolicyCache>,
+    /// The pool's write count at the last checkpoint ([`Store::checkpoint`]).
+    checkpointed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Longest a dropped store waits for a connection that is being opened.
@@ -98,6 +100,7 @@ impl DieselStore {
             clients: Default::default(),
             users: Default::default(),
             policies: Default::default(),
+            checkpointed: Default::default(),
         })
     }
 
@@ -169,5 +172,21 @@ impl Store for DieselStore {
     fn pool_state(&self) -> Option<(u32, u32)> {
         let state = self.pool.state();
         Some((state.connections, state.idle_connections))
+    }
+
+    async fn checkpoint(&self) -> StorageResult<()> {
+        use std::sync::atomic::Ordering;
+        // Nothing written since the last checkpoint: nothing to copy.
+        let Some(writes) = self.pool.writes() else {
+            return Ok(());
+        };
+        if self.checkpointed.swap(writes, Ordering::Relaxed) == writes {
+            return Ok(());
+        }
+        self.run(|conn| match conn {
+            DbConnection::Sqlite(c) => Ok(c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?),
+            DbConnection::Postgresql(_) => Ok(()),
+        })
+        .await
     }
 }

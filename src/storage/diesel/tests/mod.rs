@@ -11,6 +11,7 @@ mod mfa;
 mod plans;
 mod registration;
 mod revoked;
+mod writers;
 
 use ::diesel::connection::SimpleConnection;
 use ::diesel::prelude::*;
