@@ -22,6 +22,7 @@ pub async fn run(state: AppState) {
         follow_revocations(&state),
         follow_caches(&state),
         checkpoint(&state),
+        fold_metrics(),
         crate::backchannel::deliver::run(state.ctx.clone()),
         crate::federation::discovery::run(state.ctx.upstreams.clone())
     );
@@ -76,6 +77,16 @@ async fn follow_caches(state: &AppState) {
         }
     };
     tokio::join!(clients, users);
+}
+
+/// The metrics exporter keeps every histogram sample until it is folded into its buckets.
+async fn fold_metrics() {
+    let mut tick = tokio::time::interval(crate::monitoring::FOLD_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        crate::monitoring::fold_samples();
+    }
 }
 
 /// How often an SQLite database's write-ahead log is copied into it (docs/architecture.md,
