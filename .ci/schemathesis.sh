@@ -5,6 +5,11 @@
 # the one the document describes. The stateful phase follows the document's response links (a created client,
 # user, group or API into the operations on it by id), so the fuzzing reaches behind id-based operations.
 # `--max-time 120`: fuzzing and stateful scenarios repeat for two minutes (the whole run stays near three).
+# `--suppress-health-check=filter_too_much`: hypothesis's check on its own generator, which gives up on an
+# operation when too many generated values are thrown away before a request is sent (schemathesis drops path
+# parameters it cannot put into a URL path, e.g. with a "/"). It failed one run in two on this machine for
+# DELETE /groups/{name}/members/{user_id} (two free-form path parameters) with every request answered
+# correctly; it says nothing about the server, and every check on the server's answers stays.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +64,7 @@ schemathesis run "$issuer/admin/api/openapi.json" \
   --max-examples 20 \
   --max-time 120 \
   --seed 20261127 \
+  --suppress-health-check=filter_too_much \
   || status=$?
 if [ "$status" -ne 0 ]; then
   echo "schemathesis found problems; the server's log:" >&2
