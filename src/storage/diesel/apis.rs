@@ -155,7 +155,7 @@ impl ApiStore for DieselStore {
 
     async fn update_api(&self, api: Api) -> StorageResult<bool> {
         let alg = api.alg.map(|a| a.to_string());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(apis::table.find(&api.identifier))
                 .set((
                     apis::name.eq(&api.name),
@@ -198,7 +198,7 @@ impl ApiStore for DieselStore {
 
     async fn delete_api_scope(&self, identifier: &str, name: &str) -> StorageResult<bool> {
         let (id, name) = (identifier.to_owned(), name.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 api_scopes::table
                     .filter(api_scopes::api.eq(id))

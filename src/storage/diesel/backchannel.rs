@@ -84,7 +84,7 @@ impl BackchannelStore for DieselStore {
             created_at: now,
             expires_at,
         };
-        self.run(move |conn| {
+        self.write(move |conn| {
             on_backend!(conn, |c| diesel::insert_into(backchannel_sessions::table)
                 .values(&row)
                 .on_conflict((
@@ -154,7 +154,7 @@ impl BackchannelStore for DieselStore {
 
     async fn delete_backchannel_delivery(&self, id: &str) -> StorageResult<bool> {
         let id = id.to_owned();
-        self.run(move |conn| Ok(diesel::delete(backchannel_deliveries::table.find(id)).execute(conn)? > 0))
+        self.write(move |conn| Ok(diesel::delete(backchannel_deliveries::table.find(id)).execute(conn)? > 0))
             .await
     }
 
@@ -166,7 +166,7 @@ impl BackchannelStore for DieselStore {
         error: &str,
     ) -> StorageResult<bool> {
         let (id, error) = (id.to_owned(), error.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(backchannel_deliveries::table.find(id))
                 .set((
                     backchannel_deliveries::attempts.eq(attempts),
@@ -194,7 +194,7 @@ impl BackchannelStore for DieselStore {
     }
 
     async fn purge_backchannel_sessions(&self, now: i64) -> StorageResult<u64> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n =
                 diesel::delete(backchannel_sessions::table.filter(backchannel_sessions::expires_at.lt(now)))
                     .execute(conn)?;

@@ -364,12 +364,9 @@ where
     })
 }
 
-/// Runs one writing statement `f` on its own (autocommit), on SQLite in this process's turn to
+/// Runs writing statements `f` on their own (autocommit), on SQLite in this process's turn to
 /// write ([`in_writer_turn`]); no transaction and no extra round trips on PostgreSQL.
-pub(crate) fn write_one<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
-) -> QueryResult<T> {
+pub(crate) fn write_one<R>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> R) -> R {
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
     in_writer_turn(sqlite, || f(conn))
 }

@@ -26,7 +26,7 @@ impl ConsentStore for DieselStore {
     /// An atomic upsert (`INSERT ... ON CONFLICT (user_id, client_id) DO UPDATE`).
     async fn save_consent(&self, consent: Consent) -> StorageResult<()> {
         let row = ConsentRow::from(consent);
-        self.run(move |conn| {
+        self.write(move |conn| {
             on_backend!(conn, |c| diesel::insert_into(consents::table)
                 .values(&row)
                 .on_conflict((consents::user_id, consents::client_id))
@@ -43,7 +43,7 @@ impl ConsentStore for DieselStore {
 
     async fn delete_consent(&self, user_id: &str, client_id: &str) -> StorageResult<bool> {
         let (user_id, client_id) = (user_id.to_owned(), client_id.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(consents::table.find((user_id, client_id))).execute(conn)?;
             Ok(n > 0)
         })

@@ -98,7 +98,7 @@ impl GrantStore for DieselStore {
 
     async fn revoke_family(&self, id: &str, now: i64) -> StorageResult<bool> {
         let id = id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             if revoke_live(conn, &id, now)? {
                 return Ok(true);
             }
@@ -131,7 +131,7 @@ impl GrantStore for DieselStore {
 
     async fn revoke_user_families(&self, user_id: &str, now: i64) -> StorageResult<u64> {
         let user_id = user_id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(
                 token_families::table
                     .filter(token_families::user_id.eq(user_id))
@@ -146,7 +146,7 @@ impl GrantStore for DieselStore {
 
     async fn revoke_session_families(&self, sid: &str, now: i64) -> StorageResult<u64> {
         let sid = sid.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(
                 token_families::table
                     .filter(token_families::sid.eq(sid))

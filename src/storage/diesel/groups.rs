@@ -32,7 +32,7 @@ fn ensure_member(conn: &mut DbConnection, row: &UserGroupRow) -> QueryResult<()>
 impl GroupStore for DieselStore {
     async fn create_group(&self, name: &str, now: i64) -> StorageResult<()> {
         let name = name.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(groups::table)
                 .values((groups::name.eq(name), groups::created_at.eq(now)))
                 .execute(conn)?;
@@ -120,7 +120,7 @@ impl GroupStore for DieselStore {
 
     async fn remove_group_member(&self, group: &str, user_id: &str, source: &str) -> StorageResult<bool> {
         let (group, user_id, source) = (group.to_owned(), user_id.to_owned(), source.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 user_groups::table
                     .filter(user_groups::group_name.eq(group))

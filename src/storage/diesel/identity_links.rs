@@ -39,7 +39,7 @@ impl IdentityLinkStore for DieselStore {
 
     async fn link_identity(&self, link: IdentityLink) -> StorageResult<()> {
         let row = IdentityLinkRow::from(link);
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(identity_links::table)
                 .values(&row)
                 .execute(conn)?;
@@ -81,7 +81,7 @@ impl IdentityLinkStore for DieselStore {
 
     async fn unlink_identity(&self, user_id: &str, upstream_id: &str) -> StorageResult<u64> {
         let (user_id, upstream_id) = (user_id.to_owned(), upstream_id.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 identity_links::table
                     .filter(identity_links::user_id.eq(user_id))

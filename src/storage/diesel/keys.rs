@@ -12,7 +12,7 @@ use crate::storage::{KeyStore, SigningKey, StorageResult};
 impl KeyStore for DieselStore {
     async fn insert_key(&self, key: SigningKey) -> StorageResult<()> {
         let row = KeyRow::from(key);
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(signing_keys::table)
                 .values(&row)
                 .execute(conn)?;
@@ -39,7 +39,7 @@ impl KeyStore for DieselStore {
         expires_at: Option<i64>,
     ) -> StorageResult<bool> {
         let kid = kid.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(signing_keys::table.find(kid))
                 .set((
                     signing_keys::retired_at.eq(retired_at),
@@ -52,7 +52,7 @@ impl KeyStore for DieselStore {
     }
 
     async fn delete_expired_keys(&self, now: i64) -> StorageResult<u64> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n =
                 diesel::delete(signing_keys::table.filter(signing_keys::expires_at.lt(now))).execute(conn)?;
             Ok(n as u64)

@@ -113,7 +113,7 @@ impl MfaStore for DieselStore {
 
     async fn use_totp_step(&self, user_id: &str, step: i64) -> StorageResult<bool> {
         let user_id = user_id.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(
                 mfa_totp::table
                     .filter(mfa_totp::user_id.eq(user_id))
@@ -141,7 +141,7 @@ impl MfaStore for DieselStore {
 
     async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: i64) -> StorageResult<bool> {
         let (user_id, code_hash) = (user_id.to_owned(), code_hash.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(
                 mfa_recovery_codes::table
                     .find((user_id, code_hash))
@@ -175,7 +175,7 @@ impl MfaStore for DieselStore {
             created_at: passkey.created_at,
             last_used_at: passkey.last_used_at,
         };
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(mfa_passkeys::table)
                 .values(&row)
                 .execute(conn)?;
@@ -212,7 +212,7 @@ impl MfaStore for DieselStore {
 
     async fn update_passkey(&self, id: &str, passkey: &str, now: i64) -> StorageResult<bool> {
         let (id, passkey) = (id.to_owned(), passkey.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::update(mfa_passkeys::table.find(id))
                 .set((
                     mfa_passkeys::passkey.eq(passkey),
@@ -226,7 +226,7 @@ impl MfaStore for DieselStore {
 
     async fn delete_passkey(&self, user_id: &str, id: &str) -> StorageResult<bool> {
         let (user_id, id) = (user_id.to_owned(), id.to_owned());
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 mfa_passkeys::table
                     .find(id)

@@ -131,6 +131,16 @@ impl DieselStore {
     {
         run(&self.pool, f).await
     }
+
+    /// [`Self::run`] for a method whose statements write outside [`write_tx`]: on SQLite in this
+    /// process's turn to write (docs/architecture.md, "SQLite writers").
+    async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StorageResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        run(&self.pool, move |conn| write_one(conn, f)).await
+    }
 }
 
 fn migration_error(e: impl std::fmt::Display) -> StorageError {

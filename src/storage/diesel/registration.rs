@@ -12,7 +12,7 @@ use crate::storage::{Client, RegistrationStore, RegistrationToken, StorageResult
 #[async_trait]
 impl RegistrationStore for DieselStore {
     async fn create_registration_token(&self, token: RegistrationToken) -> StorageResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(registration_tokens::table)
                 .values((
                     registration_tokens::token_hash.eq(token.token_hash),
@@ -29,7 +29,7 @@ impl RegistrationStore for DieselStore {
 
     async fn use_registration_token(&self, token_hash: &str, now: i64) -> StorageResult<bool> {
         let hash = token_hash.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n =
                 diesel::update(
                     registration_tokens::table

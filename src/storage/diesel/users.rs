@@ -15,7 +15,7 @@ use crate::storage::{NewUser, StorageResult, User, UserProfile, UserStore};
 impl UserStore for DieselStore {
     async fn create_user(&self, user: NewUser) -> StorageResult<User> {
         let row = UserRow::from_new(user);
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(users::table).values(&row).execute(conn)?;
             Ok(row.into())
         })

@@ -5,25 +5,25 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ::diesel::connection::SimpleConnection;
+use ::diesel::result::QueryResult;
 
-use super::super::{run, write_tx};
+use super::super::{DbConnection, run, write_one, write_tx};
 use super::test_dbs;
 use crate::storage::Store;
 
-/// A second writer of the same process waits for its turn, not on SQLite's file lock: with a
-/// busy timeout of zero it would meet the lock at once and fail after `write_tx`'s retries (5, 10,
-/// 15 and 20 ms), long before the first writer, which keeps its transaction open for 400 ms, ends.
-#[tokio::test]
-async fn sqlite_writers_of_one_process_take_turns_instead_of_meeting_the_file_lock() {
-    let db = test_dbs().await.remove(0);
-    assert_eq!(db.name, "sqlite");
+/// Holds the writer turn of `db`'s pool for 400 ms inside a write transaction, and meanwhile runs
+/// `second` on a connection whose busy timeout is zero: without the turn it would meet SQLite's file
+/// lock at once and fail (after `write_tx`'s retries of 5, 10, 15 and 20 ms, or at once on its own).
+async fn while_another_writer_holds_the_turn<F>(db: &super::TestDb, second: F) -> QueryResult<()>
+where
+    F: FnOnce(&mut DbConnection) -> QueryResult<()> + Send + 'static,
+{
     let pool = db.store.pool();
     run(&pool, |conn| {
-        Ok(conn.batch_execute("CREATE TABLE turns (writer TEXT NOT NULL)")?)
+        Ok(conn.batch_execute("CREATE TABLE IF NOT EXISTS turns (writer TEXT NOT NULL)")?)
     })
     .await
     .unwrap();
-
     let (begun, has_begun) = mpsc::channel();
     let first_pool = pool.clone();
     let first = tokio::spawn(async move {
@@ -40,18 +40,44 @@ async fn sqlite_writers_of_one_process_take_turns_instead_of_meeting_the_file_lo
     tokio::task::spawn_blocking(move || has_begun.recv().unwrap())
         .await
         .unwrap();
-
-    let second = run(&pool, |conn| {
+    let written = run(&pool, |conn| {
         conn.batch_execute("PRAGMA busy_timeout = 0")?;
-        let written = write_tx(conn, |conn| {
-            conn.batch_execute("INSERT INTO turns VALUES ('second')")
-        });
+        let written = second(conn);
         conn.batch_execute("PRAGMA busy_timeout = 5000")?;
-        Ok(written?)
+        Ok(written)
+    })
+    .await
+    .unwrap();
+    first.await.unwrap().unwrap();
+    written
+}
+
+/// A second write transaction of the same process waits for its turn, not on SQLite's file lock.
+#[tokio::test]
+async fn sqlite_writers_of_one_process_take_turns_instead_of_meeting_the_file_lock() {
+    let db = test_dbs().await.remove(0);
+    assert_eq!(db.name, "sqlite");
+    let second = while_another_writer_holds_the_turn(&db, |conn| {
+        write_tx(conn, |conn| {
+            conn.batch_execute("INSERT INTO turns VALUES ('second')")
+        })
     })
     .await;
     assert!(second.is_ok(), "the second writer met the file lock: {second:?}");
-    first.await.unwrap().unwrap();
+    db.finish().await;
+}
+
+/// A statement that writes on its own (`write_one`, `DieselStore::write`) waits for its turn too.
+#[tokio::test]
+async fn a_statement_writing_on_its_own_also_waits_for_its_turn() {
+    let db = test_dbs().await.remove(0);
+    let second = while_another_writer_holds_the_turn(&db, |conn| {
+        write_one(conn, |conn| {
+            conn.batch_execute("INSERT INTO turns VALUES ('second')")
+        })
+    })
+    .await;
+    assert!(second.is_ok(), "the statement met the file lock: {second:?}");
     db.finish().await;
 }
 
