@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 
+use super::DieselStore;
 use super::conn::DbConnection;
 use super::rows::{AuditRow, NewAuditRow};
 use super::schema::audit_events;
-use super::{DieselStore, write_one};
 use crate::storage::{AuditEvent, AuditFilter, AuditStore, StorageResult};
 
 type Backend = <DbConnection as Connection>::Backend;
@@ -15,12 +15,10 @@ type Backend = <DbConnection as Connection>::Backend;
 impl AuditStore for DieselStore {
     async fn record(&self, event: AuditEvent) -> StorageResult<()> {
         let row = NewAuditRow::from(event);
-        self.run(move |conn| {
-            write_one(conn, |conn| {
-                diesel::insert_into(audit_events::table)
-                    .values(&row)
-                    .execute(conn)
-            })?;
+        self.write(move |conn| {
+            diesel::insert_into(audit_events::table)
+                .values(&row)
+                .execute(conn)?;
             Ok(())
         })
         .await

@@ -348,8 +348,7 @@ pub(crate) fn write_tx<T, F>(conn: &mut DbConnection, mut f: F) -> QueryResult<T
 where
     F: FnMut(&mut DbConnection) -> QueryResult<T>,
 {
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    in_writer_turn(sqlite, || {
+    write_one(conn, |conn| {
         let mut attempt = 1;
         loop {
             match write_tx_once(conn, &mut f) {
@@ -407,4 +406,14 @@ where
     })
     .await
     .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))?
+}
+
+/// [`run`] for statements that write outside [`write_tx`]: `f` runs in this process's turn to
+/// write ([`write_one`]).
+pub(crate) async fn run_write<T, F>(pool: &DbPool, f: F) -> StorageResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> StorageResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| write_one(conn, f)).await
 }

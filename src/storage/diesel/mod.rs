@@ -33,7 +33,7 @@ use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use conn::{DbConnection, DbManager, DbPool};
-pub(crate) use conn::{on_backend, run, write_one, write_tx};
+pub(crate) use conn::{on_backend, run, run_write, write_tx};
 
 use crate::storage::{StorageError, StorageResult, Store};
 use crate::telemetry::spawn_blocking_traced;
@@ -139,7 +139,7 @@ impl DieselStore {
         F: FnOnce(&mut DbConnection) -> StorageResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        run(&self.pool, move |conn| write_one(conn, f)).await
+        run_write(&self.pool, f).await
     }
 }
 
@@ -190,13 +190,15 @@ impl Store for DieselStore {
         let Some(writes) = self.pool.writes() else {
             return Ok(());
         };
-        if self.checkpointed.swap(writes, Ordering::Relaxed) == writes {
+        if self.checkpointed.load(Ordering::Relaxed) == writes {
             return Ok(());
         }
         self.run(|conn| match conn {
             DbConnection::Sqlite(c) => Ok(c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?),
             DbConnection::Postgresql(_) => Ok(()),
         })
-        .await
+        .await?;
+        self.checkpointed.store(writes, Ordering::Relaxed);
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use diesel::result::QueryResult;
 use crate::clock::Clock;
 use crate::storage::diesel::rows::EphemeralRow;
 use crate::storage::diesel::schema::ephemeral;
-use crate::storage::diesel::{DbConnection, DbPool, on_backend, run, write_one, write_tx};
+use crate::storage::diesel::{DbConnection, DbPool, on_backend, run, run_write, write_tx};
 use crate::storage::{Consumed, Ephemeral, Kind, StorageResult};
 
 /// The SQL implementation of [`Ephemeral`], sharing the store's connection pool. Expiry follows
@@ -151,8 +151,8 @@ impl Ephemeral for SqlEphemeral {
             counter: 0,
             expires_at: self.clock.now().saturating_add(ttl_secs(ttl)),
         };
-        run(&self.pool, move |conn| {
-            write_one(conn, |conn| put_row(conn, &row))?;
+        run_write(&self.pool, move |conn| {
+            put_row(conn, &row)?;
             Ok(())
         })
         .await
@@ -186,10 +186,8 @@ impl Ephemeral for SqlEphemeral {
 
     async fn delete(&self, kind: Kind, key: &str) -> StorageResult<()> {
         let key = key.to_owned();
-        run(&self.pool, move |conn| {
-            write_one(conn, |conn| {
-                diesel::delete(ephemeral::table.find((kind.prefix(), key.as_str()))).execute(conn)
-            })?;
+        run_write(&self.pool, move |conn| {
+            diesel::delete(ephemeral::table.find((kind.prefix(), key))).execute(conn)?;
             Ok(())
         })
         .await
@@ -213,10 +211,8 @@ impl Ephemeral for SqlEphemeral {
 
     async fn purge_expired(&self) -> StorageResult<u64> {
         let now = self.clock.now();
-        run(&self.pool, move |conn| {
-            let n = write_one(conn, |conn| {
-                diesel::delete(ephemeral::table.filter(ephemeral::expires_at.le(now))).execute(conn)
-            })?;
+        run_write(&self.pool, move |conn| {
+            let n = diesel::delete(ephemeral::table.filter(ephemeral::expires_at.le(now))).execute(conn)?;
             Ok(n as u64)
         })
         .await

@@ -7,7 +7,8 @@ use std::time::Duration;
 use ::diesel::connection::SimpleConnection;
 use ::diesel::result::QueryResult;
 
-use super::super::{DbConnection, run, write_one, write_tx};
+use super::super::conn::write_one;
+use super::super::{DbConnection, run, write_tx};
 use super::test_dbs;
 use crate::storage::Store;
 
@@ -67,7 +68,7 @@ async fn sqlite_writers_of_one_process_take_turns_instead_of_meeting_the_file_lo
     db.finish().await;
 }
 
-/// A statement that writes on its own (`write_one`, `DieselStore::write`) waits for its turn too.
+/// A statement that writes on its own (`write_one`, under `run_write` and `DieselStore::write`) waits for its turn too.
 #[tokio::test]
 async fn a_statement_writing_on_its_own_also_waits_for_its_turn() {
     let db = test_dbs().await.remove(0);
