@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION=4.32.5
 python3 -m pip install --quiet "schemathesis==${SCHEMATHESIS_VERSION}"
 
-cargo build --quiet --bin portcullis
-bin="$PWD/target/debug/portcullis"
+cargo build --release --quiet --bin portcullis
+bin="$PWD/target/release/portcullis"
 
 work=$(mktemp -d)
 server_pid=""

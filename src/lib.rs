@@ -36,6 +36,8 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 #[cfg(test)]
+pub(crate) mod tempdir;
+#[cfg(test)]
 pub(crate) mod testing;
 pub mod timefmt;
 pub mod tokens;

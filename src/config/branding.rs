@@ -193,7 +193,7 @@ mod tests {
     /// docs/configuration.md, "Page templates": `config check` compiles `dir/templates` too.
     #[test]
     fn page_templates_of_dir_are_checked() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let settings = BrandingSettings {
             dir: Some(dir.path().to_path_buf()),
             ..BrandingSettings::default()

@@ -382,7 +382,7 @@ claims = { username = "upn", groups = "roles" }
 
     #[test]
     fn client_secret_file_is_read_and_trimmed() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let path = dir.path().join("secret");
         std::fs::write(&path, "from-file\n").unwrap();
         let toml = CORP.replace(

@@ -303,8 +303,8 @@ pub fn failed() -> bool {
 mod tests {
     use super::*;
 
-    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
+    fn dir_with(files: &[(&str, &str)]) -> crate::tempdir::TempDir {
+        let dir = crate::tempdir::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("templates")).unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join("templates").join(name), text).unwrap();
@@ -399,7 +399,7 @@ mod tests {
 
     #[test]
     fn no_templates_directory_means_no_overrides() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         assert_eq!(Overrides::load(dir.path()).unwrap().pages().count(), 0);
     }
 }

@@ -960,7 +960,7 @@ mod tests {
     /// An override replaces only its page; the others stay built-in.
     #[test]
     fn only_overridden_pages_change() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let brand = brand_with(
             dir.path(),
             &[("login.html", "<p>{{ t(\"login-title\") }} {{ client_name }}</p>")],
@@ -985,7 +985,7 @@ mod tests {
     /// The account page's methods are values and functions of its override's context.
     #[test]
     fn account_override_gets_the_methods_of_the_built_in_template() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let text = "{{ user_initial }}|{{ notice_for('apps') }}|{{ notice_for('sessions') }}|\
                     {{ invalid('new_password') }}|{{ invalid('current_password') }}|\
                     {% for s in sessions %}{{ s.client_initial }}{{ s.client_name }}{% endfor %}|\
@@ -1041,7 +1041,7 @@ mod tests {
     /// falls back to the built-in error page.
     #[test]
     fn failing_override_falls_back_to_the_built_in_error_page() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let brand = brand_with(
             dir.path(),
             &[
@@ -1063,7 +1063,7 @@ mod tests {
                 "built-in: {html}"
             );
         });
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let brand = brand_with(dir.path(), &[("error.html", "{{ titel }}")]);
         let html = crate::http::branding::sync_scope(brand, || render(&error_page()).unwrap());
         assert!(

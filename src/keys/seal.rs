@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn master_key_from_settings_and_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let path = dir.path().join("master.key");
         let mut s = KeySettings {
             master_key_file: path.clone(),

@@ -296,7 +296,7 @@ async fn cli_made_admin_client_calls_the_admin_api() {
         ],
         None,
     );
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     settings.database.url = secrecy::SecretString::from(cli.db_url.clone());
     settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));

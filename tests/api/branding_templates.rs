@@ -103,7 +103,7 @@ async fn override_is_translated_with_ui_locales_de() {
 /// reference is the request id of the log line.
 #[tokio::test]
 async fn failing_override_answers_the_built_in_error_page_500() {
-    let brand = tempfile::tempdir().unwrap();
+    let brand = crate::tempdir::tempdir().unwrap();
     let templates = brand.path().join("templates");
     std::fs::create_dir(&templates).unwrap();
     std::fs::write(templates.join("login.html"), "<p>{{ client_nmae }}</p>").unwrap();
@@ -136,7 +136,7 @@ async fn failing_override_answers_the_built_in_error_page_500() {
 /// A syntax error in an override refuses the start, naming the file and the line.
 #[tokio::test]
 async fn syntax_error_in_an_override_refuses_to_start() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let templates = dir.path().join("brand/templates");
     std::fs::create_dir_all(&templates).unwrap();
     std::fs::write(

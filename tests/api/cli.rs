@@ -12,12 +12,12 @@ use crate::helpers::*;
 pub(crate) struct Cli {
     pub(crate) db_url: String,
     pub(crate) master_key: String,
-    _dir: tempfile::TempDir,
+    _dir: crate::tempdir::TempDir,
 }
 
 impl Cli {
     pub(crate) fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::tempdir().unwrap();
         let db_url = format!("sqlite://{}", dir.path().join("x.db").display());
         let master_key = format!(
             "{}{}",
@@ -292,7 +292,7 @@ async fn cli_made_user_and_client_complete_a_password_grant_on_a_served_instance
     let secret = client["client_secret"].as_str().unwrap().to_string();
 
     // A server on the same database and master key.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     settings.database.url = secrecy::SecretString::from(cli.db_url.clone());
     settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));
@@ -369,7 +369,7 @@ async fn cli_commands_exit_cleanly_every_time() {
 #[tokio::test]
 async fn serve_with_https_issuer_refuses_to_start_without_a_master_key() {
     let cli = Cli::new();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let mut out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .arg("serve")
         .current_dir(dir.path())

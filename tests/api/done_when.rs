@@ -43,7 +43,7 @@ async fn browser_code(app: &TestApp, url: &str, state: &str) -> String {
 
 #[tokio::test]
 async fn cli_made_user_and_clients_complete_every_flow_with_a_real_relying_party() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     let cli = Cli::with_database(secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string());
     settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));

@@ -532,7 +532,7 @@ async fn upstream_down_at_start_is_found_when_it_comes_up() {
     assert_eq!(res.status(), 503);
     assert!(res.text().await.unwrap().contains("Sign-in provider unavailable"));
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let settings = test_settings(dir.path());
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("the reserved port");
     let upstream = spawn_on(settings, dir, Clock::shifted(), listener).await;
@@ -649,7 +649,7 @@ async fn cli_shows_and_unlinks_upstream_identities() {
 /// from `PORTCULLIS_UPSTREAM__CORP__CLIENT_SECRET`; `config check` shows neither secret (I.1).
 #[tokio::test]
 async fn upstreams_are_configured_by_environment_with_the_secret_masked() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let list = r#"[{ id = "corp", name = "Corp SSO", issuer = "https://login.corp.example", client_id = "pc", client_secret = "placeholder-secret" }]"#;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .args(["config", "check", "--json"])

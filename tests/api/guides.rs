@@ -64,7 +64,7 @@ pub(crate) struct Guide {
     path: String,
     blocks: Vec<Block>,
     next: usize,
-    work: tempfile::TempDir,
+    work: crate::tempdir::TempDir,
 }
 
 fn repo_path(relative: &str) -> PathBuf {
@@ -123,7 +123,7 @@ impl Guide {
         let blocks: Vec<Block> = sh_blocks(text).into_iter().filter(|b| b.run).collect();
         assert!(!blocks.is_empty(), "{path} has no ```sh block to run");
         let app = spawn_app_with(configure).await;
-        let work = tempfile::tempdir().expect("temp dir");
+        let work = crate::tempdir::tempdir().expect("temp dir");
         std::fs::create_dir(work.path().join("bin")).expect("bin dir");
         std::os::unix::fs::symlink(
             env!("CARGO_BIN_EXE_portcullis"),
@@ -197,7 +197,7 @@ impl Guide {
             self.work.path().join("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = tokio::process::Command::new("bash");
+        let mut cmd = std::process::Command::new("bash");
         cmd.arg("-c")
             .arg(script)
             .current_dir(self.work.path())
@@ -225,10 +225,15 @@ impl Guide {
             cmd.env("PORTCULLIS_REDIS__URL", redis.expose_secret())
                 .env("PORTCULLIS_REDIS__KEY_PREFIX", &settings.redis.key_prefix);
         }
-        let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
-            .await
-            .unwrap_or_else(|_| panic!("{}:{}: the block ran for 2 minutes", self.path, block.line))
-            .expect("bash");
+        // On the blocking pool: the server under test runs on this test's runtime.
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            tokio::task::spawn_blocking(move || cmd.output()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{}:{}: the block ran for 2 minutes", self.path, block.line))
+        .expect("the blocking pool")
+        .expect("bash");
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(
             out.status.success(),

@@ -46,7 +46,7 @@ pub struct TestApp {
     pub pg_database: Option<(String, String)>,
     /// The server's clock: real time plus an offset the test can advance (expiry without sleeping).
     pub clock: Clock,
-    _dir: tempfile::TempDir,
+    _dir: crate::tempdir::TempDir,
 }
 
 impl Drop for TestApp {
@@ -130,18 +130,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = crate::tempdir::tempdir().expect("temp dir");
     let mut settings = test_settings(dir.path());
     configure(&mut settings);
     spawn_with_settings(settings, dir).await
 }
 
-pub async fn spawn_with_settings(settings: Settings, dir: tempfile::TempDir) -> TestApp {
+pub async fn spawn_with_settings(settings: Settings, dir: crate::tempdir::TempDir) -> TestApp {
     spawn_with_clock(settings, dir, Clock::shifted()).await
 }
 
 /// Like [`spawn_with_settings`], with the clock the server reads.
-pub async fn spawn_with_clock(settings: Settings, dir: tempfile::TempDir, clock: Clock) -> TestApp {
+pub async fn spawn_with_clock(settings: Settings, dir: crate::tempdir::TempDir, clock: Clock) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     spawn_on(settings, dir, clock, listener).await
 }
@@ -149,7 +149,7 @@ pub async fn spawn_with_clock(settings: Settings, dir: tempfile::TempDir, clock:
 /// Like [`spawn_with_clock`], on a listener the test bound (a port known before the server exists).
 pub async fn spawn_on(
     mut settings: Settings,
-    dir: tempfile::TempDir,
+    dir: crate::tempdir::TempDir,
     clock: Clock,
     listener: TcpListener,
 ) -> TestApp {
@@ -509,7 +509,7 @@ pub async fn spawn_node(settings: &mut Settings, first: &TestApp) -> TestApp {
         user_id: first.user_id.clone(),
         pg_database: None,
         clock: first.clock.clone(),
-        _dir: tempfile::tempdir().expect("temp dir"),
+        _dir: crate::tempdir::tempdir().expect("temp dir"),
     }
 }
 

@@ -50,6 +50,9 @@ mod resource_server;
 mod seed;
 mod sessions;
 mod smtp;
+mod soft_passkey;
+#[path = "../../src/tempdir.rs"]
+mod tempdir;
 mod token;
 mod token_exchange;
 mod userinfo;

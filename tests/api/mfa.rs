@@ -6,11 +6,10 @@ use portcullis::mfa::policy::{ACR_MFA, ACR_SINGLE};
 use portcullis::mfa::totp;
 use portcullis::storage::Client;
 use serde_json::{Value, json};
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+use url::Url;
 
 use crate::helpers::*;
+use crate::soft_passkey::SoftPasskey;
 
 const STRICT_ID: &str = "strict-app";
 
@@ -520,14 +519,13 @@ async fn post_json(app: &TestApp, browser: &reqwest::Client, path: &str, body: V
 }
 
 /// Registers a passkey for the signed-in browser with `authenticator`.
-async fn register_passkey(app: &TestApp, authenticator: &mut WebauthnAuthenticator<SoftPasskey>) {
+async fn register_passkey(app: &TestApp, authenticator: &mut SoftPasskey) {
     let begun: Value = post_json(app, &app.browser, "/account/mfa/passkey/begin", json!({}))
         .await
         .json()
         .await
         .unwrap();
-    let options: CreationChallengeResponse = serde_json::from_value(begun["options"].clone()).unwrap();
-    let credential = authenticator.do_registration(origin(app), options).unwrap();
+    let credential = authenticator.register(&origin(app), &begun["options"]);
     let res = post_json(
         app,
         &app.browser,
@@ -544,7 +542,7 @@ async fn register_passkey(app: &TestApp, authenticator: &mut WebauthnAuthenticat
 async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
     let app = spawn_localhost().await;
     sign_in_to_account(&app).await;
-    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let mut authenticator = SoftPasskey::new();
     register_passkey(&app, &mut authenticator).await;
     assert_eq!(app.ctx().store.passkeys(&app.user_id).await.unwrap().len(), 1);
 
@@ -571,8 +569,7 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
     .json()
     .await
     .unwrap();
-    let options: RequestChallengeResponse = serde_json::from_value(begun["options"].clone()).unwrap();
-    let credential = authenticator.do_authentication(origin(&app), options).unwrap();
+    let credential = authenticator.sign_in(&origin(&app), &begun["options"]);
     let body = json!({ "ceremony": begun["ceremony"], "credential": credential, "request_id": request_id });
     let res = post_json(&app, &browser, "/login/passkey/finish", body).await;
     assert_eq!(res.status(), 200);
@@ -602,8 +599,7 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
     .json()
     .await
     .unwrap();
-    let options: RequestChallengeResponse = serde_json::from_value(begun["options"].clone()).unwrap();
-    let credential = authenticator.do_authentication(origin(&app), options).unwrap();
+    let credential = authenticator.sign_in(&origin(&app), &begun["options"]);
     let body = json!({ "challenge": challenge, "ceremony": begun["ceremony"], "credential": credential });
     let res = post_json(&app, &second, "/login/mfa/passkey/finish", body).await;
     assert_eq!(res.status(), 200);
@@ -623,7 +619,7 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
 async fn passkey_from_a_wrong_origin_is_refused() {
     let app = spawn_localhost().await;
     sign_in_to_account(&app).await;
-    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let mut authenticator = SoftPasskey::new();
     register_passkey(&app, &mut authenticator).await;
 
     let browser = http_client(true);
@@ -637,9 +633,8 @@ async fn passkey_from_a_wrong_origin_is_refused() {
     .json()
     .await
     .unwrap();
-    let options: RequestChallengeResponse = serde_json::from_value(begun["options"].clone()).unwrap();
     let evil = Url::parse("http://localhost:1").unwrap();
-    let credential = authenticator.do_authentication(evil, options).unwrap();
+    let credential = authenticator.sign_in(&evil, &begun["options"]);
     let body = json!({ "ceremony": begun["ceremony"], "credential": credential });
     let res = post_json(&app, &browser, "/login/passkey/finish", body.clone()).await;
     assert_eq!(res.status(), 400);
@@ -723,7 +718,7 @@ async fn signed_in_user_with_a_factor_steps_up_for_a_client_that_requires_one() 
     let app = spawn_localhost().await;
     add_strict_client(&app).await;
     sign_in_to_account(&app).await;
-    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let mut authenticator = SoftPasskey::new();
     register_passkey(&app, &mut authenticator).await;
     let (res, verifier) = password_step(&app, &app.browser, STRICT_ID, &[]).await;
     let challenge_url = location(&res);
@@ -742,8 +737,7 @@ async fn signed_in_user_with_a_factor_steps_up_for_a_client_that_requires_one() 
     .json()
     .await
     .unwrap();
-    let options: RequestChallengeResponse = serde_json::from_value(begun["options"].clone()).unwrap();
-    let credential = authenticator.do_authentication(origin(&app), options).unwrap();
+    let credential = authenticator.sign_in(&origin(&app), &begun["options"]);
     let body = json!({ "challenge": challenge, "ceremony": begun["ceremony"], "credential": credential });
     let res = post_json(&app, &app.browser, "/login/mfa/passkey/finish", body).await;
     assert_eq!(res.status(), 200);
@@ -793,7 +787,7 @@ async fn cli_shows_and_resets_a_users_factors() {
 async fn removing_a_factor_needs_a_login_that_used_one() {
     let app = spawn_localhost().await;
     sign_in_to_account(&app).await;
-    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let mut authenticator = SoftPasskey::new();
     register_passkey(&app, &mut authenticator).await;
     let page = app
         .browser

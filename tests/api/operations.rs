@@ -364,7 +364,7 @@ async fn token_inspect_verifies_with_the_issuers_jwks_and_says_why_a_token_is_no
 
     // Expired: minted by a server whose clock is two hours behind.
     let two_hours_ago = portcullis::clock::Clock::system().now_ms() - 2 * 3600 * 1000;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let past = spawn_with_clock(
         test_settings(dir.path()),
         dir,

@@ -293,7 +293,7 @@ async fn container_files_use_only_real_settings_routes_and_paths() {
 /// users, clients and signing keys: a token the first server issued is active at the restored one.
 #[tokio::test]
 async fn sqlite_backup_restores_users_clients_and_keys() {
-    let data = tempfile::tempdir().expect("temp dir");
+    let data = crate::tempdir::tempdir().expect("temp dir");
     let db = data.path().join("portcullis.db");
     let url = format!("sqlite://{}", db.display());
     let mut guide = Guide::start_section("docs/operations.md", "### SQLite", |s| {

@@ -404,7 +404,7 @@ async fn account_page_edits_name_and_email() {
 /// the same name, others are added, and nothing outside the directory is ever served.
 #[tokio::test]
 async fn branding_shows_on_pages_and_static_overrides_stay_inside_their_directory() {
-    let brand_dir = tempfile::tempdir().unwrap();
+    let brand_dir = crate::tempdir::tempdir().unwrap();
     let root = brand_dir.path().join("brand");
     std::fs::create_dir_all(root.join("css")).unwrap();
     std::fs::create_dir_all(root.join("img")).unwrap();

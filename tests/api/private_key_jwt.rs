@@ -433,7 +433,7 @@ async fn discovery_lists_private_key_jwt() {
 async fn cli_made_private_key_jwt_client_authenticates_with_its_key() {
     let cli = crate::cli::Cli::new();
     let key = ClientKey::es256("cli-key");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let jwks_file = dir.path().join("jwks.json");
     std::fs::write(&jwks_file, ClientKey::jwks(&[&key]).to_string()).unwrap();
     let made = cli.json(
@@ -487,7 +487,7 @@ async fn cli_made_private_key_jwt_client_authenticates_with_its_key() {
         None,
     );
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     settings.database.url = secrecy::SecretString::from(cli.db_url.clone());
     settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));

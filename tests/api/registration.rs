@@ -461,7 +461,7 @@ async fn cli_made_initial_access_token_registers_one_client() {
     assert!(made["expires_at"].is_i64());
     cli.fails(&["registration", "token", "--max-uses", "0"], None);
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let mut settings = test_settings(dir.path());
     settings.database.url = secrecy::SecretString::from(cli.db_url.clone());
     settings.keys.master_key = Some(secrecy::SecretString::from(cli.master_key.clone()));

@@ -2,14 +2,14 @@
 # Portcullis's pages in a real browser (tests/e2e/README.md): starts the provider on a fresh SQLite database,
 # walks the pages in Debian's headless Chromium with playwright-core, runs axe-core on each and saves
 # screenshots under docs/img/. Exit status non-zero on any failed step or accessibility violation.
-# Usage: tests/e2e/run.sh   (env: E2E_BIN, default target/debug/portcullis; CHROMIUM, default /usr/bin/chromium)
+# Usage: tests/e2e/run.sh   (env: E2E_BIN, default target/release/portcullis; CHROMIUM, default /usr/bin/chromium)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-bin=${E2E_BIN:-target/debug/portcullis}; unset E2E_BIN
+bin=${E2E_BIN:-target/release/portcullis}; unset E2E_BIN
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "no Chromium at $CHROMIUM (apt-get install -y chromium)" >&2; exit 1; }
-[ -x "$bin" ] || cargo build --quiet
+[ -x "$bin" ] || cargo build --release --quiet --bin portcullis
 (cd tests/e2e && npm ci --no-audit --no-fund --silent)
 
 dir=$(mktemp -d)

@@ -27,7 +27,7 @@ use crate::telemetry::spawn_blocking_traced;
 pub(super) struct TestDb {
     pub store: DieselStore,
     pub name: &'static str,
-    _dir: Option<tempfile::TempDir>,
+    _dir: Option<crate::tempdir::TempDir>,
     pg: Option<(String, String)>,
 }
 
@@ -64,7 +64,7 @@ pub(super) async fn test_dbs() -> Vec<TestDb> {
 /// Like [`test_dbs`], with `pool_size` connections per store.
 pub(super) async fn test_dbs_with_pool(pool_size: u32) -> Vec<TestDb> {
     let mut dbs = Vec::new();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = DieselStore::connect(&url, pool_size).await.unwrap();
     store.migrate().await.unwrap();
@@ -518,7 +518,7 @@ async fn audit_events_filter_by_user_client_kind_and_time() {
 #[tokio::test]
 async fn audit_queries_use_their_indexes() {
     use plan::Plan;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let path = dir.path().join("plan.db");
     let store = DieselStore::connect(&format!("sqlite://{}", path.display()), 1)
         .await

@@ -342,7 +342,7 @@ async fn rotation_at_a_million_families() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     // PORTCULLIS_BENCH_DB keeps the seeded file for a look with the sqlite3 shell.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::tempdir::tempdir().unwrap();
     let path = std::env::var("PORTCULLIS_BENCH_DB")
         .unwrap_or_else(|_| dir.path().join("bench.db").display().to_string());
     let url = format!("sqlite://{path}");
