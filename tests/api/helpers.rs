@@ -3,19 +3,21 @@
 //! client with a cookie jar and redirects off (docs/architecture.md).
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis::accounts::password::PasswordHasher;
 use portcullis::config::Settings;
 use portcullis::digest::sha256_hex;
-use portcullis::keys::Alg;
+use portcullis::keys::{self, Alg, GeneratedKey};
 use portcullis::oauth::scope::Scope;
 use portcullis::random::{random_id, secret_256};
 use portcullis::state::AppState;
-use portcullis::storage::{Client, GrantType, NewUser};
+use portcullis::storage::diesel::DieselStore;
+use portcullis::storage::{Client, GrantType, KeyStore as _, NewUser, SigningKey, Store};
 use portcullis::{Application, Clock, Context};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -63,6 +65,57 @@ impl Drop for TestApp {
             .join();
         }
     }
+}
+
+/// The RSA key pair behind every test server's first RS256 key in this process, each server
+/// holding it under a `kid` of its own. A server on an empty database makes its signing keys at
+/// start, and a 2048-bit RSA key costs tens of milliseconds of CPU (hundreds on a slow machine):
+/// made once per test it was a large part of the suite's time. Key generation itself is tested
+/// by `keys::generate`, by rotation and by the CLI tests, which still make their own.
+static RSA_KEY_PAIR: OnceLock<GeneratedKey> = OnceLock::new();
+
+/// Stores the process's RSA key pair as the new server's active RS256 key, under a fresh `kid`
+/// and sealed with its master key, when it would make one at start: its ID tokens default to
+/// RS256 and its database has no RS256 key yet. ES256 and EdDSA keys are cheap and left to it.
+async fn seed_rs256_key(settings: &Settings, clock: &Clock) {
+    if settings.keys.default_alg != Alg::Rs256 {
+        return;
+    }
+    let db = DieselStore::connect(settings.database.url.expose_secret(), 1)
+        .await
+        .expect("connect");
+    db.migrate().await.expect("migrate");
+    if db
+        .list_keys()
+        .await
+        .expect("keys")
+        .iter()
+        .any(|k| k.alg == Alg::Rs256)
+    {
+        return;
+    }
+    let pair = RSA_KEY_PAIR.get_or_init(|| keys::generate(Alg::Rs256).expect("RSA key"));
+    let kid = random_id();
+    let with_kid = |jwk: &str| {
+        let mut jwk: Value = serde_json::from_str(jwk).expect("JWK");
+        jwk["kid"] = Value::from(kid.clone());
+        jwk.to_string()
+    };
+    let private = with_kid(pair.private_jwk.expose_secret());
+    let master = keys::MasterKey::from_settings(&settings.keys).expect("master key");
+    let now = clock.now();
+    db.insert_key(SigningKey {
+        kid: kid.clone(),
+        alg: Alg::Rs256,
+        private_jwk_sealed: master.seal(private.as_bytes(), kid.as_bytes()).expect("seal"),
+        public_jwk: with_kid(&pair.public_jwk),
+        created_at: now,
+        activates_at: now,
+        retired_at: None,
+        expires_at: None,
+    })
+    .await
+    .expect("insert key");
 }
 
 pub fn http_client(cookies: bool) -> reqwest::Client {
@@ -153,7 +206,7 @@ pub async fn spawn_on(
     clock: Clock,
     listener: TcpListener,
 ) -> TestApp {
-    let database_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
+    let database_url = settings.database.url.expose_secret().to_string();
     let port = listener.local_addr().expect("addr").port();
     let address = format!("http://127.0.0.1:{port}");
     // An https issuer chosen by the test stays (as behind a TLS-terminating proxy); otherwise the
@@ -165,6 +218,7 @@ pub async fn spawn_on(
         settings.issuer = address.clone();
     }
     settings.listen = format!("127.0.0.1:{port}");
+    seed_rs256_key(&settings, &clock).await;
     let app = Application::build_with(settings, listener, clock.clone())
         .await
         .expect("build app");
@@ -624,7 +678,6 @@ pub fn b64(v: &Value) -> String {
 /// bypasses the store is not announced. `value` is the column's stored JSON text.
 pub fn set_client_column(app: &TestApp, client_id: &str, column: &str, value: &str) {
     use diesel::{Connection, RunQueryDsl};
-    use secrecy::ExposeSecret;
     let url = app.state.settings.database.url.expose_secret().to_string();
     let sql = format!(
         "UPDATE clients SET {column} = '{}' WHERE client_id = '{client_id}'",
