@@ -536,16 +536,17 @@ async fn register_passkey(app: &TestApp, authenticator: &mut SoftPasskey) {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
-/// G.4: a passkey registered on the account page signs in alone (`amr` `hwk` for a credential
-/// that is not backup-eligible, with the MFA `acr`), and is the second factor after a password.
-#[tokio::test]
-async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
+/// A server whose user is signed in on the account page in `app.browser` and has registered
+/// `authenticator`'s passkey there.
+async fn app_with_a_passkey(authenticator: &mut SoftPasskey) -> TestApp {
     let app = spawn_localhost().await;
     sign_in_to_account(&app).await;
-    let mut authenticator = SoftPasskey::new();
-    register_passkey(&app, &mut authenticator).await;
-    assert_eq!(app.ctx().store.passkeys(&app.user_id).await.unwrap().len(), 1);
+    register_passkey(&app, authenticator).await;
+    app
+}
 
+/// A code flow in a new browser signed in with the passkey alone: the ID token's claims.
+async fn passkey_alone_sign_in(app: &TestApp, authenticator: &mut SoftPasskey) -> Value {
     let browser = http_client(true);
     let (verifier, challenge) = pkce_pair();
     let params = app.code_request("st", "n1", &challenge, "openid");
@@ -560,7 +561,7 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
         .unwrap();
     let request_id = hidden(&page, "request_id");
     let begun: Value = post_json(
-        &app,
+        app,
         &browser,
         "/login/passkey/begin",
         json!({ "username": USERNAME }),
@@ -569,9 +570,9 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
     .json()
     .await
     .unwrap();
-    let credential = authenticator.sign_in(&origin(&app), &begun["options"]);
+    let credential = authenticator.sign_in(&origin(app), &begun["options"]);
     let body = json!({ "ceremony": begun["ceremony"], "credential": credential, "request_id": request_id });
-    let res = post_json(&app, &browser, "/login/passkey/finish", body).await;
+    let res = post_json(app, &browser, "/login/passkey/finish", body).await;
     assert_eq!(res.status(), 200);
     let next: Value = res.json().await.unwrap();
     let res = browser
@@ -579,8 +580,19 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
         .send()
         .await
         .unwrap();
-    let code = follow_to_code(&app, &browser, res).await;
-    let claims = id_token_claims(&app, CONFIDENTIAL_ID, &code, &verifier).await;
+    let code = follow_to_code(app, &browser, res).await;
+    id_token_claims(app, CONFIDENTIAL_ID, &code, &verifier).await
+}
+
+/// G.4: a passkey registered on the account page signs in alone (`amr` `hwk` for a credential
+/// that is not backup-eligible, with the MFA `acr`), and is the second factor after a password.
+#[tokio::test]
+async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
+    let mut authenticator = SoftPasskey::new();
+    let app = app_with_a_passkey(&mut authenticator).await;
+    assert_eq!(app.ctx().store.passkeys(&app.user_id).await.unwrap().len(), 1);
+
+    let claims = passkey_alone_sign_in(&app, &mut authenticator).await;
     assert_eq!(claims["amr"], json!(["hwk"]));
     assert_eq!(claims["acr"], ACR_MFA);
 
@@ -614,13 +626,21 @@ async fn passkey_registration_then_sign_in_with_a_passkey_alone() {
     assert_eq!(claims["amr"], json!(["pwd", "hwk"]));
 }
 
+/// G.4: a synced passkey (backup-eligible) signs in alone with `amr` `swk`, not `hwk`.
+#[tokio::test]
+async fn synced_passkey_sign_in_is_swk() {
+    let mut authenticator = SoftPasskey::synced();
+    let app = app_with_a_passkey(&mut authenticator).await;
+
+    let claims = passkey_alone_sign_in(&app, &mut authenticator).await;
+    assert_eq!(claims["amr"], json!(["swk"]));
+}
+
 /// G.4: an assertion made for another origin is refused, and the ceremony cannot be retried.
 #[tokio::test]
 async fn passkey_from_a_wrong_origin_is_refused() {
-    let app = spawn_localhost().await;
-    sign_in_to_account(&app).await;
     let mut authenticator = SoftPasskey::new();
-    register_passkey(&app, &mut authenticator).await;
+    let app = app_with_a_passkey(&mut authenticator).await;
 
     let browser = http_client(true);
     let begun: Value = post_json(
@@ -785,10 +805,8 @@ async fn cli_shows_and_resets_a_users_factors() {
 /// the removal is audited.
 #[tokio::test]
 async fn removing_a_factor_needs_a_login_that_used_one() {
-    let app = spawn_localhost().await;
-    sign_in_to_account(&app).await;
     let mut authenticator = SoftPasskey::new();
-    register_passkey(&app, &mut authenticator).await;
+    let app = app_with_a_passkey(&mut authenticator).await;
     let page = app
         .browser
         .get(app.url("/account/mfa"))

@@ -1,7 +1,8 @@
 //! A software passkey: the authenticator side of WebAuthn Level 2 for the passkey tests
 //! (`mfa.rs`). It answers the server's creation and request options as a browser with a platform
 //! authenticator would: a P-256 key (COSE ES256), user presence and user verification, `none`
-//! attestation, a signature counter, never backup-eligible (so the server's `amr` is `hwk`).
+//! attestation, a signature counter; device-bound (the server's `amr` is `hwk`) or, made with
+//! [`SoftPasskey::synced`], backup-eligible and backed up like a synced passkey (`swk`).
 //!
 //! It is written here rather than taken from a crate so that the test build needs no dependency
 //! the server's release build lacks (bench/README.md, "Build time").
@@ -22,6 +23,9 @@ use url::Url;
 /// credential data included.
 const UP: u8 = 0x01;
 const UV: u8 = 0x04;
+/// Backup eligible and backed up (WebAuthn Level 3 §6.1): a synced passkey.
+const BE: u8 = 0x08;
+const BS: u8 = 0x10;
 const AT: u8 = 0x40;
 /// COSE (RFC 9053): key type EC2, curve P-256, algorithm ES256.
 const COSE_KTY_EC2: i64 = 2;
@@ -34,6 +38,8 @@ pub struct SoftPasskey {
     /// The user handle of the registration, returned with each assertion.
     user_handle: Option<String>,
     counter: u32,
+    /// BE and BS, or nothing for a device-bound credential.
+    backup: u8,
 }
 
 impl SoftPasskey {
@@ -45,6 +51,15 @@ impl SoftPasskey {
             credential_id: rand::random::<[u8; 16]>().to_vec(),
             user_handle: None,
             counter: 0,
+            backup: 0,
+        }
+    }
+
+    /// A synced passkey: backup-eligible and backed up, in every ceremony.
+    pub fn synced() -> Self {
+        Self {
+            backup: BE | BS,
+            ..Self::new()
         }
     }
 
@@ -55,7 +70,7 @@ impl SoftPasskey {
         let rp_id = options["rp"]["id"].as_str().expect("rp.id");
         self.user_handle = options["user"]["id"].as_str().map(str::to_string);
         let client_data = client_data("webauthn.create", options, origin);
-        let mut auth_data = auth_data_head(rp_id, UP | UV | AT, 0);
+        let mut auth_data = auth_data_head(rp_id, UP | UV | AT | self.backup, 0);
         auth_data.extend_from_slice(&[0; 16]); // AAGUID: none (no attestation)
         auth_data.extend_from_slice(&(self.credential_id.len() as u16).to_be_bytes());
         auth_data.extend_from_slice(&self.credential_id);
@@ -83,7 +98,7 @@ impl SoftPasskey {
         let rp_id = options["rpId"].as_str().expect("rpId");
         let client_data = client_data("webauthn.get", options, origin);
         self.counter += 1;
-        let auth_data = auth_data_head(rp_id, UP | UV, self.counter);
+        let auth_data = auth_data_head(rp_id, UP | UV | self.backup, self.counter);
         let mut signer = Signer::new(MessageDigest::sha256(), &self.key).unwrap();
         signer.update(&auth_data).unwrap();
         signer.update(&Sha256::digest(&client_data)).unwrap();
