@@ -2,7 +2,7 @@
 //! and three clients, so flows are tested without HTTP (docs/architecture.md, "Tests").
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::context::{Context, Parts, RequestMeta};
 use crate::digest::sha256_hex;
-use crate::keys::{Alg, KeyRing};
+use crate::keys::{self, Alg, GeneratedKey, KeyRing, MasterKey};
 use crate::oauth::authorization_request::{self, AuthorizationRequest};
 use crate::oauth::params::ParamMap;
 use crate::oauth::pkce::PkcePolicy;
@@ -78,8 +78,18 @@ pub fn meta() -> RequestMeta {
     }
 }
 
-/// A fresh in-memory provider at [`T0_MS`].
+/// A fresh in-memory provider at [`T0_MS`]. Its RS256 key is the test process's shared pair
+/// ([`RSA_KEY_PAIR`]); its other keys are made at start.
 pub async fn world() -> World {
+    build_world(true).await
+}
+
+/// [`world`], with every signing key made at start as on a new server (for tests of start-up).
+pub async fn world_generating_keys() -> World {
+    build_world(false).await
+}
+
+async fn build_world(shared_rsa_key: bool) -> World {
     let mut settings = Settings {
         issuer: ISSUER.into(),
         ..Settings::default()
@@ -92,6 +102,9 @@ pub async fn world() -> World {
     db.migrate().await.unwrap();
     let ephemeral = Arc::new(SqlEphemeral::new(db.pool(), clock.clone()));
     let store: DynStore = Arc::new(db);
+    if shared_rsa_key {
+        seed_rs256_key(&store, &settings, clock.now()).await;
+    }
     let keys = KeyRing::load(
         store.clone(),
         &settings.keys,
@@ -134,6 +147,26 @@ pub async fn world() -> World {
         ctx: Context::new(&settings, parts),
         user,
     }
+}
+
+/// The RSA key pair behind every world's RS256 key in this test process, under a `kid` of each
+/// world's own: a 2048-bit key costs tens of milliseconds to make, and `keys::generate`'s own tests
+/// and rotation still make theirs (docs/architecture.md, "Tests").
+static RSA_KEY_PAIR: OnceLock<GeneratedKey> = OnceLock::new();
+
+/// Stores the process's RSA pair as the world's active RS256 key, which `KeyRing::load` would
+/// otherwise generate.
+async fn seed_rs256_key(store: &DynStore, settings: &Settings, now: i64) {
+    if settings.keys.default_alg != Alg::Rs256 {
+        return;
+    }
+    let pair = RSA_KEY_PAIR.get_or_init(|| keys::generate(Alg::Rs256).unwrap());
+    let key = pair.with_kid(random_id()).unwrap();
+    let master = MasterKey::from_settings(&settings.keys).unwrap();
+    store
+        .insert_key(keys::seal_row(&key, &master, now, now).unwrap())
+        .await
+        .unwrap();
 }
 
 /// A confidential first-party client fixture.

@@ -232,7 +232,7 @@ mod tests {
     /// write `key.rotated`, saying what made the key.
     #[tokio::test]
     async fn automatic_key_rotation_is_audited() {
-        let w = crate::testing::world().await;
+        let w = crate::testing::world_generating_keys().await;
         let settings = Settings {
             issuer: crate::testing::ISSUER.into(),
             ..Settings::default()

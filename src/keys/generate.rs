@@ -4,7 +4,7 @@
 
 use josekit::jwk::{Ed25519, Jwk, KeyPair};
 use josekit::jws::{ES256, EdDSA, RS256};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::{Alg, KeyError, jwks};
@@ -57,11 +57,33 @@ pub fn generate(alg: Alg) -> Result<GeneratedKey, KeyError> {
     })
 }
 
+impl GeneratedKey {
+    /// The same key pair under another key id: `kid` is replaced in both JWKs, nothing else
+    /// changes. Key ids stay random (docs/security.md E.24); the test servers use this to share one
+    /// RSA pair per test process (docs/architecture.md, "Tests").
+    pub fn with_kid(&self, kid: String) -> Result<GeneratedKey, KeyError> {
+        let rekey = |json: &str| -> Result<String, KeyError> {
+            let mut jwk: Value = serde_json::from_str(json)
+                .map_err(|e| KeyError::Crypto(format!("generated JWK is not JSON: {e}")))?;
+            let Some(members) = jwk.as_object_mut() else {
+                return Err(KeyError::Crypto("generated JWK is not an object".into()));
+            };
+            members.insert("kid".into(), Value::from(kid.as_str()));
+            Ok(jwk.to_string())
+        };
+        Ok(GeneratedKey {
+            private_jwk: SecretString::from(rekey(self.private_jwk.expose_secret())?),
+            public_jwk: rekey(&self.public_jwk)?,
+            kid,
+            alg: self.alg,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
     use serde_json::Map;
 
     #[test]
@@ -83,5 +105,23 @@ mod tests {
             generate(Alg::EdDsa).unwrap().kid,
             generate(Alg::EdDsa).unwrap().kid
         );
+    }
+
+    #[test]
+    fn with_kid_renames_the_key_and_keeps_its_material() {
+        let k = generate(Alg::Es256).unwrap();
+        let renamed = k.with_kid("other".into()).unwrap();
+        assert_eq!(renamed.kid, "other");
+        assert_eq!(renamed.alg, Alg::Es256);
+        for (old, new) in [
+            (k.public_jwk.as_str(), renamed.public_jwk.as_str()),
+            (k.private_jwk.expose_secret(), renamed.private_jwk.expose_secret()),
+        ] {
+            let mut old: Map<String, Value> = serde_json::from_str(old).unwrap();
+            let new: Map<String, Value> = serde_json::from_str(new).unwrap();
+            assert_eq!(new["kid"], "other");
+            old.insert("kid".into(), Value::from("other"));
+            assert_eq!(old, new);
+        }
     }
 }

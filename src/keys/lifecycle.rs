@@ -117,8 +117,9 @@ pub(crate) async fn rotate_with(
     Ok(key)
 }
 
-/// The stored row of a generated key: its private JWK sealed with the kid as associated data.
-pub(crate) fn seal_row(
+/// The stored row of a generated key: its private JWK sealed with the kid as associated data
+/// (docs/security.md E.24), published from `created_at`, signing from `activates_at`.
+pub fn seal_row(
     g: &GeneratedKey,
     master: &MasterKey,
     created_at: i64,

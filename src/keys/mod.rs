@@ -18,7 +18,9 @@ mod tests;
 pub mod verified;
 
 pub use generate::{GeneratedKey, generate};
-pub use lifecycle::{Activation, KeyInfo, KeyState, KeyStore, describe, retire_expired, rotate, rotate_due};
+pub use lifecycle::{
+    Activation, KeyInfo, KeyState, KeyStore, describe, retire_expired, rotate, rotate_due, seal_row,
+};
 pub use ring::{JsonMap, KeyRing};
 pub use seal::{DerivedKey, MasterKey};
 

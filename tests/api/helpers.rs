@@ -15,7 +15,7 @@ use portcullis::oauth::scope::Scope;
 use portcullis::random::{random_id, secret_256};
 use portcullis::state::AppState;
 use portcullis::storage::diesel::DieselStore;
-use portcullis::storage::{Client, GrantType, KeyStore as _, NewUser, SigningKey, Store};
+use portcullis::storage::{Client, GrantType, KeyStore as _, NewUser, Store};
 use portcullis::{Application, Clock, Context};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -95,27 +95,12 @@ async fn seed_rs256_key(settings: &Settings, clock: &Clock) {
         return;
     }
     let pair = RSA_KEY_PAIR.get_or_init(|| keys::generate(Alg::Rs256).expect("RSA key"));
-    let kid = random_id();
-    let with_kid = |jwk: &str| {
-        let mut jwk: Value = serde_json::from_str(jwk).expect("JWK");
-        jwk["kid"] = Value::from(kid.clone());
-        jwk.to_string()
-    };
-    let private = with_kid(pair.private_jwk.expose_secret());
     let master = keys::MasterKey::from_settings(&settings.keys).expect("master key");
     let now = clock.now();
-    db.insert_key(SigningKey {
-        kid: kid.clone(),
-        alg: Alg::Rs256,
-        private_jwk_sealed: master.seal(private.as_bytes(), kid.as_bytes()).expect("seal"),
-        public_jwk: with_kid(&pair.public_jwk),
-        created_at: now,
-        activates_at: now,
-        retired_at: None,
-        expires_at: None,
-    })
-    .await
-    .expect("insert key");
+    let key = pair.with_kid(random_id()).expect("rename the key");
+    db.insert_key(keys::seal_row(&key, &master, now, now).expect("seal"))
+        .await
+        .expect("insert key");
 }
 
 pub fn http_client(cookies: bool) -> reqwest::Client {
