@@ -5,7 +5,7 @@
 use josekit::jwk::{Ed25519, Jwk, KeyPair};
 use josekit::jws::{ES256, EdDSA, RS256};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Alg, KeyError, jwks};
 
@@ -63,13 +63,10 @@ impl GeneratedKey {
     /// RSA pair per test process (docs/architecture.md, "Tests").
     pub fn with_kid(&self, kid: String) -> Result<GeneratedKey, KeyError> {
         let rekey = |json: &str| -> Result<String, KeyError> {
-            let mut jwk: Value = serde_json::from_str(json)
-                .map_err(|e| KeyError::Crypto(format!("generated JWK is not JSON: {e}")))?;
-            let Some(members) = jwk.as_object_mut() else {
-                return Err(KeyError::Crypto("generated JWK is not an object".into()));
-            };
-            members.insert("kid".into(), Value::from(kid.as_str()));
-            Ok(jwk.to_string())
+            let mut jwk: Map<String, Value> = serde_json::from_str(json)
+                .map_err(|e| KeyError::Invalid(format!("generated JWK is not a JSON object: {e}")))?;
+            jwk.insert("kid".into(), Value::from(kid.as_str()));
+            Ok(Value::Object(jwk).to_string())
         };
         Ok(GeneratedKey {
             private_jwk: SecretString::from(rekey(self.private_jwk.expose_secret())?),
@@ -84,7 +81,6 @@ impl GeneratedKey {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use serde_json::Map;
 
     #[test]
     fn generated_keys_have_public_halves_without_private_members() {
