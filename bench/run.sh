@@ -130,7 +130,7 @@ bench_portcullis() {
       # measured start, or the write-back slows every scenario of this server alike (JWKS too).
       # On PostgreSQL they are also in its own buffers, and the tables have no statistics yet: a
       # database that grew to this size has been vacuumed, analyzed and checkpointed, so do that
-      # here rather than while the server is measured (autovacuum may be off, as on CI's server).
+      # here rather than while the server is measured (autovacuum may be off, as on this project's machine).
       if [ "$backend" = postgres+redis ]; then
         psql "$db" -qc "VACUUM (ANALYZE) users, token_families, refresh_tokens" -c CHECKPOINT >&2
       fi
